@@ -1,0 +1,1 @@
+"""WTForms classes by audience, with shared money and date fields."""

@@ -1,0 +1,51 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput, GovSelect
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.validators import Email, InputRequired, Length
+
+ROLE_CHOICES = [
+    ("officer", _l("CSP officer")),
+    ("assessor", _l("Assessor")),
+    ("manager", _l("Grants manager")),
+    ("finance", _l("Finance officer")),
+    ("admin", _l("Administrator")),
+]
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search changes nothing
+
+    q = StringField(_l("Search by name or email"), widget=GovTextInput(),
+                    validators=[Length(max=100)])
+
+
+class _RolesMixin:
+    organisation = SelectField(_l("Organisation"), widget=GovSelect(), coerce=int,
+                               validators=[InputRequired(_l("Select an organisation"))])
+    roles = SelectMultipleField(
+        _l("Roles"), widget=GovCheckboxesInput(), choices=ROLE_CHOICES,
+        description=_l("Select all that apply. Partnership users can only be CSP officers."),
+        validators=[InputRequired(_l("Select at least one role"))],
+    )
+
+
+class InviteUserForm(_RolesMixin, FlaskForm):
+    name = StringField(_l("Full name"), widget=GovTextInput(),
+                       validators=[InputRequired(_l("Enter the user's full name")),
+                                   Length(max=200, message=_l("Name must be 200 characters or "
+                                                              "fewer"))])
+    email = StringField(
+        _l("Email address"), widget=GovTextInput(),
+        validators=[InputRequired(_l("Enter the user's email address")),
+                    Email(_l("Enter an email address in the correct format, like "
+                             "name@example.org")), Length(max=254)],
+    )
+    submit = SubmitField(_l("Send invitation"), widget=GovSubmitInput())
+
+
+class EditUserForm(_RolesMixin, FlaskForm):
+    active = BooleanField(_l("Account is active"), widget=GovCheckboxInput())
+    submit = SubmitField(_l("Save changes"), widget=GovSubmitInput())

@@ -1,0 +1,55 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovRadioInput, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import PasswordField, RadioField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        _l("Email address"), widget=GovTextInput(),
+        validators=[InputRequired(_l("Enter your email address")), Length(max=254)],
+    )
+    password = PasswordField(
+        _l("Password"), widget=GovPasswordInput(),
+        validators=[InputRequired(_l("Enter your password")), Length(max=256)],
+    )
+    submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())
+
+
+class ResetRequestForm(FlaskForm):
+    email = StringField(
+        _l("Email address"), widget=GovTextInput(),
+        validators=[InputRequired(_l("Enter your email address")),
+                    Email(_l("Enter an email address in the correct format, like "
+                             "name@example.org")), Length(max=254)],
+    )
+    submit = SubmitField(_l("Send reset link"), widget=GovSubmitInput())
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"), widget=GovPasswordInput(),
+        description=_l("At least 12 characters. Three or four unrelated words work well."),
+        validators=[InputRequired(_l("Enter a new password")), Length(max=256)],
+    )
+    confirm = PasswordField(
+        _l("Confirm new password"), widget=GovPasswordInput(),
+        validators=[InputRequired(_l("Confirm your new password")),
+                    EqualTo("password", _l("Passwords must match"))],
+    )
+    submit = SubmitField(_l("Save password"), widget=GovSubmitInput())
+
+
+class SignOutForm(FlaskForm):
+    submit = SubmitField(_l("Sign out"), widget=GovSubmitInput())
+
+
+class LanguageForm(FlaskForm):
+    language = RadioField(
+        _l("Language"), widget=GovRadioInput(),
+        choices=[("en", "English"), ("cy", "Cymraeg")],
+        validators=[InputRequired(_l("Select a language"))],
+    )
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())

@@ -1,0 +1,92 @@
+"""The OPCC grants bid portal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    register_config(app, config or {})
+    register_templates(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def register_config(app: Flask, overrides: dict[str, Any]) -> None:
+    from portal import config
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    app.config.update(overrides)
+    if app.config["TRUSTED_PROXIES"]:
+        count = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+
+
+def register_templates(app: Flask) -> None:
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from portal import formatting, navigation
+
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(ROOT / "templates")),
+        PrefixLoader({
+            "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+            "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+        }),
+    ])
+    app.jinja_options = {**app.jinja_options, "autoescape": True}
+    WTFormsHelpers(app)
+    formatting.init_app(app)
+    navigation.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from portal import db, extensions
+
+    db.init_app(app)
+    extensions.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.admin import bp as admin_bp
+    from portal.applicant import bp as applicant_bp
+    from portal.auth import bp as auth_bp
+    from portal.decisions import bp as decisions_bp
+    from portal.finance import bp as finance_bp
+    from portal.public import bp as public_bp
+    from portal.review import bp as review_bp
+
+    for blueprint in (public_bp, auth_bp, applicant_bp, review_bp, decisions_bp, finance_bp,
+                      admin_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_security(app: Flask) -> None:
+    from portal import security
+
+    security.init_app(app)
+
+
+def register_errors(app: Flask) -> None:
+    from portal import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from portal import cli
+
+    cli.init_app(app)

@@ -1,0 +1,81 @@
+"""Administrators: users, their roles and organisations."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from forms.admin import EditUserForm, InviteUserForm, UserSearchForm
+from portal.admin import bp
+from portal.auth.access import requires
+from portal.db import session
+from portal.models import Organisation, Role, User
+from portal.pagination import page_number, paginate
+from portal.services import DomainError, accounts
+
+
+def _organisation_choices() -> list[tuple[int, str]]:
+    return [(o.id, o.name) for o in session.scalars(select(Organisation).order_by(Organisation.name))]
+
+
+@bp.route("/")
+@requires(Role.ADMIN)
+def home():
+    form = UserSearchForm(request.args)
+    statement = select(User).order_by(User.name, User.id)
+    query = (form.q.data or "").strip() if form.validate() else ""
+    if query:
+        pattern = f"%{query.lower()}%"
+        statement = statement.where(or_(func.lower(User.name).like(pattern),
+                                        func.lower(User.email).like(pattern)))
+    page = paginate(statement, page_number())
+    return render_template("admin/home.html", form=form, page=page, query=query,
+                           pagination=page.govuk_params("admin.home", q=query or None))
+
+
+@bp.route("/users/invite", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def invite():
+    form = InviteUserForm()
+    form.organisation.choices = _organisation_choices()
+    if form.validate_on_submit():
+        organisation = session.get(Organisation, form.organisation.data)
+        if organisation is None:
+            abort(400)
+        try:
+            user = accounts.invite_user(form.name.data, form.email.data, organisation,
+                                        {Role(r) for r in form.roles.data}, actor=current_user)
+        except DomainError as refused:
+            getattr(form, refused.field or "email").errors.append(refused.message)
+        else:
+            flash(_("Invitation sent to %(email)s", email=user.email), "success")
+            return redirect(url_for("admin.home"))
+    return render_template("admin/invite.html", form=form)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@requires(Role.ADMIN)
+def edit_user(user_id: int):
+    user = session.get(User, user_id) or abort(404)
+    form = EditUserForm()
+    form.organisation.choices = _organisation_choices()
+    if request.method == "GET":
+        form.organisation.data = user.organisation_id
+        form.roles.data = sorted(role.value for role in user.roles)
+        form.active.data = user.active
+    if form.validate_on_submit():
+        organisation = session.get(Organisation, form.organisation.data)
+        if organisation is None:
+            abort(400)
+        try:
+            accounts.update_user(user, roles={Role(r) for r in form.roles.data},
+                                 organisation=organisation, active=form.active.data,
+                                 actor=current_user)
+        except DomainError as refused:
+            getattr(form, refused.field or "roles").errors.append(refused.message)
+        else:
+            flash(_("Changes to %(name)s saved", name=user.name), "success")
+            return redirect(url_for("admin.home"))
+    return render_template("admin/edit_user.html", form=form, user=user)

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("applicant", __name__)
+
+from portal.applicant import routes  # noqa: E402,F401

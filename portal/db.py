@@ -1,0 +1,134 @@
+"""Engine and session per app context; commit once per request, only on success.
+
+Services change state through ``session`` and flush; nothing below the request
+(or a CLI command) commits. The request commits in ``after_request`` when the
+response is a success or a redirect, and rolls back otherwise.
+
+SQLite is set up for a multi-process server: foreign keys on, WAL, a busy
+timeout, and transactions of requests that may write (anything but GET, HEAD and
+OPTIONS) start with ``BEGIN IMMEDIATE`` so concurrent writers queue for the
+write lock instead of failing half way through.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import Flask, current_app, g, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from werkzeug.local import LocalProxy
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Whether the current unit of work may write. Read-only requests take no lock.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN; pysqlite's own is unreliable.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker = sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def get_db(app: Flask | None = None) -> Database:
+    return (app or current_app).extensions["db"]
+
+
+def get_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = get_db().sessionmaker()
+    return g.db_session
+
+
+session: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["db"] = Database(make_engine(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _set_write_intent() -> None:
+        g.write_intent_token = write_intent.set(request.method not in {"GET", "HEAD", "OPTIONS"})
+
+    @app.after_request
+    def _commit_on_success(response):  # type: ignore[no-untyped-def]
+        db_session = g.get("db_session")
+        if db_session is not None:
+            if response.status_code < 400:
+                db_session.commit()
+            else:
+                db_session.rollback()
+        return response
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        db_session = g.pop("db_session", None)
+        if db_session is not None:
+            db_session.close()
+        token = g.pop("write_intent_token", None)
+        if token is not None:
+            write_intent.reset(token)

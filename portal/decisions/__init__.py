@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("decisions", __name__)
+
+from portal.decisions import routes  # noqa: E402,F401

@@ -1,0 +1,184 @@
+"""Demo data: the Cambridgeshire and Peterborough OPCC, its six CSPs, three funds and
+accounts for every role. Loaded only when asked (``flask demo-data``); safe to run twice."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from portal.db import session, utcnow
+from portal.models import Criterion, Fund, Organisation, OrganisationType, Role, Round, User
+from portal.models.funds import PaymentRule, ReturnCadence
+from portal.services import accounts
+from portal.services.rounds import financial_year_of
+
+UK = ZoneInfo("Europe/London")
+DEMO_PASSWORD = "grants-demo-password"
+DOMAIN = "example.org"
+OPCC_NAME = "Cambridgeshire and Peterborough OPCC"
+
+CSPS = [
+    # (name, host council, org identifier, short name for the officer's email)
+    ("Cambridge City CSP", "Cambridge City Council", "GB-LAE-CAB", "cambridge"),
+    ("East Cambridgeshire CSP", "East Cambridgeshire District Council", "GB-LAE-ECA", "eastcambs"),
+    ("Safer Fenland Partnership", "Fenland District Council", "GB-LAE-FEN", "fenland"),
+    ("Huntingdonshire CSP", "Huntingdonshire District Council", "GB-LAE-HUN", "hunts"),
+    ("Safer Peterborough Partnership", "Peterborough City Council", "GB-LAE-PTE", "peterborough"),
+    ("South Cambridgeshire CSP", "South Cambridgeshire District Council", "GB-LAE-SCA",
+     "southcambs"),
+]
+
+STAFF = [
+    ("assessor1", "Alex Assessor", {Role.ASSESSOR}),
+    ("assessor2", "Sam Assessor", {Role.ASSESSOR}),
+    ("manager", "Morgan Manager", {Role.MANAGER}),
+    ("finance", "Frankie Finance", {Role.FINANCE}),
+    ("admin", "Ari Administrator", {Role.ADMIN}),
+]
+
+TERMS = (
+    "The grant must be spent on the approved budget lines within the financial year. Moving "
+    "money between lines needs the OPCC's written agreement. Any overspend is met by the "
+    "recipient. Underspend is returned to the OPCC and overpayments are recovered. Returns are "
+    "due on the dates in this offer."
+)
+
+FUNDS = [
+    {
+        "code": "SCF", "name": "Safer Communities Fund", "is_youth": False,
+        "allows_multi_year": False, "payment_rule": PaymentRule.ADVANCE,
+        "purpose": ("Bids of up to £5,000 for initiatives that give a swift, visible response to "
+                    "local issues of concern: anti-social behaviour, road safety, bike theft and "
+                    "fly tipping."),
+        "budget": 30_000_00, "cap": 5_000_00,
+        "criteria": [
+            ("Evidence of need", "What local data and community concern show the problem.", 30),
+            ("A swift, visible response", "How quickly residents will see a difference.", 25),
+            ("Outcomes and measures", "Clear targets and how they will be measured.", 25),
+            ("Value for money", "Costs that are realistic and proportionate.", 20),
+        ],
+    },
+    {
+        "code": "YF", "name": "Youth Fund", "is_youth": True,
+        "allows_multi_year": False, "payment_rule": PaymentRule.ADVANCE,
+        "purpose": ("The Commissioner's fund for youth initiatives that divert young people from "
+                    "anti-social behaviour and give them safe places to meet. Youth work needs "
+                    "safeguarding arrangements: a named lead, a policy and DBS-checked staff."),
+        "budget": 20_000_00, "cap": 5_000_00,
+        "criteria": [
+            ("Evidence of need", "Who the young people are and why this will help.", 25),
+            ("Young people's involvement", "How young people shaped the project.", 25),
+            ("Safeguarding", "A named lead, a policy and DBS-checked staff.", 20),
+            ("Outcomes and measures", "Clear targets and how they will be measured.", 15),
+            ("Value for money", "Costs that are realistic and proportionate.", 15),
+        ],
+    },
+    {
+        "code": "PCF", "name": "Putting Communities First fund", "is_youth": False,
+        "allows_multi_year": True, "payment_rule": PaymentRule.ARREARS,
+        "purpose": ("£190,000 over three years (2022/23 to 2024/25 in its first agreement) open to "
+                    "all CSPs for projects in their priority areas, with monitoring and reporting."),
+        "budget": 190_000_00, "cap": None,
+        "criteria": [
+            ("Fit with priority areas", "Places assessed as emerging or preventing.", 30),
+            ("Evidence-based early intervention", "What the evidence says works.", 25),
+            ("Outcomes and monitoring", "Targets, measures and reporting.", 25),
+            ("Partnership and sustainability", "Who else is involved and what lasts.", 20),
+        ],
+    },
+]
+
+
+def _email(local: str) -> str:
+    return f"{local}@{DOMAIN}"
+
+
+def _organisation(name: str, type_: OrganisationType, host: str | None,
+                  identifier: str | None) -> tuple[Organisation, bool]:
+    existing = session.scalar(select(Organisation).where(Organisation.name == name))
+    if existing is not None:
+        return existing, False
+    organisation = Organisation(name=name, type=type_, host_council=host,
+                                org_identifier=identifier)
+    session.add(organisation)
+    session.flush()
+    return organisation, True
+
+
+def _user(local: str, name: str, organisation: Organisation, roles: set[Role]) -> bool:
+    if accounts.get_user_by_email(_email(local)) is not None:
+        return False
+    accounts.create_user(name, _email(local), organisation, roles, actor=None,
+                         password=DEMO_PASSWORD)
+    return True
+
+
+def _current_round_dates(now: datetime) -> tuple[int, datetime, datetime]:
+    year = financial_year_of(now.astimezone(UK).date())
+    opens = datetime.combine(datetime(year, 4, 1).date(), time(9, 0), tzinfo=UK)
+    closes_day = (now + timedelta(days=60)).astimezone(UK).date()
+    closes = datetime.combine(closes_day, time(12, 0), tzinfo=UK)
+    return year, opens.astimezone(ZoneInfo("UTC")), closes.astimezone(ZoneInfo("UTC"))
+
+
+def _fund(spec: dict, now: datetime) -> bool:
+    fund = session.scalar(select(Fund).where(Fund.code == spec["code"]))
+    created = False
+    if fund is None:
+        fund = Fund(code=spec["code"], name=spec["name"], purpose=spec["purpose"],
+                    is_youth=spec["is_youth"], allows_multi_year=spec["allows_multi_year"],
+                    payment_rule=spec["payment_rule"], terms=TERMS)
+        session.add(fund)
+        session.flush()
+        created = True
+    year, opens, closes = _current_round_dates(now)
+    name = f"{year}/{(year + 1) % 100:02d} round"
+    if session.scalar(select(Round).where(Round.fund_id == fund.id, Round.name == name)):
+        return created
+    round_ = Round(fund=fund, name=name, financial_year=year, opens_at=opens, closes_at=closes,
+                   budget_pence=spec["budget"], cap_pence=spec["cap"], committed_pence=0,
+                   eligible_organisation_types=[OrganisationType.CSP.value],
+                   return_cadence=ReturnCadence.SIX_MONTHLY,
+                   guidance=("Read the fund's purpose and the criteria below. Bids are scored "
+                             "by two OPCC assessors and decided by the grants manager."))
+    round_.criteria = [
+        Criterion(position=i, title=title, guidance=guidance, weight=weight)
+        for i, (title, guidance, weight) in enumerate(spec["criteria"], start=1)
+    ]
+    session.add(round_)
+    session.flush()
+    return True
+
+
+def load(now: datetime | None = None) -> bool:
+    """Create whatever of the demo data is missing; return whether anything was created."""
+    now = now or utcnow()
+    created = False
+    opcc, made = _organisation(OPCC_NAME, OrganisationType.OPCC, None, None)
+    created |= made
+    for name, host, identifier, short in CSPS:
+        csp, made = _organisation(name, OrganisationType.CSP, host, identifier)
+        created |= made
+        created |= _user(f"officer.{short}", f"{short.title()} Officer", csp, {Role.OFFICER})
+    for local, name, roles in STAFF:
+        created |= _user(local, name, opcc, roles)
+    for spec in FUNDS:
+        created |= _fund(spec, now)
+    return created
+
+
+def accounts_list() -> list[tuple[str, str]]:
+    rows = [(_email(f"officer.{short}"), f"CSP officer, {name}") for name, _h, _i, short in CSPS]
+    labels = {Role.ASSESSOR: "Assessor", Role.MANAGER: "Grants manager",
+              Role.FINANCE: "Finance officer", Role.ADMIN: "Administrator"}
+    rows += [(_email(local), labels[next(iter(roles))]) for local, _n, roles in STAFF]
+    return rows
+
+
+def accounts_table() -> str:
+    width = max(len(address) for address, _ in accounts_list())
+    lines = ["Demo accounts (password for all: %s)" % DEMO_PASSWORD]
+    lines += [f"  {address.ljust(width)}  {role}" for address, role in accounts_list()]
+    return "\n".join(lines)

@@ -1,0 +1,48 @@
+"""Flask extensions: CSRF on every form, Flask-Login sessions, Babel."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask import session as cookie_session
+from flask_babel import Babel
+from flask_login import LoginManager, current_user
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFProtect
+
+from portal.db import session
+from portal.models import User
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+SUPPORTED_LOCALES = ("en_GB", "cy")
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated and current_user.language == "cy":
+        return "cy"
+    return "cy" if cookie_session.get("language") == "cy" else "en_GB"
+
+
+def _load_user(user_id: str) -> User | None:
+    try:
+        raw_id, stamp = user_id.split(":", 1)
+        user = session.get(User, int(raw_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or not user.is_active or user.security_stamp != stamp:
+        return None
+    return user
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = _l("Sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(_load_user)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories="translations")

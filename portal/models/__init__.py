@@ -1,0 +1,22 @@
+"""Typed models only: no rules here (those live in portal.services)."""
+
+from portal.db import Base
+from portal.models.audit import AuditEvent
+from portal.models.funds import Criterion, Fund, ReturnCadence, Round
+from portal.models.organisations import Organisation, OrganisationType
+from portal.models.users import Role, SignInThrottle, User, UserRole
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "Criterion",
+    "Fund",
+    "Organisation",
+    "OrganisationType",
+    "ReturnCadence",
+    "Role",
+    "Round",
+    "SignInThrottle",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.users import User
+
+
+class OrganisationType(enum.StrEnum):
+    OPCC = "opcc"
+    CSP = "csp"
+
+
+class Organisation(Base):
+    """The OPCC itself or a partner that bids (a Community Safety Partnership).
+
+    A CSP is not a legal body: money goes to its host ("accountable") council,
+    whose org-id.guide identifier (e.g. GB-LAE-FEN) names it in open data.
+    """
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[OrganisationType] = mapped_column(
+        Enum(OrganisationType, native_enum=False, length=20, name="organisation_type",
+             create_constraint=True, values_callable=lambda e: [m.value for m in e])
+    )
+    host_council: Mapped[str | None] = mapped_column(String(200))
+    org_identifier: Mapped[str | None] = mapped_column(String(60), unique=True)
+    # ONS code of the area (E22 for a CSP, E23 for a police force area), for open data.
+    area_code: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name!r}>"

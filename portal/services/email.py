@@ -1,0 +1,74 @@
+"""Email: one call renders a message in the recipient's language and queues it.
+
+Messages leave only when the unit of work commits, so a refused change never
+sends mail. With MAIL_SERVER set they go over SMTP; otherwise each is written to
+the instance outbox as an .eml file and logged, so a new user can read them.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from portal.db import session, utcnow
+
+log = logging.getLogger(__name__)
+_QUEUE_KEY = "outgoing_email"
+_MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS",
+              "MAIL_OUTBOX")
+
+
+def send(to: str | list[str], subject: str, template: str, *, locale: str = "en_GB",
+         **context: object) -> None:
+    """Render ``templates/emails/<template>.txt`` and send it after the commit."""
+    recipients = [to] if isinstance(to, str) else list(to)
+    if not recipients:
+        return
+    with force_locale(locale):
+        body = render_template(f"emails/{template}.txt", **context)
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_SENDER"]
+    message["To"] = ", ".join(recipients)
+    message["Subject"] = subject
+    message.set_content(body)
+    config = {key: current_app.config[key] for key in _MAIL_KEYS}
+    session.info.setdefault(_QUEUE_KEY, []).append((message, config))
+
+
+def deliver(message: EmailMessage, config: dict) -> None:
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+        return
+    outbox = Path(config["MAIL_OUTBOX"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+    path = outbox / f"{stamp}-{abs(hash(message['To'])) % 10**8:08d}.eml"
+    path.write_bytes(bytes(message))
+    log.info("Email to %s (%s) written to %s", message["To"], message["Subject"], path)
+
+
+@event.listens_for(Session, "after_commit")
+def _deliver_after_commit(db_session: Session) -> None:
+    for message, config in db_session.info.pop(_QUEUE_KEY, []):
+        try:
+            deliver(message, config)
+        except (OSError, smtplib.SMTPException):
+            log.exception("Could not send email to %s", message["To"])
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_after_rollback(db_session: Session) -> None:
+    if not db_session.in_transaction():
+        db_session.info.pop(_QUEUE_KEY, None)
