@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    # PORTAL_INSTANCE_PATH moves the instance folder (database, secrets, outbox, uploads).
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None)
     register_config(app, config or {})
     register_templates(app)
     register_extensions(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import migrate
@@ -49,6 +49,7 @@ def db_current() -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--name", prompt=True)
 @click.option("--email", prompt=True)
 @click.option("--organisation", "organisation_name", prompt="Organisation (exact name)")
@@ -77,6 +78,7 @@ def create_user(name: str, email: str, organisation_name: str, roles: tuple[str,
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data() -> None:
     """Load the demo organisations, funds, rounds and accounts (safe to run twice)."""
     from portal import demo

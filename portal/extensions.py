@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask import session as cookie_session
 from flask_babel import Babel
 from flask_login import LoginManager, current_user
@@ -20,6 +20,8 @@ SUPPORTED_LOCALES = ("en_GB", "cy")
 
 
 def _select_locale() -> str:
+    if not has_request_context():
+        return "en_GB"
     if current_user and current_user.is_authenticated and current_user.language == "cy":
         return "cy"
     return "cy" if cookie_session.get("language") == "cy" else "en_GB"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, url_for
 from flask_babel import gettext as _
@@ -19,9 +19,12 @@ from portal.models import Organisation, Role, SignInThrottle, User, UserRole
 from portal.services import DomainError, audit, email
 
 MIN_PASSWORD_LENGTH = 12
-_hasher = PasswordHasher()  # Argon2id with a random salt per hash
-# Verified against when no account matches, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+_STRONG = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)  # Argon2id, salted
+_CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # for the test suite only
+
+
+def _hasher() -> PasswordHasher:
+    return _CHEAP if current_app.config.get("PASSWORD_HASH_CHEAP") else _STRONG
 
 
 class SignInRefused(DomainError):
@@ -33,14 +36,23 @@ def normalise_email(address: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def _verify(password_hash: str | None, password: str) -> bool:
+    # With no hash (no such account) verify a dummy one, so both paths take as long.
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        matched = _hasher().verify(password_hash or _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+    return matched and password_hash is not None
+
+
+def _dummy_hash() -> str:
+    key = "PASSWORD_DUMMY_HASH"
+    if key not in current_app.extensions:
+        current_app.extensions[key] = hash_password(secrets.token_hex(16))
+    return current_app.extensions[key]
 
 
 def password_problem(password: str, *, user_inputs: list[str] | None = None) -> str | None:

@@ -1,0 +1,326 @@
+"""Browser tests: headless Chromium against the portal served on loopback.
+
+Every page a browser test loads is checked with axe-core (WCAG 2.2 AA rules); a test
+that loads a page without checking it fails at teardown, so none can forget. A test
+also fails if the browser reports a JavaScript error, a Content-Security-Policy
+violation, a failed resource or a server error.
+
+Chromium comes from Debian (``apt-get install chromium``), never from a download;
+without it these tests are skipped locally and fail in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+from werkzeug.serving import make_server
+
+from portal import migrate
+from portal.db import get_db
+from tests.conftest import PG_URL, free_port, normalise_pg, unavailable
+from tests.helpers import load_demo
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CSS_PATH = ROOT / "portal" / "static" / "build" / "portal.css"
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+AXE_RUN = """async () => {
+  const results = await axe.run(document, {runOnly: {type: "tag",
+    values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}});
+  return results.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+    helpUrl: v.helpUrl, targets: v.nodes.map(n => n.target.join(" ")),
+    summary: v.nodes.length ? v.nodes[0].failureSummary : ""}));
+}"""
+# The template's nonce'd inline script marks the body; init.js initialises components.
+SCRIPTS_RAN = """() => ({
+  inline: document.body.classList.contains("govuk-frontend-supported"),
+  module: document.querySelector("[data-module='govuk-skip-link']")
+            ?.hasAttribute("data-govuk-skip-link-init") ?? false,
+})"""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/browser carries the ``browser`` marker."""
+    for item in items:
+        if HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
+
+
+CALL_FAILED = pytest.StashKey[bool]()
+
+
+# The server ----------------------------------------------------------------------------
+
+def _browser_database(backend: str, directory: Path) -> tuple[str, Callable[[], None]]:
+    """A fresh database URL for the live server and a function that removes it.
+
+    On PostgreSQL this is a database of its own (``<name>_browser``): the integration
+    tests' ``app`` fixture owns the public schema of TEST_DATABASE_URL.
+    """
+    if backend == "sqlite":
+        return f"sqlite:///{directory / 'portal.db'}", lambda: None
+    if not PG_URL:
+        unavailable("PostgreSQL tests skipped: set TEST_DATABASE_URL "
+                    "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    server_url = make_url(normalise_pg(PG_URL))
+    name = f"{server_url.database or 'postgres'}_browser"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    try:
+        drop()
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means no usable server
+        admin.dispose()
+        unavailable(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
+
+    def remove() -> None:
+        try:
+            drop()
+        finally:
+            admin.dispose()
+
+    url = server_url.set(database=name).render_as_string(hide_password=False)
+    return url, remove
+
+
+@pytest.fixture(scope="session")
+def live_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The portal with demo data, served on loopback; yields its base URL."""
+    from tests.conftest import make_test_app
+
+    directory = tmp_path_factory.mktemp(f"live-{backend}")
+    url, remove_database = _browser_database(backend, directory)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    app = make_test_app(url, directory, SERVER_NAME=None, TESTING=False, BASE_URL=base_url)
+    engine = get_db(app).engine
+    migrate.upgrade(engine)
+    load_demo(app)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"live-{backend}", daemon=True)
+    thread.start()
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        engine.dispose()
+        remove_database()
+
+
+# The browser ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_PATH.exists():
+        unavailable(f"Browser tests skipped: {AXE_PATH} missing (run npm ci)")
+    if not CSS_PATH.exists():
+        unavailable(f"Browser tests skipped: {CSS_PATH} missing (run npm run build)")
+    return AXE_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One headless Debian Chromium for the whole session."""
+    if not Path(CHROMIUM_PATH).exists():
+        unavailable("Browser tests skipped: Chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True,
+                                             args=CHROMIUM_ARGS)
+    except Exception:
+        playwright.stop()
+        raise
+    try:
+        yield browser
+    finally:
+        browser.close()
+        playwright.stop()
+
+
+class Browser:
+    """A Playwright page that checks every page it loads.
+
+    Navigate with ``goto``, ``click_link`` and ``click_button``: each waits for the
+    new page and runs axe-core on it. After anything else that loads a page, call
+    ``check()``. Problems the browser reports (JavaScript errors, CSP violations,
+    failed resources, server errors) fail the next check.
+    """
+
+    def __init__(self, context: Any, axe_source: str, *, javascript: bool = True) -> None:
+        self.context = context
+        self.page = context.new_page()
+        self.axe_source = axe_source
+        self.javascript = javascript
+        self.loaded: list[str] = []   # every document the page loaded, in order
+        self.checked: list[str] = []  # every document axe checked
+        self.problems: list[str] = []
+        self.page.on("load", lambda page: self.loaded.append(page.url))
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        self.page.on("requestfailed", self._request_failed)
+        self.page.on("response", self._response)
+
+    # What the browser reports
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            location = message.location.get("url", "") if message.location else ""
+            self.problems.append(f"console error on {self.page.url}: {message.text} {location}")
+
+    def _request_failed(self, request: Any) -> None:
+        self.problems.append(f"request failed: {request.method} {request.url} "
+                             f"({request.failure})")
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 500:
+            self.problems.append(f"server error {response.status}: {response.request.method} "
+                                 f"{response.url}")
+
+    def assert_no_problems(self) -> None:
+        if self.problems:
+            raise AssertionError("The browser reported problems:\n  " +
+                                 "\n  ".join(self.problems))
+
+    # Checks
+
+    def check(self) -> None:
+        """Run axe-core on the current page; fail on any violation or browser problem."""
+        self.page.wait_for_load_state("load")
+        url = self.page.url
+        if not self.page.evaluate("() => typeof window.axe === 'object'"):
+            self.page.evaluate(self.axe_source)  # evaluate is not subject to the page's CSP
+        violations = self.page.evaluate(AXE_RUN)
+        self.checked.append(url)
+        if violations:
+            raise AssertionError(f"axe-core found {len(violations)} accessibility "
+                                 f"violation(s) on {url}:\n" + format_violations(violations))
+        if self.javascript:
+            ran = self.page.evaluate(SCRIPTS_RAN)
+            assert ran["inline"], f"{url}: the nonce'd inline script did not run (CSP?)"
+            assert ran["module"], f"{url}: init.js did not initialise GOV.UK Frontend"
+        self.assert_no_problems()
+
+    def assert_all_checked(self) -> None:
+        unchecked = Counter(self.loaded) - Counter(self.checked)
+        if unchecked:
+            raise AssertionError("Pages loaded but never checked with axe-core (use the "
+                                 "Browser helpers or call check()): " +
+                                 ", ".join(sorted(unchecked)))
+
+    # Navigation
+
+    def _navigate(self, action: Callable[[], Any]) -> None:
+        with self.page.expect_navigation():
+            action()
+        self.check()
+
+    def goto(self, path: str) -> None:
+        self._navigate(lambda: self.page.goto(path))
+
+    def click_link(self, name: str, *, within: str = "body") -> None:
+        link = self.page.locator(within).get_by_role("link", name=name, exact=True)
+        self._navigate(link.click)
+
+    def click_button(self, name: str, *, within: str = "body") -> None:
+        button = self.page.locator(within).get_by_role("button", name=name, exact=True)
+        self._navigate(button.click)
+
+    def fill(self, label: str, value: str) -> None:
+        self.page.get_by_label(label, exact=True).fill(value)
+
+    # Reading the page
+
+    @property
+    def path(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.page.url).path
+
+    def h1(self) -> str:
+        return self.page.locator("h1").inner_text().strip()
+
+    def text(self, selector: str = "main") -> str:
+        return " ".join(self.page.locator(selector).inner_text().split())
+
+
+def format_violations(violations: list[dict[str, Any]]) -> str:
+    lines = []
+    for violation in violations:
+        targets = violation["targets"]
+        shown = ", ".join(targets[:3]) + (f" (+{len(targets) - 3} more)" if len(targets) > 3
+                                          else "")
+        lines.append(f"- {violation['id']} [{violation['impact']}]: {violation['help']} "
+                     f"({violation['helpUrl']})\n    at {shown}\n    "
+                     + " ".join(violation["summary"].split()))
+    return "\n".join(lines)
+
+
+@pytest.fixture
+def open_browser(request: pytest.FixtureRequest, chromium: Any, live_server: str,
+                 axe_source: str) -> Iterator[Callable[..., Browser]]:
+    """``open_browser(**context_options)``: a new context and page on the live server.
+
+    At teardown every page each browser loaded must have been axe-checked and the
+    browser must have reported no problems.
+    """
+    opened: list[Browser] = []
+
+    def open_(**options: Any) -> Browser:
+        context = chromium.new_context(base_url=live_server, **options)
+        context.set_default_timeout(10_000)
+        browser = Browser(context, axe_source,
+                          javascript=options.get("java_script_enabled", True))
+        opened.append(browser)
+        return browser
+
+    yield open_
+    try:
+        # A test that already failed needs no second report of the same trouble.
+        for browser in opened if not request.node.stash.get(CALL_FAILED, True) else []:
+            browser.assert_all_checked()
+            browser.assert_no_problems()
+    finally:
+        for browser in opened:
+            browser.context.close()
+
+
+@pytest.fixture
+def browser_page(open_browser: Callable[..., Browser]) -> Browser:
+    """A fresh browser context and page, with every page load checked by axe-core."""
+    return open_browser()
+
+
+@pytest.fixture
+def page(browser_page: Browser) -> Any:
+    """The Playwright page behind ``browser_page``: call ``browser_page.check()`` after
+    anything that loads a page, or teardown fails."""
+    return browser_page.page

@@ -1,0 +1,99 @@
+"""Test helpers: a client that checks every HTML page it fetches, forms, sign-in, data."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+
+from portal.db import session
+
+DEMO_PASSWORD = "grants-demo-password"
+
+LABELLABLE = ("input", "select", "textarea")
+UNLABELLED_INPUT_TYPES = {"hidden", "submit", "button", "image", "reset"}
+
+
+class PageProblem(AssertionError):
+    pass
+
+
+def page_problems(html: str) -> list[str]:
+    """What a page breaks of our basic rules: title, lang, unique ids, labels, CSRF, actions."""
+    soup = BeautifulSoup(html, "html.parser")
+    problems: list[str] = []
+    title = soup.find("title")
+    if title is None or not title.get_text(strip=True):
+        problems.append("page has no <title>")
+    root = soup.find("html")
+    if root is None or not root.get("lang"):
+        problems.append("<html> has no lang")
+    ids = Counter(tag["id"] for tag in soup.find_all(id=True))
+    problems += [f"id {value!r} used {n} times" for value, n in ids.items() if n > 1]
+    labelled = {label.get("for") for label in soup.find_all("label")}
+    for control in soup.find_all(LABELLABLE):
+        if control.name == "input" and control.get("type", "text") in UNLABELLED_INPUT_TYPES:
+            continue
+        if (control.get("id") in labelled or control.get("aria-label")
+                or control.get("aria-labelledby") or control.find_parent("label")):
+            continue
+        problems.append(f"<{control.name} name={control.get('name')!r}> has no label")
+    for form in soup.find_all("form"):
+        if form.get("action") is None:
+            problems.append("a form has no action")
+        if form.get("method", "get").lower() == "post" and not form.find(
+                "input", attrs={"name": "csrf_token"}):
+            problems.append(f"POST form to {form.get('action')!r} has no CSRF token")
+    return problems
+
+
+class CheckedClient(FlaskClient):
+    """A test client that checks every HTML page it receives."""
+
+    check_pages = True
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        response = super().open(*args, **kwargs)
+        if self.check_pages and response.mimetype == "text/html" and response.status_code != 302:
+            html = response.get_data(as_text=True)
+            problems = page_problems(html)
+            if problems:
+                raise PageProblem(f"{response.request.path}: " + "; ".join(problems))
+            if "Traceback (most recent call last)" in html:
+                raise PageProblem(f"{response.request.path}: a stack trace reached the page")
+        return response
+
+    def csrf_token(self, url: str) -> str:
+        """The CSRF token of the form on the page at ``url``."""
+        page = self.get(url)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
+        if match is None:
+            raise AssertionError(f"no CSRF token on {url} (status {page.status_code})")
+        return match.group(1)
+
+    def submit(self, url: str, data: dict[str, Any] | None = None, *, form_url: str | None = None,
+               **kwargs: Any):  # type: ignore[no-untyped-def]
+        """Post ``data`` to ``url`` as a browser would: with the token of the form's page."""
+        payload = dict(data or {})
+        payload["csrf_token"] = self.csrf_token(form_url or url)
+        return self.post(url, data=payload, **kwargs)
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]
+        return self.submit("/sign-in", {"email": email, "password": password})
+
+
+def text_of(response: Any) -> str:
+    """The visible text of a page, whitespace collapsed."""
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    return re.sub(r"\s+", " ", soup.get_text(" ")).strip()
+
+
+def load_demo(app: Any) -> None:
+    from portal import demo
+
+    with app.app_context():
+        demo.load()
+        session.commit()

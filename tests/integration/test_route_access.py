@@ -1,0 +1,108 @@
+"""Every route declares who may use it, and the declarations hold in practice."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+
+from portal.auth.access import PUBLIC, SIGNED_IN, access_of, public, requires
+from portal.models import Role
+from tests.helpers import text_of
+
+# Endpoints that are not views of ours.
+NOT_VIEWS = {"static"}
+
+
+def undeclared_endpoints(app: Flask) -> list[str]:
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in NOT_VIEWS:
+            continue
+        if access_of(app.view_functions[rule.endpoint]) is None:
+            missing.append(rule.endpoint)
+    return missing
+
+
+def test_every_endpoint_declares_who_may_use_it(app):
+    assert undeclared_endpoints(app) == []
+
+
+def test_the_walk_catches_a_route_added_without_a_declaration(app):
+    from tests.conftest import make_test_app
+
+    other = make_test_app(app.config["DATABASE_URL"], __import__("pathlib").Path("/tmp"))
+
+    @other.route("/forgotten")
+    def forgotten():  # pragma: no cover - never called
+        return "oops"
+
+    @other.route("/declared")
+    @public
+    def declared():  # pragma: no cover - never called
+        return "fine"
+
+    assert undeclared_endpoints(other) == ["forgotten"]
+
+
+def test_declarations_name_real_roles(app):
+    for endpoint, view in app.view_functions.items():
+        access = access_of(view)
+        if endpoint in NOT_VIEWS or access in (PUBLIC, SIGNED_IN):
+            continue
+        assert access and all(isinstance(role, Role) for role in access), endpoint
+
+
+HOMES = {
+    "officer.fenland@example.org": "/bids/",
+    "assessor1@example.org": "/assess/",
+    "manager@example.org": "/manage/",
+    "finance@example.org": "/finance/",
+    "admin@example.org": "/admin/",
+}
+PAGES = ["/bids/", "/assess/", "/manage/", "/finance/", "/admin/", "/admin/users/invite"]
+ALLOWED = {
+    "officer.fenland@example.org": {"/bids/"},
+    "assessor1@example.org": {"/assess/"},
+    "manager@example.org": {"/manage/"},
+    "finance@example.org": {"/finance/"},
+    "admin@example.org": {"/admin/", "/admin/users/invite"},
+}
+
+
+@pytest.mark.parametrize("email", sorted(HOMES))
+def test_each_role_reaches_its_own_pages_and_no_others(client, email):
+    signed_in = client.sign_in(email)
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == HOMES[email]
+    for page in PAGES:
+        expected = 200 if page in ALLOWED[email] else 403
+        assert client.get(page).status_code == expected, (email, page)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_signed_out_visitors_are_sent_to_sign_in(client, page):
+    response = client.get(page)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in?next=")
+
+
+def test_forbidden_page_is_in_the_portal_design(client):
+    client.sign_in("officer.fenland@example.org")
+    response = client.get("/admin/")
+    assert response.status_code == 403
+    assert "You do not have permission to see this page" in text_of(response)
+
+
+def test_a_user_with_several_roles_gets_every_section_in_the_navigation(app, client):
+    from portal.db import session
+    from portal.models import User, UserRole
+    from portal.services import accounts
+
+    with app.app_context():
+        user = accounts.get_user_by_email("finance@example.org")
+        user.role_rows.append(UserRole(role=Role.ASSESSOR))
+        session.commit()
+    client.sign_in("finance@example.org")
+    assert client.get("/assess/").status_code == 200
+    page = client.get("/finance/").get_data(as_text=True)
+    assert 'href="/assess/"' in page and 'href="/finance/"' in page
+    del User
