@@ -194,3 +194,16 @@ def smtp(app: Flask) -> Iterator[Mailbox]:
     finally:
         app.config.update(saved)
         controller.stop()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say once, plainly, which parts of the suite did not run and why."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if reasons:
+        terminalreporter.section("parts of the suite that did not run")
+        for reason, count in sorted(reasons.items()):
+            terminalreporter.write_line(f"{count:5d} skipped: {reason}")

@@ -116,4 +116,6 @@ def test_language_choice_is_kept_for_the_user(app, client):
 
     with app.app_context():
         assert accounts.get_user_by_email("officer.fenland@example.org").language == "cy"
-    assert '<html lang="cy"' in client.get("/bids/").get_data(as_text=True)
+    page = client.get("/bids/").get_data(as_text=True)
+    assert '<html lang="cy"' in page
+    assert "Allgofnodi" in page  # "Sign out" from the Welsh catalogue

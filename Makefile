@@ -1,0 +1,56 @@
+# The two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test install assets translations extract-translations update-translations \
+        compile-translations migrate demo-data bench clean
+
+run: install assets compile-translations  ## Build, migrate, load demo data and serve on :5000
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo-data
+	@echo "Serving the portal at http://127.0.0.1:5000 (Ctrl+C to stop)"
+	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+
+test: install assets compile-translations  ## The whole suite (SQLite, PostgreSQL if set, browser if Chromium)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+assets: portal/static/build/portal.css
+
+portal/static/build/portal.css: node_modules/.installed assets/build.mjs $(wildcard assets/scss/*.scss)
+	npm run --silent build
+
+# Translations: extract marked strings, update the catalogues, compile them.
+extract-translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot .
+
+update-translations: extract-translations
+	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+
+translations: update-translations compile-translations
+
+compile-translations: install
+	@$(BIN)/pybabel compile -q -d portal/translations
+
+migrate: install
+	$(BIN)/flask db upgrade
+
+demo-data: migrate
+	$(BIN)/flask demo-data
+
+clean:
+	rm -rf $(VENV) node_modules portal/static/build
