@@ -44,7 +44,7 @@ update-translations: extract-translations
 translations: update-translations compile-translations
 
 compile-translations: install
-	@$(BIN)/pybabel compile -q -d portal/translations
+	@$(BIN)/pybabel compile -d portal/translations >/dev/null
 
 migrate: install
 	$(BIN)/flask db upgrade

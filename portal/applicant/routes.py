@@ -1,18 +1,276 @@
-"""CSP officers: their partnership's home, rounds open to them, their bids."""
+"""CSP officers: rounds open to them, their partnership's bids, the task list, submission."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, current_app, flash, redirect, render_template, request, send_file
+from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.applicant import bp
+from forms.applicant import SECTION_FORMS, AnswerForm, BidSearchForm, EvidenceForm
+from forms.applicant import RemoveEvidenceForm, StartBidForm, SubmitBidForm, WithdrawForm
+from portal.applicant import bp, presenters
 from portal.auth.access import requires
-from portal.models import Role
-from portal.services import rounds
+from portal.db import session
+from portal.models import Bid, BidStatus, Role, Round
+from portal.pagination import page_number, paginate
+from portal.services import DomainError, audit, bids, evidence, rounds
+
+OFFICER = Role.OFFICER
+
+
+def _own_bid(bid_id: int) -> Bid:
+    bid = bids.bid_for_organisation(bid_id, current_user.organisation_id)
+    if bid is None:
+        abort(404)
+    return bid
+
+
+def _round_open_to_me(round_id: int) -> Round:
+    round_ = session.get(Round, round_id)
+    if round_ is None or current_user.organisation.type.value not in (
+            round_.eligible_organisation_types or []):
+        abort(404)
+    return round_
 
 
 @bp.route("/bids/")
-@requires(Role.OFFICER)
+@requires(OFFICER)
 def home():
+    form = BidSearchForm(request.args)
+    form.status.choices = [("", _("All statuses"))] + [
+        (status.value, bids.status_label(status)) for status in BidStatus]
+    if not form.validate():
+        abort(400)
+    query = (form.q.data or "").strip()
+    statement = bids.bids_query(current_user.organisation_id, query, form.status.data or "")
+    page = paginate(statement, page_number())
+    filtered = bool(query or form.status.data)
+    return render_template("applicant/home.html", form=form, page=page, filtered=filtered,
+                           status_label=bids.status_label,
+                           pagination=page.govuk_params("applicant.home", q=query or None,
+                                                        status=form.status.data or None))
+
+
+@bp.route("/rounds/")
+@requires(OFFICER)
+def rounds_list():
     available = rounds.rounds_for(current_user.organisation.type.value)
-    return render_template("applicant/home.html", rounds=available, state_of=rounds.state_of)
+    return render_template("applicant/rounds.html", rounds=available, state_of=rounds.state_of)
+
+
+@bp.route("/rounds/<int:round_id>")
+@requires(OFFICER)
+def round_detail(round_id: int):
+    round_ = _round_open_to_me(round_id)
+    form = StartBidForm(token=bids.new_creation_token())
+    return render_template("applicant/round.html", round=round_, form=form,
+                           state=rounds.state_of(round_))
+
+
+@bp.route("/rounds/<int:round_id>/start", methods=["POST"])
+@requires(OFFICER)
+def start_bid(round_id: int):
+    round_ = _round_open_to_me(round_id)
+    form = StartBidForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        bid = bids.start_bid(round_, current_user, form.token.data or "")
+    except DomainError as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("applicant.round_detail", round_id=round_.id))
+    return redirect(url_for("applicant.bid", bid_id=bid.id))
+
+
+@bp.route("/bids/<int:bid_id>")
+@requires(OFFICER)
+def bid(bid_id: int):
+    bid = _own_bid(bid_id)
+    return render_template("applicant/bid.html", bid=bid, sections=bids.sections_for(bid.round),
+                           statuses=bids.section_statuses(bid),
+                           history=audit.history("bid", bid.id),
+                           open_request=bids.open_request(bid),
+                           status_label=bids.status_label,
+                           round_state=rounds.state_of(bid.round))
+
+
+@bp.route("/bids/<int:bid_id>/sections/<key>", methods=["GET", "POST"])
+@requires(OFFICER)
+def section(bid_id: int, key: str):
+    bid = _own_bid(bid_id)
+    spec = bids.section_named(bid.round, key)
+    if spec is None:
+        abort(404)
+    if bid.status != BidStatus.DRAFT:
+        return redirect(url_for("applicant.check_answers", bid_id=bid.id))
+    saved = bid.section(key)
+    form = SECTION_FORMS[key]()
+    conflict = None
+    if request.method == "GET":
+        if saved is not None:
+            form.load(saved.answers)
+            form.completed.data = "yes" if saved.status == "completed" else "no"
+        form.version.data = str(saved.version if saved else 0)
+    elif form.validate_on_submit():
+        try:
+            expected = int(form.version.data or 0)
+        except ValueError:
+            abort(400)
+        try:
+            bids.save_section(bid, key, form.answers(), completed=form.is_completing(),
+                              expected_version=expected or None, actor=current_user)
+        except bids.SectionConflict as clash:
+            conflict = _conflict(form, key, clash)
+            form = conflict["form"]
+        except DomainError as refused:
+            _attach_error(form, refused)
+        else:
+            flash(_("“%(section)s” saved.", section=spec.title), "success")
+            return redirect(url_for("applicant.bid", bid_id=bid.id))
+    return render_template(f"applicant/sections/{key}.html", bid=bid, form=form, section=spec,
+                           conflict=conflict)
+
+
+def _conflict(mine, key: str, clash: bids.SectionConflict) -> dict:  # type: ignore[no-untyped-def]
+    """Show the newer saved version; keep what this user typed beside it, unsaved."""
+    newer = SECTION_FORMS[key](formdata=None)
+    newer.load(clash.current.answers)
+    newer.completed.data = "yes" if clash.current.status == "completed" else "no"
+    newer.version.data = str(clash.current.version)
+    return {"form": newer, "mine": mine.answers(), "by": clash.current.updated_by,
+            "at": clash.current.updated_at}
+
+
+def _attach_error(form, refused: DomainError) -> None:  # type: ignore[no-untyped-def]
+    field = getattr(form, refused.field, None) if refused.field else None
+    if field is None or refused.field == "rows":
+        if refused.field == "rows":
+            form.rows[0].form.amount.errors.append(refused.message)
+            return
+        form.completed.errors.append(refused.message)
+        return
+    field.errors.append(refused.message)
+
+
+@bp.route("/bids/<int:bid_id>/evidence", methods=["GET", "POST"])
+@requires(OFFICER)
+def evidence_files(bid_id: int):
+    bid = _own_bid(bid_id)
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            evidence.add(bid, upload.filename or "file", upload.stream, form.description.data or "",
+                         current_user)
+        except DomainError as refused:
+            form.file.errors.append(refused.message)
+        else:
+            flash(_("“%(name)s” uploaded.", name=upload.filename), "success")
+            return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
+    return render_template("applicant/evidence.html", bid=bid, form=form,
+                           remove_form=RemoveEvidenceForm(),
+                           limit_mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+                           most=current_app.config["MAX_UPLOADS_PER_BID"])
+
+
+@bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>/remove", methods=["POST"])
+@requires(OFFICER)
+def remove_evidence(bid_id: int, evidence_id: int):
+    bid = _own_bid(bid_id)
+    if not RemoveEvidenceForm().validate_on_submit():
+        abort(400)
+    try:
+        evidence.remove(bid, evidence_id, current_user)
+    except DomainError:
+        abort(404)
+    flash(_("File removed."), "success")
+    return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
+
+
+@bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>")
+@requires(OFFICER)
+def download_evidence(bid_id: int, evidence_id: int):
+    bid = _own_bid(bid_id)
+    item = next((e for e in bid.evidence if e.id == evidence_id), None)
+    if item is None:
+        abort(404)
+    return send_file(evidence.path_of(item), mimetype=item.content_type, as_attachment=True,
+                     download_name=item.original_name, max_age=0)
+
+
+@bp.route("/bids/<int:bid_id>/check-answers")
+@requires(OFFICER)
+def check_answers(bid_id: int):
+    bid = _own_bid(bid_id)
+    return render_template("applicant/check_answers.html", bid=bid,
+                           sections=bids.sections_for(bid.round),
+                           statuses=bids.section_statuses(bid),
+                           missing=bids.incomplete_sections(bid), form=SubmitBidForm(),
+                           round_state=rounds.state_of(bid.round),
+                           status_label=bids.status_label,
+                           summary_rows=presenters.summary_rows)
+
+
+@bp.route("/bids/<int:bid_id>/submit", methods=["POST"])
+@requires(OFFICER)
+def submit(bid_id: int):
+    bid = _own_bid(bid_id)
+    if not SubmitBidForm().validate_on_submit():
+        abort(400)
+    if bid.status != BidStatus.DRAFT and bid.reference:
+        return redirect(url_for("applicant.submitted", bid_id=bid.id))  # a repeated click
+    try:
+        bids.submit(bid, current_user)
+    except DomainError as refused:
+        flash(refused.message, "error")
+        return redirect(url_for("applicant.check_answers", bid_id=bid.id))
+    return redirect(url_for("applicant.submitted", bid_id=bid.id))
+
+
+@bp.route("/bids/<int:bid_id>/submitted")
+@requires(OFFICER)
+def submitted(bid_id: int):
+    bid = _own_bid(bid_id)
+    if bid.reference is None:
+        return redirect(url_for("applicant.bid", bid_id=bid.id))
+    return render_template("applicant/submitted.html", bid=bid)
+
+
+@bp.route("/bids/<int:bid_id>/withdraw", methods=["GET", "POST"])
+@requires(OFFICER)
+def withdraw(bid_id: int):
+    bid = _own_bid(bid_id)
+    if bid.status not in bids.WITHDRAWABLE:
+        flash(_("This bid can no longer be withdrawn."), "error")
+        return redirect(url_for("applicant.bid", bid_id=bid.id))
+    form = WithdrawForm()
+    if form.validate_on_submit():
+        try:
+            bids.withdraw(bid, form.reason.data, current_user)
+        except DomainError as refused:
+            form.reason.errors.append(refused.message)
+        else:
+            flash(_("Bid %(reference)s withdrawn.", reference=bid.reference), "success")
+            return redirect(url_for("applicant.bid", bid_id=bid.id))
+    return render_template("applicant/withdraw.html", bid=bid, form=form)
+
+
+@bp.route("/bids/<int:bid_id>/answer", methods=["GET", "POST"])
+@requires(OFFICER)
+def answer(bid_id: int):
+    bid = _own_bid(bid_id)
+    question = bids.open_request(bid)
+    if question is None or bid.status != BidStatus.MORE_INFORMATION_REQUESTED:
+        flash(_("There is no open question on this bid."), "error")
+        return redirect(url_for("applicant.bid", bid_id=bid.id))
+    form = AnswerForm()
+    if form.validate_on_submit():
+        try:
+            bids.answer_request(bid, question.id, form.answer.data, current_user)
+        except DomainError as refused:
+            form.answer.errors.append(refused.message)
+        else:
+            flash(_("Your answer has been sent to the OPCC."), "success")
+            return redirect(url_for("applicant.bid", bid_id=bid.id))
+    return render_template("applicant/answer.html", bid=bid, form=form, question=question)

@@ -2,12 +2,34 @@
 
 from portal.db import Base
 from portal.models.audit import AuditEvent
+from portal.models.bids import (
+    Bid,
+    BidSection,
+    BidStatus,
+    BudgetLine,
+    CostKind,
+    EvidenceFile,
+    InformationRequest,
+    OutcomeMeasure,
+    ReferenceCounter,
+    SectionStatus,
+)
 from portal.models.funds import Criterion, Fund, ReturnCadence, Round
 from portal.models.organisations import Organisation, OrganisationType
 from portal.models.users import Role, SignInThrottle, User, UserRole
 
 __all__ = [
     "AuditEvent",
+    "Bid",
+    "BidSection",
+    "BidStatus",
+    "BudgetLine",
+    "CostKind",
+    "EvidenceFile",
+    "InformationRequest",
+    "OutcomeMeasure",
+    "ReferenceCounter",
+    "SectionStatus",
     "Base",
     "Criterion",
     "Fund",

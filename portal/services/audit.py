@@ -42,3 +42,13 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def history(record_type: str, record_id: object) -> list[AuditEvent]:
+    """A record's events, oldest first."""
+    from sqlalchemy import select
+
+    return list(session.scalars(
+        select(AuditEvent).where(AuditEvent.record_type == record_type,
+                                 AuditEvent.record_id == str(record_id))
+        .order_by(AuditEvent.id)))

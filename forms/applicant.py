@@ -1,0 +1,382 @@
+"""Forms of the applicant journey: starting a bid, each task-list section, files, withdrawal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovCheckboxesInput  # noqa: I001
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput
+from govuk_frontend_wtf.wtforms_widgets import GovTextArea, GovTextInput
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField
+from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import SubmitField
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from forms.fields import DayMonthYearField, MoneyField, RequiredWhenCompleted, max_length
+
+ISSUE_TYPES = [
+    ("anti_social_behaviour", _l("Anti-social behaviour")),
+    ("road_safety", _l("Road safety")),
+    ("bike_theft", _l("Bike theft")),
+    ("fly_tipping", _l("Fly tipping")),
+    ("vawg", _l("Violence against women and girls")),
+    ("youth", _l("Youth")),
+    ("other", _l("Other")),
+]
+PRIORITY_CATEGORIES = [
+    ("emerging", _l("Emerging")),
+    ("preventing", _l("Preventing")),
+    ("sustaining", _l("Sustaining")),
+]
+COST_KINDS = [("", _l("Choose")), ("capital", _l("Capital")), ("revenue", _l("Revenue"))]
+BUDGET_ROWS = 8
+OUTCOME_ROWS = 6
+
+
+class StartBidForm(FlaskForm):
+    token = HiddenField()
+    submit = SubmitField(_l("Start a bid"), widget=GovSubmitInput())
+
+
+class SectionForm(FlaskForm):
+    """A task-list section: saved as it is, or checked in full when marked complete."""
+
+    version = HiddenField()
+    completed = RadioField(
+        _l("Have you completed this section?"), widget=GovRadioInput(),
+        choices=[("yes", _l("Yes, I’ve completed this section")),
+                 ("no", _l("No, I’ll come back to it later"))],
+        validators=[InputRequired(_l("Select whether you have completed this section"))],
+    )
+    submit = SubmitField(_l("Save and continue"), widget=GovSubmitInput())
+
+    def is_completing(self) -> bool:
+        return self.completed.data == "yes"
+
+    def answers(self) -> dict[str, Any]:
+        """The section's answers as JSON-ready data."""
+        skip = {"version", "completed", "submit", "csrf_token"}
+        return {name: _plain(field.data) for name, field in self._fields.items()
+                if name not in skip}
+
+    def load(self, answers: dict[str, Any]) -> None:
+        for name, value in answers.items():
+            field = self._fields.get(name)
+            if field is None or isinstance(field, FieldList):
+                continue
+            if isinstance(field, DayMonthYearField) and value:
+                from datetime import date
+
+                value = date.fromisoformat(value)
+            field.data = value
+
+
+def _plain(value: Any) -> Any:
+    from datetime import date
+
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _checks(limit: int, label: Any, required: Any) -> list[Any]:
+    """A length limit always; required once completed, unless ``required`` is None."""
+    checks: list[Any] = [max_length(limit, label)]
+    if required is not None:
+        checks.insert(0, RequiredWhenCompleted(required))
+    return checks
+
+
+def _text(label: Any, limit: int, required: Any, hint: Any = None) -> StringField:
+    return StringField(label, widget=GovTextInput(), description=hint,
+                       validators=_checks(limit, label, required))
+
+
+class CountedTextArea(GovCharacterCount):
+    """A GOV.UK character count whose limit is the field's own (no limit typed twice)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        params.setdefault("maxlength", self.limit)
+        params.setdefault("rows", 5)
+        return params
+
+
+def _long_text(label: Any, limit: int, required: Any, hint: Any = None) -> StringField:
+    return StringField(label, widget=CountedTextArea(limit), description=hint,
+                       validators=_checks(limit, label, required))
+
+
+class AboutForm(SectionForm):
+    title = _text(_l("Project title"), 120, _l("Enter a project title"))
+    summary = _long_text(_l("Summary of the project"), 1000, _l("Enter a summary of the project"),
+                         _l("What you will do, where and for whom, in a few sentences."))
+    start_date = DayMonthYearField(_l("Start date"), description=_l("For example, 1 12 2026"),
+                                   validators=[RequiredWhenCompleted(_l("Enter the start date"))])
+    end_date = DayMonthYearField(_l("End date"), description=_l("For example, 31 3 2027"),
+                                 validators=[RequiredWhenCompleted(_l("Enter the end date"))])
+
+    def validate_end_date(self, field: DayMonthYearField) -> None:
+        if field.data and self.start_date.data and field.data < self.start_date.data:
+            raise ValidationError(_l("End date must be the same as or after the start date"))
+
+
+class ProblemForm(SectionForm):
+    issue_types = SelectMultipleField(
+        _l("Which issues will the project tackle?"), widget=GovCheckboxesInput(),
+        choices=ISSUE_TYPES, description=_l("Select all that apply."),
+        validators=[RequiredWhenCompleted(_l("Select at least one issue"))])
+    other_issue = _text(_l("Other issue"), 200, None, _l("Only if you selected Other."))
+    district = _text(_l("District"), 100, _l("Enter the district"))
+    places = _long_text(_l("Parishes or wards"), 500, _l("Enter the parishes or wards"))
+    priority_category = RadioField(
+        _l("Priority area category"), widget=GovRadioInput(), choices=PRIORITY_CATEGORIES,
+        description=_l("From the annual Strategic Assessment."),
+        validators=[RequiredWhenCompleted(_l("Select the priority area category")), Optional()])
+    evidence_sources = _long_text(_l("Where does your evidence come from?"), 1000,
+                                  _l("Enter where your evidence comes from"),
+                                  _l("For example, police incident data, council reports, "
+                                     "resident surveys."))
+    evidence_shows = _long_text(_l("What does the evidence show?"), 2000,
+                                _l("Enter what the evidence shows"))
+
+    def validate_other_issue(self, field: StringField) -> None:
+        if self.is_completing() and "other" in (self.issue_types.data or []) and not (
+                field.data or "").strip():
+            raise ValidationError(_l("Enter the other issue"))
+
+
+class DeliveryForm(SectionForm):
+    activities = _long_text(_l("What will be done?"), 2000, _l("Enter what will be done"))
+    delivered_by = _long_text(_l("Who will do it?"), 1000, _l("Enter who will do it"))
+    partners = _long_text(_l("Which partners are involved?"), 1000,
+                          _l("Enter the partners involved"),
+                          _l("For example, the police, the fire service, parish councils."))
+
+
+class OutcomeRow(Form):
+    measure = StringField(_l("Measure"), widget=GovTextInput(),
+                          description=_l("For example, cycle marking kits given out"),
+                          validators=[max_length(200, _l("Measure"))])
+    target = IntegerField(_l("Target"), widget=GovTextInput(),
+                          validators=[Optional(),
+                                      NumberRange(min=0, max=10_000_000,
+                                                  message=_l("Target must be a whole number, 0 "
+                                                             "or more"))])
+    how_measured = StringField(_l("How it will be measured"), widget=GovTextInput(),
+                               validators=[max_length(500, _l("How it will be measured"))])
+
+    def filled(self) -> bool:
+        return bool((self.measure.data or "").strip() or self.target.data is not None
+                    or (self.how_measured.data or "").strip())
+
+
+class OutcomesForm(SectionForm):
+    rows = FieldList(FormField(OutcomeRow), min_entries=OUTCOME_ROWS, max_entries=OUTCOME_ROWS)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        filled = 0
+        for row in self.rows:
+            if not row.form.filled():
+                continue
+            filled += 1
+            for name, message in (("measure", _l("Enter the measure")),
+                                  ("target", _l("Enter the target as a whole number")),
+                                  ("how_measured", _l("Enter how it will be measured"))):
+                field = row.form[name]
+                if (field.data is None or field.data == "") and not field.errors:
+                    field.errors.append(str(message))
+                    valid = False
+        if self.is_completing() and filled == 0:
+            self.rows[0].form.measure.errors.append(str(_l("Enter at least one outcome measure")))
+            valid = False
+        return valid
+
+    def answers(self) -> dict[str, Any]:
+        return {"rows": [{"measure": r.form.measure.data.strip(), "target": r.form.target.data,
+                          "how_measured": r.form.how_measured.data.strip()}
+                         for r in self.rows if r.form.filled()]}
+
+    def load(self, answers: dict[str, Any]) -> None:
+        for row, saved in zip(self.rows, answers.get("rows", [])):
+            row.form.measure.data = saved["measure"]
+            row.form.target.data = saved["target"]
+            row.form.how_measured.data = saved["how_measured"]
+
+
+class BudgetRow(Form):
+    item = StringField(_l("Item"), widget=GovTextInput(),
+                       validators=[max_length(200, _l("Item"))])
+    kind = SelectField(_l("Capital or revenue"), widget=GovSelect(), choices=COST_KINDS,
+                       validate_choice=False, default="")
+    amount = MoneyField(_l("Amount"), description=_l("In pounds"))
+
+    def filled(self) -> bool:
+        return bool((self.item.data or "").strip() or self.kind.data
+                    or self.amount.data is not None or self.amount.money_error)
+
+
+class BudgetForm(SectionForm):
+    rows = FieldList(FormField(BudgetRow), min_entries=BUDGET_ROWS, max_entries=BUDGET_ROWS)
+    match_funding = MoneyField(_l("Match funding from others"),
+                               description=_l("In pounds. Leave blank if there is none."))
+    match_funding_sources = _long_text(_l("Where the match funding comes from"), 500, None)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        filled = 0
+        for row in self.rows:
+            if not row.form.filled():
+                continue
+            filled += 1
+            checks = (("item", _l("Enter the item")),
+                      ("kind", _l("Select capital or revenue")),
+                      ("amount", _l("Enter the amount")))
+            for name, message in checks:
+                field = row.form[name]
+                if not field.errors and (field.data is None or field.data == ""):
+                    field.errors.append(str(message))
+                    valid = False
+            kind = row.form.kind
+            if kind.data and kind.data not in ("capital", "revenue") and not kind.errors:
+                kind.errors.append(str(_l("Select capital or revenue")))
+                valid = False
+            amount = row.form.amount
+            if amount.data == 0 and not amount.errors:
+                amount.errors.append(str(_l("Amount must be more than £0")))
+                valid = False
+        if self.is_completing() and filled == 0:
+            self.rows[0].form.item.errors.append(str(_l("Enter at least one budget line")))
+            valid = False
+        if (self.match_funding.data or 0) > 0 and self.is_completing() and not (
+                self.match_funding_sources.data or "").strip():
+            self.match_funding_sources.errors.append(
+                str(_l("Enter where the match funding comes from")))
+            valid = False
+        return valid
+
+    def answers(self) -> dict[str, Any]:
+        return {
+            "rows": [{"item": r.form.item.data.strip(), "kind": r.form.kind.data,
+                      "amount_pence": r.form.amount.data}
+                     for r in self.rows if r.form.filled()],
+            "match_funding_pence": self.match_funding.data or 0,
+            "match_funding_sources": (self.match_funding_sources.data or "").strip(),
+        }
+
+    def load(self, answers: dict[str, Any]) -> None:
+        for row, saved in zip(self.rows, answers.get("rows", [])):
+            row.form.item.data = saved["item"]
+            row.form.kind.data = saved["kind"]
+            row.form.amount.data = saved["amount_pence"]
+        self.match_funding.data = answers.get("match_funding_pence") or None
+        self.match_funding_sources.data = answers.get("match_funding_sources", "")
+
+    def row_fields(self) -> list[Any]:
+        return [row.form for row in self.rows]
+
+
+class YouthForm(SectionForm):
+    age_from = IntegerField(_l("Youngest age"), widget=GovTextInput(),
+                            validators=[RequiredWhenCompleted(_l("Enter the youngest age")),
+                                        Optional(), NumberRange(min=0, max=25, message=_l(
+                                            "Youngest age must be between 0 and 25"))])
+    age_to = IntegerField(_l("Oldest age"), widget=GovTextInput(),
+                          validators=[RequiredWhenCompleted(_l("Enter the oldest age")),
+                                      Optional(), NumberRange(min=0, max=25, message=_l(
+                                          "Oldest age must be between 0 and 25"))])
+    young_people = IntegerField(_l("How many young people will take part?"),
+                                widget=GovTextInput(),
+                                validators=[RequiredWhenCompleted(
+                                    _l("Enter how many young people will take part")),
+                                    Optional(), NumberRange(min=1, max=100_000, message=_l(
+                                        "Number of young people must be 1 or more"))])
+    safeguarding_lead = _text(_l("Name of the safeguarding lead"), 200,
+                              _l("Enter the name of the safeguarding lead"))
+    safeguarding_policy = BooleanField(
+        _l("We have a safeguarding policy that covers this project"), widget=GovCheckboxInput(),
+        validators=[RequiredWhenCompleted(_l("Confirm you have a safeguarding policy"))])
+    dbs_checked = BooleanField(
+        _l("Everyone working with young people on this project has a DBS check"),
+        widget=GovCheckboxInput(),
+        validators=[RequiredWhenCompleted(_l("Confirm everyone working with young people has "
+                                             "a DBS check"))])
+
+    def validate_age_to(self, field: IntegerField) -> None:
+        if field.data is not None and self.age_from.data is not None and \
+                field.data < self.age_from.data:
+            raise ValidationError(_l("Oldest age must be the same as or more than the youngest"))
+
+
+class DeclarationsForm(SectionForm):
+    accurate = BooleanField(
+        _l("The information in this bid is true and complete"), widget=GovCheckboxInput(),
+        validators=[RequiredWhenCompleted(_l("Confirm the information is true and complete"))])
+    authorised = BooleanField(
+        _l("The partnership has agreed to this bid and its host council will receive and "
+           "account for the grant"), widget=GovCheckboxInput(),
+        validators=[RequiredWhenCompleted(_l("Confirm the partnership has agreed to this bid"))])
+    name = _text(_l("Your full name"), 200, _l("Enter your full name"))
+    role = _text(_l("Your role"), 200, _l("Enter your role"))
+
+
+SECTION_FORMS: dict[str, type[SectionForm]] = {
+    "about": AboutForm,
+    "problem": ProblemForm,
+    "delivery": DeliveryForm,
+    "outcomes": OutcomesForm,
+    "budget": BudgetForm,
+    "youth": YouthForm,
+    "declarations": DeclarationsForm,
+}
+
+
+class EvidenceForm(FlaskForm):
+    file = FileField(_l("Upload a file"), widget=GovFileInput(),
+                     description=_l("PDF, Word, Excel, CSV, PNG or JPEG."),
+                     validators=[InputRequired(_l("Select a file"))])
+    description = StringField(_l("What the file shows (optional)"), widget=GovTextInput(),
+                              validators=[max_length(200, _l("Description"))])
+    submit = SubmitField(_l("Upload file"), widget=GovSubmitInput(),
+                         render_kw={"class": "govuk-button--secondary"})
+
+
+class RemoveEvidenceForm(FlaskForm):
+    submit = SubmitField(_l("Remove"), widget=GovSubmitInput())
+
+
+class SubmitBidForm(FlaskForm):
+    submit = SubmitField(_l("Submit bid"), widget=GovSubmitInput())
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Why are you withdrawing this bid?"), widget=GovTextArea(),
+                         validators=[InputRequired(_l("Enter why you are withdrawing the bid")),
+                                     max_length(1000, _l("Reason"))])
+    submit = SubmitField(_l("Withdraw bid"), widget=GovSubmitInput())
+
+
+class AnswerForm(FlaskForm):
+    answer = StringField(_l("Your answer"), widget=CountedTextArea(3000),
+                         validators=[InputRequired(_l("Enter your answer")),
+                                     max_length(3000, _l("Your answer"))])
+    submit = SubmitField(_l("Send answer"), widget=GovSubmitInput())
+
+
+class BidSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search by title or reference"), widget=GovTextInput(),
+                    validators=[max_length(100, _l("Search"))])
+    status = SelectField(_l("Status"), widget=GovSelect(), validate_choice=True, choices=[],
+                         default="")

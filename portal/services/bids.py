@@ -1,0 +1,387 @@
+"""Bids: the task list, saving sections, submission, withdrawal and requests for information.
+
+Status changes go through ``_move`` and its (from, to) table only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from portal.db import session, utcnow
+from portal.formatting import money
+from portal.models import (
+    Bid,
+    BidSection,
+    BidStatus,
+    BudgetLine,
+    CostKind,
+    InformationRequest,
+    Organisation,
+    OutcomeMeasure,
+    ReferenceCounter,
+    Role,
+    Round,
+    SectionStatus,
+    User,
+    UserRole,
+)
+from portal.services import DomainError, audit, email
+from portal.services.rounds import RoundState, state_of
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: Any
+    youth_only: bool = False
+
+
+SECTIONS = [
+    Section("about", _l("About the project")),
+    Section("problem", _l("The problem and the evidence")),
+    Section("delivery", _l("What will be done")),
+    Section("outcomes", _l("Outcomes")),
+    Section("budget", _l("Budget")),
+    Section("youth", _l("Young people and safeguarding"), youth_only=True),
+    Section("declarations", _l("Declarations")),
+]
+
+# Allowed status changes; anything else is refused.
+TRANSITIONS: set[tuple[BidStatus, BidStatus]] = {
+    (BidStatus.DRAFT, BidStatus.SUBMITTED),
+    (BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT),
+    (BidStatus.SUBMITTED, BidStatus.MORE_INFORMATION_REQUESTED),
+    (BidStatus.IN_ASSESSMENT, BidStatus.MORE_INFORMATION_REQUESTED),
+    (BidStatus.MORE_INFORMATION_REQUESTED, BidStatus.SUBMITTED),
+    (BidStatus.MORE_INFORMATION_REQUESTED, BidStatus.IN_ASSESSMENT),
+    (BidStatus.SUBMITTED, BidStatus.WITHDRAWN),
+    (BidStatus.IN_ASSESSMENT, BidStatus.WITHDRAWN),
+    (BidStatus.MORE_INFORMATION_REQUESTED, BidStatus.WITHDRAWN),
+    (BidStatus.SUBMITTED, BidStatus.AWARDED),
+    (BidStatus.IN_ASSESSMENT, BidStatus.AWARDED),
+    (BidStatus.SUBMITTED, BidStatus.NOT_FUNDED),
+    (BidStatus.IN_ASSESSMENT, BidStatus.NOT_FUNDED),
+}
+WITHDRAWABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT, BidStatus.MORE_INFORMATION_REQUESTED}
+
+
+class SectionConflict(DomainError):
+    """Someone saved the section since this copy was loaded."""
+
+    def __init__(self, current: BidSection) -> None:
+        super().__init__(_("Someone else saved this section while you were working on it."))
+        self.current = current
+
+
+def sections_for(round_: Round) -> list[Section]:
+    return [s for s in SECTIONS if not s.youth_only or round_.fund.is_youth]
+
+
+def section_named(round_: Round, key: str) -> Section | None:
+    return next((s for s in sections_for(round_) if s.key == key), None)
+
+
+def section_statuses(bid: Bid) -> dict[str, SectionStatus]:
+    saved = {s.key: s.status for s in bid.sections}
+    return {s.key: saved.get(s.key, SectionStatus.NOT_STARTED) for s in sections_for(bid.round)}
+
+
+def incomplete_sections(bid: Bid) -> list[Section]:
+    statuses = section_statuses(bid)
+    return [s for s in sections_for(bid.round) if statuses[s.key] != SectionStatus.COMPLETED]
+
+
+def _move(bid: Bid, to: BidStatus, actor: User | None, **detail: Any) -> None:
+    if (bid.status, to) not in TRANSITIONS:
+        raise DomainError(_("This bid cannot be changed now: it is %(status)s.",
+                            status=status_label(bid.status)))
+    before = bid.status
+    bid.status = to
+    bid.updated_at = utcnow()
+    audit.record("bid.status_changed", "bid", bid.id, actor=actor,
+                 before={"status": before.value}, after={"status": to.value, **detail})
+
+
+STATUS_LABELS = {
+    BidStatus.DRAFT: _l("Draft"),
+    BidStatus.SUBMITTED: _l("Submitted"),
+    BidStatus.MORE_INFORMATION_REQUESTED: _l("More information requested"),
+    BidStatus.IN_ASSESSMENT: _l("In assessment"),
+    BidStatus.AWARDED: _l("Awarded"),
+    BidStatus.NOT_FUNDED: _l("Not funded"),
+    BidStatus.WITHDRAWN: _l("Withdrawn"),
+}
+
+
+def status_label(status: BidStatus) -> str:
+    return str(STATUS_LABELS[status])
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def bid_for_organisation(bid_id: int, organisation_id: int) -> Bid | None:
+    """A bid only if it belongs to the organisation: other CSPs' ids find nothing."""
+    return session.scalar(select(Bid).where(Bid.id == bid_id,
+                                            Bid.organisation_id == organisation_id))
+
+
+def bids_query(organisation_id: int, text: str = "", status: str = "") -> Select:
+    statement = (select(Bid).where(Bid.organisation_id == organisation_id)
+                 .order_by(Bid.updated_at.desc(), Bid.id.desc()))
+    if text:
+        pattern = f"%{text.lower()}%"
+        statement = statement.where(or_(func.lower(Bid.title).like(pattern),
+                                        func.lower(Bid.reference).like(pattern)))
+    if status:
+        statement = statement.where(Bid.status == BidStatus(status))
+    return statement
+
+
+# --- starting and saving ---------------------------------------------------------------------
+
+
+def new_creation_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def start_bid(round_: Round, actor: User, token: str, now: datetime | None = None) -> Bid:
+    """Start a draft; posting the same start form twice returns the same bid."""
+    if not token or len(token) > 64:
+        raise DomainError(_("The form you used has expired. Start the bid again."))
+    existing = session.scalar(select(Bid).where(Bid.creation_token == token))
+    if existing is not None:
+        if existing.organisation_id != actor.organisation_id:
+            raise DomainError(_("The form you used has expired. Start the bid again."))
+        return existing
+    if actor.organisation.type.value not in (round_.eligible_organisation_types or []):
+        raise DomainError(_("Your organisation cannot bid to this round."))
+    if state_of(round_, now) != RoundState.OPEN:
+        raise DomainError(_("This round is not open for bids."))
+    bid = Bid(round=round_, organisation_id=actor.organisation_id, created_by_id=actor.id,
+              creation_token=token, status=BidStatus.DRAFT, issue_types=[])
+    session.add(bid)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same form, posted twice at the same moment
+        return session.scalars(select(Bid).where(Bid.creation_token == token)).one()
+    audit.record("bid.created", "bid", bid.id, actor=actor,
+                 after={"round": round_.name, "fund": round_.fund.name})
+    return bid
+
+
+def _financial_year_bounds(round_: Round) -> tuple[date, date]:
+    return date(round_.financial_year, 4, 1), date(round_.financial_year + 1, 3, 31)
+
+
+def _check_about(bid: Bid, answers: dict[str, Any]) -> None:
+    start = date.fromisoformat(answers["start_date"]) if answers.get("start_date") else None
+    end = date.fromisoformat(answers["end_date"]) if answers.get("end_date") else None
+    first, last = _financial_year_bounds(bid.round)
+    if bid.round.fund.allows_multi_year:
+        last = date(bid.round.financial_year + 3, 3, 31)
+    for value, field in ((start, "start_date"), (end, "end_date")):
+        if value is not None and not first <= value <= last:
+            raise DomainError(_("Dates must be between %(first)s and %(last)s",
+                                first=_day(first), last=_day(last)), field=field)
+
+
+def _day(value: date) -> str:
+    from portal.formatting import long_date
+
+    return long_date(value)
+
+
+def _check_budget(bid: Bid, answers: dict[str, Any]) -> int:
+    total = sum(int(row["amount_pence"]) for row in answers.get("rows", []))
+    cap = bid.round.cap_pence
+    if cap is not None and total > cap:
+        raise DomainError(_("The total of the budget lines (%(total)s) must be %(cap)s or less, "
+                            "the most this round allows", total=money(total), cap=money(cap)),
+                          field="rows")
+    return total
+
+
+def _apply(bid: Bid, key: str, answers: dict[str, Any]) -> None:
+    """Copy what lists, ranking and open data need out of the answers."""
+    if key == "about":
+        bid.title = (answers.get("title") or "").strip() or None
+        bid.start_date = date.fromisoformat(answers["start_date"]) if answers.get(
+            "start_date") else None
+        bid.end_date = date.fromisoformat(answers["end_date"]) if answers.get("end_date") else None
+    elif key == "problem":
+        bid.issue_types = list(answers.get("issue_types") or [])
+    elif key == "budget":
+        bid.budget_lines = [BudgetLine(position=i, item=row["item"], kind=CostKind(row["kind"]),
+                                       amount_pence=int(row["amount_pence"]))
+                            for i, row in enumerate(answers.get("rows", []), start=1)]
+        bid.amount_requested_pence = sum(line.amount_pence for line in bid.budget_lines)
+        bid.match_funding_pence = int(answers.get("match_funding_pence") or 0)
+    elif key == "outcomes":
+        bid.outcomes = [OutcomeMeasure(position=i, measure=row["measure"], target=row["target"],
+                                       how_measured=row["how_measured"])
+                        for i, row in enumerate(answers.get("rows", []), start=1)]
+
+
+def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool,
+                 expected_version: int | None, actor: User) -> BidSection:
+    """Save one section from a copy at ``expected_version`` (None: the section is new).
+
+    A save from a stale copy raises SectionConflict and changes nothing.
+    """
+    if bid.status != BidStatus.DRAFT:
+        raise DomainError(_("This bid has been submitted and can no longer be changed."))
+    if section_named(bid.round, key) is None:
+        raise DomainError(_("This bid has no such section."))
+    if key == "about":
+        _check_about(bid, answers)
+    if key == "budget":
+        _check_budget(bid, answers)
+    status = SectionStatus.COMPLETED if completed else SectionStatus.IN_PROGRESS
+    now = utcnow()
+    current = session.get(BidSection, (bid.id, key), populate_existing=True)
+    if current is None:
+        if expected_version not in (None, 0):
+            raise DomainError(_("The form you used has expired. Open the section again."))
+        section = BidSection(bid_id=bid.id, key=key, status=status, version=1, answers=answers,
+                             updated_at=now, updated_by_id=actor.id)
+        try:
+            with session.begin_nested():
+                session.add(section)
+                session.flush()
+        except IntegrityError:  # another officer created it a moment ago
+            session.expire_all()
+            raise SectionConflict(session.get(BidSection, (bid.id, key))) from None
+    else:
+        # The version check is in the UPDATE itself, so two saves cannot both pass it.
+        result = session.execute(
+            update(BidSection)
+            .where(BidSection.bid_id == bid.id, BidSection.key == key,
+                   BidSection.version == expected_version)
+            .values(version=BidSection.version + 1, answers=answers, status=status,
+                    updated_at=now, updated_by_id=actor.id)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise SectionConflict(current)
+        session.refresh(current)
+        section = current
+    _apply(bid, key, answers)
+    bid.updated_at = now
+    session.flush()
+    audit.record("bid.section_saved", "bid", bid.id, actor=actor,
+                 after={"section": key, "status": status.value, "version": section.version})
+    return section
+
+
+# --- submission ------------------------------------------------------------------------------
+
+
+def _next_reference(prefix: str) -> str:
+    """Atomically take the next number for the prefix (e.g. SCF-2026 -> SCF-2026-0007)."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(ReferenceCounter).values(prefix=prefix, last=1)
+    statement = statement.on_conflict_do_update(index_elements=[ReferenceCounter.prefix],
+                                                set_={"last": ReferenceCounter.last + 1})
+    number = session.execute(statement.returning(ReferenceCounter.last)).scalar_one()
+    return f"{prefix}-{number:04d}"
+
+
+def officers_of(organisation: Organisation) -> list[User]:
+    return list(session.scalars(
+        select(User).join(UserRole).where(User.organisation_id == organisation.id,
+                                          UserRole.role == Role.OFFICER, User.active.is_(True))))
+
+
+def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
+    now = now or utcnow()
+    if bid.status != BidStatus.DRAFT:
+        raise DomainError(_("This bid has already been submitted."))
+    missing = incomplete_sections(bid)
+    if missing:
+        raise DomainError(_("Complete every section before you submit. Still to do: %(list)s.",
+                            list=", ".join(str(s.title) for s in missing)))
+    if now >= bid.round.closes_at:
+        raise DomainError(_("This round closed on %(when)s. Your bid has been kept as a draft.",
+                            when=_when(bid.round.closes_at)))
+    if now < bid.round.opens_at:
+        raise DomainError(_("This round is not open for bids yet."))
+    cap = bid.round.cap_pence
+    if cap is not None and bid.amount_requested_pence > cap:
+        raise DomainError(_("The total asked for must be %(cap)s or less.", cap=money(cap)))
+    bid.reference = _next_reference(f"{bid.round.fund.code}-{bid.round.financial_year}")
+    bid.submitted_at = now
+    _move(bid, BidStatus.SUBMITTED, actor, reference=bid.reference)
+    for officer in officers_of(bid.organisation):
+        email.send(officer.email, _("Bid %(reference)s submitted", reference=bid.reference),
+                   "bid_submitted", locale="cy" if officer.language == "cy" else "en_GB",
+                   user=officer, bid=bid, submitted_by=actor)
+    return bid.reference
+
+
+def _when(moment: datetime) -> str:
+    from portal.formatting import date_time
+
+    return date_time(moment)
+
+
+def withdraw(bid: Bid, reason: str, actor: User) -> None:
+    if bid.status not in WITHDRAWABLE:
+        raise DomainError(_("This bid can no longer be withdrawn."))
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Enter why you are withdrawing the bid"), field="reason")
+    bid.withdrawal_reason = reason
+    bid.withdrawn_at = utcnow()
+    _move(bid, BidStatus.WITHDRAWN, actor, reason=reason)
+
+
+# --- requests for more information -----------------------------------------------------------
+
+
+def request_more_information(bid: Bid, question: str, actor: User,
+                             respond_by: date | None = None) -> InformationRequest:
+    """The OPCC asks the applicant a question; the bid waits for the answer."""
+    if not question.strip():
+        raise DomainError(_("Enter the question"), field="question")
+    previous = bid.status
+    request = InformationRequest(bid=bid, question=question.strip(), asked_by_id=actor.id,
+                                 asked_at=utcnow(), respond_by=respond_by)
+    session.add(request)
+    _move(bid, BidStatus.MORE_INFORMATION_REQUESTED, actor, question=question.strip())
+    bid.status_before_request = previous
+    session.flush()
+    for officer in officers_of(bid.organisation):
+        email.send(officer.email, _("Question about bid %(reference)s", reference=bid.reference),
+                   "information_requested", user=officer, bid=bid, question=request)
+    return request
+
+
+def open_request(bid: Bid) -> InformationRequest | None:
+    return next((r for r in bid.information_requests if r.answer is None), None)
+
+
+def answer_request(bid: Bid, request_id: int, answer: str, actor: User) -> None:
+    request = next((r for r in bid.information_requests if r.id == request_id), None)
+    if request is None or bid.status != BidStatus.MORE_INFORMATION_REQUESTED:
+        raise DomainError(_("There is no open question on this bid."))
+    if request.answer is not None:
+        raise DomainError(_("This question has already been answered."))
+    if not answer.strip():
+        raise DomainError(_("Enter your answer"), field="answer")
+    request.answer = answer.strip()
+    request.answered_by_id = actor.id
+    request.answered_at = utcnow()
+    back_to = bid.status_before_request or BidStatus.SUBMITTED
+    bid.status_before_request = None
+    _move(bid, back_to, actor, answered_request=request.id)
