@@ -75,6 +75,15 @@ class SectionForm(FlaskForm):
             field.data = value
 
 
+def refresh_list_errors(form: Any) -> None:
+    """A FieldList snapshots its rows' errors when validated; take the snapshot again so
+    errors added to rows afterwards reach the error summary."""
+    for field in form:
+        if isinstance(field, FieldList):
+            rows = [entry.errors for entry in field]
+            field.errors = rows if any(rows) else []
+
+
 def _plain(value: Any) -> Any:
     from datetime import date
 
@@ -199,6 +208,7 @@ class OutcomesForm(SectionForm):
         if self.is_completing() and filled == 0:
             self.rows[0].form.measure.errors.append(str(_l("Enter at least one outcome measure")))
             valid = False
+        refresh_list_errors(self)
         return valid
 
     def answers(self) -> dict[str, Any]:
@@ -262,6 +272,7 @@ class BudgetForm(SectionForm):
             self.match_funding_sources.errors.append(
                 str(_l("Enter where the match funding comes from")))
             valid = False
+        refresh_list_errors(self)
         return valid
 
     def answers(self) -> dict[str, Any]:

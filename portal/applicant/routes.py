@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.applicant import SECTION_FORMS, AnswerForm, BidSearchForm, EvidenceForm
+from forms.applicant import refresh_list_errors
 from forms.applicant import RemoveEvidenceForm, StartBidForm, SubmitBidForm, WithdrawForm
 from portal.applicant import bp, presenters
 from portal.auth.access import requires
@@ -143,14 +144,13 @@ def _conflict(mine, key: str, clash: bids.SectionConflict) -> dict:  # type: ign
 
 
 def _attach_error(form, refused: DomainError) -> None:  # type: ignore[no-untyped-def]
-    field = getattr(form, refused.field, None) if refused.field else None
-    if field is None or refused.field == "rows":
-        if refused.field == "rows":
-            form.rows[0].form.amount.errors.append(refused.message)
-            return
-        form.completed.errors.append(refused.message)
-        return
-    field.errors.append(refused.message)
+    """Show a service's refusal beside the field it names (the first budget amount for totals)."""
+    if refused.field == "rows":
+        form.rows[0].form.amount.errors.append(refused.message)
+        refresh_list_errors(form)
+    else:
+        field = getattr(form, refused.field or "", None) or form.completed
+        field.errors.append(refused.message)
 
 
 @bp.route("/bids/<int:bid_id>/evidence", methods=["GET", "POST"])
