@@ -1,0 +1,1 @@
+"""The grants manager sets up funds, rounds and their assessment criteria."""
