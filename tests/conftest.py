@@ -207,3 +207,41 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("parts of the suite that did not run")
         for reason, count in sorted(reasons.items()):
             terminalreporter.write_line(f"{count:5d} skipped: {reason}")
+
+
+def isolated_database(backend: str, directory: Path, suffix: str) -> tuple[str, Callable[[], None]]:
+    """A database of its own (for tests whose writes must really commit), and its remover.
+
+    SQLite: a file in ``directory``. PostgreSQL: ``<TEST_DATABASE_URL's name>_<suffix>``,
+    so the per-test-rollback database of the ``app`` fixture is never touched.
+    """
+    from sqlalchemy import create_engine, make_url
+
+    if backend == "sqlite":
+        return f"sqlite:///{directory / f'{suffix}.db'}", lambda: None
+    if not PG_URL:
+        unavailable("PostgreSQL tests skipped: set TEST_DATABASE_URL "
+                    "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    server = make_url(normalise_pg(PG_URL))
+    name = f"{server.database or 'postgres'}_{suffix}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    try:
+        drop()
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure means no usable server
+        admin.dispose()
+        unavailable(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
+
+    def remove() -> None:
+        try:
+            drop()
+        finally:
+            admin.dispose()
+
+    return server.set(database=name).render_as_string(hide_password=False), remove

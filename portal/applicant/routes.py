@@ -15,7 +15,7 @@ from portal.auth.access import requires
 from portal.db import session
 from portal.models import Bid, BidStatus, Role, Round
 from portal.pagination import page_number, paginate
-from portal.services import DomainError, audit, bids, evidence, rounds
+from portal.services import DomainError, audit, bids, decisions, evidence, rounds
 
 OFFICER = Role.OFFICER
 
@@ -92,6 +92,7 @@ def bid(bid_id: int):
                            statuses=bids.section_statuses(bid),
                            history=audit.history("bid", bid.id),
                            open_request=bids.open_request(bid),
+                           decision=decisions.decision_of(bid),
                            status_label=bids.status_label,
                            round_state=rounds.state_of(bid.round))
 

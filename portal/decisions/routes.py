@@ -1,17 +1,253 @@
-"""The grants manager: rounds, budgets and decisions."""
+"""The grants manager: rounds, assignment, moderation, ranking, questions and decisions."""
 
 from __future__ import annotations
 
-from flask import render_template
+import csv
+import io
 
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import stream_with_context
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from forms.review import AskForm, AssignForm, BulkAssignForm, DecisionForm, moderation_form
+from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
+from portal.db import session
 from portal.decisions import bp
-from portal.models import Role
-from portal.services import rounds
+from portal.formatting import pence_to_pounds
+from portal.models import AssessmentStatus, Assignment, Bid, BidStatus, Role, Round, User
+from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
+
+MANAGER = Role.MANAGER
 
 
 @bp.route("/manage/")
-@requires(Role.MANAGER)
+@requires(MANAGER)
 def home():
     return render_template("decisions/home.html", rounds=rounds.rounds_for(),
                            state_of=rounds.state_of)
+
+
+def _round(round_id: int) -> Round:
+    return session.get(Round, round_id) or abort(404)
+
+
+def _bid(bid_id: int) -> Bid:
+    bid = session.get(Bid, bid_id)
+    if bid is None or bid.status == BidStatus.DRAFT:
+        abort(404)  # drafts belong to the partnership until submitted
+    return bid
+
+
+def _assessor_choices() -> list[tuple[str, str]]:
+    return [("", _("Choose an assessor"))] + [(str(u.id), u.name)
+                                              for u in assessment.assessors()]
+
+
+def _round_bids(round_: Round) -> list[Bid]:
+    return list(session.scalars(
+        select(Bid).where(Bid.round_id == round_.id, Bid.status != BidStatus.DRAFT)
+        .options(joinedload(Bid.organisation)).order_by(Bid.reference)))
+
+
+def _progress(bid_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(submitted assessments, assessors assigned) per bid, in one query."""
+    if not bid_ids:
+        return {}
+    rows = session.execute(
+        select(Assignment.bid_id, func.count(),
+               func.sum(case((Assignment.status == AssessmentStatus.SUBMITTED, 1), else_=0)))
+        .where(Assignment.bid_id.in_(bid_ids)).group_by(Assignment.bid_id))
+    return {bid_id: (int(done or 0), int(total)) for bid_id, total, done in rows}
+
+
+@bp.route("/manage/rounds/<int:round_id>", methods=["GET", "POST"])
+@requires(MANAGER)
+def round_page(round_id: int):
+    round_ = _round(round_id)
+    submitted = _round_bids(round_)
+    form = BulkAssignForm()
+    form.assessor.choices = _assessor_choices()
+    form.bids.choices = [(str(b.id), f"{b.reference} – {b.title}") for b in submitted
+                         if b.status in assessment.ASSESSABLE]
+    if form.validate_on_submit():
+        assessor = session.get(User, int(form.assessor.data)) if form.assessor.data.isdigit() \
+            else None
+        chosen = [b for b in submitted if str(b.id) in set(form.bids.data)]
+        if assessor is None:
+            form.assessor.errors.append(_("Choose an assessor"))
+        else:
+            done, skipped = assessment.assign_many(chosen, assessor, current_user)
+            flash(_("%(name)s assigned to %(n)d bids.", name=assessor.name, n=done), "success")
+            for reason in skipped:
+                flash(reason, "error")
+            return redirect(url_for("decisions.round_page", round_id=round_.id))
+    return render_template("decisions/round.html", round=round_, bids=submitted, form=form,
+                           progress=_progress([b.id for b in submitted]),
+                           status_label=bids.status_label, state=rounds.state_of(round_))
+
+
+@bp.route("/manage/bids/<int:bid_id>", methods=["GET", "POST"])
+@requires(MANAGER)
+def bid(bid_id: int):
+    bid = _bid(bid_id)
+    form = AssignForm()
+    form.assessor.choices = _assessor_choices()
+    if form.validate_on_submit():
+        assessor = session.get(User, int(form.assessor.data)) if form.assessor.data.isdigit() \
+            else None
+        try:
+            if assessor is None:
+                raise DomainError(_("Choose an assessor"), field="assessor")
+            assessment.assign(bid, assessor, current_user)
+        except DomainError as refused:
+            form.assessor.errors.append(refused.message)
+        else:
+            flash(_("%(name)s assigned.", name=assessor.name), "success")
+            return redirect(url_for("decisions.bid", bid_id=bid.id))
+    assignments = assessment.assignments_of(bid)
+    return render_template("decisions/bid.html", bid=bid, form=form, assignments=assignments,
+                           decision=decisions.decision_of(bid),
+                           moderation=assessment.moderation_of(bid),
+                           history=audit.history("bid", bid.id), summary_rows=summary_rows,
+                           sections=bids.sections_for(bid.round), status_label=bids.status_label,
+                           open_request=bids.open_request(bid))
+
+
+@bp.route("/manage/bids/<int:bid_id>/evidence/<int:evidence_id>")
+@requires(MANAGER)
+def download_evidence(bid_id: int, evidence_id: int):
+    bid = _bid(bid_id)
+    item = next((e for e in bid.evidence if e.id == evidence_id), None)
+    if item is None:
+        abort(404)
+    return send_file(evidence.path_of(item), mimetype=item.content_type, as_attachment=True,
+                     download_name=item.original_name, max_age=0)
+
+
+@bp.route("/manage/bids/<int:bid_id>/moderate", methods=["GET", "POST"])
+@requires(MANAGER)
+def moderate(bid_id: int):
+    bid = _bid(bid_id)
+    criteria = list(bid.round.criteria)
+    form = moderation_form(criteria)
+    submitted = [a for a in assessment.assignments_of(bid)
+                 if a.status == AssessmentStatus.SUBMITTED]
+    current = assessment.moderation_of(bid)
+    if request.method == "GET" and current is not None:
+        for item in current.scores:
+            form[f"score-{item.criterion_id}"].data = str(item.score)
+        form.rationale.data = current.rationale
+    if form.validate_on_submit():
+        scores: dict[int, int] = {}
+        for criterion in criteria:
+            raw = form[f"score-{criterion.id}"].data
+            if raw not in (None, ""):
+                try:
+                    scores[criterion.id] = int(raw)
+                except ValueError:
+                    scores[criterion.id] = -1
+        try:
+            assessment.moderate(bid, scores, form.rationale.data, current_user)
+        except DomainError as refused:
+            target = form._fields.get(refused.field or "") or form.rationale
+            target.errors.append(refused.message)
+        else:
+            flash(_("Moderated scores saved."), "success")
+            return redirect(url_for("decisions.bid", bid_id=bid.id))
+    rows = assessment.side_by_side(bid, submitted, current)
+    return render_template("decisions/moderate.html", bid=bid, form=form, rows=rows,
+                           submitted=submitted, criteria=criteria)
+
+
+@bp.route("/manage/bids/<int:bid_id>/ask", methods=["GET", "POST"])
+@requires(MANAGER)
+def ask(bid_id: int):
+    bid = _bid(bid_id)
+    form = AskForm()
+    if form.validate_on_submit():
+        try:
+            bids.request_more_information(bid, form.question.data, current_user,
+                                          respond_by=form.respond_by.data)
+        except DomainError as refused:
+            (form._fields.get(refused.field or "") or form.question).errors.append(
+                refused.message)
+        else:
+            flash(_("Your question has been sent to %(csp)s.", csp=bid.organisation.name),
+                  "success")
+            return redirect(url_for("decisions.bid", bid_id=bid.id))
+    return render_template("decisions/ask.html", bid=bid, form=form)
+
+
+@bp.route("/manage/bids/<int:bid_id>/decide", methods=["GET", "POST"])
+@requires(MANAGER)
+def decide(bid_id: int):
+    bid = _bid(bid_id)
+    existing = decisions.decision_of(bid)
+    if existing is not None:
+        flash(_("This bid has already been decided."), "error")
+        return redirect(url_for("decisions.bid", bid_id=bid.id))
+    form = DecisionForm()
+    if request.method == "GET":
+        form.amount.data = bid.amount_requested_pence
+    if form.validate_on_submit():
+        try:
+            if form.outcome.data == "approve":
+                if form.amount.data is None:
+                    raise DomainError(_("Enter the amount awarded"), field="amount")
+                decisions.approve(bid, form.amount.data, purpose=form.purpose.data or "",
+                                  conditions=form.conditions.data or "",
+                                  reasons=form.reasons.data or "", actor=current_user)
+            else:
+                decisions.decline(bid, feedback=form.feedback.data or "", actor=current_user)
+        except DomainError as refused:
+            target = form._fields.get(refused.field or "")
+            if target is None:
+                flash(refused.message, "error")
+                return redirect(url_for("decisions.bid", bid_id=bid.id))
+            target.errors.append(refused.message)
+        else:
+            flash(_("Decision recorded and %(csp)s told.", csp=bid.organisation.name), "success")
+            return redirect(url_for("decisions.bid", bid_id=bid.id))
+    return render_template("decisions/decide.html", bid=bid, form=form, round=bid.round)
+
+
+@bp.route("/manage/rounds/<int:round_id>/ranking")
+@requires(MANAGER)
+def ranking(round_id: int):
+    round_ = _round(round_id)
+    return render_template("decisions/ranking.html", round=round_,
+                           ranked=assessment.ranking(round_))
+
+
+@bp.route("/manage/rounds/<int:round_id>/ranking.csv")
+@requires(MANAGER)
+def ranking_csv(round_id: int):
+    round_ = _round(round_id)
+    ranked = assessment.ranking(round_)
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["rank", "reference", "title", "partnership", "score_percent",
+                         "moderated", "assessments", "requested_gbp", "cumulative_gbp",
+                         "within_remaining_budget"])
+        for position, item in enumerate(ranked, start=1):
+            writer.writerow([
+                position, item.bid.reference, item.bid.title, item.bid.organisation.name,
+                "" if item.basis_points is None else f"{item.basis_points / 100:.2f}",
+                "yes" if item.moderated else "no", item.assessed,
+                pence_to_pounds(item.bid.amount_requested_pence),
+                pence_to_pounds(item.cumulative_pence), "yes" if item.fits else "no"])
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        if not ranked:
+            yield buffer.getvalue()
+
+    filename = f"ranking-{round_.fund.code}-{round_.financial_year}.csv"
+    return Response(stream_with_context(rows()), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,15 +1,132 @@
-"""OPCC assessors: the bids assigned to them."""
+"""OPCC assessors: their queue, conflict declarations and scoring."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
+from forms.review import ConflictForm, assessment_form
+from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
-from portal.models import Role
+from portal.models import AssessmentStatus, Assignment, ConflictStatus, Role
+from portal.pagination import page_number, paginate
 from portal.review import bp
+from portal.services import DomainError, assessment, bids, evidence
+
+ASSESSOR = Role.ASSESSOR
+
+
+def _mine(assignment_id: int) -> Assignment:
+    assignment = assessment.assignment_for(assignment_id, current_user)
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
+def _cleared(assignment_id: int) -> Assignment:
+    """The assignment, only once the assessor has declared no conflict."""
+    assignment = _mine(assignment_id)
+    if assignment.conflict == ConflictStatus.CONFLICTED:
+        abort(404)
+    return assignment
 
 
 @bp.route("/assess/")
-@requires(Role.ASSESSOR)
+@requires(ASSESSOR)
 def home():
-    return render_template("review/home.html")
+    page = paginate(assessment.queue_query(current_user), page_number())
+    return render_template("review/home.html", page=page,
+                           pagination=page.govuk_params("review.home"),
+                           status_label=bids.status_label)
+
+
+@bp.route("/assess/<int:assignment_id>/declaration", methods=["GET", "POST"])
+@requires(ASSESSOR)
+def declare(assignment_id: int):
+    assignment = _mine(assignment_id)
+    if assignment.conflict != ConflictStatus.UNDECLARED:
+        return redirect(url_for("review.assess", assignment_id=assignment.id))
+    form = ConflictForm()
+    if form.validate_on_submit():
+        try:
+            assessment.declare(assignment, form.conflict.data == "yes", form.reason.data or "",
+                               current_user)
+        except DomainError as refused:
+            getattr(form, refused.field or "conflict").errors.append(refused.message)
+        else:
+            if assignment.conflict == ConflictStatus.CONFLICTED:
+                flash(_("You have declared a conflict of interest. The grants manager has been "
+                        "told and will reassign the bid."), "success")
+                return redirect(url_for("review.home"))
+            return redirect(url_for("review.assess", assignment_id=assignment.id))
+    return render_template("review/declare.html", assignment=assignment, bid=assignment.bid,
+                           form=form)
+
+
+def _load(form, assignment: Assignment) -> None:  # type: ignore[no-untyped-def]
+    for score in assignment.scores:
+        form[f"score-{score.criterion_id}"].data = (None if score.score is None
+                                                    else str(score.score))
+        form[f"justification-{score.criterion_id}"].data = score.justification
+    form.recommendation.data = assignment.recommendation.value if assignment.recommendation \
+        else None
+    form.comments.data = assignment.comments or ""
+
+
+def _inputs(form, criteria) -> list[assessment.ScoreInput]:  # type: ignore[no-untyped-def]
+    inputs = []
+    for criterion in criteria:
+        raw = form[f"score-{criterion.id}"].data
+        try:
+            score = int(raw) if raw not in (None, "", "None") else None
+        except (TypeError, ValueError):
+            score = -1  # refused by the service as outside the scale
+        inputs.append(assessment.ScoreInput(criterion.id, score,
+                                            form[f"justification-{criterion.id}"].data or ""))
+    return inputs
+
+
+@bp.route("/assess/<int:assignment_id>", methods=["GET", "POST"])
+@requires(ASSESSOR)
+def assess(assignment_id: int):
+    assignment = _cleared(assignment_id)
+    if assignment.conflict == ConflictStatus.UNDECLARED:
+        return redirect(url_for("review.declare", assignment_id=assignment.id))
+    bid = assignment.bid
+    criteria = list(bid.round.criteria)
+    form = assessment_form(criteria)
+    if request.method == "GET":
+        _load(form, assignment)
+    elif form.validate_on_submit():
+        submitting = bool(form.submit.data)
+        try:
+            assessment.save_assessment(assignment, _inputs(form, criteria),
+                                       form.recommendation.data or None, form.comments.data or "",
+                                       submit=submitting, actor=current_user)
+        except assessment.AssessmentErrors as refused:
+            for error in refused.errors:
+                form[error.field].errors.append(error.message)
+        except DomainError as refused:
+            flash(refused.message, "error")
+        else:
+            flash(_("Assessment submitted.") if submitting else _("Draft saved."), "success")
+            return redirect(url_for("review.assess", assignment_id=assignment.id))
+    others = assessment.others_visible_to(assignment)
+    return render_template("review/assess.html", assignment=assignment, bid=bid, form=form,
+                           criteria=criteria, others=others, summary_rows=summary_rows,
+                           sections=bids.sections_for(bid.round),
+                           submitted=assignment.status == AssessmentStatus.SUBMITTED)
+
+
+@bp.route("/assess/<int:assignment_id>/evidence/<int:evidence_id>")
+@requires(ASSESSOR)
+def download_evidence(assignment_id: int, evidence_id: int):
+    assignment = _cleared(assignment_id)
+    if assignment.conflict != ConflictStatus.NONE:
+        abort(404)
+    item = next((e for e in assignment.bid.evidence if e.id == evidence_id), None)
+    if item is None:
+        abort(404)
+    return send_file(evidence.path_of(item), mimetype=item.content_type, as_attachment=True,
+                     download_name=item.original_name, max_age=0)

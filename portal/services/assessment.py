@@ -1,0 +1,368 @@
+"""Assessment: assignment, conflicts of interest, scoring, moderation and ranking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.db import session, utcnow
+from portal.models import (
+    AssessmentStatus,
+    Assignment,
+    Bid,
+    BidStatus,
+    ConflictStatus,
+    Criterion,
+    ModeratedScore,
+    Moderation,
+    Recommendation,
+    Role,
+    Round,
+    Score,
+    User,
+    UserRole,
+)
+from portal.services import DomainError, audit, email
+from portal.services.bids import _move
+
+ASSESSABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT, BidStatus.MORE_INFORMATION_REQUESTED}
+DISAGREEMENT = 2  # points between assessors on a criterion that call for moderation
+
+
+def assessors() -> list[User]:
+    return list(session.scalars(
+        select(User).join(UserRole).where(UserRole.role == Role.ASSESSOR, User.active.is_(True))
+        .order_by(User.name)))
+
+
+def managers() -> list[User]:
+    return list(session.scalars(
+        select(User).join(UserRole).where(UserRole.role == Role.MANAGER, User.active.is_(True))))
+
+
+def weighted_basis_points(scores: dict[int, int], criteria: list[Criterion]) -> int:
+    """The weighted total as hundredths of a per cent: 10000 is every criterion at the top."""
+    total = Decimal(0)
+    for criterion in criteria:
+        score = scores.get(criterion.id)
+        if score is None:
+            continue
+        span = criterion.scale_max - criterion.scale_min
+        total += Decimal(score - criterion.scale_min) / span * criterion.weight * 100
+    return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# --- assignment ------------------------------------------------------------------------------
+
+
+def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
+    if bid.status not in ASSESSABLE:
+        raise DomainError(_("Only submitted bids can be assessed."), field="assessor")
+    if not assessor.has_role(Role.ASSESSOR) or not assessor.active:
+        raise DomainError(_("Choose an assessor."), field="assessor")
+    if assessor.organisation_id == bid.organisation_id:
+        raise DomainError(_("%(name)s works for the partnership that made this bid and cannot "
+                            "assess it.", name=assessor.name), field="assessor")
+    existing = session.scalar(select(Assignment).where(Assignment.bid_id == bid.id,
+                                                      Assignment.assessor_id == assessor.id))
+    if existing is not None:
+        raise DomainError(_("%(name)s is already assigned to %(reference)s.", name=assessor.name,
+                            reference=bid.reference), field="assessor")
+    assignment = Assignment(bid_id=bid.id, assessor_id=assessor.id, assigned_by_id=actor.id,
+                            assigned_at=utcnow())
+    session.add(assignment)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise DomainError(_("%(name)s is already assigned to %(reference)s.", name=assessor.name,
+                            reference=bid.reference), field="assessor") from None
+    if bid.status == BidStatus.SUBMITTED:
+        _move(bid, BidStatus.IN_ASSESSMENT, actor)
+    audit.record("assessment.assigned", "bid", bid.id, actor=actor,
+                 after={"assessor": assessor.name, "assignment": assignment.id})
+    email.send(assessor.email, _("Bid %(reference)s to assess", reference=bid.reference),
+               "assessment_assigned", user=assessor, bid=bid, assignment=assignment)
+    return assignment
+
+
+def assign_many(bids: list[Bid], assessor: User, actor: User) -> tuple[int, list[str]]:
+    """Assign one assessor to many bids; returns how many were assigned and why others weren't."""
+    done, skipped = 0, []
+    for bid in bids:
+        try:
+            assign(bid, assessor, actor)
+            done += 1
+        except DomainError as refused:
+            skipped.append(refused.message)
+    return done, skipped
+
+
+def assignment_for(assignment_id: int, user: User) -> Assignment | None:
+    """The assessor's own assignment, or None: nobody opens another's."""
+    return session.scalar(
+        select(Assignment).where(Assignment.id == assignment_id, Assignment.assessor_id == user.id)
+        .options(joinedload(Assignment.bid), selectinload(Assignment.scores)))
+
+
+def queue_query(user: User):  # type: ignore[no-untyped-def]
+    return (select(Assignment).where(Assignment.assessor_id == user.id)
+            .options(joinedload(Assignment.bid).joinedload(Bid.round).joinedload(Round.fund),
+                     joinedload(Assignment.bid).joinedload(Bid.organisation))
+            .order_by(Assignment.status, Assignment.assigned_at.desc(), Assignment.id.desc()))
+
+
+# --- conflicts of interest -------------------------------------------------------------------
+
+
+def declare(assignment: Assignment, conflicted: bool, reason: str, actor: User) -> None:
+    if assignment.conflict != ConflictStatus.UNDECLARED:
+        raise DomainError(_("You have already made your declaration for this bid."))
+    if conflicted and not reason.strip():
+        raise DomainError(_("Describe the conflict of interest"), field="reason")
+    assignment.conflict = ConflictStatus.CONFLICTED if conflicted else ConflictStatus.NONE
+    assignment.conflict_reason = reason.strip() or None
+    assignment.declared_at = utcnow()
+    audit.record("assessment.conflict_declared", "bid", assignment.bid_id, actor=actor,
+                 after={"assessor": actor.name, "conflicted": conflicted,
+                        "reason": assignment.conflict_reason})
+    if conflicted:
+        for manager in managers():
+            email.send(manager.email, _("Reassign bid %(reference)s: conflict of interest",
+                                        reference=assignment.bid.reference),
+                       "conflict_declared", user=manager, assignment=assignment)
+
+
+# --- scoring ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ScoreInput:
+    criterion_id: int
+    score: int | None
+    justification: str
+
+
+def save_assessment(assignment: Assignment, inputs: list[ScoreInput],
+                    recommendation: str | None, comments: str, *, submit: bool,
+                    actor: User) -> None:
+    """Save scores as a draft or submit them. Submitting again (a rescore) keeps the earlier
+    scores in the bid's history."""
+    bid = assignment.bid
+    if assignment.conflict != ConflictStatus.NONE:
+        raise DomainError(_("Declare whether you have a conflict of interest first."))
+    if bid.status not in ASSESSABLE:
+        raise DomainError(_("This bid is no longer being assessed."))
+    criteria = {c.id: c for c in bid.round.criteria}
+    errors: list[DomainError] = []
+    for item in inputs:
+        criterion = criteria.get(item.criterion_id)
+        if criterion is None:
+            raise DomainError(_("The form does not match this round's criteria."))
+        if item.score is not None and not criterion.scale_min <= item.score <= criterion.scale_max:
+            errors.append(DomainError(_("Score must be between %(low)d and %(high)d",
+                                        low=criterion.scale_min, high=criterion.scale_max),
+                                      field=f"score-{criterion.id}"))
+        needs_reason = item.score is not None or submit
+        if needs_reason and not item.justification.strip():
+            errors.append(DomainError(_("Give a justification for the score for “%(title)s”",
+                                        title=criterion.title),
+                                      field=f"justification-{criterion.id}"))
+        if submit and item.score is None:
+            errors.append(DomainError(_("Score “%(title)s”", title=criterion.title),
+                                      field=f"score-{criterion.id}"))
+    given = {item.criterion_id for item in inputs}
+    if submit and set(criteria) - given:
+        raise DomainError(_("Score every criterion before you submit."))
+    if submit and recommendation not in {r.value for r in Recommendation}:
+        errors.append(DomainError(_("Select a recommendation"), field="recommendation"))
+    if errors:
+        raise AssessmentErrors(errors)
+    before = _snapshot(assignment)
+    current = {s.criterion_id: s for s in assignment.scores}
+    for item in inputs:
+        row = current.get(item.criterion_id)
+        if row is None:
+            row = Score(criterion_id=item.criterion_id)
+            assignment.scores.append(row)
+        row.score, row.justification, row.updated_at = (item.score, item.justification.strip(),
+                                                        utcnow())
+    assignment.recommendation = Recommendation(recommendation) if recommendation else None
+    assignment.comments = comments.strip() or None
+    scores = {item.criterion_id: item.score for item in inputs if item.score is not None}
+    assignment.weighted_basis_points = weighted_basis_points(scores, list(criteria.values()))
+    rescoring = assignment.status == AssessmentStatus.SUBMITTED
+    if submit:
+        assignment.status = AssessmentStatus.SUBMITTED
+        assignment.submitted_at = utcnow()
+    elif not rescoring:
+        assignment.status = AssessmentStatus.DRAFT
+    assignment.version += 1
+    session.flush()
+    action = ("assessment.rescored" if rescoring else
+              "assessment.submitted" if submit else "assessment.draft_saved")
+    audit.record(action, "bid", bid.id, actor=actor, before=before if rescoring else None,
+                 after=_snapshot(assignment))
+
+
+class AssessmentErrors(DomainError):
+    def __init__(self, errors: list[DomainError]) -> None:
+        super().__init__(errors[0].message, errors[0].field)
+        self.errors = errors
+
+
+def _snapshot(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "assessor": assignment.assessor.name,
+        "status": assignment.status.value,
+        "scores": {str(s.criterion_id): {"score": s.score, "justification": s.justification}
+                   for s in sorted(assignment.scores, key=lambda s: s.criterion_id)},
+        "recommendation": assignment.recommendation.value if assignment.recommendation else None,
+        "weighted": assignment.weighted_basis_points,
+    }
+
+
+def others_visible_to(assignment: Assignment) -> list[Assignment]:
+    """Other assessors' submitted assessments: shown only once one's own is submitted."""
+    if assignment.status != AssessmentStatus.SUBMITTED:
+        return []
+    return list(session.scalars(
+        select(Assignment).where(Assignment.bid_id == assignment.bid_id,
+                                 Assignment.id != assignment.id,
+                                 Assignment.status == AssessmentStatus.SUBMITTED)
+        .options(selectinload(Assignment.scores))))
+
+
+def assignments_of(bid: Bid) -> list[Assignment]:
+    return list(session.scalars(
+        select(Assignment).where(Assignment.bid_id == bid.id)
+        .options(selectinload(Assignment.scores)).order_by(Assignment.id)))
+
+
+@dataclass
+class CriterionRow:
+    criterion: Criterion
+    scores: list[int | None]
+    flagged: bool
+    moderated: int | None
+
+
+def side_by_side(bid: Bid, submitted: list[Assignment],
+                 moderation: Moderation | None) -> list[CriterionRow]:
+    moderated = {m.criterion_id: m.score for m in moderation.scores} if moderation else {}
+    rows = []
+    for criterion in bid.round.criteria:
+        scores = [next((s.score for s in a.scores if s.criterion_id == criterion.id), None)
+                  for a in submitted]
+        given = [s for s in scores if s is not None]
+        flagged = len(given) > 1 and max(given) - min(given) >= DISAGREEMENT
+        rows.append(CriterionRow(criterion, scores, flagged, moderated.get(criterion.id)))
+    return rows
+
+
+def moderation_of(bid: Bid) -> Moderation | None:
+    return session.scalar(select(Moderation).where(Moderation.bid_id == bid.id)
+                          .options(selectinload(Moderation.scores)))
+
+
+def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User) -> Moderation:
+    if bid.status not in ASSESSABLE:
+        raise DomainError(_("This bid is no longer being assessed."))
+    if not rationale.strip():
+        raise DomainError(_("Explain the moderated scores"), field="rationale")
+    criteria = list(bid.round.criteria)
+    for criterion in criteria:
+        score = scores.get(criterion.id)
+        if score is None:
+            raise DomainError(_("Give a moderated score for “%(title)s”", title=criterion.title),
+                              field=f"score-{criterion.id}")
+        if not criterion.scale_min <= score <= criterion.scale_max:
+            raise DomainError(_("Score must be between %(low)d and %(high)d",
+                                low=criterion.scale_min, high=criterion.scale_max),
+                              field=f"score-{criterion.id}")
+    moderation = moderation_of(bid)
+    before = None
+    if moderation is None:
+        moderation = Moderation(bid_id=bid.id, moderated_by_id=actor.id, rationale="",
+                                weighted_basis_points=0)
+        session.add(moderation)
+    else:
+        before = {"scores": {str(m.criterion_id): m.score for m in moderation.scores},
+                  "rationale": moderation.rationale}
+        moderation.scores.clear()
+        session.flush()
+    moderation.moderated_by_id = actor.id
+    moderation.moderated_at = utcnow()
+    moderation.rationale = rationale.strip()
+    moderation.scores.extend(ModeratedScore(criterion_id=c.id, score=scores[c.id])
+                             for c in criteria)
+    moderation.weighted_basis_points = weighted_basis_points(scores, criteria)
+    session.flush()
+    audit.record("assessment.moderated", "bid", bid.id, actor=actor, before=before,
+                 after={"scores": {str(k): v for k, v in scores.items()},
+                        "rationale": moderation.rationale,
+                        "weighted": moderation.weighted_basis_points})
+    return moderation
+
+
+# --- ranking ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RankedBid:
+    bid: Bid
+    basis_points: int | None
+    moderated: bool
+    assessed: int
+    assigned: int
+    cumulative_pence: int
+    fits: bool
+
+
+RANKABLE = ASSESSABLE
+
+
+def ranking(round_: Round) -> list[RankedBid]:
+    """Bids awaiting a decision, best score first, with the running total asked for against
+    what remains of the budget. Three queries whatever the number of bids."""
+    bids = list(session.scalars(
+        select(Bid).where(Bid.round_id == round_.id, Bid.status.in_(RANKABLE))
+        .options(joinedload(Bid.organisation))))
+    ids = [b.id for b in bids]
+    moderated = dict(session.execute(
+        select(Moderation.bid_id, Moderation.weighted_basis_points)
+        .where(Moderation.bid_id.in_(ids))).all()) if ids else {}
+    assessed: dict[int, list[int]] = {}
+    assigned: dict[int, int] = {}
+    if ids:
+        for bid_id, status, points in session.execute(
+                select(Assignment.bid_id, Assignment.status, Assignment.weighted_basis_points)
+                .where(Assignment.bid_id.in_(ids),
+                       Assignment.conflict != ConflictStatus.CONFLICTED)):
+            assigned[bid_id] = assigned.get(bid_id, 0) + 1
+            if status == AssessmentStatus.SUBMITTED and points is not None:
+                assessed.setdefault(bid_id, []).append(points)
+
+    def score(bid: Bid) -> int | None:
+        if bid.id in moderated:
+            return moderated[bid.id]
+        points = assessed.get(bid.id)
+        return round(sum(points) / len(points)) if points else None
+
+    ordered = sorted(bids, key=lambda b: (score(b) is None, -(score(b) or 0), b.submitted_at
+                                          or utcnow(), b.id))
+    remaining = round_.remaining_pence
+    running = 0
+    ranked = []
+    for bid in ordered:
+        running += bid.amount_requested_pence
+        ranked.append(RankedBid(bid, score(bid), bid.id in moderated,
+                                len(assessed.get(bid.id, [])), assigned.get(bid.id, 0),
+                                running, running <= remaining))
+    return ranked
