@@ -81,15 +81,37 @@ def create_user(name: str, email: str, organisation_name: str, roles: tuple[str,
 @with_appcontext
 def demo_data() -> None:
     """Load the demo organisations, funds, rounds and accounts (safe to run twice)."""
+    from flask import current_app
+
     from portal import demo
 
-    created = demo.load()
-    session.commit()
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        created = demo.load()
+        session.commit()
     click.echo("Demo data loaded." if created else "Demo data already present: nothing to do.")
     click.echo(demo.accounts_table())
+
+
+@click.command("send-reminders")
+@click.option("--days-before", type=int, default=None,
+              help="Days before the due date to remind (default: REMINDER_DAYS_BEFORE).")
+@with_appcontext
+def send_reminders(days_before: int | None) -> None:
+    """Email partnerships about returns due soon or overdue (run daily from cron)."""
+    from flask import current_app
+
+    from portal.db import utcnow, write_intent
+    from portal.services import reminders
+
+    write_intent.set(True)
+    days = days_before if days_before is not None else current_app.config["REMINDER_DAYS_BEFORE"]
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        sent = reminders.send_reminders(utcnow().date(), days)
+    click.echo(f"Sent {sent} reminder(s).")
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_user)
     app.cli.add_command(demo_data)
+    app.cli.add_command(send_reminders)

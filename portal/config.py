@@ -88,5 +88,6 @@ def from_environment(instance_path: str) -> dict:
         "BABEL_DEFAULT_LOCALE": "en_GB",
         "BABEL_DEFAULT_TIMEZONE": "Europe/London",
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 14),
         "OPEN_DATA_PREFIX": os.environ.get("OPEN_DATA_PREFIX", "360G-opcc-cambs"),
     }

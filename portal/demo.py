@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from portal.db import session, utcnow
-from portal.models import Criterion, Fund, Organisation, OrganisationType, Role, Round, User
+from portal.models import Award, Criterion, Fund, Organisation, OrganisationType, Role, Round
+from portal.models import User
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import accounts
 from portal.services.rounds import financial_year_of
@@ -152,8 +153,11 @@ def _fund(spec: dict, now: datetime) -> bool:
     return True
 
 
-def load(now: datetime | None = None) -> bool:
-    """Create whatever of the demo data is missing; return whether anything was created."""
+def load(now: datetime | None = None, *, awards: bool = True) -> bool:
+    """Create whatever of the demo data is missing; return whether anything was created.
+
+    ``awards=False`` leaves out the demo bids and awards (the test suite starts from
+    empty rounds)."""
     now = now or utcnow()
     created = False
     opcc, made = _organisation(OPCC_NAME, OrganisationType.OPCC, None, None)
@@ -166,6 +170,9 @@ def load(now: datetime | None = None) -> bool:
         created |= _user(local, name, opcc, roles)
     for spec in FUNDS:
         created |= _fund(spec, now)
+    session.flush()
+    if awards:
+        created |= load_awards(now)
     return created
 
 
@@ -182,3 +189,70 @@ def accounts_table() -> str:
     lines = ["Demo accounts (password for all: %s)" % DEMO_PASSWORD]
     lines += [f"  {address.ljust(width)}  {role}" for address, role in accounts_list()]
     return "\n".join(lines)
+
+
+# --- demo awards (post-award) -----------------------------------------------------------------
+
+DEMO_AWARDS = [
+    # (officer, title, issue, lines [(item, kind, pence)], days from today the first open
+    #  return is due: within the reminder window, or overdue)
+    ("fenland", "Fly-tipping deterrence in Wisbech", "fly_tipping",
+     [("Signage", "capital", 120000), ("Cameras", "capital", 250000),
+      ("Clearance days", "revenue", 50000)], 7),
+    ("cambridge", "Cycle marking kits for students", "bike_theft",
+     [("Cycle marking kits", "capital", 210000), ("Leaflets", "revenue", 40000),
+      ("Marking events", "revenue", 100000)], -10),
+]
+
+
+def _demo_award(short: str, title: str, issue: str, lines: list[tuple[str, str, int]],
+                due_in_days: int, now: datetime) -> bool:
+    from portal.models import Bid, Fund, ReturnStatus
+    from portal.services import awards, bids, decisions
+
+    if session.scalar(select(Bid).where(Bid.title == title)) is not None:
+        return False
+    officer = accounts.get_user_by_email(_email(f"officer.{short}"))
+    manager = accounts.get_user_by_email(_email("manager"))
+    finance = accounts.get_user_by_email(_email("finance"))
+    round_ = session.scalar(select(Round).join(Fund).where(Fund.code == "SCF")
+                            .order_by(Round.closes_at.desc()))
+    year = round_.financial_year
+    bid = bids.start_bid(round_, officer, f"demo-{short}-{year}", now)
+    total = sum(pence for _i, _k, pence in lines)
+    answers = {
+        "about": {"title": title, "summary": f"{title}: a swift, visible response.",
+                  "start_date": f"{year}-04-01", "end_date": f"{year + 1}-03-31"},
+        "problem": {"issue_types": [issue], "other_issue": "", "district": officer.organisation
+                    .host_council, "places": "Town centre", "priority_category": "emerging",
+                    "evidence_sources": "Police and council data",
+                    "evidence_shows": "Repeated incidents in the same places"},
+        "delivery": {"activities": title, "delivered_by": "The council's community safety team",
+                     "partners": "Police, parish councils"},
+        "outcomes": {"rows": [{"measure": "Incidents reported", "target": 20,
+                               "how_measured": "Police and council records"}]},
+        "budget": {"rows": [{"item": i, "kind": k, "amount_pence": p} for i, k, p in lines],
+                   "match_funding_pence": 0, "match_funding_sources": ""},
+        "declarations": {"accurate": True, "authorised": True, "name": officer.name,
+                         "role": "Community safety officer"},
+    }
+    for key, value in answers.items():
+        bids.save_section(bid, key, value, completed=True, expected_version=None, actor=officer)
+    bids.submit(bid, officer, now)
+    decisions.approve(bid, total, purpose=title, conditions="Publicise the OPCC's support.",
+                      reasons="Visible action where residents report the problem most.",
+                      actor=manager, now=now)
+    award = session.scalar(select(Award).where(Award.bid_id == bid.id))
+    awards.accept(award, officer.name, "Community safety officer", True, officer)
+    awards.record_payment(award, total, now.date(), f"DEMO-{short.upper()}-1", finance)
+    first_open = next(r for r in award.returns if r.status == ReturnStatus.DUE)
+    first_open.due_date = now.date() + timedelta(days=due_in_days)
+    session.flush()
+    return True
+
+
+def load_awards(now: datetime) -> bool:
+    created = False
+    for short, title, issue, lines, due_in in DEMO_AWARDS:
+        created |= _demo_award(short, title, issue, lines, due_in, now)
+    return created

@@ -91,9 +91,11 @@ def text_of(response: Any) -> str:
     return re.sub(r"\s+", " ", soup.get_text(" ")).strip()
 
 
-def load_demo(app: Any) -> None:
+def load_demo(app: Any, *, awards: bool = False) -> None:
+    """The demo organisations, accounts, funds and open rounds (without the demo awards,
+    unless asked: tests start from empty rounds)."""
     from portal import demo
 
-    with app.app_context():
-        demo.load()
+    with app.test_request_context():
+        demo.load(awards=awards)
         session.commit()

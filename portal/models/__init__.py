@@ -13,6 +13,25 @@ from portal.models.assessments import (
     Score,
 )
 from portal.models.audit import AuditEvent
+from portal.models.awards import (
+    Award,
+    AwardLine,
+    AwardStatus,
+    GrantReturn,
+    Payment,
+    Rag,
+    ReminderSent,
+    Repayment,
+    ReturnEvidence,
+    ReturnKind,
+    ReturnLine,
+    ReturnOutcome,
+    ReturnReview,
+    ReturnStatus,
+    Variation,
+    VariationKind,
+    VariationStatus,
+)
 from portal.models.bids import (
     Bid,
     BidSection,
@@ -30,6 +49,23 @@ from portal.models.organisations import Organisation, OrganisationType
 from portal.models.users import Role, SignInThrottle, User, UserRole
 
 __all__ = [
+    "Award",
+    "AwardLine",
+    "AwardStatus",
+    "GrantReturn",
+    "Payment",
+    "Rag",
+    "ReminderSent",
+    "Repayment",
+    "ReturnEvidence",
+    "ReturnKind",
+    "ReturnLine",
+    "ReturnOutcome",
+    "ReturnReview",
+    "ReturnStatus",
+    "Variation",
+    "VariationKind",
+    "VariationStatus",
     "AssessmentStatus",
     "Assignment",
     "ConflictStatus",

@@ -42,6 +42,8 @@ class Fund(Base):
     payment_rule: Mapped[PaymentRule] = mapped_column(_enum(PaymentRule, "payment_rule"),
                                                       default=PaymentRule.ADVANCE)
     terms: Mapped[str] = mapped_column(Text, default="")
+    # The final return is due this many weeks after the project ends.
+    final_return_weeks: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     rounds: Mapped[list[Round]] = relationship(back_populates="fund", order_by="Round.opens_at")

@@ -18,7 +18,7 @@ from portal.db import session, utcnow
 from portal.formatting import money
 from portal.models import Assignment, Bid, BidStatus, Decision, DecisionOutcome, Role, Round
 from portal.models import User
-from portal.services import DomainError, audit, email
+from portal.services import DomainError, audit, awards, email
 from portal.services.bids import _move, _next_reference, officers_of
 
 DECIDABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT}
@@ -97,6 +97,7 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
     audit.record("decision.approved", "bid", bid.id, actor=actor,
                  after={"reference": decision.reference, "amount": amount_pence,
                         "conditions": decision.conditions})
+    awards.create_offer(bid, decision, actor)
     _tell_partnership(bid, decision)
     return decision
 

@@ -6,22 +6,42 @@ from sqlalchemy import func, select
 
 from portal import demo
 from portal.db import session
-from portal.models import Criterion, Fund, Organisation, Round, User
+from portal.models import Award, Bid, Criterion, Fund, Organisation, Round, User
 from portal.services import accounts
 
 
 def counts(app):
     with app.app_context():
         return {model.__name__: session.scalar(select(func.count()).select_from(model))
-                for model in (Organisation, User, Fund, Round, Criterion)}
+                for model in (Organisation, User, Fund, Round, Criterion, Bid, Award)}
 
 
 def test_demo_data_is_safe_to_run_twice(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo-data"])  # adds the demo awards to the test's data
+    assert first.exit_code == 0, first.output
     before = counts(app)
-    result = app.test_cli_runner().invoke(args=["demo-data"])
-    assert result.exit_code == 0, result.output
-    assert "already present" in result.output
+    second = runner.invoke(args=["demo-data"])
+    assert second.exit_code == 0, second.output
+    assert "already present" in second.output
     assert counts(app) == before
+
+
+def test_demo_awards_have_a_return_due_soon_and_one_overdue(app):
+    from datetime import timedelta
+
+    from portal.db import utcnow
+    from portal.models import Award, AwardStatus, GrantReturn
+
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0
+    with app.app_context():
+        today = utcnow().date()
+        active = session.scalars(select(Award).where(Award.status == AwardStatus.ACTIVE)).all()
+        assert len(active) == 2 and all(a.paid_pence == a.amount_pence for a in active)
+        due = session.scalars(select(GrantReturn.due_date)).all()
+        window = app.config["REMINDER_DAYS_BEFORE"]
+        assert any(today <= d <= today + timedelta(days=window) for d in due)
+        assert any(d < today for d in due)
 
 
 def test_demo_data_carries_the_partnerships_funds_and_accounts(app):

@@ -119,3 +119,23 @@ def test_language_choice_is_kept_for_the_user(app, client):
     page = client.get("/bids/").get_data(as_text=True)
     assert '<html lang="cy"' in page
     assert "Allgofnodi" in page  # "Sign out" from the Welsh catalogue
+
+
+@pytest.mark.parametrize("code, heading", [
+    (400, "Sorry, there is a problem with your request"),
+    (403, "You do not have permission to see this page"),
+    (429, "Too many requests"),
+])
+def test_other_error_pages_are_in_the_portal_design(app, tmp_path, code, heading):
+    from flask import abort
+
+    other = make_test_app(app.config["DATABASE_URL"], tmp_path)
+
+    @other.route("/fail")
+    @public
+    def fail():
+        abort(code)
+
+    response = other.test_client().get("/fail")
+    assert response.status_code == code
+    assert heading in text_of(response) and "Accessibility statement" in text_of(response)

@@ -1,0 +1,309 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, Enum, ForeignKey, Integer, String
+from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import Base, utcnow
+from portal.models.bids import CostKind
+
+if TYPE_CHECKING:
+    from portal.models.assessments import Decision
+    from portal.models.bids import Bid, OutcomeMeasure
+    from portal.models.funds import Round
+    from portal.models.organisations import Organisation
+    from portal.models.users import User
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, native_enum=False, length=40, name=name, create_constraint=True,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class AwardStatus(enum.StrEnum):
+    OFFERED = "offered"
+    ACTIVE = "active"
+    CLOSED = "closed"
+
+
+class ReturnKind(enum.StrEnum):
+    PERIODIC = "periodic"
+    FINAL = "final"
+
+
+class ReturnStatus(enum.StrEnum):
+    DUE = "due"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    QUERIED = "queried"
+    APPROVED = "approved"
+
+
+class Rag(enum.StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    CLOSED = "closed"
+
+
+class VariationKind(enum.StrEnum):
+    REALLOCATION = "reallocation"
+    EXTENSION = "extension"
+
+
+class VariationStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+class Award(Base):
+    """An approved bid: first an offer, then (accepted) an active grant, finally closed."""
+
+    __tablename__ = "awards"
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        CheckConstraint("paid_pence >= 0 AND paid_pence <= amount_pence", name="paid_within_award"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id"), unique=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    status: Mapped[AwardStatus] = mapped_column(_enum(AwardStatus, "award_status"),
+                                                default=AwardStatus.OFFERED, index=True)
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    # Payments recorded so far; the database refuses any total above the award.
+    paid_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_name: Mapped[str | None] = mapped_column(String(200))
+    accepted_role: Mapped[str | None] = mapped_column(String(200))
+    closed_at: Mapped[datetime | None]
+
+    bid: Mapped[Bid] = relationship(lazy="joined")
+    decision: Mapped[Decision] = relationship()
+    round: Mapped[Round] = relationship()
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    accepted_by: Mapped[User | None] = relationship()
+    lines: Mapped[list[AwardLine]] = relationship(back_populates="award",
+                                                  cascade="all, delete-orphan",
+                                                  order_by="AwardLine.position")
+    payments: Mapped[list[Payment]] = relationship(back_populates="award",
+                                                   cascade="all, delete-orphan",
+                                                   order_by="Payment.paid_on")
+    returns: Mapped[list[GrantReturn]] = relationship(back_populates="award",
+                                                      cascade="all, delete-orphan",
+                                                      order_by="GrantReturn.due_date")
+    variations: Mapped[list[Variation]] = relationship(back_populates="award",
+                                                       cascade="all, delete-orphan",
+                                                       order_by="Variation.id")
+    repayments: Mapped[list[Repayment]] = relationship(back_populates="award",
+                                                       cascade="all, delete-orphan")
+
+
+class AwardLine(Base):
+    """An approved budget line: the original allocation and the revised one after variations."""
+
+    __tablename__ = "award_lines"
+    __table_args__ = (
+        CheckConstraint("original_pence >= 0", name="original_not_negative"),
+        CheckConstraint("revised_pence >= 0", name="revised_not_negative"),
+        UniqueConstraint("award_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    item: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[CostKind] = mapped_column(_enum(CostKind, "award_line_kind"))
+    original_pence: Mapped[int] = mapped_column(BigInteger)
+    revised_pence: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    award: Mapped[Award] = relationship(back_populates="lines")
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),
+                                          index=True)
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    paid_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(100))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    award: Mapped[Award] = relationship(back_populates="payments")
+    recorded_by: Mapped[User] = relationship()
+
+
+class GrantReturn(Base):
+    """A spend and outcome return for one period of an award (or the final one)."""
+
+    __tablename__ = "grant_returns"
+    __table_args__ = (
+        CheckConstraint("forecast_underspend_pence >= 0", name="underspend_not_negative"),
+        UniqueConstraint("award_id", "period_start", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),
+                                          index=True)
+    kind: Mapped[ReturnKind] = mapped_column(_enum(ReturnKind, "return_kind"))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    status: Mapped[ReturnStatus] = mapped_column(_enum(ReturnStatus, "return_status"),
+                                                 default=ReturnStatus.DUE, index=True)
+    case_study: Mapped[str] = mapped_column(Text, default="")
+    forecast_underspend_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    submitted_at: Mapped[datetime | None]
+    approved_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    award: Mapped[Award] = relationship(back_populates="returns")
+    lines: Mapped[list[ReturnLine]] = relationship(back_populates="grant_return",
+                                                   cascade="all, delete-orphan")
+    outcomes: Mapped[list[ReturnOutcome]] = relationship(back_populates="grant_return",
+                                                         cascade="all, delete-orphan")
+    reviews: Mapped[list[ReturnReview]] = relationship(back_populates="grant_return",
+                                                       cascade="all, delete-orphan",
+                                                       order_by="ReturnReview.id")
+    evidence: Mapped[list[ReturnEvidence]] = relationship(back_populates="grant_return",
+                                                          cascade="all, delete-orphan")
+
+    @property
+    def spend_pence(self) -> int:
+        return sum(line.spend_pence for line in self.lines)
+
+
+class ReturnLine(Base):
+    __tablename__ = "return_lines"
+    __table_args__ = (
+        CheckConstraint("spend_pence >= 0", name="spend_not_negative"),
+        UniqueConstraint("return_id", "award_line_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("grant_returns.id", ondelete="CASCADE"))
+    award_line_id: Mapped[int] = mapped_column(ForeignKey("award_lines.id"))
+    spend_pence: Mapped[int] = mapped_column(BigInteger)
+
+    grant_return: Mapped[GrantReturn] = relationship(back_populates="lines")
+    award_line: Mapped[AwardLine] = relationship()
+
+
+class ReturnOutcome(Base):
+    __tablename__ = "return_outcomes"
+    __table_args__ = (UniqueConstraint("return_id", "outcome_measure_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("grant_returns.id", ondelete="CASCADE"))
+    outcome_measure_id: Mapped[int] = mapped_column(ForeignKey("outcome_measures.id"))
+    achieved: Mapped[int | None] = mapped_column(Integer)
+    rag: Mapped[Rag | None] = mapped_column(_enum(Rag, "rag"))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+
+    grant_return: Mapped[GrantReturn] = relationship(back_populates="outcomes")
+    measure: Mapped[OutcomeMeasure] = relationship()
+
+
+class ReturnEvidence(Base):
+    __tablename__ = "return_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("grant_returns.id", ondelete="CASCADE"),
+                                           index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    grant_return: Mapped[GrantReturn] = relationship(back_populates="evidence")
+
+
+class ReturnReview(Base):
+    """Finance's check of a return: approved, or queried with comments (kept as history)."""
+
+    __tablename__ = "return_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("grant_returns.id", ondelete="CASCADE"),
+                                           index=True)
+    outcome: Mapped[str] = mapped_column(String(20))  # approved | queried | resubmitted
+    comments: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    grant_return: Mapped[GrantReturn] = relationship(back_populates="reviews")
+    by: Mapped[User] = relationship()
+
+
+class Variation(Base):
+    """A request to move money between budget lines or to extend the end date."""
+
+    __tablename__ = "variations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),
+                                          index=True)
+    kind: Mapped[VariationKind] = mapped_column(_enum(VariationKind, "variation_kind"))
+    status: Mapped[VariationStatus] = mapped_column(_enum(VariationStatus, "variation_status"),
+                                                    default=VariationStatus.REQUESTED)
+    reason: Mapped[str] = mapped_column(Text)
+    # Reallocation: [{"from": line id, "to": line id or null, "new_item": str, "amount": pence}]
+    moves: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    new_end_date: Mapped[date | None] = mapped_column(Date)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    decision_comment: Mapped[str] = mapped_column(Text, default="")
+
+    award: Mapped[Award] = relationship(back_populates="variations")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class Repayment(Base):
+    """Underspend (paid minus eligible spend) to be returned, tracked until received."""
+
+    __tablename__ = "repayments"
+    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),
+                                          unique=True)
+    amount_pence: Mapped[int] = mapped_column(BigInteger)
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_on: Mapped[date | None] = mapped_column(Date)
+    received_reference: Mapped[str | None] = mapped_column(String(100))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    award: Mapped[Award] = relationship(back_populates="repayments")
+
+
+class ReminderSent(Base):
+    """One row per reminder sent: the unique key makes a second send impossible."""
+
+    __tablename__ = "reminders_sent"
+    __table_args__ = (UniqueConstraint("return_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("grant_returns.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # due_soon | overdue
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,66 @@
+"""Return reminders, for cron: a set number of days before a return is due, and once it is
+overdue. Each (return, kind) is sent at most once, even when two runs overlap: the
+reminder's row is inserted with a unique key before its email is queued, and the email
+leaves only if that insert commits."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from portal.db import session, utcnow
+from portal.models import Award, AwardStatus, GrantReturn, ReminderSent
+from portal.services import email
+from portal.services.awards import OPEN_RETURN
+from portal.services.bids import officers_of
+
+DUE_SOON = "due_soon"
+OVERDUE = "overdue"
+
+
+def _candidates(today: date, days_before: int) -> list[tuple[int, str]]:
+    returns = session.scalars(
+        select(GrantReturn).join(Award)
+        .where(Award.status == AwardStatus.ACTIVE, GrantReturn.status.in_(OPEN_RETURN),
+               GrantReturn.due_date <= today + timedelta(days=days_before)))
+    found = []
+    for grant_return in returns:
+        kind = OVERDUE if grant_return.due_date < today else DUE_SOON
+        found.append((grant_return.id, kind))
+    return found
+
+
+def send_reminders(today: date, days_before: int) -> int:
+    """Send the reminders due today; returns how many this run sent. Commits per reminder."""
+    candidates = _candidates(today, days_before)
+    session.commit()
+    sent = 0
+    for return_id, kind in candidates:
+        try:
+            with session.begin_nested():
+                session.add(ReminderSent(return_id=return_id, kind=kind, sent_at=utcnow()))
+                session.flush()
+        except IntegrityError:
+            session.rollback()
+            continue  # already sent, by an earlier run or one running now
+        grant_return = session.scalar(
+            select(GrantReturn).where(GrantReturn.id == return_id)
+            .options(joinedload(GrantReturn.award).joinedload(Award.bid)))
+        award = grant_return.award
+        subject = (_("Return overdue: %(reference)s", reference=award.bid.reference)
+                   if kind == OVERDUE else
+                   _("Return due soon: %(reference)s", reference=award.bid.reference))
+        for officer in officers_of(award.organisation):
+            email.send(officer.email, subject, "return_reminder", user=officer,
+                       grant_return=grant_return, award=award, overdue=kind == OVERDUE)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another run committed the same reminder first
+            continue
+        sent += 1
+    return sent
