@@ -1,1 +1,214 @@
 """The grants manager sets up funds, rounds and their assessment criteria."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.applicant import refresh_list_errors
+from forms.setup import CriteriaForm, FundForm, RoundForm
+from portal.auth.access import requires
+from portal.db import session
+from portal.decisions import bp
+from portal.models import Fund, Role, Round
+from portal.models.funds import PaymentRule, ReturnCadence
+from portal.services import DomainError, rounds, setup
+
+MANAGER = Role.MANAGER
+
+
+def _fund(fund_id: int) -> Fund:
+    return session.get(Fund, fund_id) or abort(404)
+
+
+def _round(round_id: int) -> Round:
+    return session.get(Round, round_id) or abort(404)
+
+
+def _attach(form: Any, refused: DomainError, default: str) -> None:
+    """Show a service's refusal beside the field it names."""
+    field = getattr(form, refused.field or default, None) or getattr(form, default)
+    field.errors = [*field.errors, refused.message]
+
+
+@bp.route("/manage/funds")
+@requires(MANAGER)
+def funds():
+    return render_template("decisions/setup/funds.html", funds=setup.funds_with_rounds(),
+                           state_of=rounds.state_of)
+
+
+# --- funds ------------------------------------------------------------------------------------
+
+
+def _fund_details(form: FundForm) -> setup.FundDetails:
+    return setup.FundDetails(
+        code=form.code.data, name=form.name.data, purpose=form.purpose.data,
+        is_youth=bool(form.is_youth.data), allows_multi_year=bool(form.allows_multi_year.data),
+        payment_rule=PaymentRule(form.payment_rule.data), terms=form.terms.data)
+
+
+@bp.route("/manage/funds/new", methods=["GET", "POST"])
+@requires(MANAGER)
+def new_fund():
+    form = FundForm()
+    if request.method == "GET":
+        form.payment_rule.data = PaymentRule.ADVANCE.value
+    if form.validate_on_submit():
+        try:
+            fund = setup.create_fund(_fund_details(form), current_user)
+        except DomainError as refused:
+            _attach(form, refused, "name")
+        else:
+            flash(_("Fund “%(name)s” created. Now add a round.", name=fund.name), "success")
+            return redirect(url_for("decisions.new_round", fund_id=fund.id))
+    return render_template("decisions/setup/fund.html", form=form, fund=None)
+
+
+@bp.route("/manage/funds/<int:fund_id>/edit", methods=["GET", "POST"])
+@requires(MANAGER)
+def edit_fund(fund_id: int):
+    fund = _fund(fund_id)
+    form = FundForm()
+    if request.method == "GET":
+        for name in ("code", "name", "purpose", "is_youth", "allows_multi_year", "terms"):
+            form[name].data = getattr(fund, name)
+        form.payment_rule.data = fund.payment_rule.value
+    if form.validate_on_submit():
+        try:
+            setup.update_fund(fund, _fund_details(form), current_user)
+        except DomainError as refused:
+            _attach(form, refused, "name")
+        else:
+            flash(_("Changes to “%(name)s” saved.", name=fund.name), "success")
+            return redirect(url_for("decisions.funds"))
+    return render_template("decisions/setup/fund.html", form=form, fund=fund)
+
+
+# --- rounds -----------------------------------------------------------------------------------
+
+
+def _round_details(form: RoundForm) -> setup.RoundDetails:
+    return setup.RoundDetails(
+        name=form.name.data, financial_year=form.financial_year.data,
+        opens_on=form.opens_on.data, opens_time=form.opens_time.data,
+        closes_on=form.closes_on.data, closes_time=form.closes_time.data,
+        budget_pence=form.budget.data, cap_pence=form.cap.data,
+        eligible_organisation_types=list(form.eligible_organisation_types.data or []),
+        return_cadence=ReturnCadence(form.return_cadence.data), guidance=form.guidance.data or "")
+
+
+def _load_round(form: RoundForm, round_: Round) -> None:
+    form.name.data = round_.name
+    form.financial_year.data = round_.financial_year
+    form.opens_on.data, form.opens_time.data = setup.uk_date_and_time(round_.opens_at)
+    form.closes_on.data, form.closes_time.data = setup.uk_date_and_time(round_.closes_at)
+    form.budget.data = round_.budget_pence
+    form.cap.data = round_.cap_pence
+    form.eligible_organisation_types.data = list(round_.eligible_organisation_types or [])
+    form.return_cadence.data = round_.return_cadence.value
+    form.guidance.data = round_.guidance
+
+
+@bp.route("/manage/funds/<int:fund_id>/rounds/new", methods=["GET", "POST"])
+@requires(MANAGER)
+def new_round(fund_id: int):
+    fund = _fund(fund_id)
+    form = RoundForm()
+    if request.method == "GET":
+        form.eligible_organisation_types.data = ["csp"]
+        form.return_cadence.data = ReturnCadence.SIX_MONTHLY.value
+    if form.validate_on_submit():
+        try:
+            round_ = setup.create_round(fund, _round_details(form), current_user)
+        except DomainError as refused:
+            _attach(form, refused, "name")
+        else:
+            flash(_("Round “%(name)s” created. Now set its criteria.", name=round_.name),
+                  "success")
+            return redirect(url_for("decisions.edit_criteria", round_id=round_.id))
+    return render_template("decisions/setup/round.html", form=form, fund=fund, round=None)
+
+
+@bp.route("/manage/rounds/<int:round_id>/edit", methods=["GET", "POST"])
+@requires(MANAGER)
+def edit_round(round_id: int):
+    round_ = _round(round_id)
+    form = RoundForm()
+    if request.method == "GET":
+        _load_round(form, round_)
+    if form.validate_on_submit():
+        try:
+            setup.update_round(round_, _round_details(form), current_user)
+        except DomainError as refused:
+            _attach(form, refused, "name")
+        else:
+            flash(_("Changes to “%(name)s” saved.", name=round_.name), "success")
+            return redirect(url_for("decisions.funds"))
+    return render_template("decisions/setup/round.html", form=form, fund=round_.fund,
+                           round=round_)
+
+
+# --- criteria ---------------------------------------------------------------------------------
+
+
+@bp.route("/manage/rounds/<int:round_id>/criteria")
+@requires(MANAGER)
+def criteria(round_id: int):
+    round_ = _round(round_id)
+    return render_template("decisions/setup/criteria.html", round=round_,
+                           scale=setup.scale_of(round_), locked=setup.criteria_locked(round_))
+
+
+def _load_criteria(form: CriteriaForm, round_: Round) -> None:
+    for row, criterion in zip(form.rows, round_.criteria):
+        row.form.title.data = criterion.title
+        row.form.guidance.data = criterion.guidance
+        row.form.weight.data = criterion.weight
+    scale = setup.scale_of(round_)
+    form.scale_min.data, form.scale_max.data = scale.minimum, scale.maximum
+    for row, text in zip(form.descriptors, scale.descriptors):
+        row.form.text.data = text
+
+
+def _attach_criteria_error(form: CriteriaForm, refused: DomainError) -> None:
+    """Totals go beside the first weight typed; a descriptor's beside its own box."""
+    filled = form.filled_rows() or [form.rows[0].form]
+    if refused.field == "weights":
+        field = filled[0].weight
+    elif refused.field == "rows":
+        field = filled[0].title
+    elif (refused.field or "").startswith("descriptors-"):
+        field = form.descriptors[int(refused.field.split("-")[1])].form.text
+    else:
+        field = getattr(form, refused.field or "", None) or filled[0].title
+    field.errors = [*field.errors, refused.message]
+    refresh_list_errors(form)
+
+
+@bp.route("/manage/rounds/<int:round_id>/criteria/edit", methods=["GET", "POST"])
+@requires(MANAGER)
+def edit_criteria(round_id: int):
+    round_ = _round(round_id)
+    if setup.criteria_locked(round_):
+        flash(setup.locked_message(), "error")
+        return redirect(url_for("decisions.criteria", round_id=round_.id))
+    form = CriteriaForm()
+    if request.method == "GET":
+        _load_criteria(form, round_)
+    if form.validate_on_submit():
+        chosen = [setup.CriterionDetails(row.title.data or "", row.guidance.data or "",
+                                         row.weight.data or 0) for row in form.filled_rows()]
+        scale = setup.Scale(form.scale_min.data, form.scale_max.data,
+                            [row.form.text.data or "" for row in form.descriptors])
+        try:
+            setup.replace_criteria(round_, chosen, scale, current_user)
+        except DomainError as refused:
+            _attach_criteria_error(form, refused)
+        else:
+            flash(_("Criteria for “%(name)s” saved.", name=round_.name), "success")
+            return redirect(url_for("decisions.criteria", round_id=round_.id))
+    return render_template("decisions/setup/edit_criteria.html", form=form, round=round_)

@@ -1,0 +1,259 @@
+"""Forms of the grants manager's set-up: funds, rounds and the criteria bids are scored on."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput  # noqa: I001
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectMultipleField
+from wtforms import StringField, SubmitField
+from wtforms.validators import Regexp, StopValidation
+
+from forms.applicant import refresh_list_errors
+from forms.fields import DayMonthYearField, MoneyField, max_length
+
+PAYMENT_RULES = [
+    ("advance", _l("In full, in advance, when the offer is accepted")),
+    ("arrears", _l("In arrears, when a monitoring return is accepted")),
+    ("instalments", _l("In instalments")),
+]
+RETURN_CADENCES = [
+    ("six_monthly", _l("Every six months (April to September, October to March)")),
+    ("quarterly", _l("Every quarter")),
+    ("annual", _l("Once a year")),
+    ("final_only", _l("A final return only")),
+]
+ORGANISATION_TYPES = [
+    ("csp", _l("Community Safety Partnerships")),
+    ("opcc", _l("The OPCC itself")),
+]
+CRITERION_ROWS = 8
+SCALE_ROWS = 6
+
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+
+
+class Required:
+    """Something must be entered: spaces alone are nothing. Adds no HTML ``required``
+    attribute (GOV.UK forms validate on the server; a date input's wrapper cannot take it)."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        self.field_flags: dict[str, bool] = {}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        data = field.data
+        if data is None or data == [] or (isinstance(data, str) and not data.strip()):
+            field.errors[:] = []
+            raise StopValidation(str(self.message))
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def parse_time(text: str) -> time:
+    """'17:00', '9:30', '9.30am', '5pm' -> a time. ValueError if it is not a real time."""
+    match = _TIME.match(text.strip().replace(" ", ""))
+    if match is None:
+        raise ValueError(text)
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    suffix = (match.group(3) or "").lower()
+    if suffix:
+        if not 1 <= hour <= 12:
+            raise ValueError(text)
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    return time(hour, minute)  # refuses 24:00 and 9:75
+
+
+class TimeOfDayField(StringField):
+    """A time typed as people type it (17:00, 9:30am, 5pm); ``data`` is a time or None."""
+
+    widget = GovTextInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.time_error: str | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.time_error = None
+        self.raw_text = valuelist[0] if valuelist else ""
+        if not self.raw_text.strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_time(self.raw_text)
+        except ValueError:
+            self.data = None
+            self.time_error = str(_l("%(label)s must be a real time, like 9:00 or 17:00",
+                                     label=self.label.text))
+
+    def pre_validate(self, form: Any) -> None:
+        if self.time_error:
+            raise StopValidation(self.time_error)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_text
+        return self.data.strftime("%H:%M") if isinstance(self.data, time) else ""
+
+
+class WholeNumberField(StringField):
+    """A whole number within a range, with the message given (not WTForms' own)."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: Any, *, low: int, high: int, message: Any, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.low, self.high, self.message = low, high, message
+        self.number_error: str | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.number_error = None
+        self.raw_text = valuelist[0] if valuelist else ""
+        text = self.raw_text.strip()
+        self.data = None
+        if not text:
+            return
+        if re.fullmatch(r"\d{1,6}", text) and self.low <= int(text) <= self.high:
+            self.data = int(text)
+        else:
+            self.number_error = str(self.message)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.number_error:
+            raise StopValidation(self.number_error)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_text
+        return str(self.data) if isinstance(self.data, int) else ""
+
+
+def _required_text(label: Any, limit: int, message: Any, hint: Any = None,
+                   area: bool = False) -> StringField:
+    return StringField(label, widget=GovTextArea() if area else GovTextInput(), description=hint,
+                       filters=[_strip],
+                       validators=[Required(message), max_length(limit, label)])
+
+
+class FundForm(FlaskForm):
+    name = _required_text(_l("Name of the fund"), 200, _l("Enter the name of the fund"))
+    code = StringField(
+        _l("Short code"), widget=GovTextInput(), filters=[_upper],
+        description=_l("2 to 10 capital letters or numbers, used in bid references, like SCF "
+                       "in SCF-2026-0007."),
+        validators=[Required(_l("Enter a short code")),
+                    Regexp(r"^[A-Z0-9]{2,10}$", message=_l(
+                        "Short code must be 2 to 10 capital letters or numbers, like SCF"))])
+    purpose = _required_text(_l("Purpose"), 2000, _l("Enter the purpose of the fund"),
+                             _l("What the fund pays for and who it is for. Shown to applicants."),
+                             area=True)
+    is_youth = BooleanField(_l("This is a youth fund: bids answer questions about young people "
+                               "and safeguarding"), widget=GovCheckboxInput())
+    allows_multi_year = BooleanField(_l("Projects may run beyond the round’s financial year "
+                                        "(up to three years)"), widget=GovCheckboxInput())
+    payment_rule = RadioField(_l("How grants are paid"), widget=GovRadioInput(),
+                              choices=PAYMENT_RULES,
+                              invalid_choice_message=_l("Select how grants are paid"),
+                              validators=[Required(_l("Select how grants are paid"))])
+    terms = _required_text(_l("Terms and conditions of grant"), 10000,
+                           _l("Enter the terms and conditions of grant"),
+                           _l("Included in every grant offer from this fund."), area=True)
+    submit = SubmitField(_l("Save fund"), widget=GovSubmitInput())
+
+
+class RoundForm(FlaskForm):
+    name = _required_text(_l("Name of the round"), 200, _l("Enter the name of the round"),
+                          _l("For example, 2026/27 round"))
+    financial_year = WholeNumberField(
+        _l("Financial year"), low=2000, high=2100,
+        description=_l("The year it starts: 2026 for 2026/27."),
+        message=_l("Financial year must be a year like 2026"),
+        validators=[Required(_l("Enter the financial year"))])
+    opens_on = DayMonthYearField(_l("Opening date"), description=_l("For example, 1 4 2026"),
+                                 validators=[Required(_l("Enter the opening date"))])
+    opens_time = TimeOfDayField(_l("Opening time"), description=_l("UK time, like 9:00 or 17:00"),
+                                validators=[Required(_l("Enter the opening time"))])
+    closes_on = DayMonthYearField(_l("Closing date"), description=_l("For example, 30 6 2026"),
+                                  validators=[Required(_l("Enter the closing date"))])
+    closes_time = TimeOfDayField(_l("Closing time"), description=_l("UK time, like 12:00 or "
+                                                                    "17:00"),
+                                 validators=[Required(_l("Enter the closing time"))])
+    budget = MoneyField(_l("Budget"), description=_l("In pounds, like 30,000"),
+                        validators=[Required(_l("Enter the budget"))])
+    cap = MoneyField(_l("Most a bid can ask for"),
+                     description=_l("In pounds. Leave blank if there is no limit per bid."))
+    eligible_organisation_types = SelectMultipleField(
+        _l("Who can bid"), widget=GovCheckboxesInput(), choices=ORGANISATION_TYPES,
+        validate_choice=False,  # the service refuses unknown types in words people understand
+        validators=[Required(_l("Select who can bid"))])
+    return_cadence = RadioField(_l("How often funded projects send monitoring returns"),
+                                widget=GovRadioInput(), choices=RETURN_CADENCES,
+                                invalid_choice_message=_l("Select how often returns are due"),
+                                validators=[Required(_l("Select how often returns are "
+                                                             "due"))])
+    guidance = StringField(_l("Guidance for applicants (optional)"), widget=GovTextArea(),
+                           filters=[_strip], validators=[max_length(5000, _l("Guidance"))])
+    submit = SubmitField(_l("Save round"), widget=GovSubmitInput())
+
+
+class CriterionRow(Form):
+    title = StringField(_l("Criterion"), widget=GovTextInput(), filters=[_strip],
+                        validators=[max_length(200, _l("Criterion"))])
+    guidance = StringField(_l("Guidance for assessors"), widget=GovTextArea(), filters=[_strip],
+                           validators=[max_length(1000, _l("Guidance for assessors"))])
+    weight = WholeNumberField(_l("Weight"), low=1, high=100, description=_l("Per cent"),
+                              message=_l("Weight must be a whole number from 1 to 100"))
+
+    def filled(self) -> bool:
+        return bool(self.title.data or self.guidance.data or self.weight.data is not None
+                    or self.weight.number_error)
+
+
+class DescriptorRow(Form):
+    # The template labels each box with its place on the scale.
+    text = StringField(_l("Descriptor"), widget=GovTextInput(), filters=[_strip],
+                       validators=[max_length(100, _l("Descriptor"))])
+
+
+class CriteriaForm(FlaskForm):
+    rows = FieldList(FormField(CriterionRow), min_entries=CRITERION_ROWS,
+                     max_entries=CRITERION_ROWS)
+    scale_min = WholeNumberField(_l("Lowest score"), low=0, high=10,
+                                 message=_l("Lowest score must be a whole number from 0 to 10"),
+                                 validators=[Required(_l("Enter the lowest score"))])
+    scale_max = WholeNumberField(_l("Highest score"), low=1, high=10,
+                                 message=_l("Highest score must be a whole number from 1 to 10"),
+                                 validators=[Required(_l("Enter the highest score"))])
+    descriptors = FieldList(FormField(DescriptorRow), min_entries=SCALE_ROWS,
+                            max_entries=SCALE_ROWS)
+    submit = SubmitField(_l("Save criteria"), widget=GovSubmitInput())
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        for row in self.rows:
+            if not row.form.filled():
+                continue
+            for name, message in (("title", _l("Enter the criterion")),
+                                  ("weight", _l("Enter the weight"))):
+                field = row.form[name]
+                if not field.errors and (field.data is None or field.data == ""):
+                    field.errors.append(str(message))
+                    valid = False
+        refresh_list_errors(self)
+        return valid
+
+    def filled_rows(self) -> list[CriterionRow]:
+        return [row.form for row in self.rows if row.form.filled()]
+

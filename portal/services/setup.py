@@ -1,0 +1,338 @@
+"""Setting up funds, rounds and their assessment criteria (the grants manager).
+
+Every check runs before anything changes, so a refusal leaves the records as they were.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from portal.db import session
+from portal.formatting import money
+from portal.models import Bid, Criterion, Fund, ModeratedScore, OrganisationType, Round, Score
+from portal.models import User
+from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
+from portal.services import DomainError, audit
+
+UK = ZoneInfo("Europe/London")
+
+
+@dataclass(frozen=True)
+class FundDetails:
+    code: str
+    name: str
+    purpose: str
+    is_youth: bool
+    allows_multi_year: bool
+    payment_rule: PaymentRule
+    terms: str
+
+
+@dataclass(frozen=True)
+class RoundDetails:
+    name: str
+    financial_year: int
+    opens_on: date
+    opens_time: time
+    closes_on: date
+    closes_time: time
+    budget_pence: int
+    cap_pence: int | None
+    eligible_organisation_types: list[str]
+    return_cadence: ReturnCadence
+    guidance: str
+
+
+@dataclass(frozen=True)
+class CriterionDetails:
+    title: str
+    guidance: str
+    weight: int
+
+
+@dataclass(frozen=True)
+class Scale:
+    minimum: int
+    maximum: int
+    # One slot per descriptor box, lowest score first; slots past the top score stay blank.
+    descriptors: list[str]
+
+
+# --- time -------------------------------------------------------------------------------------
+
+
+def uk_moment(day: date, clock: time) -> datetime:
+    """A date and a time as read on a UK clock, as an aware UTC datetime."""
+    return datetime.combine(day, clock, tzinfo=UK).astimezone(timezone.utc)
+
+
+def uk_date_and_time(moment: datetime) -> tuple[date, time]:
+    local = moment.astimezone(UK)
+    return local.date(), local.time().replace(second=0, microsecond=0)
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def funds_with_rounds() -> list[Fund]:
+    """Every fund with its rounds (and their criteria) in three queries, whatever the count."""
+    return list(session.scalars(
+        select(Fund).options(selectinload(Fund.rounds).selectinload(Round.criteria))
+        .order_by(Fund.name)))
+
+
+def criteria_locked(round_: Round) -> bool:
+    """Whether any bid has been scored against the round's criteria (so they must not move)."""
+    ids = select(Criterion.id).where(Criterion.round_id == round_.id)
+    scored = exists().where(Score.criterion_id.in_(ids), Score.score.is_not(None))
+    moderated = exists().where(ModeratedScore.criterion_id.in_(ids))
+    return bool(session.scalar(select(or_(scored, moderated))))
+
+
+def scale_of(round_: Round) -> Scale:
+    """The round's scoring scale (every criterion shares it), or the default 0 to 5."""
+    if round_.criteria:
+        first = round_.criteria[0]
+        low, high, words = first.scale_min, first.scale_max, first.descriptors
+    else:
+        low, high, words = 0, 5, DEFAULT_SCALE
+    return Scale(low, high, [words.get(str(score), "") for score in range(low, high + 1)])
+
+
+# --- funds ------------------------------------------------------------------------------------
+
+
+def _fund_snapshot(fund: Fund) -> dict[str, Any]:
+    return {"code": fund.code, "name": fund.name, "purpose": fund.purpose,
+            "is_youth": fund.is_youth, "allows_multi_year": fund.allows_multi_year,
+            "payment_rule": fund.payment_rule.value, "terms": fund.terms}
+
+
+def _check_fund(details: FundDetails, fund: Fund | None) -> None:
+    others = select(Fund.id).where(Fund.id != fund.id) if fund is not None else select(Fund.id)
+    if session.scalar(others.where(func.upper(Fund.code) == details.code.upper())):
+        raise DomainError(_("A fund with the code %(code)s already exists", code=details.code),
+                          field="code")
+    if session.scalar(others.where(func.lower(Fund.name) == details.name.lower())):
+        raise DomainError(_("A fund called “%(name)s” already exists", name=details.name),
+                          field="name")
+    if fund is None:
+        return
+    in_fund = select(Bid.id).join(Round).where(Round.fund_id == fund.id)
+    if details.code != fund.code and session.scalar(in_fund.where(Bid.reference.is_not(None))):
+        raise DomainError(_("The code cannot change: bids have references that start with "
+                            "%(code)s", code=fund.code), field="code")
+    if details.is_youth != fund.is_youth and session.scalar(in_fund):
+        raise DomainError(_("Whether this is a youth fund cannot change once bids have been "
+                            "started"), field="is_youth")
+
+
+def _apply_fund(fund: Fund, details: FundDetails) -> None:
+    fund.code = details.code
+    fund.name = details.name
+    fund.purpose = details.purpose
+    fund.is_youth = details.is_youth
+    fund.allows_multi_year = details.allows_multi_year
+    fund.payment_rule = details.payment_rule
+    fund.terms = details.terms
+
+
+def _flush_unique(message: str, field: str) -> None:
+    """Flush; a unique clash with a change made a moment ago elsewhere becomes a refusal."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise DomainError(message, field=field) from None
+
+
+def create_fund(details: FundDetails, actor: User) -> Fund:
+    _check_fund(details, None)
+    fund = Fund()
+    _apply_fund(fund, details)
+    session.add(fund)
+    _flush_unique(_("A fund with this code or name already exists"), "code")
+    audit.record("fund.created", "fund", fund.id, actor=actor, after=_fund_snapshot(fund))
+    return fund
+
+
+def update_fund(fund: Fund, details: FundDetails, actor: User) -> None:
+    _check_fund(details, fund)
+    before = _fund_snapshot(fund)
+    _apply_fund(fund, details)
+    _flush_unique(_("A fund with this code or name already exists"), "code")
+    after = _fund_snapshot(fund)
+    if after != before:
+        audit.record("fund.updated", "fund", fund.id, actor=actor, before=before, after=after)
+
+
+# --- rounds -----------------------------------------------------------------------------------
+
+
+def _round_snapshot(round_: Round) -> dict[str, Any]:
+    return {"fund": round_.fund.code if round_.fund else None, "name": round_.name,
+            "financial_year": round_.financial_year,
+            "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
+            "budget_pence": round_.budget_pence, "cap_pence": round_.cap_pence,
+            "eligible_organisation_types": list(round_.eligible_organisation_types or []),
+            "return_cadence": round_.return_cadence.value, "guidance": round_.guidance}
+
+
+def _check_money(details: RoundDetails, round_: Round | None) -> None:
+    committed = round_.committed_pence if round_ is not None else 0
+    if details.budget_pence < 0:
+        raise DomainError(_("The budget must be £0 or more"), field="budget")
+    if details.budget_pence < committed:
+        raise DomainError(_("The budget cannot be less than %(committed)s, the amount already "
+                            "committed to approved awards", committed=money(committed)),
+                          field="budget")
+    cap = details.cap_pence
+    if cap is not None and cap <= 0:
+        raise DomainError(_("The most a bid can ask for must be more than £0"), field="cap")
+    if cap is not None and cap > details.budget_pence:
+        raise DomainError(_("The most a bid can ask for (%(cap)s) cannot be more than the budget "
+                            "(%(budget)s)", cap=money(cap), budget=money(details.budget_pence)),
+                          field="cap")
+
+
+def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> None:
+    if uk_moment(details.closes_on, details.closes_time) <= uk_moment(details.opens_on,
+                                                                     details.opens_time):
+        raise DomainError(_("The round must close after it opens"), field="closes_on")
+    _check_money(details, round_)
+    known = {kind.value for kind in OrganisationType}
+    if not details.eligible_organisation_types or not set(
+            details.eligible_organisation_types) <= known:
+        raise DomainError(_("Select who can bid"), field="eligible_organisation_types")
+    same_name = select(Round.id).where(Round.fund_id == fund.id,
+                                       func.lower(Round.name) == details.name.lower())
+    if round_ is not None:
+        same_name = same_name.where(Round.id != round_.id)
+    if session.scalar(same_name):
+        raise DomainError(_("%(fund)s already has a round called “%(name)s”", fund=fund.name,
+                            name=details.name), field="name")
+
+
+def _apply_round(round_: Round, details: RoundDetails) -> None:
+    round_.name = details.name
+    round_.financial_year = details.financial_year
+    round_.opens_at = uk_moment(details.opens_on, details.opens_time)
+    round_.closes_at = uk_moment(details.closes_on, details.closes_time)
+    round_.budget_pence = details.budget_pence
+    round_.cap_pence = details.cap_pence
+    round_.eligible_organisation_types = sorted(set(details.eligible_organisation_types))
+    round_.return_cadence = details.return_cadence
+    round_.guidance = details.guidance
+
+
+def create_round(fund: Fund, details: RoundDetails, actor: User) -> Round:
+    _check_round(fund, details, None)
+    round_ = Round(fund=fund, committed_pence=0)
+    _apply_round(round_, details)
+    session.add(round_)
+    _flush_unique(_("This fund already has a round with that name"), "name")
+    audit.record("round.created", "round", round_.id, actor=actor, after=_round_snapshot(round_))
+    return round_
+
+
+def update_round(round_: Round, details: RoundDetails, actor: User) -> None:
+    _check_round(round_.fund, details, round_)
+    before = _round_snapshot(round_)
+    _apply_round(round_, details)
+    _flush_unique(_("This fund already has a round with that name"), "name")
+    after = _round_snapshot(round_)
+    if after != before:
+        audit.record("round.updated", "round", round_.id, actor=actor, before=before,
+                     after=after)
+
+
+# --- criteria ---------------------------------------------------------------------------------
+
+
+def locked_message() -> str:
+    return _("The criteria cannot change: bids have already been scored against them.")
+
+
+def _criteria_snapshot(round_: Round) -> dict[str, Any]:
+    scale = scale_of(round_)
+    return {"criteria": [{"title": c.title, "guidance": c.guidance, "weight": c.weight}
+                         for c in round_.criteria],
+            "scale": {"min": scale.minimum, "max": scale.maximum,
+                      "descriptors": scale.descriptors}}
+
+
+def _check_criteria(criteria: list[CriterionDetails]) -> None:
+    if not criteria:
+        raise DomainError(_("Enter at least one criterion"), field="rows")
+    if any(not 1 <= c.weight <= 100 for c in criteria):
+        raise DomainError(_("Each weight must be a whole number from 1 to 100"), field="weights")
+    total = sum(c.weight for c in criteria)
+    if total != 100:
+        raise DomainError(_("Weights must add up to 100. They add up to %(total)d.",
+                            total=total), field="weights")
+
+
+def _check_scale(scale: Scale) -> dict[str, str]:
+    """The descriptors keyed by score, once every score has exactly one."""
+    if scale.minimum < 0:
+        raise DomainError(_("The lowest score must be 0 or more"), field="scale_min")
+    if scale.maximum <= scale.minimum:
+        raise DomainError(_("The highest score must be more than the lowest"), field="scale_max")
+    count = scale.maximum - scale.minimum + 1
+    if count > len(scale.descriptors):
+        raise DomainError(_("A scale can have at most %(n)d scores", n=len(scale.descriptors)),
+                          field="scale_max")
+    for slot, text in enumerate(scale.descriptors):
+        if slot < count and not text.strip():
+            raise DomainError(_("Enter a descriptor for a score of %(score)d",
+                                score=scale.minimum + slot), field=f"descriptors-{slot}")
+        if slot >= count and text.strip():
+            raise DomainError(_("Leave this blank: a scale from %(low)d to %(high)d has %(n)d "
+                                "scores", low=scale.minimum, high=scale.maximum, n=count),
+                              field=f"descriptors-{slot}")
+    return {str(scale.minimum + slot): scale.descriptors[slot].strip() for slot in range(count)}
+
+
+def replace_criteria(round_: Round, criteria: list[CriterionDetails], scale: Scale,
+                     actor: User) -> None:
+    """Make the round's criteria exactly ``criteria``, all scored on ``scale``.
+
+    Rows are updated in place by position so their ids (and any blank score rows an
+    assessor has opened against them) survive; criteria left over are removed.
+    """
+    if criteria_locked(round_):
+        raise DomainError(locked_message())
+    _check_criteria(criteria)
+    descriptors = _check_scale(scale)
+    before = _criteria_snapshot(round_)
+    existing = list(round_.criteria)
+    for position, details in enumerate(criteria, start=1):
+        if position <= len(existing):
+            row = existing[position - 1]
+        else:
+            row = Criterion(position=position)
+            round_.criteria.append(row)
+        row.position = position
+        row.title = details.title
+        row.guidance = details.guidance
+        row.weight = details.weight
+        row.scale_min = scale.minimum
+        row.scale_max = scale.maximum
+        row.descriptors = dict(descriptors)
+    for gone in existing[len(criteria):]:
+        # Not locked, so any score rows against it are blank: they go with the criterion.
+        session.execute(delete(Score).where(Score.criterion_id == gone.id))
+        round_.criteria.remove(gone)
+    session.flush()
+    after = _criteria_snapshot(round_)
+    if after != before:
+        audit.record("round.criteria_changed", "round", round_.id, actor=actor, before=before,
+                     after=after)
