@@ -110,8 +110,25 @@ def send_reminders(days_before: int | None) -> None:
     click.echo(f"Sent {sent} reminder(s).")
 
 
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit() -> None:
+    """Check the audit trail's hash chain; name the first broken event."""
+    from flask import current_app
+
+    from portal.services import audit
+
+    checked, broken = audit.verify(current_app.config["AUDIT_KEY"])
+    if broken is not None:
+        raise click.ClickException(
+            f"Audit trail broken at event {broken.event_id}: {broken.reason}. "
+            f"{checked} event(s) before it are intact.")
+    click.echo(f"Audit trail intact: {checked} event(s) checked.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_user)
     app.cli.add_command(demo_data)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(verify_audit)

@@ -28,6 +28,10 @@ class AuditEvent(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ip_address: Mapped[str | None] = mapped_column(String(64))
+    # Tamper evidence: an HMAC (keyed outside the database) over this event and the
+    # previous event's hash, so editing or removing any event breaks the chain after it.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
 
 Index("ix_audit_events_record", AuditEvent.record_type, AuditEvent.record_id)

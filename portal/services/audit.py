@@ -1,10 +1,24 @@
-"""The audit trail: one call records who did what to which record, from what to what."""
+"""The audit trail: one call records who did what to which record, from what to what.
+
+Events are append-only (database triggers refuse UPDATE and DELETE) and chained: each
+carries an HMAC-SHA256, keyed with AUDIT_KEY (kept outside the database), over its own
+content and the previous event's hash. ``verify`` recomputes the chain and names the
+first event that does not match. Appends take a lock first so concurrent writers chain
+in order: PostgreSQL an advisory transaction lock, SQLite its write lock (BEGIN IMMEDIATE).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+from datetime import timezone
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import has_request_context, request
+from flask import current_app, has_request_context, request
+from sqlalchemy import select, text
 
 from portal.db import session, utcnow
 from portal.models import AuditEvent
@@ -12,11 +26,40 @@ from portal.models import AuditEvent
 if TYPE_CHECKING:
     from portal.models import User
 
+_LOCK_KEY = 725_104_333  # any constant: the advisory lock that orders audit appends
+
 
 def _label(actor: User | None) -> str:
     if actor is None:
         return "system"
     return f"{actor.name} <{actor.email}>"
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    """The event's content as hashed: everything but its own id and hash."""
+    payload = {
+        "occurred_at": event.occurred_at.astimezone(timezone.utc).replace(tzinfo=None)
+        .isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "record_type": event.record_type,
+        "record_id": event.record_id,
+        "before": event.before,
+        "after": event.after,
+        "ip_address": event.ip_address,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def _digest(event: AuditEvent, key: str) -> str:
+    return hmac.new(key.encode(), _canonical(event), hashlib.sha256).hexdigest()
+
+
+def _lock() -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
 def record(
@@ -28,6 +71,8 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    _lock()
+    previous = session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
     event = AuditEvent(
         occurred_at=utcnow(),
         actor_id=actor.id if actor is not None else None,
@@ -35,19 +80,60 @@ def record(
         action=action,
         record_type=record_type,
         record_id=None if record_id is None else str(record_id),
-        before=before,
-        after=after,
+        before=_jsonable(before),
+        after=_jsonable(after),
         ip_address=request.remote_addr if has_request_context() else None,
+        prev_hash=previous,
     )
+    # Hashed before the insert: the table refuses updates, so the row is written once.
+    event.hash = _digest(event, current_app.config["AUDIT_KEY"])
     session.add(event)
     session.flush()
     return event
 
 
+def _jsonable(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str))
+
+
+@dataclass
+class Break:
+    event_id: int
+    reason: str
+
+
+def verify(key: str, batch: int = 1000) -> tuple[int, Break | None]:
+    """Check the whole chain; return how many events were checked and the first break."""
+    checked = 0
+    previous: str | None = None
+    for event in _all_events(batch):
+        if event.prev_hash != previous:
+            return checked, Break(event.id, "its link to the previous event does not match "
+                                            "(an event before it was removed or changed)")
+        if not hmac.compare_digest(event.hash or "", _digest(event, key)):
+            return checked, Break(event.id, "its content does not match its hash "
+                                            "(it was changed after it was written)")
+        previous = event.hash
+        checked += 1
+    return checked, None
+
+
+def _all_events(batch: int) -> Iterator[AuditEvent]:
+    last = 0
+    while True:
+        rows = list(session.scalars(select(AuditEvent).where(AuditEvent.id > last)
+                                    .order_by(AuditEvent.id).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].id
+        session.expunge_all()
+
+
 def history(record_type: str, record_id: object) -> list[AuditEvent]:
     """A record's events, oldest first."""
-    from sqlalchemy import select
-
     return list(session.scalars(
         select(AuditEvent).where(AuditEvent.record_type == record_type,
                                  AuditEvent.record_id == str(record_id))
