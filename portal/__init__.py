@@ -70,10 +70,11 @@ def register_blueprints(app: Flask) -> None:
     from portal.decisions import bp as decisions_bp
     from portal.finance import bp as finance_bp
     from portal.public import bp as public_bp
+    from portal.reports import bp as reports_bp
     from portal.review import bp as review_bp
 
     for blueprint in (public_bp, auth_bp, applicant_bp, review_bp, decisions_bp, finance_bp,
-                      admin_bp):
+                      admin_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 

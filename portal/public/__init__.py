@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from portal.public import routes  # noqa: E402,F401
+from portal.public import routes, transparency  # noqa: E402,F401

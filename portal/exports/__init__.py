@@ -1,0 +1,1 @@
+"""Exports: CSV, Excel workbooks and 360Giving open data, streamed."""
