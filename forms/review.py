@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
-from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea
+from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
 from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
@@ -125,3 +125,20 @@ class DecisionForm(FlaskForm):
                            description=_l("Required when declining."),
                            validators=[max_length(3000, _l("Feedback"))])
     submit = SubmitField(_l("Record decision"), widget=GovSubmitInput())
+
+
+class AuditSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a search changes nothing
+
+    user = StringField(_l("User (name or email)"), widget=GovTextInput(),
+                       validators=[max_length(200, _l("User"))])
+    record_type = SelectField(_l("Record"), widget=GovSelect(), default="",
+                              choices=[("", _l("Any record")), ("bid", _l("Bid")),
+                                       ("award", _l("Award")), ("return", _l("Return")),
+                                       ("user", _l("User")), ("round", _l("Round")),
+                                       ("fund", _l("Fund"))])
+    record_id = StringField(_l("Record number"), widget=GovTextInput(),
+                            validators=[max_length(60, _l("Record number"))])
+    date_from = DayMonthYearField(_l("From"))
+    date_to = DayMonthYearField(_l("To"))

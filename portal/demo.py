@@ -173,6 +173,7 @@ def load(now: datetime | None = None, *, awards: bool = True) -> bool:
     session.flush()
     if awards:
         created |= load_awards(now)
+        created |= load_history(now)
     return created
 
 
@@ -255,4 +256,133 @@ def load_awards(now: datetime) -> bool:
     created = False
     for short, title, issue, lines, due_in in DEMO_AWARDS:
         created |= _demo_award(short, title, issue, lines, due_in, now)
+    return created
+
+
+# --- demo history: last financial year's closed rounds ----------------------------------------
+
+HISTORY = {
+    # fund code: [(officer, title, issue, lines, spend ratio in per cent of each line)]
+    "SCF": [
+        ("peterborough", "Taxi marshals in the night-time economy", "vawg",
+         [("Marshal shifts", "revenue", 400000), ("Hi-vis and radios", "capital", 60000)], 100),
+        ("southcambs", "Bike repair sessions and lights for families", "road_safety",
+         [("Bike lights", "capital", 225000), ("Mechanic", "revenue", 180000),
+          ("Spare parts", "revenue", 70000)], 80),
+        ("cambridge", "CCTV at cycle theft hot spots", "bike_theft",
+         [("Cameras", "capital", 350000), ("Installation", "revenue", 90000)], 100),
+    ],
+    "YF": [
+        ("cambridge", "Portable lights for winter youth sessions", "youth",
+         [("Portable lights", "capital", 180000), ("Youth workers", "revenue", 220000)], 100),
+    ],
+    "PCF": [
+        ("hunts", "Early intervention in emerging priority wards", "anti_social_behaviour",
+         [("Project officer", "revenue", 4500000), ("Community events", "revenue", 500000)], 100),
+    ],
+}
+
+
+def _history_round(fund: Fund, year: int) -> Round:
+    name = f"{year}/{(year + 1) % 100:02d} round"
+    existing = session.scalar(select(Round).where(Round.fund_id == fund.id, Round.name == name))
+    if existing is not None:
+        return existing
+    spec = next(f for f in FUNDS if f["code"] == fund.code)
+    opens = datetime(year, 4, 1, 9, 0, tzinfo=UK).astimezone(ZoneInfo("UTC"))
+    closes = datetime(year, 6, 30, 12, 0, tzinfo=UK).astimezone(ZoneInfo("UTC"))
+    round_ = Round(fund=fund, name=name, financial_year=year, opens_at=opens, closes_at=closes,
+                   budget_pence=spec["budget"], cap_pence=spec["cap"], committed_pence=0,
+                   eligible_organisation_types=[OrganisationType.CSP.value],
+                   return_cadence=ReturnCadence.SIX_MONTHLY, guidance="")
+    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w)
+                       for i, (t, g, w) in enumerate(spec["criteria"], start=1)]
+    session.add(round_)
+    session.flush()
+    return round_
+
+
+def _history_grant(round_: Round, short: str, title: str, issue: str,
+                   lines: list[tuple[str, str, int]], spend_percent: int) -> None:
+    from portal.models import Bid, ReturnStatus
+    from portal.services import awards, bids, decisions
+
+    officer = accounts.get_user_by_email(_email(f"officer.{short}"))
+    manager = accounts.get_user_by_email(_email("manager"))
+    finance = accounts.get_user_by_email(_email("finance"))
+    year = round_.financial_year
+    moment = round_.opens_at + timedelta(days=10)
+    bid = bids.start_bid(round_, officer, f"demo-history-{round_.fund.code}-{short}-{year}",
+                         moment)
+    total = sum(p for _i, _k, p in lines)
+    end = f"{year + 1}-03-31"
+    answers = {
+        "about": {"title": title, "summary": title, "start_date": f"{year}-07-01",
+                  "end_date": end},
+        "problem": {"issue_types": [issue], "other_issue": "",
+                    "district": officer.organisation.host_council, "places": "Town centre",
+                    "priority_category": "preventing", "evidence_sources": "Police data",
+                    "evidence_shows": "Incidents clustered in a few places"},
+        "delivery": {"activities": title, "delivered_by": "The partnership",
+                     "partners": "Police"},
+        "outcomes": {"rows": [{"measure": "People reached", "target": 200,
+                               "how_measured": "Attendance records"}]},
+        "budget": {"rows": [{"item": i, "kind": k, "amount_pence": p} for i, k, p in lines],
+                   "match_funding_pence": 0, "match_funding_sources": ""},
+        "youth": {"age_from": 11, "age_to": 18, "young_people": 60,
+                  "safeguarding_lead": "Youth service manager", "safeguarding_policy": True,
+                  "dbs_checked": True},
+        "declarations": {"accurate": True, "authorised": True, "name": officer.name,
+                         "role": "Community safety officer"},
+    }
+    for section in bids.sections_for(round_):
+        bids.save_section(bid, section.key, answers[section.key], completed=True,
+                          expected_version=None, actor=officer)
+    bids.submit(bid, officer, moment)
+    decisions.approve(bid, total, purpose=title, conditions="Publicise the OPCC's support.",
+                      reasons="Prevention where the Strategic Assessment shows most harm.",
+                      actor=manager, now=moment + timedelta(days=30))
+    award = session.scalar(select(Award).where(Award.bid_id == bid.id))
+    awards.accept(award, officer.name, "Community safety officer", True, officer)
+    in_advance = round_.fund.payment_rule == PaymentRule.ADVANCE
+    if in_advance:
+        awards.record_payment(award, total, min(award.start_date, utcnow().date()),
+                              f"HIST-{bid.reference}", finance)
+    for number, grant_return in enumerate(sorted(award.returns, key=lambda r: r.due_date), 1):
+        share = len([r for r in award.returns])
+        spend = {line.id: line.revised_pence * spend_percent // 100 // share
+                 for line in award.lines}
+        if grant_return.kind.value == "final":
+            already = {line.id: sum(rl.spend_pence for r in award.returns
+                                    if r.status == ReturnStatus.APPROVED
+                                    for rl in r.lines if rl.award_line_id == line.id)
+                       for line in award.lines}
+            spend = {line.id: line.revised_pence * spend_percent // 100 - already[line.id]
+                     for line in award.lines}
+        outcomes = [awards.OutcomeInput(m.id, 180, "green", "Delivered as planned")
+                    for m in award.bid.outcomes]
+        awards.save_return(grant_return, spend, outcomes, "A family told us the lights made "
+                           "the school run safer.", 0, submit=True, actor=officer)
+        awards.review_return(grant_return, True, "", finance)
+        if not in_advance:  # paid in arrears, on each approved return
+            due = awards.payable_now(award)
+            if due > 0:
+                awards.record_payment(award, due, min(grant_return.due_date, utcnow().date()),
+                                      f"HIST-{bid.reference}-{number}", finance)
+    for repayment in award.repayments:
+        awards.record_repayment(repayment, utcnow().date(), f"REPAY-{bid.reference}", finance)
+
+
+def load_history(now: datetime) -> bool:
+    from portal.models import Bid
+
+    year = financial_year_of(now.astimezone(UK).date()) - 1
+    created = False
+    for code, grants in HISTORY.items():
+        fund = session.scalar(select(Fund).where(Fund.code == code))
+        round_ = _history_round(fund, year)
+        for short, title, issue, lines, spend in grants:
+            if session.scalar(select(Bid).where(Bid.title == title)) is None:
+                _history_grant(round_, short, title, issue, lines, spend)
+                created = True
     return created

@@ -12,12 +12,14 @@ from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from forms.review import AskForm, AssignForm, BulkAssignForm, DecisionForm, moderation_form
+from forms.review import AskForm, AssignForm, AuditSearchForm, BulkAssignForm, DecisionForm
+from forms.review import moderation_form
 from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
 from portal.db import session
 from portal.decisions import bp
 from portal.formatting import pence_to_pounds
+from portal.pagination import page_number, paginate
 from portal.models import AssessmentStatus, Assignment, Bid, BidStatus, Role, Round, User
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
 
@@ -251,3 +253,20 @@ def ranking_csv(round_id: int):
     filename = f"ranking-{round_.fund.code}-{round_.financial_year}.csv"
     return Response(stream_with_context(rows()), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/manage/audit")
+@requires(MANAGER)
+def audit_trail():
+    form = AuditSearchForm(request.args)
+    if not form.validate():
+        return render_template("decisions/audit.html", form=form, page=None,
+                               pagination=None), 400
+    page = paginate(audit.search_query(user=form.user.data or "",
+                                       record_type=form.record_type.data or "",
+                                       record_id=form.record_id.data or "",
+                                       start=form.date_from.data, end=form.date_to.data),
+                    page_number(), per_page=50)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("decisions/audit.html", form=form, page=page,
+                           pagination=page.govuk_params("decisions.audit_trail", **args))

@@ -138,3 +138,29 @@ def history(record_type: str, record_id: object) -> list[AuditEvent]:
         select(AuditEvent).where(AuditEvent.record_type == record_type,
                                  AuditEvent.record_id == str(record_id))
         .order_by(AuditEvent.id)))
+
+
+def search_query(*, user: str = "", record_type: str = "", record_id: str = "",
+                 start: Any = None, end: Any = None):  # type: ignore[no-untyped-def]
+    """The trail filtered by who, which record and when (dates inclusive, UK days)."""
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import func
+
+    uk = ZoneInfo("Europe/London")
+    statement = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if user.strip():
+        statement = statement.where(func.lower(AuditEvent.actor_label)
+                                    .like(f"%{user.strip().lower()}%"))
+    if record_type:
+        statement = statement.where(AuditEvent.record_type == record_type)
+    if record_id.strip():
+        statement = statement.where(AuditEvent.record_id == record_id.strip())
+    if start is not None:
+        statement = statement.where(
+            AuditEvent.occurred_at >= datetime.combine(start, time(0), tzinfo=uk))
+    if end is not None:
+        statement = statement.where(
+            AuditEvent.occurred_at < datetime.combine(end + timedelta(days=1), time(0), tzinfo=uk))
+    return statement

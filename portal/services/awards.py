@@ -222,7 +222,14 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
     audit.record("award.payment_recorded", "award", award.id, actor=actor,
                  after={"amount": amount, "paid_on": paid_on.isoformat(),
                         "reference": payment.reference, "paid_to_date": award.paid_pence})
+    if final_return_approved(award) and award.paid_pence >= eligible_spend(award):
+        close(award, actor)  # the balance after the final return is paid
     return payment
+
+
+def final_return_approved(award: Award) -> bool:
+    return any(r.kind == ReturnKind.FINAL and r.status == ReturnStatus.APPROVED
+               for r in award.returns)
 
 
 # --- returns ---------------------------------------------------------------------------------
@@ -364,8 +371,9 @@ def review_return(grant_return: GrantReturn, approve: bool, comments: str,
                    _("Return approved") if approve else _("Return queried: please revise"),
                    "return_reviewed", user=officer, grant_return=grant_return,
                    comments=comments.strip(), approved=approve)
-    if approve and grant_return.kind == ReturnKind.FINAL:
-        close(award, actor)
+    if approve and grant_return.kind == ReturnKind.FINAL and award.paid_pence >= \
+            eligible_spend(award):
+        close(award, actor)  # paid in arrears, it closes when the balance is paid
 
 
 def close(award: Award, actor: User) -> Repayment | None:

@@ -441,3 +441,23 @@ def test_the_round_page_shows_budget_committed_and_remaining(app, manager):
 def test_managers_do_not_see_drafts(app, manager):
     bid_id = bidding.start(signed_in(app, bidding.OFFICER), app)
     assert manager.get(f"/manage/bids/{bid_id}").status_code == 404
+
+
+def test_managers_search_the_audit_trail_by_user_record_and_date(app, manager):
+    bid_id = bidding.submitted_bid(app)
+    decide(manager, bid_id)
+    by_record = text_of(manager.get(f"/manage/audit?record_type=bid&record_id={bid_id}"))
+    assert "decision.approved" in by_record and "bid.created" in by_record
+    by_user = text_of(manager.get("/manage/audit?user=morgan"))
+    assert "decision.approved" in by_user and "bid.created" not in by_user
+    from portal.db import utcnow
+
+    today = utcnow().date()
+    dated = manager.get(f"/manage/audit?date_from-day={today.day}&date_from={today.day}"
+                        f"&date_from={today.month}&date_from={today.year}")
+    assert dated.status_code == 200
+    future = text_of(manager.get(f"/manage/audit?date_from=1&date_from=1&date_from="
+                                 f"{today.year + 1}"))
+    assert "No events match your search" in future
+    assert manager.get("/manage/audit?record_type=nonsense").status_code == 400
+    assert signed_in(app, A1).get("/manage/audit").status_code == 403
