@@ -12,11 +12,13 @@ without it these tests are skipped locally and fail in CI.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
@@ -26,6 +28,10 @@ from portal import migrate
 from portal.db import get_db
 from tests.conftest import PG_URL, free_port, normalise_pg, unavailable
 from tests.helpers import load_demo
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser as Chromium
+    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, Response
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -43,6 +49,7 @@ AXE_RUN = """async () => {
     helpUrl: v.helpUrl, targets: v.nodes.map(n => n.target.join(" ")),
     summary: v.nodes.length ? v.nodes[0].failureSummary : ""}));
 }"""
+SCRIPT_ELEMENT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
 # The template's nonce'd inline script marks the body; init.js initialises components.
 SCRIPTS_RAN = """() => ({
   inline: document.body.classList.contains("govuk-frontend-supported"),
@@ -58,15 +65,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
+CALL_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember whether a test's body failed, for the fixtures' teardown checks."""
     report = yield
     if report.when == "call":
         item.stash[CALL_FAILED] = report.failed
     return report
-
-
-CALL_FAILED = pytest.StashKey[bool]()
 
 
 # The server ----------------------------------------------------------------------------
@@ -74,8 +82,9 @@ CALL_FAILED = pytest.StashKey[bool]()
 def _browser_database(backend: str, directory: Path) -> tuple[str, Callable[[], None]]:
     """A fresh database URL for the live server and a function that removes it.
 
-    On PostgreSQL this is a database of its own (``<name>_browser``): the integration
-    tests' ``app`` fixture owns the public schema of TEST_DATABASE_URL.
+    On PostgreSQL this is a database of its own (``<name>_browser``) on the server of
+    TEST_DATABASE_URL: the integration tests' ``app`` fixture owns that database's
+    public schema, and the live server's threads commit for real.
     """
     if backend == "sqlite":
         return f"sqlite:///{directory / 'portal.db'}", lambda: None
@@ -83,7 +92,8 @@ def _browser_database(backend: str, directory: Path) -> tuple[str, Callable[[], 
         unavailable("PostgreSQL tests skipped: set TEST_DATABASE_URL "
                     "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
     server_url = make_url(normalise_pg(PG_URL))
-    name = f"{server_url.database or 'postgres'}_browser"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one database per xdist worker
+    name = f"{server_url.database or 'postgres'}_browser{'_' + worker if worker else ''}"
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
 
     def drop() -> None:
@@ -146,7 +156,7 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+def chromium() -> Iterator[Chromium]:
     """One headless Debian Chromium for the whole session."""
     if not Path(CHROMIUM_PATH).exists():
         unavailable("Browser tests skipped: Chromium not installed (apt-get install chromium)")
@@ -175,8 +185,10 @@ class Browser:
     failed resources, server errors) fail the next check.
     """
 
-    def __init__(self, context: Any, axe_source: str, *, javascript: bool = True) -> None:
+    def __init__(self, context: BrowserContext, axe_source: str, *, javascript: bool = True,
+                 twin: BrowserContext | None = None) -> None:
         self.context = context
+        self.twin = twin  # with JavaScript off: a context with it on, for axe
         self.page = context.new_page()
         self.axe_source = axe_source
         self.javascript = javascript
@@ -191,16 +203,18 @@ class Browser:
 
     # What the browser reports
 
-    def _console(self, message: Any) -> None:
+    def _console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             location = message.location.get("url", "") if message.location else ""
             self.problems.append(f"console error on {self.page.url}: {message.text} {location}")
 
-    def _request_failed(self, request: Any) -> None:
+    def _request_failed(self, request: Request) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            return  # e.g. a favicon request cut short by the next navigation
         self.problems.append(f"request failed: {request.method} {request.url} "
                              f"({request.failure})")
 
-    def _response(self, response: Any) -> None:
+    def _response(self, response: Response) -> None:
         if response.status >= 500:
             self.problems.append(f"server error {response.status}: {response.request.method} "
                                  f"{response.url}")
@@ -216,9 +230,7 @@ class Browser:
         """Run axe-core on the current page; fail on any violation or browser problem."""
         self.page.wait_for_load_state("load")
         url = self.page.url
-        if not self.page.evaluate("() => typeof window.axe === 'object'"):
-            self.page.evaluate(self.axe_source)  # evaluate is not subject to the page's CSP
-        violations = self.page.evaluate(AXE_RUN)
+        violations = self._axe(self.page) if self.javascript else self._axe_on_copy()
         self.checked.append(url)
         if violations:
             raise AssertionError(f"axe-core found {len(violations)} accessibility "
@@ -228,6 +240,32 @@ class Browser:
             assert ran["inline"], f"{url}: the nonce'd inline script did not run (CSP?)"
             assert ran["module"], f"{url}: init.js did not initialise GOV.UK Frontend"
         self.assert_no_problems()
+
+    def _axe(self, page: Page) -> list[dict[str, Any]]:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(self.axe_source)  # evaluate is not subject to the page's CSP
+        return page.evaluate(AXE_RUN)
+
+    def _axe_on_copy(self) -> list[dict[str, Any]]:
+        """axe-core on a page that has JavaScript off.
+
+        There Chromium runs no tasks or microtasks for evaluated code, so axe.run never
+        settles. Instead a twin page with JavaScript on loads the same document (as this
+        browser has it, without its scripts) at the same URL, with the same styles, and
+        axe checks that.
+        """
+        assert self.twin is not None
+        url = self.page.url
+        html = SCRIPT_ELEMENT.sub("", self.page.content())
+        twin = self.twin.new_page()
+        try:
+            twin.route(lambda address: address == url,
+                       lambda route: route.fulfill(status=200, body=html,
+                                                   content_type="text/html; charset=utf-8"))
+            twin.goto(url)
+            return self._axe(twin)
+        finally:
+            twin.close()
 
     def assert_all_checked(self) -> None:
         unchecked = Counter(self.loaded) - Counter(self.checked)
@@ -261,8 +299,6 @@ class Browser:
 
     @property
     def path(self) -> str:
-        from urllib.parse import urlsplit
-
         return urlsplit(self.page.url).path
 
     def h1(self) -> str:
@@ -285,7 +321,7 @@ def format_violations(violations: list[dict[str, Any]]) -> str:
 
 
 @pytest.fixture
-def open_browser(request: pytest.FixtureRequest, chromium: Any, live_server: str,
+def open_browser(request: pytest.FixtureRequest, chromium: Chromium, live_server: str,
                  axe_source: str) -> Iterator[Callable[..., Browser]]:
     """``open_browser(**context_options)``: a new context and page on the live server.
 
@@ -295,10 +331,13 @@ def open_browser(request: pytest.FixtureRequest, chromium: Any, live_server: str
     opened: list[Browser] = []
 
     def open_(**options: Any) -> Browser:
+        javascript = options.get("java_script_enabled", True)
         context = chromium.new_context(base_url=live_server, **options)
-        context.set_default_timeout(10_000)
-        browser = Browser(context, axe_source,
-                          javascript=options.get("java_script_enabled", True))
+        twin = None if javascript else chromium.new_context(base_url=live_server)
+        for each in (context, twin):
+            if each is not None:
+                each.set_default_timeout(10_000)
+        browser = Browser(context, axe_source, javascript=javascript, twin=twin)
         opened.append(browser)
         return browser
 
@@ -311,6 +350,8 @@ def open_browser(request: pytest.FixtureRequest, chromium: Any, live_server: str
     finally:
         for browser in opened:
             browser.context.close()
+            if browser.twin is not None:
+                browser.twin.close()
 
 
 @pytest.fixture
@@ -320,7 +361,7 @@ def browser_page(open_browser: Callable[..., Browser]) -> Browser:
 
 
 @pytest.fixture
-def page(browser_page: Browser) -> Any:
+def page(browser_page: Browser) -> Page:
     """The Playwright page behind ``browser_page``: call ``browser_page.check()`` after
     anything that loads a page, or teardown fails."""
     return browser_page.page
