@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from portal import ROOT
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -2,16 +2,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
-
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
-
-if TYPE_CHECKING:
-    from portal.models.users import User
-
 
 class OrganisationType(enum.StrEnum):
     OPCC = "opcc"
@@ -39,7 +33,8 @@ class Organisation(Base):
     area_code: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    users: Mapped[list[User]] = relationship(back_populates="organisation")
+    # "User" is resolved by SQLAlchemy's registry: no import, so no import cycle.
+    users: Mapped[list["User"]] = relationship(back_populates="organisation")  # noqa: F821,UP037
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name!r}>"

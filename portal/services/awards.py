@@ -286,11 +286,8 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
         if len({o.measure_id for o in outcomes}) != len(measures):
             raise DomainError(_("Report on every outcome measure."))
     before = grant_return.status
-    grant_return.lines = [ReturnLine(award_line_id=line_id, spend_pence=pence)
-                          for line_id, pence in sorted(spend.items())]
-    grant_return.outcomes = [ReturnOutcome(outcome_measure_id=o.measure_id, achieved=o.achieved,
-                                           rag=Rag(o.rag) if o.rag else None,
-                                           narrative=o.narrative.strip()) for o in outcomes]
+    _replace_lines(grant_return, spend)
+    _replace_outcomes(grant_return, outcomes)
     grant_return.case_study = case_study.strip()
     grant_return.forecast_underspend_pence = forecast_underspend
     grant_return.version += 1
@@ -307,6 +304,37 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                  actor=actor, before={"status": before.value},
                  after={"status": grant_return.status.value,
                         "spend": grant_return.spend_pence, "award": award.id})
+
+
+def _replace_lines(grant_return: GrantReturn, spend: dict[int, int]) -> None:
+    """Update the return's lines in place (one row per budget line, as the unique key says)."""
+    current = {line.award_line_id: line for line in grant_return.lines}
+    for line_id, line in current.items():
+        if line_id not in spend:
+            grant_return.lines.remove(line)
+    session.flush()
+    for line_id, pence in sorted(spend.items()):
+        if line_id in current:
+            current[line_id].spend_pence = pence
+        else:
+            grant_return.lines.append(ReturnLine(award_line_id=line_id, spend_pence=pence))
+
+
+def _replace_outcomes(grant_return: GrantReturn, outcomes: list[OutcomeInput]) -> None:
+    current = {o.outcome_measure_id: o for o in grant_return.outcomes}
+    wanted = {o.measure_id for o in outcomes}
+    for measure_id, row in current.items():
+        if measure_id not in wanted:
+            grant_return.outcomes.remove(row)
+    session.flush()
+    for item in outcomes:
+        row = current.get(item.measure_id)
+        if row is None:
+            row = ReturnOutcome(outcome_measure_id=item.measure_id)
+            grant_return.outcomes.append(row)
+        row.achieved = item.achieved
+        row.rag = Rag(item.rag) if item.rag else None
+        row.narrative = item.narrative.strip()
 
 
 def finance_queue_query():  # type: ignore[no-untyped-def]
