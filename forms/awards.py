@@ -1,0 +1,167 @@
+"""Forms of the CSP officer after the award: accepting the offer, returns, variations.
+
+The rules (what must be filled in, what adds up) live in portal.services.awards; these
+forms only turn what was typed into values, and refuse text that is not a value at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput, GovRadioInput
+from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
+from wtforms import SubmitField
+from wtforms.validators import InputRequired
+
+from forms.applicant import CountedTextArea
+from forms.fields import DayMonthYearField, MoneyField, max_length
+
+RAG_CHOICES = [
+    ("green", _l("Green: on track")),
+    ("amber", _l("Amber: at some risk")),
+    ("red", _l("Red: off track")),
+    ("closed", _l("Closed: no longer being pursued")),
+]
+NEW_LINE = "new"
+CASE_STUDY_LIMIT = 5000
+NARRATIVE_LIMIT = 2000
+
+
+class AcceptOfferForm(FlaskForm):
+    name = StringField(_l("Your full name"), widget=GovTextInput(),
+                       validators=[max_length(200, _l("Your full name"))])
+    role = StringField(_l("Your role"), widget=GovTextInput(),
+                       description=_l("For example, Community Safety Partnership manager"),
+                       validators=[max_length(200, _l("Your role"))])
+    confirm = BooleanField(_l("On behalf of the partnership, I accept this grant on the terms "
+                              "and conditions of this offer"), widget=GovCheckboxInput())
+    submit = SubmitField(_l("Accept the offer"), widget=GovSubmitInput())
+
+
+class WholeNumberField(IntegerField):
+    """A count typed as people type it ('1,200'); ``data`` is None when blank."""
+
+    widget = GovTextInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = (valuelist[0] if valuelist else "").strip().replace(",", "")
+        if not text:
+            self.data = None
+            return
+        try:
+            self.data = int(text)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(_l("Enter what was achieved as a whole number, like 12"))) \
+                from None
+
+
+class ReturnForm(FlaskForm):
+    """Fields are added per award line and outcome measure by ``return_form``."""
+
+    line_ids: list[int]
+    measure_ids: list[int]
+
+    def spend(self) -> dict[int, int]:
+        """Spend typed per approved line (blank lines are left out)."""
+        return {line_id: self[f"line-{line_id}"].data for line_id in self.line_ids
+                if self[f"line-{line_id}"].data is not None}
+
+    def outcome_values(self) -> list[tuple[int, int | None, str | None, str]]:
+        return [(m, self[f"achieved-{m}"].data, self[f"rag-{m}"].data or None,
+                 self[f"narrative-{m}"].data or "") for m in self.measure_ids]
+
+    def is_submitting(self) -> bool:
+        return bool(self["submit"].data)
+
+
+def return_form(lines: list[Any], measures: list[Any], **kwargs: Any) -> ReturnForm:
+    """A return form for these award lines and outcome measures, fields in page order."""
+    fields: dict[str, Any] = {}
+    for line in lines:
+        fields[f"line-{line.id}"] = MoneyField(line.item)
+    for measure in measures:
+        fields[f"achieved-{measure.id}"] = WholeNumberField(
+            _("Achieved so far"), description=_("Target: %(target)s", target=measure.target))
+        fields[f"rag-{measure.id}"] = RadioField(_("RAG status"), widget=GovRadioInput(),
+                                                 description=_("How this target is going."),
+                                                 choices=RAG_CHOICES, validate_choice=False)
+        fields[f"narrative-{measure.id}"] = StringField(
+            _("Narrative"), widget=CountedTextArea(NARRATIVE_LIMIT),
+            description=_("What happened, and why, against this target."),
+            validators=[max_length(NARRATIVE_LIMIT, _l("Narrative"))])
+    fields["case_study"] = StringField(
+        _l("Case study"), widget=CountedTextArea(CASE_STUDY_LIMIT),
+        description=_l("One example of the difference the project made, for example a person "
+                       "or place it helped. Do not include anyone’s name."),
+        validators=[max_length(CASE_STUDY_LIMIT, _l("Case study"))])
+    fields["forecast_underspend"] = MoneyField(
+        _l("Forecast underspend"),
+        description=_l("In pounds: what you expect not to spend by the end of the project. "
+                       "Leave blank or enter 0 if none."))
+    fields["evidence"] = FileField(_l("Attach a file (optional)"), widget=GovFileInput(),
+                                   description=_l("For example, invoices or photographs. PDF, "
+                                                  "Word, Excel, CSV, PNG or JPEG."))
+    fields["save_draft"] = SubmitField(_l("Save as draft"), widget=GovSubmitInput())
+    fields["submit"] = SubmitField(_l("Submit return"), widget=GovSubmitInput())
+    fields["line_ids"] = [line.id for line in lines]
+    fields["measure_ids"] = [measure.id for measure in measures]
+    form_class = type("ReturnForm", (ReturnForm,), fields)
+    return form_class(**kwargs)
+
+
+class VariationForm(FlaskForm):
+    kind = RadioField(_l("What do you want to change?"), widget=GovRadioInput(),
+                      description=_l("Ask for one change at a time."),
+                      choices=[("reallocation", _l("Move money between budget lines")),
+                               ("extension", _l("Extend the end date"))],
+                      validators=[InputRequired(_l("Select what you want to change"))])
+    from_line = SelectField(_l("Move money from"), widget=GovSelect(), validate_choice=False,
+                            choices=[])
+    to_line = SelectField(_l("Move it to"), widget=GovSelect(), validate_choice=False,
+                          choices=[])
+    new_item = StringField(_l("Name of the new line"), widget=GovTextInput(),
+                           description=_l("Only if you are moving money to a new line."),
+                           validators=[max_length(200, _l("Name of the new line"))])
+    amount = MoneyField(_l("Amount to move"), description=_l("In pounds"))
+    new_end_date = DayMonthYearField(_l("New end date"),
+                                     description=_l("For example, 30 6 2027"))
+    reason = StringField(_l("Why do you need this change?"), widget=CountedTextArea(2000),
+                         validators=[max_length(2000, _l("Reason"))])
+    submit = SubmitField(_l("Ask for the change"), widget=GovSubmitInput())
+
+    REALLOCATION_ONLY = ("from_line", "to_line", "new_item", "amount")
+
+    def set_lines(self, lines: list[Any]) -> None:
+        choices = [(str(line.id), line.item) for line in lines]
+        self.from_line.choices = [("", _("Choose a line"))] + choices
+        self.to_line.choices = ([("", _("Choose a line"))] + choices
+                                + [(NEW_LINE, _("A new line (name it below)"))])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Only the fields of the chosen kind of change count."""
+        super().validate(extra_validators)
+        ignored = ("new_end_date",) if self.kind.data == "reallocation" else \
+            self.REALLOCATION_ONLY if self.kind.data == "extension" else ()
+        for name in ignored:
+            self[name].errors = []
+        return not any(field.errors for field in self)
+
+    @staticmethod
+    def line_id(value: str | None) -> int | None:
+        try:
+            return int(value or "")
+        except ValueError:
+            return None
+
+    def moves(self) -> list[dict[str, Any]]:
+        to = self.to_line.data or ""
+        return [{"from": self.line_id(self.from_line.data),
+                 "to": None if to == NEW_LINE else self.line_id(to) if to else None,
+                 "new_item": (self.new_item.data or "").strip() if to == NEW_LINE else "",
+                 "amount": self.amount.data or 0}]

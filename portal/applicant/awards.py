@@ -1,0 +1,244 @@
+"""CSP officers after the award: the offer and its acceptance, the offer letter, the return
+schedule and returns, and variations. Every rule is in portal.services.awards."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.awards import RAG_CHOICES, AcceptOfferForm, ReturnForm, VariationForm
+from forms.awards import return_form
+from forms.fields import MoneyError, parse_money
+from portal.applicant import bp
+from portal.auth.access import requires
+from portal.db import session
+from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
+from portal.services import DomainError, awards, return_evidence
+
+OFFICER = Role.OFFICER
+SPEND_FIELD = re.compile(r"^line-(\d+)$")
+
+
+def _own_award(award_id: int) -> Award:
+    award = awards.award_for_organisation(award_id, current_user.organisation_id)
+    if award is None:
+        abort(404)
+    return award
+
+
+def _own_return(award: Award, return_id: int) -> GrantReturn:
+    grant_return = awards.return_for_organisation(return_id, current_user.organisation_id)
+    if grant_return is None or grant_return.award_id != award.id:
+        abort(404)
+    return grant_return
+
+
+def _today() -> date:
+    return awards.now().date()
+
+
+def _attach_error(form: Any, refused: DomainError) -> bool:
+    """Put a service's refusal beside the field it names; False if the form has no such
+    field (the refusal is about the award or return as a whole)."""
+    name = refused.field or ""
+    if name == "lines" and getattr(form, "line_ids", None):
+        name = f"line-{form.line_ids[0]}"
+    field = form._fields.get(name)
+    if field is None:
+        return False
+    field.errors = [*field.errors, refused.message]
+    return True
+
+
+# --- the list and the award ------------------------------------------------------------------
+
+
+@bp.route("/awards/")
+@requires(OFFICER)
+def awards_list():
+    today = _today()
+    rows = []
+    for award in awards.awards_of(current_user.organisation_id):
+        upcoming = next((r for r in award.returns if r.status in awards.OPEN_RETURN), None)
+        rows.append({"award": award, "next": upcoming,
+                     "state": awards.return_state(upcoming, today) if upcoming else None})
+    return render_template("applicant/awards/list.html", rows=rows)
+
+
+@bp.route("/awards/<int:award_id>")
+@requires(OFFICER)
+def award(award_id: int):
+    award = _own_award(award_id)
+    today = _today()
+    return render_template("applicant/awards/award.html", award=award,
+                           states={r.id: awards.return_state(r, today) for r in award.returns},
+                           line_names={line.id: line.item for line in award.lines})
+
+
+@bp.route("/awards/<int:award_id>/offer-letter")
+@requires(OFFICER)
+def offer_letter(award_id: int):
+    award = _own_award(award_id)
+    return render_template("applicant/awards/offer_letter.html", award=award)
+
+
+@bp.route("/awards/<int:award_id>/accept", methods=["GET", "POST"])
+@requires(OFFICER)
+def accept_offer(award_id: int):
+    award = _own_award(award_id)
+    form = AcceptOfferForm()
+    if form.validate_on_submit():
+        try:
+            awards.accept(award, form.name.data or "", form.role.data or "",
+                          bool(form.confirm.data), current_user)
+        except DomainError as refused:
+            if not _attach_error(form, refused):
+                flash(refused.message, "error")
+                return redirect(url_for("applicant.award", award_id=award.id))
+        else:
+            flash(_("You have accepted the offer. The grant is now active."), "success")
+            return redirect(url_for("applicant.award", award_id=award.id))
+    return render_template("applicant/awards/accept.html", award=award, form=form)
+
+
+# --- returns ---------------------------------------------------------------------------------
+
+
+def _line_groups(award: Award) -> list[tuple[str, list[Any]]]:
+    groups = [(_("Capital"), [line for line in award.lines if line.kind == CostKind.CAPITAL]),
+              (_("Revenue"), [line for line in award.lines if line.kind == CostKind.REVENUE])]
+    return [(title, lines) for title, lines in groups if lines]
+
+
+def _load_return(form: ReturnForm, grant_return: GrantReturn) -> None:
+    for line in grant_return.lines:
+        field = form._fields.get(f"line-{line.award_line_id}")
+        if field is not None:
+            field.data = line.spend_pence
+    for outcome in grant_return.outcomes:
+        if f"achieved-{outcome.outcome_measure_id}" not in form._fields:
+            continue
+        form[f"achieved-{outcome.outcome_measure_id}"].data = outcome.achieved
+        form[f"rag-{outcome.outcome_measure_id}"].data = outcome.rag.value if outcome.rag else None
+        form[f"narrative-{outcome.outcome_measure_id}"].data = outcome.narrative
+    form["case_study"].data = grant_return.case_study
+    if grant_return.forecast_underspend_pence:
+        form["forecast_underspend"].data = grant_return.forecast_underspend_pence
+
+
+def _posted_spend(form: ReturnForm) -> dict[int, int]:
+    """The spend typed against the award's lines, plus any posted for a line that is not
+    one of them (a forged field), so that the service refuses it rather than it being
+    silently dropped."""
+    spend = form.spend()
+    for key, value in request.form.items():
+        match = SPEND_FIELD.match(key)
+        if match and int(match.group(1)) not in form.line_ids:
+            try:
+                spend[int(match.group(1))] = parse_money(value) if value.strip() else 0
+            except MoneyError:
+                spend[int(match.group(1))] = 0
+    return spend
+
+
+def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
+    """Attach the file (if any) and save, all or nothing: a refusal keeps neither."""
+    upload = form["evidence"].data
+    added = None
+    outcomes = [awards.OutcomeInput(measure_id, achieved, rag, narrative)
+                for measure_id, achieved, rag, narrative in form.outcome_values()]
+    try:
+        with session.begin_nested():
+            if upload is not None and upload.filename:
+                added = return_evidence.add_return_evidence(grant_return, upload.filename,
+                                                            upload.stream, current_user)
+            awards.save_return(grant_return, _posted_spend(form), outcomes,
+                               form["case_study"].data or "",
+                               form["forecast_underspend"].data or 0,
+                               submit=form.is_submitting(), actor=current_user)
+    except DomainError:
+        if added is not None:
+            return_evidence.forget_stored(added)
+        raise
+
+
+@bp.route("/awards/<int:award_id>/returns/<int:return_id>", methods=["GET", "POST"])
+@requires(OFFICER)
+def award_return(award_id: int, return_id: int):
+    award = _own_award(award_id)
+    grant_return = _own_return(award, return_id)
+    form = return_form(list(award.lines), list(award.bid.outcomes))
+    editable = award.status == AwardStatus.ACTIVE and grant_return.status in awards.OPEN_RETURN
+    if request.method == "GET":
+        _load_return(form, grant_return)
+    elif not editable or form.validate_on_submit():
+        # Not editable: straight to the service, which says why (closed, not accepted, in).
+        try:
+            _save_return(form, grant_return)
+        except DomainError as refused:
+            if not _attach_error(form, refused):
+                flash(refused.message, "error")
+                return redirect(url_for("applicant.award_return", award_id=award.id,
+                                        return_id=grant_return.id))
+        else:
+            if form.is_submitting():
+                flash(_("Return submitted. Finance will check it and tell you if anything "
+                        "needs to change."), "success")
+                return redirect(url_for("applicant.award", award_id=award.id))
+            flash(_("Draft saved. You can come back to it until you submit it."), "success")
+            return redirect(url_for("applicant.award_return", award_id=award.id,
+                                    return_id=grant_return.id))
+    queries = [r for r in reversed(grant_return.reviews) if r.outcome == "queried"]
+    checks = {check.line.id: check for check in awards.line_checks(grant_return)}
+    return render_template(
+        "applicant/awards/return.html", award=award, grant_return=grant_return, form=form,
+        state=awards.return_state(grant_return, _today()), queries=queries, checks=checks,
+        groups=_line_groups(award), measures=list(award.bid.outcomes),
+        editable=editable,
+        outcomes={o.outcome_measure_id: o for o in grant_return.outcomes},
+        rag_labels=dict(RAG_CHOICES))
+
+
+@bp.route("/awards/<int:award_id>/returns/<int:return_id>/evidence/<int:evidence_id>")
+@requires(OFFICER)
+def download_return_evidence(award_id: int, return_id: int, evidence_id: int):
+    award = _own_award(award_id)
+    grant_return = _own_return(award, return_id)
+    item = next((e for e in grant_return.evidence if e.id == evidence_id), None)
+    if item is None:
+        abort(404)
+    return send_file(return_evidence.path_of(item), mimetype=item.content_type,
+                     as_attachment=True, download_name=item.original_name, max_age=0)
+
+
+# --- variations ------------------------------------------------------------------------------
+
+
+@bp.route("/awards/<int:award_id>/variations/new", methods=["GET", "POST"])
+@requires(OFFICER)
+def new_variation(award_id: int):
+    award = _own_award(award_id)
+    form = VariationForm()
+    form.set_lines(list(award.lines))
+    if form.validate_on_submit():
+        kind = VariationKind(form.kind.data)
+        reallocating = kind == VariationKind.REALLOCATION
+        try:
+            awards.request_variation(
+                award, kind, form.reason.data or "", current_user,
+                moves=form.moves() if reallocating else None,
+                new_end_date=None if reallocating else form.new_end_date.data)
+        except DomainError as refused:
+            if not _attach_error(form, refused):
+                flash(refused.message, "error")
+                return redirect(url_for("applicant.award", award_id=award.id))
+        else:
+            flash(_("Your request has been sent to the OPCC. The award page shows when it "
+                    "is decided."), "success")
+            return redirect(url_for("applicant.award", award_id=award.id))
+    return render_template("applicant/awards/variation.html", award=award, form=form)
