@@ -132,3 +132,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(send_reminders)
     app.cli.add_command(verify_audit)
+    from portal.exports import cli as exports_cli; exports_cli.init_app(app)  # noqa: E702

@@ -1,0 +1,335 @@
+"""360Giving open data: every awarded grant as a JSON package or a flattened CSV, streamed.
+
+What is published is decided once, in :func:`awarded_query`: approved decisions on awarded
+bids. Drafts, declined and withdrawn bids never match it, and nothing about the people who
+wrote, assessed or decided a bid is ever selected into the export.
+
+The rest are pure functions from rows to 360Giving dictionaries and from dictionaries to
+text, so the JSON and the CSV say the same thing and a test can check each step alone.
+Money is integer pence turned into pounds with ``Decimal`` and written as exact JSON
+numbers (``4750.00``), never through a float.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import contains_eager
+
+from portal.db import session, utcnow
+from portal.formatting import pence_to_pounds
+from portal.models import (
+    Award,
+    Bid,
+    BidStatus,
+    Decision,
+    DecisionOutcome,
+    Fund,
+    Organisation,
+    OrganisationType,
+    Payment,
+    Round,
+    Variation,
+    VariationStatus,
+)
+
+SCHEMA_VERSION = "1.4"  # the package's "version": major.minor of the 360Giving standard
+CURRENCY = "GBP"
+COUNTRY = "GB"
+# ONS entity codes (the first three characters of an area code) to 360Giving geoCodeType.
+GEO_CODE_TYPES = {"E22": "CSP", "E23": "PFA"}
+BATCH = 500  # rows fetched at a time while streaming
+
+# The columns of the CSV: 360Giving's flattened titles (the schema's titles joined by ":"),
+# each with the path into a grant dictionary (an int picks an item of an array). They are
+# the standard's own words, so they are not translated.
+COLUMNS: list[tuple[str, tuple[str | int, ...]]] = [
+    ("Identifier", ("id",)),
+    ("Title", ("title",)),
+    ("Description", ("description",)),
+    ("Currency", ("currency",)),
+    ("Amount Applied For", ("amountAppliedFor",)),
+    ("Amount Awarded", ("amountAwarded",)),
+    ("Amount Disbursed", ("amountDisbursed",)),
+    ("Award Date", ("awardDate",)),
+    ("Planned Dates:Start Date", ("plannedDates", 0, "startDate")),
+    ("Planned Dates:End Date", ("plannedDates", 0, "endDate")),
+    ("Recipient Org:Identifier", ("recipientOrganization", 0, "id")),
+    ("Recipient Org:Name", ("recipientOrganization", 0, "name")),
+    ("Recipient Org:Department", ("recipientOrganization", 0, "department")),
+    ("Beneficiary Location:Name", ("beneficiaryLocation", 0, "name")),
+    ("Beneficiary Location:Country Code", ("beneficiaryLocation", 0, "countryCode")),
+    ("Beneficiary Location:Geographic Code", ("beneficiaryLocation", 0, "geoCode")),
+    ("Beneficiary Location:Geographic Code Type", ("beneficiaryLocation", 0, "geoCodeType")),
+    ("Funding Org:Identifier", ("fundingOrganization", 0, "id")),
+    ("Funding Org:Name", ("fundingOrganization", 0, "name")),
+    ("Grant Programme:Code", ("grantProgramme", 0, "code")),
+    ("Grant Programme:Title", ("grantProgramme", 0, "title")),
+    ("Last Modified", ("dateModified",)),
+]
+
+
+# --- identifiers --------------------------------------------------------------------------------
+
+
+def giving_prefix(open_data_prefix: str) -> str:
+    """The publisher's 360Giving prefix: ``360G-`` and the configured prefix, never twice."""
+    prefix = open_data_prefix.strip().strip("-")
+    if prefix[:5].upper() == "360G-":
+        prefix = prefix[5:]
+    return f"360G-{prefix}"
+
+
+def grant_id(open_data_prefix: str, bid_reference: str) -> str:
+    """``360G-opcc-cambs-SCF-2026-0001``."""
+    return f"{giving_prefix(open_data_prefix)}-{bid_reference}"
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes and funds: the OPCC, named in every grant's fundingOrganization."""
+
+    prefix: str  # the 360Giving prefix, e.g. 360G-opcc-cambs
+    funder_id: str
+    funder_name: str
+
+
+def publisher_for(open_data_prefix: str, organisation_name: str,
+                  opcc_identifier: str | None) -> Publisher:
+    """The OPCC's org-id if its organisation row has one; otherwise one made under our own
+    360Giving prefix, which is how 360Giving asks publishers to name an organisation that
+    has no registered identifier (an invented list code such as GB-PCC-... would not
+    resolve on org-id.guide)."""
+    prefix = giving_prefix(open_data_prefix)
+    funder_id = (opcc_identifier or "").strip() or f"{prefix}-funder"
+    return Publisher(prefix=prefix, funder_id=funder_id, funder_name=organisation_name)
+
+
+def current_publisher(config: Mapping[str, Any]) -> Publisher:
+    """The publisher from the settings and the OPCC's organisation row (one query)."""
+    identifier = session.scalar(
+        select(Organisation.org_identifier).where(Organisation.type == OrganisationType.OPCC)
+        .order_by(Organisation.id).limit(1))
+    return publisher_for(config["OPEN_DATA_PREFIX"], config["ORGANISATION_NAME"], identifier)
+
+
+# --- what is published ----------------------------------------------------------------------
+
+
+def awarded_query(year: int | None = None, fund_code: str | None = None) -> Select:
+    """Approved decisions on awarded bids, with bid, partnership, round and fund joined in
+    the same query (newest first); optionally of one financial year and one fund."""
+    statement = (
+        select(Decision)
+        .join(Decision.bid).join(Bid.organisation).join(Bid.round).join(Round.fund)
+        .where(Decision.outcome == DecisionOutcome.APPROVED, Bid.status == BidStatus.AWARDED)
+        .options(contains_eager(Decision.bid).contains_eager(Bid.organisation),
+                 contains_eager(Decision.bid).contains_eager(Bid.round)
+                 .contains_eager(Round.fund))
+        .order_by(Decision.decision_date.desc(), Decision.id.desc()))
+    if year is not None:
+        statement = statement.where(Round.financial_year == year)
+    if fund_code is not None:
+        statement = statement.where(Fund.code == fund_code)
+    return statement
+
+
+@dataclass(frozen=True)
+class AwardedGrant:
+    """One published grant: the decision (with bid, partnership, round and fund loaded)
+    and what the award adds: payments so far, the planned dates, when it last changed."""
+
+    decision: Decision
+    paid_pence: int | None
+    start_date: date | None
+    end_date: date | None
+    changed_at: tuple[datetime | None, ...]
+
+
+def awarded_grants(batch: int = BATCH) -> Iterator[AwardedGrant]:
+    """Every published grant, oldest decision first, fetched ``batch`` rows at a time in one
+    query, so an export of many grants keeps memory flat."""
+    last_payment = (select(func.max(Payment.recorded_at)).where(Payment.award_id == Award.id)
+                    .correlate(Award).scalar_subquery())
+    last_variation = (select(func.max(Variation.decided_at))
+                      .where(Variation.award_id == Award.id,
+                             Variation.status == VariationStatus.APPROVED)
+                      .correlate(Award).scalar_subquery())
+    statement = (
+        awarded_query().order_by(None).order_by(Decision.decision_date, Decision.id)
+        .outerjoin(Award, Award.decision_id == Decision.id)
+        .add_columns(Award.paid_pence, Award.start_date, Award.end_date, Award.offered_at,
+                     Award.accepted_at, Award.closed_at, last_payment, last_variation)
+        .execution_options(yield_per=batch))
+    for row in session.execute(statement):
+        decision, paid, start, end, *changed = row
+        yield AwardedGrant(decision=decision, paid_pence=paid, start_date=start, end_date=end,
+                           changed_at=(decision.decided_at, *changed))
+
+
+# --- grants as 360Giving dictionaries -------------------------------------------------------
+
+
+def timestamp(moment: datetime) -> str:
+    """An RFC 3339 date-time in UTC, to the second."""
+    if moment.tzinfo is None:  # stored as UTC; a naive value has lost only its label
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def recipient(organisation: Organisation, publisher: Publisher) -> dict[str, Any]:
+    """A CSP is not a legal body: the money goes to its host council, the CSP is the
+    department that receives it."""
+    identifier = organisation.org_identifier or f"{publisher.prefix}-org-{organisation.id}"
+    if organisation.host_council:
+        return {"id": identifier, "name": organisation.host_council,
+                "department": organisation.name}
+    return {"id": identifier, "name": organisation.name}
+
+
+def beneficiary_location(organisation: Organisation) -> dict[str, Any]:
+    """The partnership's area: named after its host council, with its ONS code if known."""
+    location: dict[str, Any] = {"name": organisation.host_council or organisation.name,
+                                "countryCode": COUNTRY}
+    if organisation.area_code:
+        location["geoCode"] = organisation.area_code
+        code_type = GEO_CODE_TYPES.get(organisation.area_code[:3].upper())
+        if code_type:
+            location["geoCodeType"] = code_type
+    return location
+
+
+def grant(row: AwardedGrant, publisher: Publisher) -> dict[str, Any]:
+    """One grant in the 360Giving Data Standard's shape."""
+    decision = row.decision
+    bid = decision.bid
+    fund = bid.round.fund
+    record: dict[str, Any] = {
+        "id": f"{publisher.prefix}-{bid.reference}",
+        "title": bid.title or bid.reference,
+        "description": decision.purpose,
+        "currency": CURRENCY,
+        "amountAppliedFor": pence_to_pounds(bid.amount_requested_pence),
+        "amountAwarded": pence_to_pounds(decision.amount_pence),
+    }
+    if row.paid_pence is not None:
+        record["amountDisbursed"] = pence_to_pounds(row.paid_pence)
+    record["awardDate"] = decision.decision_date.isoformat()
+    start, end = row.start_date or bid.start_date, row.end_date or bid.end_date
+    if start or end:
+        dates = {"startDate": start.isoformat() if start else None,
+                 "endDate": end.isoformat() if end else None}
+        record["plannedDates"] = [{k: v for k, v in dates.items() if v}]
+    record["recipientOrganization"] = [recipient(bid.organisation, publisher)]
+    record["beneficiaryLocation"] = [beneficiary_location(bid.organisation)]
+    record["fundingOrganization"] = [{"id": publisher.funder_id, "name": publisher.funder_name}]
+    record["grantProgramme"] = [{"code": fund.code, "title": fund.name}]
+    changed = [moment for moment in row.changed_at if moment is not None]
+    if changed:
+        record["dateModified"] = timestamp(max(changed))
+    return record
+
+
+def grants(rows: Iterable[AwardedGrant], publisher: Publisher) -> Iterator[dict[str, Any]]:
+    return (grant(row, publisher) for row in rows)
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+
+def to_json(value: Any) -> str:
+    """JSON text in which a Decimal is written as the exact number it is."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"not a number JSON can hold: {value}")
+        return format(value, "f")
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{json.dumps(str(key), ensure_ascii=False)}: {to_json(item)}"
+                               for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(to_json(item) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+def json_package(records: Iterable[dict[str, Any]], publisher: Publisher,
+                 modified: datetime | None = None) -> Iterator[str]:
+    """The package, a piece at a time: its metadata, then one grant per line.
+
+    A package with no grants is still written (``"grants": []``), though the 360Giving
+    package schema asks for at least one grant before a file is published."""
+    head = {"version": SCHEMA_VERSION,
+            "publisher": {"identifier": publisher.funder_id, "name": publisher.funder_name},
+            "modified": timestamp(modified or utcnow())}
+    yield to_json(head)[:-1] + ', "grants": ['
+    separator = "\n"
+    for record in records:
+        yield separator + to_json(record)
+        separator = ",\n"
+    yield "\n]}\n"
+
+
+# --- CSV --------------------------------------------------------------------------------------
+
+
+def _pick(record: Mapping[str, Any], path: tuple[str | int, ...]) -> Any:
+    value: Any = record
+    for step in path:
+        try:
+            value = value[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def csv_row(record: Mapping[str, Any]) -> list[str]:
+    return [_cell(_pick(record, path)) for _title, path in COLUMNS]
+
+
+def csv_document(records: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The header row, then one row per grant, each as soon as it is ready."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def line(cells: list[str]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(cells)
+        return buffer.getvalue()
+
+    yield line([title for title, _path in COLUMNS])
+    for record in records:
+        yield line(csv_row(record))
+
+
+FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8"}
+
+
+def document(fmt: str, records: Iterable[dict[str, Any]], publisher: Publisher) -> Iterator[str]:
+    """``records`` as a 360Giving file in ``fmt`` (json or csv), as pieces of text."""
+    if fmt == "csv":
+        return csv_document(records)
+    if fmt == "json":
+        return json_package(records, publisher)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def export(fmt: str, config: Mapping[str, Any]) -> Iterator[str]:
+    """Every published grant in ``fmt`` (json or csv), as pieces of text."""
+    publisher = current_publisher(config)
+    return document(fmt, grants(awarded_grants(), publisher), publisher)
