@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import migrate
+from portal.exports import cli as exports_cli
 from portal.db import get_db, session
 from portal.models import Organisation, Role
 from portal.services import DomainError, accounts
@@ -132,4 +133,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_data)
     app.cli.add_command(send_reminders)
     app.cli.add_command(verify_audit)
-    from portal.exports import cli as exports_cli; exports_cli.init_app(app)  # noqa: E702
+    exports_cli.init_app(app)
