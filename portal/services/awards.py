@@ -361,7 +361,8 @@ def line_checks(grant_return: GrantReturn) -> list[LineCheck]:
     award = grant_return.award
     previous: dict[int, int] = {}
     for other in award.returns:
-        if other.id != grant_return.id and other.status == ReturnStatus.APPROVED:
+        earlier = (other.period_end, other.id) < (grant_return.period_end, grant_return.id)
+        if earlier and other.status == ReturnStatus.APPROVED:
             for line in other.lines:
                 previous[line.award_line_id] = previous.get(line.award_line_id, 0) + \
                     line.spend_pence
@@ -435,9 +436,13 @@ def record_repayment(repayment: Repayment, received_on: date, reference: str,
         raise DomainError(_("This repayment has already been recorded as received."))
     if not reference.strip():
         raise DomainError(_("Enter the payment reference"), field="reference")
+    if received_on > utcnow().date():
+        raise DomainError(_("The date received must be today or in the past"),
+                          field="received_on")
     repayment.received_on = received_on
     repayment.received_reference = reference.strip()
     repayment.recorded_by_id = actor.id
+    session.flush()
     audit.record("award.repayment_received", "award", repayment.award_id, actor=actor,
                  after={"amount": repayment.amount_pence, "received_on": received_on.isoformat(),
                         "reference": repayment.received_reference})
@@ -499,14 +504,12 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
         raise DomainError(_("Give the reason for declining"), field="comment")
     award = variation.award
     if approve and variation.kind == VariationKind.REALLOCATION:
+        _check_moves(award, variation.moves)  # every move checked before any line changes
         lines = {line.id: line for line in award.lines}
         before = {line.item: line.revised_pence for line in award.lines}
         for move in variation.moves:
             source = lines[move["from"]]
             amount = int(move["amount"])
-            if amount > source.revised_pence:
-                raise DomainError(_("“%(item)s” no longer has %(n)s to move", item=source.item,
-                                    n=money(amount)))
             source.revised_pence -= amount
             if move.get("to") is not None:
                 lines[move["to"]].revised_pence += amount
@@ -515,10 +518,7 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
                                 kind=source.kind, original_pence=0, revised_pence=amount,
                                 note=_("Added by variation"))
                 award.lines.append(new)
-                session.flush()
-                lines[new.id] = new
-        if sum(line.revised_pence for line in award.lines) != award.amount_pence:
-            raise DomainError(_("The revised lines no longer add up to the award."))
+        session.flush()
         audit.record("award.lines_revised", "award", award.id, actor=actor, before=before,
                      after={line.item: line.revised_pence for line in award.lines})
     if approve and variation.kind == VariationKind.EXTENSION and variation.new_end_date:
@@ -538,6 +538,23 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
     session.flush()
     audit.record("variation.approved" if approve else "variation.declined", "award", award.id,
                  actor=actor, after={"variation": variation.id, "comment": comment.strip()})
+
+
+def _check_moves(award: Award, moves: list[dict[str, Any]]) -> None:
+    """Refuse a reallocation that no longer fits the lines, before changing anything."""
+    revised = {line.id: line.revised_pence for line in award.lines}
+    items = {line.id: line.item for line in award.lines}
+    for move in moves:
+        amount = int(move["amount"])
+        source = move["from"]
+        if source not in revised or amount > revised[source]:
+            raise DomainError(_("“%(item)s” no longer has %(n)s to move",
+                                item=items.get(source, "?"), n=money(amount)))
+        revised[source] -= amount
+        if move.get("to") is not None:
+            if move["to"] not in revised:
+                raise DomainError(_("A line in this variation no longer exists."))
+            revised[move["to"]] += amount
 
 
 def lines_pos(award: Award) -> list[int]:
