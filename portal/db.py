@@ -16,7 +16,7 @@ import contextvars
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -30,6 +30,7 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Whether the current unit of work may write. Read-only requests take no lock.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
 
@@ -77,7 +78,15 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def _may_write() -> bool:
+    """In a request, its method says (also while a streamed body is sent); elsewhere, the
+    ``write_intent`` context variable (true unless a caller says otherwise)."""
+    if has_request_context():
+        return request.method not in SAFE_METHODS and write_intent.get()
+    return write_intent.get()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -110,10 +119,6 @@ session: Session = LocalProxy(get_session)  # type: ignore[assignment]
 def init_app(app: Flask) -> None:
     app.extensions["db"] = Database(make_engine(app.config["DATABASE_URL"]))
 
-    @app.before_request
-    def _set_write_intent() -> None:
-        g.write_intent_token = write_intent.set(request.method not in {"GET", "HEAD", "OPTIONS"})
-
     @app.after_request
     def _commit_on_success(response):  # type: ignore[no-untyped-def]
         db_session = g.get("db_session")
@@ -129,6 +134,3 @@ def init_app(app: Flask) -> None:
         db_session = g.pop("db_session", None)
         if db_session is not None:
             db_session.close()
-        token = g.pop("write_intent_token", None)
-        if token is not None:
-            write_intent.reset(token)

@@ -35,7 +35,16 @@ def _items() -> list[dict]:
             prefix = url_for(endpoint)
             items.append({"href": prefix, "text": str(label),
                           "active": request.path.startswith(prefix)})
+    if current_user.has_role(Role.MANAGER, Role.FINANCE):
+        items.append(_item("reports.dashboard", _l("Reports")))
+    elif current_user.has_role(Role.OFFICER):
+        items.append(_item("reports.partnership", _l("Your figures")))
     return items
+
+
+def _item(endpoint: str, label: object) -> dict:
+    href = url_for(endpoint)
+    return {"href": href, "text": str(label), "active": request.path.startswith(href)}
 
 
 def init_app(app: Flask) -> None:

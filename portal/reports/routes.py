@@ -1,1 +1,280 @@
-"""Dashboards and exports for grants managers, finance and partnerships."""
+"""Dashboards and exports for grants managers, finance and partnerships.
+
+The dashboards show the figures of ``portal.services.reporting`` as tables, each beside a
+bar chart drawn here as inline SVG (no script, no style attribute: the Content Security
+Policy allows neither). The exports stream: CSV row batches straight to the response; the
+workbook into a temporary file (XlsxWriter in constant-memory mode), then sent from disk.
+A workbook is a zip whose directory is written last, so it cannot be streamed as it is
+made; a temporary file keeps memory flat instead, and disappears when the response closes.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flask import Response, render_template, request, send_file, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from forms.applicant import ISSUE_TYPES
+from portal.auth.access import requires
+from portal.db import write_intent
+from portal.exports.tables import TABLES, csv_chunks, write_workbook
+from portal.formatting import money
+from portal.models import Fund, Role
+from portal.reports import bp
+from portal.services import reporting
+
+VIEWERS = (Role.MANAGER, Role.FINANCE)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class BadFilter(Exception):
+    """A filter value the reports do not know: answered with 400 and the reason."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@bp.errorhandler(BadFilter)
+def bad_filter(error: BadFilter):  # type: ignore[no-untyped-def]
+    start = "reports.partnership" if request.endpoint == "reports.partnership" \
+        else "reports.dashboard"
+    return render_template("reports/bad_filter.html", message=error.message,
+                           back=url_for(start)), 400
+
+
+# --- filters -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    year: int
+    fund: Fund | None
+    filters: reporting.Filters
+
+    def args(self) -> dict[str, str]:
+        """The query arguments that give this choice again (for export links)."""
+        args = {"year": str(self.year)}
+        if self.fund is not None:
+            args["fund"] = self.fund.code
+        return args
+
+
+def _choice(funds: list[Fund], organisation_id: int | None = None) -> Choice:
+    raw_year = request.args.get("year", "").strip()
+    if not raw_year:
+        year = reporting.current_year()
+    elif re.fullmatch(r"[0-9]{4}", raw_year) and 2000 <= int(raw_year) <= 2100:
+        year = int(raw_year)
+    else:
+        raise BadFilter(_("“%(value)s” is not a financial year. Give the year it starts in, "
+                          "for example %(example)d.", value=raw_year[:20],
+                          example=reporting.current_year()))
+    raw_fund = request.args.get("fund", "").strip()
+    fund = None
+    if raw_fund:
+        fund = next((f for f in funds if f.code.lower() == raw_fund.lower()), None)
+        if fund is None:
+            raise BadFilter(_("There is no fund with the code “%(value)s”.",
+                              value=raw_fund[:20]))
+    return Choice(year, fund, reporting.Filters(year=year, fund_id=fund.id if fund else None,
+                                                organisation_id=organisation_id))
+
+
+def year_label(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+# GOV.UK colours, each with at least 3:1 contrast on white, one per measure on every chart;
+# every bar also says in words what it is.
+BUDGET, COMMITTED, PAID, SPENT = "#505a5f", "#1d70b8", "#00703c", "#4c2c92"
+WIDTH, PLOT, BAR, GAP, LABEL, LEGEND = 720, 420, 20, 4, 26, 32
+
+
+@dataclass(frozen=True)
+class Bar:
+    y: int
+    width: int
+    fill: str
+    text: str
+
+    @property
+    def text_x(self) -> int:
+        return self.width + 6
+
+    @property
+    def text_y(self) -> int:
+        return self.y + 15
+
+    @property
+    def height(self) -> int:
+        return BAR
+
+
+@dataclass(frozen=True)
+class Group:
+    label: str
+    label_y: int
+    bars: list[Bar]
+
+
+@dataclass(frozen=True)
+class Chart:
+    id: str
+    title: str
+    description: str
+    height: int
+    legend: list[tuple[int, str, str]]  # (x, colour, name)
+    groups: list[Group]
+    width: int = WIDTH
+
+
+def bar_chart(chart_id: str, title: str, description: str, series: list[tuple[str, str]],
+              groups: list[tuple[str, list[int]]]) -> Chart | None:
+    """Horizontal bars for ``groups`` of (label, one value in pence per series), where
+    ``series`` is (name, colour); all drawn to one scale. None when there is nothing to draw."""
+    if not groups:
+        return None
+    top = max([value for _label, values in groups for value in values] + [1])
+    legend = [(index * 170, colour, name) for index, (name, colour) in enumerate(series)]
+    y, drawn = LEGEND, []
+    for label, values in groups:
+        bars = [Bar(y=y + LABEL + index * (BAR + GAP), width=max(0, value) * PLOT // top,
+                    fill=series[index][1],
+                    text=_("%(measure)s: %(amount)s", measure=series[index][0],
+                           amount=money(value)))
+                for index, value in enumerate(values)]
+        drawn.append(Group(label=label, label_y=y + 18, bars=bars))
+        y += LABEL + len(values) * (BAR + GAP) + 14
+    return Chart(chart_id, title, description, y, legend, drawn)
+
+
+def _round_label(row: reporting.Row) -> str:
+    return f"{row.key}, {row.detail}"
+
+
+def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
+            partnership: bool) -> dict[str, Chart | None]:
+    shown_year = year_label(year)
+    if partnership:
+        series = [(_("Awarded"), COMMITTED), (_("Paid"), PAID), (_("Spent"), SPENT)]
+        values = [[r.committed_pence, r.paid_pence, r.spent_pence] for r in board.rounds]
+    else:
+        series = [(_("Budget"), BUDGET), (_("Committed"), COMMITTED), (_("Paid"), PAID),
+                  (_("Spent"), SPENT)]
+        values = [[r.budget_pence, r.committed_pence, r.paid_pence, r.spent_pence]
+                  for r in board.rounds]
+    names = ", ".join(name for name, _colour in series).lower()
+    charts = {
+        "rounds": bar_chart(
+            "chart-rounds", _("Money by fund and round, %(year)s", year=shown_year),
+            _("Bar chart of %(series)s for each round in %(year)s. The table that follows "
+              "gives the same figures.", series=names, year=shown_year),
+            series, [(_round_label(r), v) for r, v in zip(board.rounds, values)]),
+        "issue_types": bar_chart(
+            "chart-issue-types", _("Awarded by issue type, %(year)s", year=shown_year),
+            _("Bar chart of the amount awarded and paid under each issue type in %(year)s. An "
+              "award whose bid names several issue types counts under each. The table that "
+              "follows gives the same figures.", year=shown_year),
+            [(_("Awarded"), COMMITTED), (_("Paid"), PAID)],
+            [(issue_label.get(r.key, r.key), [r.committed_pence, r.paid_pence])
+             for r in board.issue_types]),
+    }
+    if not partnership:
+        charts["partnerships"] = bar_chart(
+            "chart-partnerships", _("Committed by partnership, %(year)s", year=shown_year),
+            _("Bar chart of the amount committed and paid to each partnership in %(year)s. The "
+              "table that follows gives the same figures.", year=shown_year),
+            [(_("Committed"), COMMITTED), (_("Paid"), PAID)],
+            [(r.key, [r.committed_pence, r.paid_pence]) for r in board.partnerships])
+    return charts
+
+
+# --- dashboards --------------------------------------------------------------------------------
+
+
+def _dashboard(template: str, organisation_id: int | None, endpoint: str) -> str:
+    funds = reporting.funds()
+    choice = _choice(funds, organisation_id)
+    board = reporting.dashboard(choice.filters)
+    issue_label = {code: str(label) for code, label in ISSUE_TYPES}
+    years = sorted(set(reporting.years()) | {choice.year}, reverse=True)
+    return render_template(
+        template, board=board, choice=choice, funds=funds, endpoint=endpoint, exports=TABLES,
+        years=[(year, year_label(year)) for year in years], year=year_label(choice.year),
+        issue_label=issue_label,
+        charts=_charts(board, choice.year, issue_label, organisation_id is not None))
+
+
+@bp.route("/")
+@requires(*VIEWERS)
+def dashboard():
+    return _dashboard("reports/dashboard.html", None, "reports.dashboard")
+
+
+@bp.route("/partnership")
+@requires(Role.OFFICER)
+def partnership():
+    return _dashboard("reports/partnership.html", current_user.organisation_id,
+                      "reports.partnership")
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+def _reading(chunks: Iterator[str]) -> Iterator[str]:
+    """Stream ``chunks`` as a read: the body is sent after the request's teardown has reset
+    the write intent, and on SQLite a unit of work that may write takes the write lock
+    (BEGIN IMMEDIATE), which would hold up every writer for as long as the download lasts."""
+    token = write_intent.set(False)
+    try:
+        yield from chunks
+    finally:
+        try:
+            write_intent.reset(token)
+        except ValueError:  # finished from another context: nothing of ours to undo there
+            pass
+
+
+def _filename(choice: Choice, name: str, extension: str) -> str:
+    fund = f"-{choice.fund.code}" if choice.fund is not None else ""
+    return f"{name}-{choice.year}{fund}.{extension}"
+
+
+@bp.route("/export/<name>.csv")
+@requires(*VIEWERS)
+def export_csv(name: str):
+    table = TABLES.get(name)
+    if table is None:
+        raise BadFilter(_("There is no export called “%(value)s”. Choose one of: %(names)s.",
+                          value=name[:30], names=", ".join(TABLES)))
+    choice = _choice(reporting.funds())
+    chunks = _reading(csv_chunks(table, reporting.export_rows(name, choice.filters)))
+    filename = _filename(choice, name, "csv")
+    return Response(stream_with_context(chunks), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("/export/workbook.xlsx")
+@requires(*VIEWERS)
+def export_workbook():
+    choice = _choice(reporting.funds())
+    # Deleted when closed: Werkzeug closes it once the response has been sent.
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by the response
+    try:
+        write_workbook(handle, ((TABLES[name], reporting.export_rows(name, choice.filters))
+                                for name in reporting.EXPORTS))
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return send_file(handle, mimetype=XLSX, as_attachment=True, max_age=0,
+                     download_name=_filename(choice, "grants", "xlsx"))
+

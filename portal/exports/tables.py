@@ -1,0 +1,241 @@
+"""The export tables (bids, assessments, awards, payments, returns) as CSV and as one Excel
+workbook: pure functions over rows (mappings keyed by column), which they read once, in order.
+
+CSV: a header row of stable snake_case names (money in pounds, ``*_gbp``; dates ISO 8601;
+times in UK time with their offset), yielded in chunks so a response can stream it.
+
+Workbook: XlsxWriter in ``constant_memory`` mode, which writes each row out as soon as the
+next begins, so memory stays flat whatever the number of rows. Money is a number of pounds
+with a currency format; dates and times are Excel dates. Text is always written as text,
+never as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from flask_babel import lazy_gettext as _l
+
+from portal.formatting import pence_to_pounds
+
+UK = ZoneInfo("Europe/London")
+CHUNK = 16 * 1024  # characters of CSV gathered before a chunk is yielded
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Kind(enum.Enum):
+    TEXT = "text"
+    LIST = "list"  # a JSON list of codes, joined with "; "
+    INTEGER = "integer"
+    MONEY = "money"  # integer pence in the row; pounds in the file
+    PERCENT = "percent"  # basis points in the row; a percentage in the file
+    DATE = "date"
+    DATETIME = "datetime"  # aware (UTC) in the row; UK time in the file
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # the row's key
+    heading: Any  # the workbook's heading (lazily translated)
+    kind: Kind = Kind.TEXT
+    width: int = 16
+
+    @property
+    def csv_header(self) -> str:
+        if self.kind is Kind.MONEY:
+            return self.key.removesuffix("_pence") + "_gbp"
+        if self.kind is Kind.PERCENT:
+            return self.key.removesuffix("_basis_points") + "_percent"
+        return self.key
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str  # as in the URL: bids.csv
+    title: Any  # the sheet's name (lazily translated; at most 31 characters)
+    columns: tuple[Column, ...]
+
+
+def _c(key: str, heading: Any, kind: Kind = Kind.TEXT, width: int = 16) -> Column:
+    return Column(key, heading, kind, width)
+
+
+_PARTNERSHIP = _c("partnership", _l("Partnership"), width=30)
+_FUND = _c("fund", _l("Fund"), width=8)
+_ROUND = _c("round", _l("Round"), width=16)
+
+TABLES: dict[str, Table] = {table.name: table for table in (
+    Table("bids", _l("Bids"), (
+        _c("reference", _l("Reference")), _c("title", _l("Title"), width=40), _PARTNERSHIP,
+        _FUND, _ROUND, _c("financial_year", _l("Financial year"), Kind.INTEGER, 10),
+        _c("status", _l("Status")), _c("issue_types", _l("Issue types"), Kind.LIST, 30),
+        _c("amount_requested_pence", _l("Amount requested"), Kind.MONEY, 14),
+        _c("match_funding_pence", _l("Match funding"), Kind.MONEY, 14),
+        _c("start_date", _l("Start date"), Kind.DATE, 14),
+        _c("end_date", _l("End date"), Kind.DATE, 14),
+        _c("submitted_at", _l("Submitted"), Kind.DATETIME, 18))),
+    Table("assessments", _l("Assessments"), (
+        _c("bid_reference", _l("Bid reference")), _PARTNERSHIP, _FUND, _ROUND,
+        _c("assessor", _l("Assessor"), width=24),
+        _c("assigned_at", _l("Assigned"), Kind.DATETIME, 18),
+        _c("conflict", _l("Conflict of interest")), _c("status", _l("Status")),
+        _c("recommendation", _l("Recommendation"), width=20),
+        _c("score_basis_points", _l("Weighted score (%)"), Kind.PERCENT, 12),
+        _c("submitted_at", _l("Submitted"), Kind.DATETIME, 18))),
+    Table("awards", _l("Awards"), (
+        _c("reference", _l("Reference")), _c("decision_reference", _l("Decision")),
+        _c("title", _l("Title"), width=40), _PARTNERSHIP, _FUND, _ROUND,
+        _c("financial_year", _l("Financial year"), Kind.INTEGER, 10),
+        _c("status", _l("Status")), _c("amount_pence", _l("Awarded"), Kind.MONEY, 14),
+        _c("paid_pence", _l("Paid"), Kind.MONEY, 14),
+        _c("spent_pence", _l("Spent (approved returns)"), Kind.MONEY, 14),
+        _c("returned_pence", _l("Underspend returned"), Kind.MONEY, 14),
+        _c("start_date", _l("Start date"), Kind.DATE, 14),
+        _c("end_date", _l("End date"), Kind.DATE, 14),
+        _c("offered_at", _l("Offered"), Kind.DATETIME, 18),
+        _c("accepted_at", _l("Accepted"), Kind.DATETIME, 18),
+        _c("closed_at", _l("Closed"), Kind.DATETIME, 18))),
+    Table("payments", _l("Payments"), (
+        _c("award_reference", _l("Award reference")), _PARTNERSHIP, _FUND, _ROUND,
+        _c("paid_on", _l("Paid on"), Kind.DATE, 14),
+        _c("amount_pence", _l("Amount"), Kind.MONEY, 14),
+        _c("payment_reference", _l("Payment reference"), width=20),
+        _c("recorded_at", _l("Recorded"), Kind.DATETIME, 18))),
+    Table("returns", _l("Returns"), (
+        _c("award_reference", _l("Award reference")), _PARTNERSHIP, _FUND, _ROUND,
+        _c("kind", _l("Kind"), width=10), _c("period_start", _l("Period start"), Kind.DATE, 14),
+        _c("period_end", _l("Period end"), Kind.DATE, 14),
+        _c("due_date", _l("Due"), Kind.DATE, 14), _c("status", _l("Status"), width=12),
+        _c("state", _l("State"), width=12),
+        _c("spend_pence", _l("Spend reported"), Kind.MONEY, 14),
+        _c("forecast_underspend_pence", _l("Forecast underspend"), Kind.MONEY, 14),
+        _c("submitted_at", _l("Submitted"), Kind.DATETIME, 18),
+        _c("approved_at", _l("Approved"), Kind.DATETIME, 18))),
+)}
+
+
+# --- values ------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _uk(value: datetime) -> datetime:
+    return value.astimezone(UK)
+
+
+def _percent(basis_points: int) -> Decimal:
+    return (Decimal(basis_points) / 100).quantize(Decimal("0.01"))
+
+
+def csv_value(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    kind = column.kind
+    if kind is Kind.MONEY:
+        return str(pence_to_pounds(int(value)))
+    if kind is Kind.PERCENT:
+        return str(_percent(int(value)))
+    if kind is Kind.DATE:
+        return value.isoformat()
+    if kind is Kind.DATETIME:
+        return _uk(value).isoformat(timespec="seconds")
+    if kind is Kind.INTEGER:
+        return str(int(value))
+    text = "; ".join(map(_text, value)) if kind is Kind.LIST else _text(value)
+    # A cell starting with = + - @ is run as a formula by spreadsheets: keep it text.
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+
+def csv_chunks(table: Table, rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    """The CSV text of ``rows``: the header first (alone, so an empty selection still gives a
+    valid file), then chunks of about ``CHUNK`` characters."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([column.csv_header for column in table.columns])
+    for row in rows:
+        if buffer.tell() >= CHUNK:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+        writer.writerow([csv_value(column, row[column.key]) for column in table.columns])
+    yield buffer.getvalue()
+
+
+# --- workbook ----------------------------------------------------------------------------------
+
+
+class _Formats:
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.heading = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+        self.money = workbook.add_format({"num_format": "£#,##0.00"})
+        self.percent = workbook.add_format({"num_format": "0.00"})
+        self.date = workbook.add_format({"num_format": "d mmmm yyyy"})
+        self.datetime = workbook.add_format({"num_format": "d mmmm yyyy hh:mm"})
+
+
+def _write_cell(sheet: Any, row: int, col: int, column: Column, value: Any,
+                formats: _Formats) -> None:
+    if value is None:
+        return
+    kind = column.kind
+    if kind is Kind.MONEY:
+        # A Decimal of pounds: XlsxWriter writes it digit for digit (no float arithmetic here).
+        sheet.write_number(row, col, pence_to_pounds(int(value)), formats.money)
+    elif kind is Kind.PERCENT:
+        sheet.write_number(row, col, _percent(int(value)), formats.percent)
+    elif kind is Kind.INTEGER:
+        sheet.write_number(row, col, int(value))
+    elif kind is Kind.DATE:
+        sheet.write_datetime(row, col, value, formats.date)
+    elif kind is Kind.DATETIME:
+        sheet.write_datetime(row, col, _uk(value).replace(tzinfo=None), formats.datetime)
+    elif kind is Kind.LIST:
+        sheet.write_string(row, col, "; ".join(map(_text, value)))
+    else:
+        sheet.write_string(row, col, _text(value))
+
+
+def _write_sheet(workbook: xlsxwriter.Workbook, table: Table,
+                 rows: Iterable[Mapping[str, Any]], formats: _Formats) -> None:
+    sheet = workbook.add_worksheet(str(table.title))
+    last_col = len(table.columns) - 1
+    for col, column in enumerate(table.columns):
+        sheet.set_column(col, col, column.width)
+        sheet.write_string(0, col, str(column.heading), formats.heading)
+    sheet.freeze_panes(1, 0)
+    last_row = 0
+    for number, row in enumerate(rows, start=1):
+        for col, column in enumerate(table.columns):
+            _write_cell(sheet, number, col, column, row[column.key], formats)
+        last_row = number
+    sheet.autofilter(0, 0, last_row, last_col)
+
+
+def write_workbook(target: str | IO[bytes],
+                   sheets: Iterable[tuple[Table, Iterable[Mapping[str, Any]]]]) -> None:
+    """One sheet per (table, rows), in order; each sheet's rows are read once, as written."""
+    workbook = xlsxwriter.Workbook(target, {"constant_memory": True,
+                                            "strings_to_formulas": False,
+                                            "strings_to_urls": False})
+    formats = _Formats(workbook)
+    for table, rows in sheets:
+        _write_sheet(workbook, table, rows, formats)
+    workbook.close()
