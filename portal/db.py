@@ -13,11 +13,12 @@ write lock instead of failing half way through.
 from __future__ import annotations
 
 import contextvars
+import enum
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 from werkzeug.local import LocalProxy
@@ -58,6 +59,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime}
+
+
+def enum_column(cls: type[enum.Enum], name: str, length: int = 40) -> Enum:
+    """A Python enum stored as its values in a VARCHAR with a named CHECK constraint (the same
+    on SQLite and PostgreSQL; adding a value needs no ALTER TYPE)."""
+    return Enum(cls, native_enum=False, length=length, name=name, create_constraint=True,
+                values_callable=lambda e: [m.value for m in e])
 
 
 def utcnow() -> datetime:

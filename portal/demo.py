@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from portal.db import session, utcnow
 from portal.models import Award, Criterion, Fund, Organisation, OrganisationType, Role, Round
-from portal.models import User
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import accounts
 from portal.services.rounds import financial_year_of
@@ -304,7 +303,7 @@ def _history_round(fund: Fund, year: int) -> Round:
 
 def _history_grant(round_: Round, short: str, title: str, issue: str,
                    lines: list[tuple[str, str, int]], spend_percent: int) -> None:
-    from portal.models import Bid, ReturnStatus
+    from portal.models import ReturnStatus
     from portal.services import awards, bids, decisions
 
     officer = accounts.get_user_by_email(_email(f"officer.{short}"))

@@ -17,7 +17,7 @@ import enum
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 from zoneinfo import ZoneInfo

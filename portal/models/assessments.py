@@ -4,21 +4,18 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
+from portal.db import enum_column as _enum
 
 if TYPE_CHECKING:
     from portal.models.bids import Bid
     from portal.models.funds import Criterion
     from portal.models.users import User
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=40, name=name, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class ConflictStatus(enum.StrEnum):

@@ -4,11 +4,12 @@ import enum
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, Enum, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
 from sqlalchemy import Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
+from portal.db import enum_column as _enum
 from portal.models.bids import CostKind
 
 if TYPE_CHECKING:
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
     from portal.models.organisations import Organisation
     from portal.models.users import User
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=40, name=name, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class AwardStatus(enum.StrEnum):

@@ -3,11 +3,12 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, Enum, ForeignKey, Integer
+from sqlalchemy import JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Integer
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
+from portal.db import enum_column
 
 
 class ReturnCadence(enum.StrEnum):
@@ -23,10 +24,6 @@ class PaymentRule(enum.StrEnum):
     INSTALMENTS = "instalments"
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=20, name=name, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e])
-
 
 class Fund(Base):
     __tablename__ = "funds"
@@ -39,7 +36,7 @@ class Fund(Base):
     is_youth: Mapped[bool] = mapped_column(Boolean, default=False)
     # Whether projects may run beyond the round's financial year.
     allows_multi_year: Mapped[bool] = mapped_column(Boolean, default=False)
-    payment_rule: Mapped[PaymentRule] = mapped_column(_enum(PaymentRule, "payment_rule"),
+    payment_rule: Mapped[PaymentRule] = mapped_column(enum_column(PaymentRule, "payment_rule", 20),
                                                       default=PaymentRule.ADVANCE)
     terms: Mapped[str] = mapped_column(Text, default="")
     # The final return is due this many weeks after the project ends.
@@ -73,7 +70,7 @@ class Round(Base):
     committed_pence: Mapped[int] = mapped_column(BigInteger, default=0)
     eligible_organisation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     return_cadence: Mapped[ReturnCadence] = mapped_column(
-        _enum(ReturnCadence, "return_cadence"), default=ReturnCadence.SIX_MONTHLY
+        enum_column(ReturnCadence, "return_cadence", 20), default=ReturnCadence.SIX_MONTHLY
     )
     guidance: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from sqlalchemy import Enum, String
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
+from portal.db import Base, enum_column, utcnow
 
 class OrganisationType(enum.StrEnum):
     OPCC = "opcc"
@@ -24,8 +24,7 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     type: Mapped[OrganisationType] = mapped_column(
-        Enum(OrganisationType, native_enum=False, length=20, name="organisation_type",
-             create_constraint=True, values_callable=lambda e: [m.value for m in e])
+        enum_column(OrganisationType, "organisation_type", 20)
     )
     host_council: Mapped[str | None] = mapped_column(String(200))
     org_identifier: Mapped[str | None] = mapped_column(String(60), unique=True)

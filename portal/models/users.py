@@ -3,10 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
+from portal.db import enum_column
 from portal.models.organisations import Organisation
 
 
@@ -17,10 +18,6 @@ class Role(enum.StrEnum):
     FINANCE = "finance"
     ADMIN = "admin"
 
-
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, native_enum=False, length=20, name=name, create_constraint=True,
-                values_callable=lambda e: [m.value for m in e])
 
 
 class User(Base):
@@ -77,7 +74,7 @@ class UserRole(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
                                          primary_key=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role", 20), primary_key=True)
 
     user: Mapped[User] = relationship(back_populates="role_rows")
 
