@@ -17,7 +17,7 @@ import enum
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -90,10 +90,11 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def _may_write() -> bool:
-    """In a request, its method says (also while a streamed body is sent); elsewhere, the
-    ``write_intent`` context variable (true unless a caller says otherwise)."""
-    if has_request_context():
-        return request.method not in SAFE_METHODS and write_intent.get()
+    """A GET (or HEAD, OPTIONS) request never writes: marked in ``g`` when it begins, which
+    also holds while a streamed body is sent. Anything else (other requests, commands, a
+    test request context used to build URLs) may write, unless ``write_intent`` says not."""
+    if has_app_context() and g.get("read_only_request"):
+        return False
     return write_intent.get()
 
 
@@ -126,6 +127,10 @@ session: Session = LocalProxy(get_session)  # type: ignore[assignment]
 
 def init_app(app: Flask) -> None:
     app.extensions["db"] = Database(make_engine(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _mark_read_only() -> None:
+        g.read_only_request = request.method in SAFE_METHODS
 
     @app.after_request
     def _commit_on_success(response):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ import re
 from datetime import date
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +16,7 @@ from forms.awards import return_form
 from forms.fields import MoneyError, parse_money
 from portal.applicant import bp
 from portal.auth.access import requires
+from portal.downloads import attachment
 from portal.db import session
 from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
 from portal.services import DomainError, awards, return_evidence
@@ -209,11 +210,7 @@ def award_return(award_id: int, return_id: int):
 def download_return_evidence(award_id: int, return_id: int, evidence_id: int):
     award = _own_award(award_id)
     grant_return = _own_return(award, return_id)
-    item = next((e for e in grant_return.evidence if e.id == evidence_id), None)
-    if item is None:
-        abort(404)
-    return send_file(return_evidence.path_of(item), mimetype=item.content_type,
-                     as_attachment=True, download_name=item.original_name, max_age=0)
+    return attachment(grant_return.evidence, evidence_id, return_evidence.path_of)
 
 
 # --- variations ------------------------------------------------------------------------------

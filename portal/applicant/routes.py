@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_file
+from flask import abort, current_app, flash, redirect, render_template, request
 from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,6 +12,7 @@ from forms.applicant import refresh_list_errors
 from forms.applicant import RemoveEvidenceForm, StartBidForm, SubmitBidForm, WithdrawForm
 from portal.applicant import bp, presenters
 from portal.auth.access import requires
+from portal.downloads import attachment
 from portal.db import session
 from portal.models import Bid, BidStatus, Role, Round
 from portal.pagination import page_number, paginate
@@ -192,12 +193,7 @@ def remove_evidence(bid_id: int, evidence_id: int):
 @bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>")
 @requires(OFFICER)
 def download_evidence(bid_id: int, evidence_id: int):
-    bid = _own_bid(bid_id)
-    item = next((e for e in bid.evidence if e.id == evidence_id), None)
-    if item is None:
-        abort(404)
-    return send_file(evidence.path_of(item), mimetype=item.content_type, as_attachment=True,
-                     download_name=item.original_name, max_age=0)
+    return attachment(_own_bid(bid_id).evidence, evidence_id, evidence.path_of)
 
 
 @bp.route("/bids/<int:bid_id>/check-answers")

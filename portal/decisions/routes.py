@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask import stream_with_context
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,6 +16,7 @@ from forms.review import AskForm, AssignForm, AuditSearchForm, BulkAssignForm, D
 from forms.review import moderation_form
 from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
+from portal.downloads import attachment
 from portal.db import session
 from portal.decisions import bp
 from portal.formatting import pence_to_pounds
@@ -122,12 +123,7 @@ def bid(bid_id: int):
 @bp.route("/manage/bids/<int:bid_id>/evidence/<int:evidence_id>")
 @requires(MANAGER)
 def download_evidence(bid_id: int, evidence_id: int):
-    bid = _bid(bid_id)
-    item = next((e for e in bid.evidence if e.id == evidence_id), None)
-    if item is None:
-        abort(404)
-    return send_file(evidence.path_of(item), mimetype=item.content_type, as_attachment=True,
-                     download_name=item.original_name, max_age=0)
+    return attachment(_bid(bid_id).evidence, evidence_id, evidence.path_of)
 
 
 @bp.route("/manage/bids/<int:bid_id>/moderate", methods=["GET", "POST"])

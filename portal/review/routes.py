@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.review import ConflictForm, assessment_form
 from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
+from portal.downloads import attachment
 from portal.models import AssessmentStatus, Assignment, ConflictStatus, Role
 from portal.pagination import page_number, paginate
 from portal.review import bp
@@ -125,8 +126,4 @@ def download_evidence(assignment_id: int, evidence_id: int):
     assignment = _cleared(assignment_id)
     if assignment.conflict != ConflictStatus.NONE:
         abort(404)
-    item = next((e for e in assignment.bid.evidence if e.id == evidence_id), None)
-    if item is None:
-        abort(404)
-    return send_file(evidence.path_of(item), mimetype=item.content_type, as_attachment=True,
-                     download_name=item.original_name, max_age=0)
+    return attachment(assignment.bid.evidence, evidence_id, evidence.path_of)
