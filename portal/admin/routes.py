@@ -13,7 +13,7 @@ from portal.auth.access import requires
 from portal.db import session
 from portal.models import Organisation, Role, User
 from portal.pagination import page_number, paginate
-from portal.services import DomainError, accounts
+from portal.services import DomainError, accounts, audit
 
 
 def _organisation_choices() -> list[tuple[int, str]]:
@@ -78,4 +78,5 @@ def edit_user(user_id: int):
         else:
             flash(_("Changes to %(name)s saved", name=user.name), "success")
             return redirect(url_for("admin.home"))
-    return render_template("admin/edit_user.html", form=form, user=user)
+    return render_template("admin/edit_user.html", form=form, user=user,
+                           history=audit.history("user", user.id))

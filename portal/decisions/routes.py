@@ -90,7 +90,8 @@ def round_page(round_id: int):
             return redirect(url_for("decisions.round_page", round_id=round_.id))
     return render_template("decisions/round.html", round=round_, bids=submitted, form=form,
                            progress=_progress([b.id for b in submitted]),
-                           status_label=bids.status_label, state=rounds.state_of(round_))
+                           status_label=bids.status_label, state=rounds.state_of(round_),
+                           history=audit.history("round", round_.id))
 
 
 @bp.route("/manage/bids/<int:bid_id>", methods=["GET", "POST"])

@@ -32,7 +32,7 @@ from portal.models import (
 )
 from portal.models.bids import CostKind
 from portal.pagination import page_number, paginate
-from portal.services import DomainError, awards, rounds
+from portal.services import DomainError, audit, awards, rounds
 
 FINANCE = Role.FINANCE
 DUE_ON_HOME = 10  # the soonest open returns on the home page; the rest are a click away
@@ -119,7 +119,8 @@ def _award_page(award: Award, payment_form: PaymentForm, repayment_form: Repayme
         repayment_form=repayment_form, form=form, payable=awards.payable_now(award),
         eligible=awards.eligible_spend(award), rule=award.round.fund.payment_rule,
         state_of=awards.return_state, today=utcnow().date(),
-        groups=_allocation_groups(award))
+        groups=_allocation_groups(award),
+        history=audit.history("award", award.id, ("return", [r.id for r in award.returns])))
 
 
 @bp.route("/finance/awards/<int:award_id>")

@@ -132,12 +132,18 @@ def _all_events(batch: int) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
-def history(record_type: str, record_id: object) -> list[AuditEvent]:
-    """A record's events, oldest first."""
-    return list(session.scalars(
-        select(AuditEvent).where(AuditEvent.record_type == record_type,
-                                 AuditEvent.record_id == str(record_id))
-        .order_by(AuditEvent.id)))
+def history(record_type: str, record_id: object,
+            related: tuple[str, list[object]] | None = None) -> list[AuditEvent]:
+    """A record's events, oldest first, with those of related records (e.g. an award's
+    returns) when given as (record type, ids)."""
+    from sqlalchemy import and_, or_
+
+    condition = and_(AuditEvent.record_type == record_type,
+                     AuditEvent.record_id == str(record_id))
+    if related is not None and related[1]:
+        condition = or_(condition, and_(AuditEvent.record_type == related[0],
+                                        AuditEvent.record_id.in_([str(i) for i in related[1]])))
+    return list(session.scalars(select(AuditEvent).where(condition).order_by(AuditEvent.id)))
 
 
 def search_query(*, user: str = "", record_type: str = "", record_id: str = "",

@@ -461,3 +461,20 @@ def test_managers_search_the_audit_trail_by_user_record_and_date(app, manager):
     assert "No events match your search" in future
     assert manager.get("/manage/audit?record_type=nonsense").status_code == 400
     assert signed_in(app, A1).get("/manage/audit").status_code == 403
+
+
+def test_record_pages_show_their_history_to_managers_finance_and_administrators(app, manager):
+    bid_id = bidding.submitted_bid(app)
+    decide(manager, bid_id)
+    round_id = load(app, bid_id).round_id
+    assert "History of this round" in text_of(manager.get(f"/manage/rounds/{round_id}"))
+    with app.app_context():
+        from portal.models import Award
+
+        award_id = session.scalar(select(Award.id).where(Award.bid_id == bid_id))
+    finance = signed_in(app, "finance@example.org")
+    page = text_of(finance.get(f"/finance/awards/{award_id}"))
+    assert "History of this award" in page and "award.offered" in page
+    admin = signed_in(app, "admin@example.org")
+    user_page = text_of(admin.get(f"/admin/users/{user_id(app, MANAGER)}"))
+    assert "History of this account" in user_page and "user.signed_in" in user_page
