@@ -52,5 +52,8 @@ migrate: install
 demo-data: migrate
 	$(BIN)/flask demo-data
 
+bench: install assets compile-translations  ## National-scale benchmark (not part of make test)
+	$(BIN)/python -m benchmarks.run
+
 clean:
 	rm -rf $(VENV) node_modules portal/static/build
