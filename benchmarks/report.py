@@ -43,7 +43,8 @@ def versions(wrk: str) -> dict:
 
     commit = out(["git", "-C", str(Path(__file__).resolve().parent.parent), "describe",
                   "--always", "--dirty"])
-    return {"wrk": out([wrk, "--version"]), "gunicorn": version("gunicorn"),
+    wrk_version = out([wrk, "--version"]).split(" [")[0].removeprefix("wrk ")
+    return {"wrk": wrk_version, "gunicorn": version("gunicorn"),
             "flask": version("flask"), "sqlalchemy": version("sqlalchemy"), "commit": commit}
 
 
@@ -158,13 +159,16 @@ def markdown(results: dict) -> str:
                         f"{queries['sql_ms']:.0f} ms in {queries['queries']:g} statements; "
                         f"slowest ({queries['slowest_sql_ms']:.1f} ms): "
                         f"`{queries['slowest_sql'][:160]}…`" if queries else "."))
-    plans = [t for t in missed if t.get("queries", {}).get("slowest_plan")]
+    # Plans only where the database takes a real share of the time.
+    plans = [t for t in missed if t.get("queries", {}).get("slowest_plan")
+             and t["queries"]["sql_ms"] >= 10]
     if plans:
         lines += ["", "### Plans of the slowest statements", ""]
     for target in plans:
         queries = target["queries"]
         plan = queries["slowest_plan"]
-        lines += [f"{target['name']} ({queries['slowest_sql_ms']:.1f} ms in-process):", "",
+        lines += [f"{target['name']}, slowest statement ({queries['slowest_sql_ms']:.1f} ms "
+                  "in-process; the full plan is in the JSON):", "",
                   "```", *plan[:30], *(["…"] if len(plan) > 30 else []), "```", ""]
     lines += ["", "## Machine", "",
               f"- CPU: {mach['cpu']}, {mach['cores']} cores ({mach['cores_usable']} usable)",
