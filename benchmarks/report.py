@@ -122,12 +122,15 @@ def markdown(results: dict) -> str:
         local = load.get("reference_rps")
         local_text = f"{local:.0f}" if local else "—"
         ratio = f"{target['ratio']:.2f}" if target["kind"] == "page" else "—"
+        # wrk counts the bytes of downloads cut off at the end too: exports' sizes are below.
+        size = (f"{load['bytes'] / max(1, load['requests']) / 1024:.0f}"
+                if target["kind"] == "page" else "—")
         lines.append(
             f"| {target['name']} | `{target['url']}` | {load['rps']:.1f} | {local_text} | "
             f"{ratio} | "
             f"{_ms(load['latency_us']['p50'])} | {_ms(load['latency_us']['p95'])} | "
             f"{_ms(load['latency_us']['p99'])} | {load['errors']['timeout']} | "
-            f"{load['bytes'] / max(1, load['requests']) / 1024:.0f} | {sql} | "
+            f"{size} | {sql} | "
             f"{queries.get('sql_ms', 0):.1f} | {queries.get('in_process_ms', 0):.1f} | {goal} |")
     lines += ["", ("SQL/req: statements per request (in-process with the test client, counted "
                    "with the engine's `before_cursor_execute`; median of 5 requests, one for "

@@ -8,11 +8,11 @@
 4. Measure the peak memory of a process streaming each export, small and full data set.
 5. Write benchmarks/results/<timestamp>.md and .json, and print the report.
 
-Settings (environment): BENCH_SCALE (1.0), BENCH_SMALL_SCALE (0.05), BENCH_SECONDS (10),
-BENCH_WARMUP (2), BENCH_CONNECTIONS (16), BENCH_REFERENCE_SECONDS (5), BENCH_EXPORT_SECONDS (10),
-BENCH_EXPORT_CONNECTIONS (2), BENCH_BACKEND (sqlite|postgresql, to choose), BENCH_REUSE=1
-(keep databases seeded by an earlier run at the same scale), BENCH_KEEP=1 (do not drop the
-databases at the end).
+Settings (environment; see benchmarks/README.md): BENCH_SCALE (1.0), BENCH_SMALL_SCALE
+(BENCH_SCALE / 20), BENCH_SECONDS (10), BENCH_WARMUP (2), BENCH_CONNECTIONS (16),
+BENCH_REFERENCE_SECONDS (5), BENCH_EXPORT_SECONDS (10), BENCH_EXPORT_CONNECTIONS (2),
+BENCH_BACKEND (sqlite|postgresql, to choose), BENCH_REUSE=1 (keep databases seeded by an
+earlier run at the same scale), BENCH_KEEP=1 (do not drop the databases at the end).
 """
 
 from __future__ import annotations
@@ -167,7 +167,8 @@ def main() -> None:
                      "machine": report.machine()}
     wrk = load.ensure_wrk()
     kind = database.backend()
-    scale, small_scale = setting("BENCH_SCALE", 1.0), setting("BENCH_SMALL_SCALE", 0.05)
+    scale = setting("BENCH_SCALE", 1.0)
+    small_scale = setting("BENCH_SMALL_SCALE", scale / 20)  # a twentieth of the rows
     full_db, small_db = database.database(kind, "bench"), database.database(kind, "bench_small")
     dataset, seed_seconds = prepared(full_db, scale, today)
     small_dataset, _seconds = prepared(small_db, small_scale, today)
