@@ -245,3 +245,23 @@ def isolated_database(backend: str, directory: Path, suffix: str) -> tuple[str, 
             admin.dispose()
 
     return server.set(database=name).render_as_string(hide_password=False), remove
+
+
+@pytest.fixture
+def committed_app(backend: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """``committed_app(name, awards=False)``: an app on a database of its own, migrated and
+    loaded with the demo data, whose writes really commit (no per-test rollback)."""
+    made: list[tuple[Flask, Callable[[], None]]] = []
+
+    def make(name: str, *, awards: bool = False) -> Flask:
+        url, remove = isolated_database(backend, tmp_path, name)
+        application = make_test_app(url, tmp_path)
+        migrate.upgrade(get_db(application).engine)
+        load_demo(application, awards=awards)
+        made.append((application, remove))
+        return application
+
+    yield make
+    for application, remove in made:
+        get_db(application).engine.dispose()
+        remove()

@@ -17,7 +17,7 @@ from forms.fields import MoneyError, parse_money
 from portal.applicant import bp
 from portal.auth.access import requires
 from portal.downloads import attachment
-from portal.db import session
+from portal.db import session, utcnow
 from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
 from portal.services import DomainError, awards, return_evidence
 
@@ -40,7 +40,7 @@ def _own_return(award: Award, return_id: int) -> GrantReturn:
 
 
 def _today() -> date:
-    return awards.now().date()
+    return utcnow().date()
 
 
 def _attach_error(form: Any, refused: DomainError) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -589,7 +589,3 @@ def return_state(grant_return: GrantReturn, today: date) -> str:
     if grant_return.status == ReturnStatus.QUERIED:
         return "queried"
     return "overdue" if grant_return.due_date < today else "due"
-
-
-def now() -> datetime:
-    return utcnow()

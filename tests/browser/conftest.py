@@ -21,12 +21,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from portal import migrate
 from portal.db import get_db
-from tests.conftest import PG_URL, free_port, normalise_pg, unavailable
+from tests.conftest import free_port, isolated_database, unavailable
 from tests.helpers import load_demo
 
 if TYPE_CHECKING:
@@ -79,52 +78,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 # The server ----------------------------------------------------------------------------
 
-def _browser_database(backend: str, directory: Path) -> tuple[str, Callable[[], None]]:
-    """A fresh database URL for the live server and a function that removes it.
-
-    On PostgreSQL this is a database of its own (``<name>_browser``) on the server of
-    TEST_DATABASE_URL: the integration tests' ``app`` fixture owns that database's
-    public schema, and the live server's threads commit for real.
-    """
-    if backend == "sqlite":
-        return f"sqlite:///{directory / 'portal.db'}", lambda: None
-    if not PG_URL:
-        unavailable("PostgreSQL tests skipped: set TEST_DATABASE_URL "
-                    "(e.g. postgresql://postgres@127.0.0.1:5432/test)")
-    server_url = make_url(normalise_pg(PG_URL))
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # one database per xdist worker
-    name = f"{server_url.database or 'postgres'}_browser{'_' + worker if worker else ''}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-
-    def drop() -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    try:
-        drop()
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure means no usable server
-        admin.dispose()
-        unavailable(f"PostgreSQL at TEST_DATABASE_URL is not reachable: {exc}")
-
-    def remove() -> None:
-        try:
-            drop()
-        finally:
-            admin.dispose()
-
-    url = server_url.set(database=name).render_as_string(hide_password=False)
-    return url, remove
-
-
 @pytest.fixture(scope="session")
 def live_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The portal with demo data, served on loopback; yields its base URL."""
     from tests.conftest import make_test_app
 
     directory = tmp_path_factory.mktemp(f"live-{backend}")
-    url, remove_database = _browser_database(backend, directory)
+    # A database of its own (the integration tests' ``app`` owns TEST_DATABASE_URL's schema),
+    # one per xdist worker.
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url, remove_database = isolated_database(backend, directory,
+                                             f"browser{'_' + worker if worker else ''}")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     app = make_test_app(url, directory, SERVER_NAME=None, TESTING=False, BASE_URL=base_url)

@@ -7,26 +7,14 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 
-from portal import migrate
 from portal.db import get_db, session
 from portal.models import AuditEvent
 from portal.services import audit
-from tests.conftest import isolated_database, make_test_app
-from tests.helpers import load_demo
 
 
 @pytest.fixture
-def committed_app(backend, tmp_path):
-    url, remove = isolated_database(backend, tmp_path, "audit")
-    app = make_test_app(url, tmp_path)
-    engine = get_db(app).engine
-    migrate.upgrade(engine)
-    load_demo(app)
-    try:
-        yield app
-    finally:
-        engine.dispose()
-        remove()
+def real_app(committed_app):
+    return committed_app("audit")
 
 
 def verify(app):
@@ -47,50 +35,50 @@ def tamper(app, statement: str, **params) -> None:
             connection.execute(text(statement), params)
 
 
-def test_an_untouched_trail_verifies(committed_app):
-    result = verify(committed_app)
+def test_an_untouched_trail_verifies(real_app):
+    result = verify(real_app)
     assert result.exit_code == 0, result.output
     assert "Audit trail intact" in result.output
 
 
-def test_an_edited_event_is_named(committed_app):
-    with committed_app.app_context():
+def test_an_edited_event_is_named(real_app):
+    with real_app.app_context():
         target = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id).offset(3).limit(1))
-    tamper(committed_app, "UPDATE audit_events SET actor_label = 'someone else' WHERE id = :id",
+    tamper(real_app, "UPDATE audit_events SET actor_label = 'someone else' WHERE id = :id",
            id=target)
-    result = verify(committed_app)
+    result = verify(real_app)
     assert result.exit_code != 0
     assert f"broken at event {target}" in result.output
     assert "content does not match" in result.output
 
 
-def test_a_deleted_event_breaks_the_link_of_the_next(committed_app):
-    with committed_app.app_context():
+def test_a_deleted_event_breaks_the_link_of_the_next(real_app):
+    with real_app.app_context():
         ids = list(session.scalars(select(AuditEvent.id).order_by(AuditEvent.id).limit(6)))
-    tamper(committed_app, "DELETE FROM audit_events WHERE id = :id", id=ids[2])
-    result = verify(committed_app)
+    tamper(real_app, "DELETE FROM audit_events WHERE id = :id", id=ids[2])
+    result = verify(real_app)
     assert f"broken at event {ids[3]}" in result.output
     assert "link to the previous event" in result.output
 
 
-def test_a_rehashed_forgery_fails_without_the_key(committed_app):
+def test_a_rehashed_forgery_fails_without_the_key(real_app):
     """Recomputing a plain hash is not enough: the chain is keyed outside the database."""
     import hashlib
 
-    with committed_app.app_context():
+    with real_app.app_context():
         target = session.scalar(select(AuditEvent.id).order_by(AuditEvent.id).limit(1))
     forged = hashlib.sha256(b"forged").hexdigest()
-    tamper(committed_app, "UPDATE audit_events SET hash = :h WHERE id = :id", h=forged, id=target)
-    assert f"broken at event {target}" in verify(committed_app).output
+    tamper(real_app, "UPDATE audit_events SET hash = :h WHERE id = :id", h=forged, id=target)
+    assert f"broken at event {target}" in verify(real_app).output
 
 
-def test_concurrent_appends_keep_the_chain_intact(committed_app):
+def test_concurrent_appends_keep_the_chain_intact(real_app):
     barrier = threading.Barrier(8)
     errors: list[BaseException] = []
 
     def append(n: int) -> None:
         try:
-            with committed_app.test_request_context():
+            with real_app.test_request_context():
                 barrier.wait(timeout=30)
                 for i in range(5):
                     audit.record("test.concurrent", "thing", f"{n}-{i}", actor=None)
@@ -104,8 +92,8 @@ def test_concurrent_appends_keep_the_chain_intact(committed_app):
     for thread in threads:
         thread.join(timeout=120)
     assert errors == []
-    with committed_app.app_context():
+    with real_app.app_context():
         assert session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "test.concurrent")) == 40
-    result = verify(committed_app)
+    result = verify(real_app)
     assert result.exit_code == 0, result.output

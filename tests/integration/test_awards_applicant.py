@@ -12,7 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from portal.db import session
+from portal.db import session, utcnow
 from portal.formatting import long_date
 from portal.models import (
     Award,
@@ -340,12 +340,12 @@ def test_the_award_page_shows_each_return_as_due_overdue_received_approved_or_qu
     finance_review(app, first, approve=True)
     finance_review(app, second, approve=False, comments="The invoice is missing")
     with app.app_context():
-        session.get(GrantReturn, final).due_date = awards.now().date() + timedelta(days=30)
+        session.get(GrantReturn, final).due_date = utcnow().date() + timedelta(days=30)
         session.commit()
     states = [row[3] for row in table_rows(officer.get(award_url(award_id)), "Returns")]
     assert sorted(states) == ["Approved", "Due", "Queried", "Received"]
     with app.app_context():
-        session.get(GrantReturn, final).due_date = awards.now().date() - timedelta(days=1)
+        session.get(GrantReturn, final).due_date = utcnow().date() - timedelta(days=1)
         session.commit()
     states = [row[3] for row in table_rows(officer.get(award_url(award_id)), "Returns")]
     assert sorted(states) == ["Approved", "Overdue", "Queried", "Received"]

@@ -192,7 +192,6 @@ def test_submission_is_refused_after_the_exact_closing_time_and_the_draft_kept(a
     bidding.complete(officer, app, bid_id)
     with app.app_context():
         round_ = session.get(Round, load_bid(app, bid_id).round_id)
-        form_token = None
         round_.closes_at = utcnow().replace(microsecond=0) - timedelta(seconds=1)
         session.commit()
     token = officer.csrf_token("/bids/")
@@ -202,7 +201,6 @@ def test_submission_is_refused_after_the_exact_closing_time_and_the_draft_kept(a
     bid = load_bid(app, bid_id)
     assert bid.status == BidStatus.DRAFT and bid.reference is None
     assert bid.section("about").answers["title"] == bidding.ABOUT["title"]
-    del form_token
 
 
 def test_a_submitted_bid_is_read_only(app, officer):

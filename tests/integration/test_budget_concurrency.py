@@ -8,35 +8,22 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from portal import migrate
-from portal.db import get_db, session, write_intent
+from portal.db import session, write_intent
 from portal.models import Bid, BidStatus, Decision, Fund, Round
 from portal.services import DomainError, accounts, decisions
 from tests import bidding
-from tests.conftest import isolated_database, make_test_app
-from tests.helpers import load_demo
 
 BIDS = 16
 AMOUNT = 475000  # £4,750 each: £76,000 asked of a £30,000 budget
 
 
 @pytest.fixture
-def committed_app(backend, tmp_path):
-    """An app whose requests really commit: no per-test rollback around it."""
-    url, remove = isolated_database(backend, tmp_path, "concurrency")
-    app = make_test_app(url, tmp_path)
-    engine = get_db(app).engine
-    migrate.upgrade(engine)
-    load_demo(app)
-    try:
-        yield app
-    finally:
-        engine.dispose()
-        remove()
+def real_app(committed_app):
+    return committed_app("concurrency")
 
 
-def test_simultaneous_approvals_never_pass_the_budget(committed_app):
-    app = committed_app
+def test_simultaneous_approvals_never_pass_the_budget(real_app):
+    app = real_app
     ids = [bidding.submitted_bid(app, f"officer.{short}@example.org", amount_pence=AMOUNT,
                                  title=f"Bid {i}")
            for i, short in enumerate(["cambridge", "eastcambs", "fenland", "hunts",
@@ -94,12 +81,12 @@ def test_simultaneous_approvals_never_pass_the_budget(committed_app):
         assert statuses.count(BidStatus.AWARDED) == affordable
 
 
-def test_the_database_itself_refuses_a_committed_total_above_the_budget(committed_app):
+def test_the_database_itself_refuses_a_committed_total_above_the_budget(real_app):
     """Behind the guarded update, a CHECK constraint: even a raw write cannot overspend."""
     from sqlalchemy import update
     from sqlalchemy.exc import IntegrityError
 
-    with committed_app.app_context():
+    with real_app.app_context():
         round_id = session.scalar(select(Round.id).join(Fund).where(Fund.code == "SCF"))
         with pytest.raises(IntegrityError):
             session.execute(update(Round).where(Round.id == round_id)

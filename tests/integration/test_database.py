@@ -115,3 +115,32 @@ def test_sqlite_writers_wait_for_each_other_instead_of_failing(tmp_path):
     with first.connect() as connection:
         # Both increments survive: the reader of the second saw the first's write.
         assert connection.exec_driver_sql("SELECT n FROM counter").scalar() == 2
+
+
+def test_on_sqlite_only_requests_that_may_write_take_the_write_lock(tmp_path):
+    """GET pages read in a plain transaction (readers never queue behind writers); a POST
+    takes the write lock when it begins, so concurrent writers wait instead of failing."""
+    from sqlalchemy import event
+
+    from portal import migrate
+    from portal.db import get_db
+    from tests.conftest import make_test_app
+    from tests.helpers import load_demo
+
+    app = make_test_app(f"sqlite:///{tmp_path / 'locks.db'}", tmp_path)  # SQLite's lock only
+    migrate.upgrade(get_db(app).engine)
+    load_demo(app)
+    begins: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if statement.startswith("BEGIN"):
+            begins.append(statement)
+
+    event.listen(get_db(app).engine, "before_cursor_execute", record)
+    client = app.test_client()
+    assert client.get("/sign-in").status_code == 200
+    client.get("/healthz")
+    assert begins and set(begins) == {"BEGIN"}
+    begins.clear()
+    client.sign_in("manager@example.org")
+    assert "BEGIN IMMEDIATE" in begins

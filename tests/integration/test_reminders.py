@@ -9,38 +9,27 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from portal import migrate
-from portal.db import get_db, session, utcnow
+from portal.db import session, utcnow
 from portal.models import GrantReturn, ReminderSent
 from portal.services import reminders
-from tests.conftest import Mailbox, free_port, isolated_database, make_test_app
-from tests.helpers import load_demo
+from tests.conftest import Mailbox, free_port
 
 
 @pytest.fixture
-def committed_app(backend, tmp_path):
+def real_app(committed_app):
     """The demo data with its two active awards, in a database whose writes commit."""
-    url, remove = isolated_database(backend, tmp_path, "reminders")
-    app = make_test_app(url, tmp_path)
-    engine = get_db(app).engine
-    migrate.upgrade(engine)
-    load_demo(app, awards=True)
-    try:
-        yield app
-    finally:
-        engine.dispose()
-        remove()
+    return committed_app("reminders", awards=True)
 
 
 @pytest.fixture
-def smtp_for(committed_app):
+def smtp_for(real_app):
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox()
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
-    committed_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    real_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     yield mailbox
     controller.stop()
 
@@ -50,8 +39,8 @@ def run(app, today=None, days=14):
         return reminders.send_reminders(today or utcnow().date(), days)
 
 
-def test_reminders_go_for_the_return_due_soon_and_the_overdue_one(committed_app, smtp_for):
-    assert run(committed_app) == 2
+def test_reminders_go_for_the_return_due_soon_and_the_overdue_one(real_app, smtp_for):
+    assert run(real_app) == 2
     subjects = sorted(m["Subject"] for m in smtp_for.messages)
     assert len(subjects) == 2
     assert subjects[0].startswith("Return due soon") and subjects[1].startswith("Return overdue")
@@ -59,29 +48,29 @@ def test_reminders_go_for_the_return_due_soon_and_the_overdue_one(committed_app,
     assert "/awards/" in fenland.get_content() and "is due on" in fenland.get_content()
 
 
-def test_running_again_sends_nothing_more(committed_app, smtp_for):
-    run(committed_app)
-    assert run(committed_app) == 0
+def test_running_again_sends_nothing_more(real_app, smtp_for):
+    run(real_app)
+    assert run(real_app) == 0
     assert len(smtp_for.messages) == 2
 
 
-def test_a_due_soon_reminder_is_followed_by_an_overdue_one_later(committed_app, smtp_for):
-    run(committed_app)
-    with committed_app.app_context():
+def test_a_due_soon_reminder_is_followed_by_an_overdue_one_later(real_app, smtp_for):
+    run(real_app)
+    with real_app.app_context():
         soon = session.scalar(select(GrantReturn).join(ReminderSent).where(
             ReminderSent.kind == "due_soon"))
         later = soon.due_date + timedelta(days=1)
-    assert run(committed_app, today=later) >= 1
+    assert run(real_app, today=later) >= 1
     assert any(m["Subject"].startswith("Return overdue") and
                "officer.fenland" in m["To"] for m in smtp_for.messages)
 
 
-def test_returns_outside_the_window_get_no_reminder(committed_app, smtp_for):
-    assert run(committed_app, days=3) == 1  # only the overdue one
+def test_returns_outside_the_window_get_no_reminder(real_app, smtp_for):
+    assert run(real_app, days=3) == 1  # only the overdue one
     assert smtp_for.messages[0]["Subject"].startswith("Return overdue")
 
 
-def test_two_runs_at_once_send_each_reminder_once(committed_app, smtp_for):
+def test_two_runs_at_once_send_each_reminder_once(real_app, smtp_for):
     barrier = threading.Barrier(2)
     counts: list[int] = []
     errors: list[BaseException] = []
@@ -89,7 +78,7 @@ def test_two_runs_at_once_send_each_reminder_once(committed_app, smtp_for):
     def one_run() -> None:
         try:
             barrier.wait(timeout=30)
-            counts.append(run(committed_app))
+            counts.append(run(real_app))
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -101,11 +90,11 @@ def test_two_runs_at_once_send_each_reminder_once(committed_app, smtp_for):
     assert errors == []
     assert sum(counts) == 2
     assert len(smtp_for.messages) == 2
-    with committed_app.app_context():
+    with real_app.app_context():
         assert session.scalar(select(func.count()).select_from(ReminderSent)) == 2
 
 
-def test_the_command_reports_what_it_sent(committed_app, smtp_for):
-    result = committed_app.test_cli_runner().invoke(args=["send-reminders"])
+def test_the_command_reports_what_it_sent(real_app, smtp_for):
+    result = real_app.test_cli_runner().invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
     assert "Sent 2 reminder(s)." in result.output

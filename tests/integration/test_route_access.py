@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from portal.auth.access import PUBLIC, SIGNED_IN, access_of, public, requires
+from portal.auth.access import PUBLIC, SIGNED_IN, access_of, public
 from portal.models import Role
 from tests.helpers import text_of
 
