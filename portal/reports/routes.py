@@ -51,24 +51,34 @@ def bad_filter(error: BadFilter):  # type: ignore[no-untyped-def]
 # --- filters -----------------------------------------------------------------------------------
 
 
+ALL_YEARS = "all"
+
+
 @dataclass(frozen=True)
 class Choice:
-    year: int
+    year: int | None  # None: every financial year (exports only)
     fund: Fund | None
     filters: reporting.Filters
 
-    def args(self) -> dict[str, str]:
-        """The query arguments that give this choice again (for export links)."""
-        args = {"year": str(self.year)}
+    def args(self, year: str | None = None) -> dict[str, str]:
+        """The query arguments that give this choice again (for export links), perhaps for
+        another ``year`` (``ALL_YEARS``: every one)."""
+        args = {"year": year or str(self.year)}
         if self.fund is not None:
             args["fund"] = self.fund.code
         return args
 
 
-def _choice(funds: list[Fund], organisation_id: int | None = None) -> Choice:
+def _choice(funds: list[Fund], organisation_id: int | None = None,
+            every_year: bool = False) -> Choice:
+    """The financial year and fund asked for; ``every_year``: ``year=all`` may ask for all
+    years at once (the exports)."""
     raw_year = request.args.get("year", "").strip()
+    year: int | None
     if not raw_year:
         year = reporting.current_year()
+    elif every_year and raw_year.lower() == ALL_YEARS:
+        year = None
     elif re.fullmatch(r"[0-9]{4}", raw_year) and 2000 <= int(raw_year) <= 2100:
         year = int(raw_year)
     else:
@@ -208,6 +218,7 @@ def _dashboard(template: str, organisation_id: int | None, endpoint: str) -> str
     years = sorted(set(reporting.years()) | {choice.year}, reverse=True)
     return render_template(
         template, board=board, choice=choice, funds=funds, endpoint=endpoint, exports=TABLES,
+        all_years=ALL_YEARS,
         years=[(year, year_label(year)) for year in years], year=year_label(choice.year),
         issue_label=issue_label,
         charts=_charts(board, choice.year, issue_label, organisation_id is not None))
@@ -245,7 +256,8 @@ def _reading(chunks: Iterator[str]) -> Iterator[str]:
 
 def _filename(choice: Choice, name: str, extension: str) -> str:
     fund = f"-{choice.fund.code}" if choice.fund is not None else ""
-    return f"{name}-{choice.year}{fund}.{extension}"
+    year = "all-years" if choice.year is None else str(choice.year)
+    return f"{name}-{year}{fund}.{extension}"
 
 
 @bp.route("/export/<name>.csv")
@@ -255,7 +267,7 @@ def export_csv(name: str):
     if table is None:
         raise BadFilter(_("There is no export called “%(value)s”. Choose one of: %(names)s.",
                           value=name[:30], names=", ".join(TABLES)))
-    choice = _choice(reporting.funds())
+    choice = _choice(reporting.funds(), every_year=True)
     chunks = _reading(csv_chunks(table, reporting.export_rows(name, choice.filters)))
     filename = _filename(choice, name, "csv")
     return Response(stream_with_context(chunks), mimetype="text/csv",
@@ -265,7 +277,7 @@ def export_csv(name: str):
 @bp.route("/export/workbook.xlsx")
 @requires(*VIEWERS)
 def export_workbook():
-    choice = _choice(reporting.funds())
+    choice = _choice(reporting.funds(), every_year=True)
     # Deleted when closed: Werkzeug closes it once the response has been sent.
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by the response
     try:

@@ -61,10 +61,10 @@ EXPORTS = ("bids", "assessments", "awards", "payments", "returns")
 
 @dataclass(frozen=True)
 class Filters:
-    """What a dashboard or export covers: one financial year, perhaps one fund, and for a
-    partnership's own view, its organisation."""
+    """What a dashboard or export covers: one financial year (for an export, also every year:
+    ``None``), perhaps one fund, and for a partnership's own view, its organisation."""
 
-    year: int
+    year: int | None
     fund_id: int | None = None
     organisation_id: int | None = None
 
@@ -126,7 +126,8 @@ def _pence(value: Any) -> int:
 
 
 def _where_round(statement: Select, filters: Filters) -> Select:
-    statement = statement.where(Round.financial_year == filters.year)
+    if filters.year is not None:
+        statement = statement.where(Round.financial_year == filters.year)
     if filters.fund_id is not None:
         statement = statement.where(Round.fund_id == filters.fund_id)
     return statement

@@ -525,6 +525,29 @@ def test_exports_follow_the_fund_filter(app, finance, scenario):
     assert rows == []  # Cambridge's youth grant is not paid yet
 
 
+def test_exports_can_cover_every_financial_year_at_once(app, finance, scenario):
+    cambridge = scenario.grants[2]
+    with app.app_context():  # the youth grant's round moves to the year before
+        round_ = session.scalar(select(Round).join(Fund).where(
+            Fund.code == "YF", Round.financial_year == scenario.year))
+        round_.financial_year = scenario.year - 1
+        session.commit()
+    this_year = [row[0] for row in csv_rows(finance.get("/reports/export/awards.csv"))[1:]]
+    assert cambridge.reference not in this_year and len(this_year) == 3
+    response = finance.get("/reports/export/awards.csv?year=all")
+    assert 'filename="awards-all-years.csv"' in response.headers["Content-Disposition"]
+    every_year = [row[0] for row in csv_rows(response)[1:]]
+    assert sorted(every_year) == sorted(g.reference for g in scenario.grants)
+    rows = csv_rows(finance.get("/reports/export/awards.csv?year=ALL&fund=YF"))[1:]
+    assert [row[0] for row in rows] == [cambridge.reference]
+    page = soup_of(finance.get("/reports/"))
+    links = {a["href"] for a in page.select("a[href*='year=all']")}
+    assert "/reports/export/awards.csv?year=all" in links
+    assert "/reports/export/workbook.xlsx?year=all" in links
+    # The dashboards themselves show one year at a time.
+    assert finance.get("/reports/?year=all").status_code == 400
+
+
 @pytest.mark.parametrize("name", sorted(HEADERS))
 def test_an_empty_selection_gives_a_csv_of_headers_only(app, finance, scenario, name):
     response = finance.get(f"/reports/export/{name}.csv?year=2001")
