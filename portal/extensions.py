@@ -8,6 +8,7 @@ from flask_babel import Babel
 from flask_login import LoginManager, current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.orm import joinedload
 
 from portal.db import session
 from portal.models import User
@@ -30,7 +31,8 @@ def _select_locale() -> str:
 def _load_user(user_id: str) -> User | None:
     try:
         raw_id, stamp = user_id.split(":", 1)
-        user = session.get(User, int(raw_id))
+        # One query: the user with its organisation and roles joined.
+        user = session.get(User, int(raw_id), options=[joinedload(User.role_rows)])
     except (ValueError, TypeError):
         return None
     if user is None or not user.is_active or user.security_stamp != stamp:

@@ -1,13 +1,25 @@
-"""Money in pence and dates shown the en_GB way (or the user's locale) through Babel."""
+"""Money in pence and dates shown the en_GB way (or the user's locale).
+
+Babel's formatters parse a pattern and look up locale data on every call, which costs tens
+of microseconds each and adds up on a long table. The formats used here are fixed, so the
+locale data is read once per locale and the values are put together directly; a unit test
+checks the results equal Babel's for both locales over many values.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from babel import Locale
 from flask import Flask
-from flask_babel import format_currency, format_date, format_datetime, format_time
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from markupsafe import Markup
+
+UK = ZoneInfo("Europe/London")
 
 
 def pence_to_pounds(pence: int) -> Decimal:
@@ -15,27 +27,55 @@ def pence_to_pounds(pence: int) -> Decimal:
 
 
 def money(pence: int | None) -> str:
-    """1234567 -> '£12,345.67'."""
+    """1234567 -> '£12,345.67' (the same in English and Welsh; never through a float)."""
     if pence is None:
         return ""
-    return format_currency(pence_to_pounds(pence), "GBP")
+    pounds, pennies = divmod(abs(pence), 100)
+    return f"{'-' if pence < 0 else ''}£{pounds:,}.{pennies:02d}"
+
+
+@lru_cache(maxsize=8)
+def _names(locale: str) -> tuple[dict[int, str], str, str]:
+    """Month names and the am/pm markers of ``locale``, as Babel's patterns use them."""
+    data = Locale.parse(locale)
+    periods = data.day_periods["format"]["abbreviated"]
+    return dict(data.months["format"]["wide"]), periods["am"], periods["pm"]
+
+
+def _locale() -> str:
+    return str(get_locale() or "en_GB")
+
+
+def _uk(value: date | datetime) -> date | datetime:
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:  # as Babel does: a naive time is UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UK)
 
 
 def long_date(value: date | datetime | None) -> str:
     """'12 June 2025' (in UK time for datetimes)."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        return format_datetime(value, "d MMMM y")
-    return format_date(value, "d MMMM y")
+    day = _uk(value)
+    return f"{day.day} {_names(_locale())[0][day.month]} {day.year}"
+
+
+def _time(value: datetime) -> str:
+    """'5:30pm', '12:05am'."""
+    _months, am, pm = _names(_locale())
+    hour = value.hour % 12 or 12
+    return f"{hour}:{value.minute:02d}{am if value.hour < 12 else pm}".lower()
 
 
 def date_time(value: datetime | None) -> str:
     """'12 June 2025 at 5:00pm' in UK time, as GOV.UK writes times."""
     if value is None:
         return ""
-    day = format_datetime(value, "d MMMM y")
-    hour = format_time(value, "h:mma").lower()
+    moment = _uk(value)
+    day = long_date(moment)
+    hour = _time(moment)  # type: ignore[arg-type]
     if hour == "12:00am":
         return _("%(day)s at midnight", day=day)
     if hour == "12:00pm":
@@ -43,7 +83,14 @@ def date_time(value: datetime | None) -> str:
     return _("%(day)s at %(time)s", day=day, time=hour)
 
 
+def tag(text: str, classes: str = "") -> Markup:
+    """A GOV.UK tag, as the govukTag macro writes it (a plain call: cheaper in a long table)."""
+    return Markup('<strong class="govuk-tag{}">{}</strong>').format(
+        f" {classes}" if classes else "", text)
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(tag)
     app.add_template_filter(money)
     app.add_template_filter(long_date, "date")
     app.add_template_filter(date_time, "datetime")

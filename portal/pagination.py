@@ -65,10 +65,18 @@ def page_number() -> int:
         return 1
 
 
-def paginate(statement: Select, number: int, per_page: int = PER_PAGE) -> Page:
-    total = session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+def paginate(statement: Select, number: int, per_page: int = PER_PAGE,
+             rows: bool = False, count: Select | None = None) -> Page:
+    """A page of ``statement``'s entities, or with ``rows``, of its rows (a select of the
+    columns a list shows, which is cheaper than loading whole objects). ``count``: a cheaper
+    statement giving the same total (without the joins that only fetch what is shown)."""
+    if count is None:
+        count = select(func.count()).select_from(statement.order_by(None).subquery())
+    total = session.scalar(count)
     total = int(total or 0)
     pages = max(1, -(-total // per_page))
     number = min(number, pages)
-    items = list(session.scalars(statement.limit(per_page).offset((number - 1) * per_page)).unique())
+    window = statement.limit(per_page).offset((number - 1) * per_page)
+    items = (list(session.execute(window)) if rows
+             else list(session.scalars(window).unique()))
     return Page(items=items, number=number, per_page=per_page, total=total)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request
-from flask import url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.applicant import SECTION_FORMS, AnswerForm, BidSearchForm, EvidenceForm
-from forms.applicant import refresh_list_errors
-from forms.applicant import RemoveEvidenceForm, StartBidForm, SubmitBidForm, WithdrawForm
+from forms.applicant import (
+    SECTION_FORMS,
+    AnswerForm,
+    BidSearchForm,
+    EvidenceForm,
+    RemoveEvidenceForm,
+    StartBidForm,
+    SubmitBidForm,
+    WithdrawForm,
+    refresh_list_errors,
+)
 from portal.applicant import bp, presenters
 from portal.auth.access import requires
-from portal.downloads import attachment
 from portal.db import session
+from portal.downloads import attachment
 from portal.models import Bid, BidStatus, Role, Round
 from portal.pagination import page_number, paginate
 from portal.services import DomainError, audit, bids, decisions, evidence, rounds
@@ -57,7 +64,7 @@ def home():
 @bp.route("/rounds/")
 @requires(OFFICER)
 def rounds_list():
-    available = rounds.rounds_for(current_user.organisation.type.value)
+    available = rounds.current_rounds(current_user.organisation.type.value)
     return render_template("applicant/rounds.html", rounds=available, state_of=rounds.state_of)
 
 

@@ -5,23 +5,37 @@ from __future__ import annotations
 import csv
 import io
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask import stream_with_context
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from forms.review import AskForm, AssignForm, AuditSearchForm, BulkAssignForm, DecisionForm
-from forms.review import moderation_form
+from forms.review import (
+    AskForm,
+    AssignForm,
+    AuditSearchForm,
+    BulkAssignForm,
+    DecisionForm,
+    moderation_form,
+)
 from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
-from portal.downloads import attachment
 from portal.db import session
 from portal.decisions import bp
+from portal.downloads import attachment
 from portal.formatting import pence_to_pounds
-from portal.pagination import page_number, paginate
 from portal.models import AssessmentStatus, Assignment, Bid, BidStatus, Role, Round, User
+from portal.pagination import page_number, paginate
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
 
 MANAGER = Role.MANAGER
@@ -30,8 +44,8 @@ MANAGER = Role.MANAGER
 @bp.route("/manage/")
 @requires(MANAGER)
 def home():
-    return render_template("decisions/home.html", rounds=rounds.rounds_for(),
-                           state_of=rounds.state_of)
+    page = paginate(rounds.all_rounds(), page_number())
+    return render_template("decisions/home.html", page=page, state_of=rounds.state_of)
 
 
 def _round(round_id: int) -> Round:

@@ -11,8 +11,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy.orm import selectinload
 from wtforms import Field
 
 from forms.finance import PaymentForm, RepaymentForm, ReturnCheckForm
@@ -23,8 +23,11 @@ from portal.formatting import money
 from portal.models import (
     Award,
     AwardStatus,
+    Bid,
     GrantReturn,
+    Organisation,
     Repayment,
+    ReturnLine,
     ReturnOutcome,
     ReturnReview,
     ReturnStatus,
@@ -59,42 +62,83 @@ def refuse(form: FlaskForm, refused: DomainError, fallback: Field) -> bool:
 # --- home --------------------------------------------------------------------------------------
 
 
+# The lists select only the columns they show: loading whole awards would drag in their bids,
+# rounds and funds, long texts and all.
+_AWARD_COLUMNS = (Award.id.label("award_id"), Bid.reference.label("reference"),
+                  Organisation.name.label("partnership"))
+
+
+def _with_award(statement):  # type: ignore[no-untyped-def]
+    return (statement.join(Award, Award.id == GrantReturn.award_id)
+            .join(Bid, Bid.id == Award.bid_id)
+            .join(Organisation, Organisation.id == Award.organisation_id))
+
+
+def _return_columns() -> tuple:
+    return (GrantReturn.id, GrantReturn.kind, GrantReturn.period_start, GrantReturn.period_end,
+            GrantReturn.due_date, GrantReturn.status, GrantReturn.submitted_at, *_AWARD_COLUMNS)
+
+
+def _queue():  # type: ignore[no-untyped-def]
+    """Submitted returns waiting to be checked, oldest first, with the spend they report."""
+    spend = (select(cast(func.coalesce(func.sum(ReturnLine.spend_pence), 0), BigInteger))
+             .where(ReturnLine.return_id == GrantReturn.id).scalar_subquery())
+    return (_with_award(select(*_return_columns(), spend.label("spend_pence")))
+            .where(GrantReturn.status == ReturnStatus.SUBMITTED)
+            .order_by(GrantReturn.submitted_at, GrantReturn.id))
+
+
 def _open_returns():  # type: ignore[no-untyped-def]
     """Returns still awaited from partnerships on open awards, soonest first."""
-    return (select(GrantReturn).join(GrantReturn.award)
+    return (_with_award(select(*_return_columns()))
             .where(Award.status == AwardStatus.ACTIVE,
                    GrantReturn.status.in_(awards.OPEN_RETURN))
-            .options(contains_eager(GrantReturn.award).joinedload(Award.bid),
-                     contains_eager(GrantReturn.award).joinedload(Award.organisation))
             .order_by(GrantReturn.due_date, GrantReturn.id))
 
 
-def _repayments_awaited() -> list[Repayment]:
-    return list(session.scalars(
-        select(Repayment).where(Repayment.received_on.is_(None))
-        .options(joinedload(Repayment.award)).order_by(Repayment.requested_at, Repayment.id)))
+def _repayments_awaited():  # type: ignore[no-untyped-def]
+    """Underspend still to be repaid, oldest request first."""
+    return (select(Repayment.id, Repayment.amount_pence, Repayment.requested_at,
+                   *_AWARD_COLUMNS)
+            .join(Award, Award.id == Repayment.award_id).join(Bid, Bid.id == Award.bid_id)
+            .join(Organisation, Organisation.id == Award.organisation_id)
+            .where(Repayment.received_on.is_(None))
+            .order_by(Repayment.requested_at, Repayment.id))
 
 
 @bp.route("/finance/")
 @requires(FINANCE)
 def home():
-    queue = paginate(awards.finance_queue_query().options(selectinload(GrantReturn.lines)),
-                     page_number())
-    due_total = session.scalar(select(func.count()).select_from(
-        _open_returns().order_by(None).subquery()))
-    due = list(session.scalars(_open_returns().limit(DUE_ON_HOME)).unique())
-    return render_template("finance/home.html", queue=queue, due=due, due_total=due_total,
-                           repayments=_repayments_awaited(), state_of=awards.return_state,
-                           today=utcnow().date(), rounds=rounds.rounds_for(),
+    """Bounded whatever the data: a page of the queue; the first few returns awaited and
+    repayments, with a link to the rest when there are more; this year's newest rounds (the
+    dashboard has them all)."""
+    submitted = (select(func.count()).select_from(GrantReturn)
+                 .where(GrantReturn.status == ReturnStatus.SUBMITTED))
+    queue = paginate(_queue(), page_number(), rows=True, count=submitted)
+    due = list(session.execute(_open_returns().limit(DUE_ON_HOME + 1)))
+    repayments = list(session.execute(_repayments_awaited().limit(DUE_ON_HOME + 1)))
+    return render_template("finance/home.html", queue=queue, due=due[:DUE_ON_HOME],
+                           more_due=len(due) > DUE_ON_HOME,
+                           repayments=repayments[:DUE_ON_HOME],
+                           more_repayments=len(repayments) > DUE_ON_HOME,
+                           state_of=awards.return_state, today=utcnow().date(),
+                           rounds=rounds.current_rounds(limit=DUE_ON_HOME),
                            round_state=rounds.state_of)
 
 
 @bp.route("/finance/returns/due")
 @requires(FINANCE)
 def returns_due():
-    page = paginate(_open_returns(), page_number())
+    page = paginate(_open_returns(), page_number(), rows=True)
     return render_template("finance/returns_due.html", page=page, state_of=awards.return_state,
                            today=utcnow().date())
+
+
+@bp.route("/finance/repayments")
+@requires(FINANCE)
+def repayments():
+    page = paginate(_repayments_awaited(), page_number(), rows=True)
+    return render_template("finance/repayments.html", page=page)
 
 
 @bp.route("/finance/awards/")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import Response, render_template, request, send_file, stream_with_context, url_for
@@ -155,15 +155,30 @@ def bar_chart(chart_id: str, title: str, description: str, series: list[tuple[st
     top = max([value for _label, values in groups for value in values] + [1])
     legend = [(index * 170, colour, name) for index, (name, colour) in enumerate(series)]
     y, drawn = LEGEND, []
+    said = _("%(measure)s: %(amount)s")  # translated once: a chart may have hundreds of bars
     for label, values in groups:
         bars = [Bar(y=y + LABEL + index * (BAR + GAP), width=max(0, value) * PLOT // top,
                     fill=series[index][1],
-                    text=_("%(measure)s: %(amount)s", measure=series[index][0],
-                           amount=money(value)))
+                    text=said % {"measure": series[index][0], "amount": money(value)})
                 for index, value in enumerate(values)]
         drawn.append(Group(label=label, label_y=y + 18, bars=bars))
         y += LABEL + len(values) * (BAR + GAP) + 14
     return Chart(chart_id, title, description, y, legend, drawn)
+
+
+CHARTED = 20  # bars groups drawn at most: the tables list every row
+
+
+def _largest(rows: list[reporting.Row], size: Callable[[reporting.Row], int],
+             description: str) -> tuple[list[reporting.Row], str]:
+    """``rows`` to chart (the CHARTED largest by ``size``, in their order, when there are
+    more) and the chart's description, which then says so."""
+    if len(rows) <= CHARTED:
+        return rows, description
+    kept = {id(row) for row in sorted(rows, key=size, reverse=True)[:CHARTED]}
+    note = _("Only the %(n)d largest of %(total)d are drawn; the table lists every one.",
+             n=CHARTED, total=len(rows))
+    return [row for row in rows if id(row) in kept], f"{description} {note}"
 
 
 def _round_label(row: reporting.Row) -> str:
@@ -182,12 +197,15 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
         values = [[r.budget_pence, r.committed_pence, r.paid_pence, r.spent_pence]
                   for r in board.rounds]
     names = ", ".join(name for name, _colour in series).lower()
+    values_of = {id(r): v for r, v in zip(board.rounds, values)}
+    rounds, rounds_description = _largest(
+        board.rounds, lambda r: max(r.budget_pence, r.committed_pence),
+        _("Bar chart of %(series)s for each round in %(year)s. The table that follows gives "
+          "the same figures.", series=names, year=shown_year))
     charts = {
         "rounds": bar_chart(
             "chart-rounds", _("Money by fund and round, %(year)s", year=shown_year),
-            _("Bar chart of %(series)s for each round in %(year)s. The table that follows "
-              "gives the same figures.", series=names, year=shown_year),
-            series, [(_round_label(r), v) for r, v in zip(board.rounds, values)]),
+            rounds_description, series, [(_round_label(r), values_of[id(r)]) for r in rounds]),
         "issue_types": bar_chart(
             "chart-issue-types", _("Awarded by issue type, %(year)s", year=shown_year),
             _("Bar chart of the amount awarded and paid under each issue type in %(year)s. An "
@@ -198,12 +216,14 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
              for r in board.issue_types]),
     }
     if not partnership:
+        partnerships, partnerships_description = _largest(
+            board.partnerships, lambda r: r.committed_pence,
+            _("Bar chart of the amount committed and paid to each partnership in %(year)s. "
+              "The table that follows gives the same figures.", year=shown_year))
         charts["partnerships"] = bar_chart(
             "chart-partnerships", _("Committed by partnership, %(year)s", year=shown_year),
-            _("Bar chart of the amount committed and paid to each partnership in %(year)s. The "
-              "table that follows gives the same figures.", year=shown_year),
-            [(_("Committed"), COMMITTED), (_("Paid"), PAID)],
-            [(r.key, [r.committed_pence, r.paid_pence]) for r in board.partnerships])
+            partnerships_description, [(_("Committed"), COMMITTED), (_("Paid"), PAID)],
+            [(r.key, [r.committed_pence, r.paid_pence]) for r in partnerships])
     return charts
 
 

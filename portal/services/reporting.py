@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, literal, select, true
+from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from portal.db import session, utcnow
@@ -133,53 +133,67 @@ def _where_round(statement: Select, filters: Filters) -> Select:
     return statement
 
 
-def _spent():  # type: ignore[no-untyped-def]
-    """Spend in approved returns, per award."""
-    return (select(GrantReturn.award_id.label("award_id"),
-                   func.sum(ReturnLine.spend_pence).label("spent"))
-            .join(ReturnLine, ReturnLine.return_id == GrantReturn.id)
-            .where(GrantReturn.status == ReturnStatus.APPROVED)
-            .group_by(GrantReturn.award_id).subquery("spent"))
-
-
-def _returned():  # type: ignore[no-untyped-def]
-    """Underspend repaid and received, per award."""
-    return (select(Repayment.award_id.label("award_id"),
-                   func.sum(Repayment.amount_pence).label("returned"))
-            .where(Repayment.received_on.is_not(None))
-            .group_by(Repayment.award_id).subquery("returned"))
-
-
-def _award_figures(filters: Filters):  # type: ignore[no-untyped-def]
-    """One row per award in scope: its amount, paid, approved spend and repayment received."""
-    spent, returned = _spent(), _returned()
-    statement = (select(Award.id.label("award_id"), Award.round_id.label("round_id"),
-                        Award.organisation_id.label("organisation_id"),
-                        Award.bid_id.label("bid_id"), Award.amount_pence.label("committed"),
-                        Award.paid_pence.label("paid"),
-                        func.coalesce(spent.c.spent, 0).label("spent"),
-                        func.coalesce(returned.c.returned, 0).label("returned"))
-                 .join(Round, Round.id == Award.round_id)
-                 .outerjoin(spent, spent.c.award_id == Award.id)
-                 .outerjoin(returned, returned.c.award_id == Award.id))
+def _in_scope(statement: Select, filters: Filters) -> Select:
+    """``statement`` (over something with an ``award_id``) kept to the awards in scope."""
+    statement = statement.join(Round, Round.id == Award.round_id)
     statement = _where_round(statement, filters)
     if filters.organisation_id is not None:
         statement = statement.where(Award.organisation_id == filters.organisation_id)
-    return statement.subquery("award_figures")
+    return statement
 
 
-def _sums(figures) -> list:  # type: ignore[no-untyped-def]
-    return [func.count(figures.c.award_id),
-            func.coalesce(func.sum(figures.c.committed), 0),
-            func.coalesce(func.sum(figures.c.paid), 0),
-            func.coalesce(func.sum(figures.c.spent), 0),
-            func.coalesce(func.sum(figures.c.returned), 0)]
+def _spent(filters: Filters):  # type: ignore[no-untyped-def]
+    """Spend in approved returns, per award in scope (only those: summing every year's
+    returns to keep one year's would cost more the more years the portal holds)."""
+    return _in_scope(
+        select(GrantReturn.award_id.label("award_id"),
+               func.sum(ReturnLine.spend_pence).label("spent"))
+        .join(ReturnLine, ReturnLine.return_id == GrantReturn.id)
+        .join(Award, Award.id == GrantReturn.award_id)
+        .where(GrantReturn.status == ReturnStatus.APPROVED), filters
+    ).group_by(GrantReturn.award_id).subquery("spent")
 
 
-def _figures(awards: Any, committed: Any, paid: Any, spent: Any, returned: Any) -> dict[str, int]:
-    return {"awards": int(awards or 0), "committed_pence": _pence(committed),
-            "paid_pence": _pence(paid), "spent_pence": _pence(spent),
-            "returned_pence": _pence(returned)}
+def _returned(filters: Filters):  # type: ignore[no-untyped-def]
+    """Underspend repaid and received, per award in scope."""
+    return _in_scope(
+        select(Repayment.award_id.label("award_id"),
+               func.sum(Repayment.amount_pence).label("returned"))
+        .join(Award, Award.id == Repayment.award_id)
+        .where(Repayment.received_on.is_not(None)), filters
+    ).group_by(Repayment.award_id).subquery("returned")
+
+
+def _award_figures(filters: Filters) -> Select:
+    """One row per award in scope: where it belongs (round, partnership, the issue types of
+    its bid) and its amount, paid, approved spend and repayment received."""
+    spent, returned = _spent(filters), _returned(filters)
+    return _in_scope(
+        select(Award.round_id, Award.organisation_id, Bid.issue_types, Award.amount_pence,
+               Award.paid_pence, func.coalesce(spent.c.spent, 0),
+               func.coalesce(returned.c.returned, 0))
+        .join(Bid, Bid.id == Award.bid_id)
+        .outerjoin(spent, spent.c.award_id == Award.id)
+        .outerjoin(returned, returned.c.award_id == Award.id), filters)
+
+
+class _Sum:
+    """Figures added up award by award."""
+
+    def __init__(self) -> None:
+        self.awards = self.committed = self.paid = self.spent = self.returned = 0
+
+    def add(self, committed: int, paid: int, spent: int, returned: int) -> None:
+        self.awards += 1
+        self.committed += committed
+        self.paid += paid
+        self.spent += spent
+        self.returned += returned
+
+    def figures(self) -> dict[str, int]:
+        return {"awards": self.awards, "committed_pence": self.committed,
+                "paid_pence": self.paid, "spent_pence": self.spent,
+                "returned_pence": self.returned}
 
 
 def _return_counts(filters: Filters, on: date):  # type: ignore[no-untyped-def]
@@ -203,67 +217,74 @@ def _return_counts(filters: Filters, on: date):  # type: ignore[no-untyped-def]
     return statement.subquery("return_counts")
 
 
-def _issue_values():  # type: ignore[no-untyped-def]
-    """The elements of ``bids.issue_types`` (a JSON list) as rows: one per issue type."""
-    if session.get_bind().dialect.name == "postgresql":
-        function = func.json_array_elements_text(Bid.issue_types)
-    else:
-        function = func.json_each(Bid.issue_types)
-    return function.table_valued("value", name="issue")
-
-
 # --- the dashboard -----------------------------------------------------------------------------
 
 
-def round_rows(filters: Filters, on: date | None = None) -> list[Row]:
-    figures = _award_figures(filters)
-    counts = _return_counts(filters, on or today())
+@dataclass
+class _Sums:
+    by_round: dict[int, _Sum] = field(default_factory=dict)
+    by_partnership: dict[int, _Sum] = field(default_factory=dict)
+    by_issue: dict[str, _Sum] = field(default_factory=dict)
+
+
+def _sums_of(filters: Filters) -> _Sums:
+    """The awards in scope, read once and added up by round, partnership and issue type (an
+    award counts under each issue type of its bid)."""
+    sums = _Sums()
+    for round_id, organisation_id, issue_types, *money in session.execute(
+            _award_figures(filters)):
+        committed, paid, spent, returned = (_pence(value) for value in money)
+        targets = [sums.by_round.setdefault(round_id, _Sum()),
+                   sums.by_partnership.setdefault(organisation_id, _Sum())]
+        targets += [sums.by_issue.setdefault(str(issue), _Sum())
+                    for issue in dict.fromkeys(issue_types or [])]
+        for target in targets:
+            target.add(committed, paid, spent, returned)
+    return sums
+
+
+def _return_counts_by_round(filters: Filters, on: date) -> dict[int, tuple[int, int, int]]:
+    counts = _return_counts(filters, on)
+    return {round_id: (int(due or 0), int(overdue or 0), int(queried or 0))
+            for round_id, due, overdue, queried in session.execute(select(counts))}
+
+
+def round_rows(filters: Filters, on: date | None = None,
+               sums: _Sums | None = None) -> list[Row]:
+    """Every round in scope (those with nothing awarded too), by fund and name."""
+    sums = sums or _sums_of(filters)
+    counts = _return_counts_by_round(filters, on or today())
     scoped = filters.organisation_id is not None
-    statement = (select(Fund.name, Round.name, Round.budget_pence, Round.committed_pence,
-                        *_sums(figures), func.max(counts.c.due), func.max(counts.c.overdue),
-                        func.max(counts.c.queried))
-                 .join(Fund, Fund.id == Round.fund_id)
-                 .outerjoin(figures, figures.c.round_id == Round.id)
-                 .outerjoin(counts, counts.c.round_id == Round.id)
-                 .group_by(Round.id, Fund.name, Round.name, Round.budget_pence,
-                           Round.committed_pence)
-                 .order_by(Fund.name, Round.name))
+    statement = _where_round(
+        select(Round.id, Fund.name, Round.name, Round.budget_pence, Round.committed_pence)
+        .join(Fund, Fund.id == Round.fund_id).order_by(Fund.name, Round.name), filters)
     rows = []
-    for (fund, name, budget, round_committed, awards, committed, paid, spent, returned, due,
-         overdue, queried) in session.execute(_where_round(statement, filters)):
-        values = _figures(awards, committed, paid, spent, returned)
-        if not scoped:
+    for round_id, fund, name, budget, round_committed in session.execute(statement):
+        values = sums.by_round.get(round_id, _Sum()).figures()
+        if not scoped:  # the round's own commitment, kept within its budget
             values["committed_pence"] = _pence(round_committed)
-        rows.append(Row(key=fund, detail=name, budget_pence=_pence(budget),
-                        returns_due=int(due or 0), returns_overdue=int(overdue or 0),
-                        returns_queried=int(queried or 0), **values))
+        due, overdue, queried = counts.get(round_id, (0, 0, 0))
+        rows.append(Row(key=fund, detail=name, budget_pence=_pence(budget), returns_due=due,
+                        returns_overdue=overdue, returns_queried=queried, **values))
     return rows
 
 
-def partnership_rows(filters: Filters) -> list[Row]:
+def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
     """Every partnership (those with nothing awarded too), most committed first."""
-    figures = _award_figures(filters)
-    statement = (select(Organisation.name, *_sums(figures))
-                 .outerjoin(figures, figures.c.organisation_id == Organisation.id)
-                 .where(Organisation.type == OrganisationType.CSP)
-                 .group_by(Organisation.id, Organisation.name))
+    sums = sums or _sums_of(filters)
+    statement = (select(Organisation.id, Organisation.name)
+                 .where(Organisation.type == OrganisationType.CSP))
     if filters.organisation_id is not None:
         statement = statement.where(Organisation.id == filters.organisation_id)
-    rows = [Row(key=name, **_figures(*values)) for name, *values in session.execute(statement)]
+    rows = [Row(key=name, **sums.by_partnership.get(organisation_id, _Sum()).figures())
+            for organisation_id, name in session.execute(statement)]
     return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
 
 
-def issue_type_rows(filters: Filters) -> list[Row]:
+def issue_type_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
     """Awards under each issue type of their bid: an award counts under each of its types."""
-    figures = _award_figures(filters)
-    issue = _issue_values()
-    statement = (select(issue.c.value, *_sums(figures))
-                 .select_from(figures)
-                 .join(Bid, Bid.id == figures.c.bid_id)
-                 .join(issue, true())
-                 .group_by(issue.c.value))
-    rows = [Row(key=str(value), **_figures(*values))
-            for value, *values in session.execute(statement)]
+    sums = sums or _sums_of(filters)
+    rows = [Row(key=issue, **total.figures()) for issue, total in sums.by_issue.items()]
     return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
 
 
@@ -274,11 +295,13 @@ def total(rows: list[Row]) -> Row:
 
 
 def dashboard(filters: Filters, on: date | None = None) -> Dashboard:
-    """Three aggregate queries, whatever the data size."""
-    rounds = round_rows(filters, on)
-    partnerships = partnership_rows(filters)
-    return Dashboard(filters=filters, rounds=rounds, partnerships=partnerships,
-                     issue_types=issue_type_rows(filters), total=total(rounds))
+    """Four queries, whatever the data size: the awards in scope (added up three ways), the
+    returns awaited by round, the rounds and the partnerships."""
+    sums = _sums_of(filters)
+    rounds = round_rows(filters, on, sums)
+    return Dashboard(filters=filters, rounds=rounds,
+                     partnerships=partnership_rows(filters, sums),
+                     issue_types=issue_type_rows(filters, sums), total=total(rounds))
 
 
 # --- export rows -------------------------------------------------------------------------------
@@ -318,7 +341,7 @@ def _assessments(filters: Filters) -> Select:
 
 
 def _awards(filters: Filters) -> Select:
-    spent, returned = _spent(), _returned()
+    spent, returned = _spent(filters), _returned(filters)
     return (select(Bid.reference.label("reference"),
                    Decision.reference.label("decision_reference"), Bid.title.label("title"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, select
 
 from portal.db import session, utcnow
 from portal.models import Round
+
+UK = ZoneInfo("Europe/London")
 
 
 class RoundState(enum.StrEnum):
@@ -32,11 +34,19 @@ def financial_year_of(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
-def rounds_for(organisation_type: str | None = None) -> list[Round]:
-    """All rounds, newest first, with their fund and criteria loaded in two queries."""
-    statement = (select(Round).options(selectinload(Round.criteria))
-                 .order_by(Round.closes_at.desc(), Round.id))
-    rounds = list(session.scalars(statement))
+def all_rounds() -> Select:
+    """Every round, newest first: for a paginated list."""
+    return select(Round).order_by(Round.closes_at.desc(), Round.id)
+
+
+def current_rounds(organisation_type: str | None = None, on: date | None = None,
+                   limit: int | None = None) -> list[Round]:
+    """The rounds of the financial year holding ``on`` (today in the UK) and of later years,
+    newest first: a handful, however many years of rounds the portal holds. With
+    ``organisation_type``, only the rounds open to that kind of organisation; with ``limit``,
+    the newest ``limit`` of them."""
+    year = financial_year_of(on or utcnow().astimezone(UK).date())
+    rounds = list(session.scalars(all_rounds().where(Round.financial_year >= year).limit(limit)))
     if organisation_type is not None:
         rounds = [r for r in rounds if organisation_type in (r.eligible_organisation_types or [])]
     return rounds

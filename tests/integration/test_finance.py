@@ -272,9 +272,35 @@ def test_all_returns_due_are_a_click_away_when_there_are_more_than_the_home_show
     for n in range(6):
         make_award(app, title=f"Project {n}", lines=[("Lights", "capital", 100000)])
     home = finance.get("/finance/")
-    assert "See all 12 returns due and overdue" in text_of(home)
+    assert "See all returns due and overdue" in text_of(home)
+    awaited = BeautifulSoup(home.get_data(as_text=True), "html.parser").find(
+        "caption", string=lambda text: text and "soonest due first" in text).find_parent("table")
+    assert len(awaited.select("tbody tr")) == 10
     listing = finance.get("/finance/returns/due")
     assert "Showing 1 to 12 of 12 returns" in text_of(listing)
+
+
+def test_the_home_links_to_all_returns_due_only_when_it_cannot_show_them_all(app, finance):
+    for n in range(5):
+        make_award(app, title=f"Project {n}", lines=[("Lights", "capital", 100000)])
+    assert "See all returns due" not in text_of(finance.get("/finance/"))
+
+
+def test_all_repayments_awaited_are_a_click_away_when_there_are_more_than_the_home_shows(
+        app, finance):
+    award_ids = [make_award(app, title=f"Project {n}", lines=[("Lights", "capital", 100000)])
+                 for n in range(11)]
+    with app.app_context():  # underspend to repay on each (oldest request first)
+        for n, award_id in enumerate(award_ids):
+            session.add(Repayment(award_id=award_id, amount_pence=1000 + n,
+                                  requested_at=utcnow() + timedelta(minutes=n)))
+        session.commit()
+    home = finance.get("/finance/")
+    assert "See all repayments awaiting receipt" in text_of(home)
+    assert "£10.10" not in text_of(home)  # the eleventh, on the full list only
+    listing = finance.get("/finance/repayments")
+    assert "Showing 1 to 11 of 11 repayments" in text_of(listing)
+    assert "£10.10" in text_of(listing)
 
 
 # --- the award page and payments -----------------------------------------------------------------

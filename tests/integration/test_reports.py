@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from portal.db import session, utcnow
 from portal.models import Award, AwardStatus, Bid, Fund, GrantReturn, ReturnStatus, Round
-from portal.services import accounts, assessment, awards, bids, decisions
+from portal.services import accounts, assessment, awards, bids, decisions, reporting
 from tests import bidding
 from tests.helpers import text_of
 
@@ -375,6 +375,28 @@ def test_charts_are_accessible_svg_with_the_same_figures_in_a_table(app, manager
     # Bars are drawn to one scale: the biggest committed figure has the longest bar.
     widths = {int(r["width"]) for r in chart.find_all("rect")}
     assert max(widths) > 0
+
+
+def test_a_chart_draws_only_the_largest_groups_when_there_are_many_and_says_so(app):
+    from portal.reports import routes
+
+    many = [reporting.Row(key=f"Partnership {n:02d}", committed_pence=n * 1000,
+                          paid_pence=n * 500) for n in range(routes.CHARTED + 5)]
+    board = reporting.Dashboard(filters=reporting.Filters(year=2026), rounds=[],
+                                partnerships=many, issue_types=[])
+    with app.test_request_context():
+        chart = routes._charts(board, 2026, {}, partnership=False)["partnerships"]
+    drawn = [group.label for group in chart.groups]
+    assert len(drawn) == routes.CHARTED
+    assert drawn == [row.key for row in many[5:]]  # the largest, in the table's order
+    assert f"Only the {routes.CHARTED} largest of {len(many)} are drawn" in chart.description
+    few = many[:3]
+    with app.test_request_context():
+        chart = routes._charts(reporting.Dashboard(
+            filters=board.filters, rounds=[], partnerships=few, issue_types=[]),
+            2026, {}, partnership=False)["partnerships"]
+    assert [g.label for g in chart.groups] == [r.key for r in few]
+    assert "Only the" not in chart.description
 
 
 def test_the_dashboard_costs_the_same_queries_for_no_grants_and_many(app, count_queries):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -44,12 +44,39 @@ def test_dates_are_shown_as_day_month_year(babel_app):
 
 def test_times_are_shown_in_uk_time(babel_app):
     # 11:00 UTC in June is midday in London (British Summer Time).
-    assert formatting.date_time(datetime(2025, 6, 12, 11, 0, tzinfo=timezone.utc)) == \
+    assert formatting.date_time(datetime(2025, 6, 12, 11, 0, tzinfo=UTC)) == \
         "12 June 2025 at midday"
-    assert formatting.date_time(datetime(2025, 1, 31, 17, 30, tzinfo=timezone.utc)) == \
+    assert formatting.date_time(datetime(2025, 1, 31, 17, 30, tzinfo=UTC)) == \
         "31 January 2025 at 5:30pm"
 
 
 def test_welsh_dates_use_welsh_month_names(babel_app):
     with force_locale("cy"):
         assert formatting.long_date(date(2025, 6, 12)) == "12 Mehefin 2025"
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "cy"])
+def test_the_fast_formatters_agree_with_babel(babel_app, locale):
+    from flask_babel import format_currency, format_date, format_datetime, format_time
+
+    moments = [datetime(2025, 1, 1, 0, 0, tzinfo=UTC) + timedelta(minutes=97 * n)
+               for n in range(0, 24 * 400, 7)]  # every hour and month, both sides of BST
+    moments.append(datetime(2025, 6, 12, 11, 0))  # naive: taken as UTC, as Babel does
+    amounts = [0, 1, 9, 10, 99, 100, 101, 99999, 100000, 123456789, 10 ** 15 + 7]
+    with force_locale(locale):
+        for pence in amounts + [-p for p in amounts]:
+            assert formatting.money(pence) == format_currency(
+                formatting.pence_to_pounds(pence), "GBP"), pence
+        for moment in moments:
+            assert formatting.long_date(moment) == format_datetime(moment, "d MMMM y")
+            assert formatting.long_date(moment.date()) == format_date(moment.date(),
+                                                                      "d MMMM y")
+            assert formatting._time(formatting._uk(moment)) == format_time(
+                moment, "h:mma").lower(), moment
+
+
+def test_a_tag_is_written_as_the_govuk_macro_writes_it_with_its_text_escaped():
+    tag = formatting.tag("<b>Overdue</b>", "govuk-tag--red")
+    assert tag == ('<strong class="govuk-tag govuk-tag--red">&lt;b&gt;Overdue&lt;/b&gt;'
+                   '</strong>')
+    assert formatting.tag("Open") == '<strong class="govuk-tag">Open</strong>'
