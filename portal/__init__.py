@@ -41,7 +41,7 @@ def register_config(app: Flask, overrides: dict[str, Any]) -> None:
 def register_templates(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from portal import formatting, navigation
+    from portal import formatting, navigation, pagination
 
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(ROOT / "templates")),
@@ -54,6 +54,7 @@ def register_templates(app: Flask) -> None:
     WTFormsHelpers(app)
     formatting.init_app(app)
     navigation.init_app(app)
+    app.add_template_global(pagination.nav, "pagination_nav")
 
 
 def register_extensions(app: Flask) -> None:

@@ -89,8 +89,16 @@ def tag(text: str, classes: str = "") -> Markup:
         f" {classes}" if classes else "", text)
 
 
+def paragraphs(text: str | None, otherwise: str = "") -> Markup:
+    """Text a user typed, a GOV.UK paragraph per line (blank lines dropped), escaped; or
+    ``otherwise`` when there is none."""
+    kept = [line.strip() for line in (text or "").split("\n") if line.strip()] or [otherwise]
+    return Markup("").join(Markup('<p class="govuk-body">{}</p>').format(line) for line in kept)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(tag)
+    app.add_template_global(paragraphs)
     app.add_template_filter(money)
     app.add_template_filter(long_date, "date")
     app.add_template_filter(date_time, "datetime")

@@ -124,21 +124,58 @@ def current_publisher(config: Mapping[str, Any]) -> Publisher:
 # --- what is published ----------------------------------------------------------------------
 
 
-def awarded_query(year: int | None = None, fund_code: str | None = None) -> Select:
-    """Approved decisions on awarded bids, with bid, partnership, round and fund joined in
-    the same query (newest first); optionally of one financial year and one fund."""
-    statement = (
-        select(Decision)
-        .join(Decision.bid).join(Bid.organisation).join(Bid.round).join(Round.fund)
-        .where(Decision.outcome == DecisionOutcome.APPROVED, Bid.status == BidStatus.AWARDED)
-        .options(contains_eager(Decision.bid).contains_eager(Bid.organisation),
-                 contains_eager(Decision.bid).contains_eager(Bid.round)
-                 .contains_eager(Round.fund))
-        .order_by(Decision.decision_date.desc(), Decision.id.desc()))
+def _published(statement: Select, year: int | None, fund_code: str | None) -> Select:
+    """What counts as published: approved decisions on awarded bids; optionally of one
+    financial year and one fund. ``statement`` joins decisions to bids, rounds and funds."""
+    statement = statement.where(Decision.outcome == DecisionOutcome.APPROVED,
+                                Bid.status == BidStatus.AWARDED)
     if year is not None:
         statement = statement.where(Round.financial_year == year)
     if fund_code is not None:
         statement = statement.where(Fund.code == fund_code)
+    return statement
+
+
+def awarded_query(year: int | None = None, fund_code: str | None = None) -> Select:
+    """Published decisions with bid, partnership, round and fund joined in the same query
+    (newest first)."""
+    return _published(
+        select(Decision)
+        .join(Decision.bid).join(Bid.organisation).join(Bid.round).join(Round.fund)
+        .options(contains_eager(Decision.bid).contains_eager(Bid.organisation),
+                 contains_eager(Decision.bid).contains_eager(Bid.round)
+                 .contains_eager(Round.fund))
+        .order_by(Decision.decision_date.desc(), Decision.id.desc()), year, fund_code)
+
+
+def register_query(year: int | None = None, fund_code: str | None = None) -> Select:
+    """The public register's rows: only the published fields, newest first."""
+    return _published(
+        select(Bid.title, Bid.reference.label("bid_reference"),
+               Organisation.name.label("partnership"), Organisation.host_council,
+               Decision.amount_pence, Fund.name.label("fund"), Round.financial_year,
+               Decision.purpose, Decision.conditions, Decision.crime_reduction_reasons,
+               Decision.reference, Decision.decision_date)
+        .join(Bid, Bid.id == Decision.bid_id)
+        .join(Organisation, Organisation.id == Bid.organisation_id)
+        .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
+        .order_by(Decision.decision_date.desc(), Decision.id.desc()), year, fund_code)
+
+
+def register_count(year: int | None = None, fund_code: str | None = None) -> Select:
+    """How many grants :func:`register_query` gives, cheaply: approved decisions, joined only
+    to what the filters need. An approved decision always has an awarded bid (the decision
+    awards it in the same unit of work, and an awarded bid never changes status again), so
+    the bid's status need not be read: an index on approved decisions alone answers."""
+    statement = select(func.count()).select_from(Decision).where(
+        Decision.outcome == DecisionOutcome.APPROVED)
+    if year is not None or fund_code is not None:
+        statement = (statement.join(Bid, Bid.id == Decision.bid_id)
+                     .join(Round, Round.id == Bid.round_id))
+    if year is not None:
+        statement = statement.where(Round.financial_year == year)
+    if fund_code is not None:
+        statement = statement.join(Fund, Fund.id == Round.fund_id).where(Fund.code == fund_code)
     return statement
 
 

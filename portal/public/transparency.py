@@ -3,7 +3,7 @@
 The Specified Information Order asks a Commissioner to publish each crime and disorder
 reduction grant: recipient, amount, purpose, conditions and why it was expected to reduce
 crime and disorder. Anyone may read it, signed in or not. What counts as published is
-decided in one place, :func:`portal.exports.giving360.awarded_query`.
+decided in one place, :func:`portal.exports.giving360._published`.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def transparency():
     years, funds = _choices()
     filters = _filters(years, {code for code, _name in funds})
     context = {
-        "filters": filters, "page": None, "pagination": None,
+        "filters": filters, "page": None, "pagination": None, "year_label": year_label,
         "year_items": _select_items(_("All years"), [(str(y), year_label(y)) for y in years],
                                     filters.asked["year"]),
         "fund_items": _select_items(_("All funds"), funds, filters.asked["fund"]),
@@ -88,7 +88,8 @@ def transparency():
     }
     if filters.errors:
         return render_template("public/transparency.html", **context), 400
-    page = paginate(giving360.awarded_query(filters.year, filters.fund), page_number(), PER_PAGE)
+    page = paginate(giving360.register_query(filters.year, filters.fund), page_number(),
+                    PER_PAGE, rows=True, count=giving360.register_count(filters.year, filters.fund))
     context.update(page=page, pagination=page.govuk_params(
         "public.transparency", year=filters.year, fund=filters.fund))
     return render_template("public/transparency.html", **context)

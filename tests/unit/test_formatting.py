@@ -80,3 +80,12 @@ def test_a_tag_is_written_as_the_govuk_macro_writes_it_with_its_text_escaped():
     assert tag == ('<strong class="govuk-tag govuk-tag--red">&lt;b&gt;Overdue&lt;/b&gt;'
                    '</strong>')
     assert formatting.tag("Open") == '<strong class="govuk-tag">Open</strong>'
+
+
+def test_typed_text_becomes_escaped_paragraphs_or_the_fallback():
+    assert formatting.paragraphs("One\n\n  <b>Two</b> \n") == (
+        '<p class="govuk-body">One</p><p class="govuk-body">&lt;b&gt;Two&lt;/b&gt;</p>')
+    assert formatting.paragraphs("  \n", "Not recorded.") == (
+        '<p class="govuk-body">Not recorded.</p>')
+    assert formatting.paragraphs(None, "Not recorded.") == (
+        '<p class="govuk-body">Not recorded.</p>')
