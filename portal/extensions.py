@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context
+from flask import Flask, g, has_app_context, has_request_context
 from flask import session as cookie_session
-from flask_babel import Babel
+from flask_babel import Babel, get_translations
 from flask_login import LoginManager, current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
@@ -40,6 +40,23 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
+def translations():  # type: ignore[no-untyped-def]
+    """The request's translations, as Flask-Babel's ``get_translations`` gives them, kept on
+    ``g`` for the locale in force (``force_locale`` sets another locale object, which reads
+    them again): Flask-Babel looks them up anew on every string, which a page with a long
+    table feels."""
+    if not has_app_context():
+        return get_translations()
+    ctx = g._get_current_object()
+    locale = getattr(ctx, "babel_locale", None)
+    kept = getattr(ctx, "portal_translations", None)
+    if kept is not None and locale is not None and kept[0] is locale:
+        return kept[1]
+    found = get_translations()
+    ctx.portal_translations = (getattr(ctx, "babel_locale", None), found)
+    return found
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -50,3 +67,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories="translations")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda string: translations().ugettext(string),
+        lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        newstyle=True)

@@ -17,7 +17,7 @@ from babel import Locale
 from flask import Flask
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 UK = ZoneInfo("Europe/London")
 
@@ -85,8 +85,8 @@ def date_time(value: datetime | None) -> str:
 
 def tag(text: str, classes: str = "") -> Markup:
     """A GOV.UK tag, as the govukTag macro writes it (a plain call: cheaper in a long table)."""
-    return Markup('<strong class="govuk-tag{}">{}</strong>').format(
-        f" {classes}" if classes else "", text)
+    extra = f" {escape(classes)}" if classes else ""
+    return Markup(f'<strong class="govuk-tag{extra}">{escape(text)}</strong>')
 
 
 def paragraphs(text: str | None, otherwise: str = "") -> Markup:

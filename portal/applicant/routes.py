@@ -52,8 +52,9 @@ def home():
     if not form.validate():
         abort(400)
     query = (form.q.data or "").strip()
-    statement = bids.bids_query(current_user.organisation_id, query, form.status.data or "")
-    page = paginate(statement, page_number())
+    chosen = (current_user.organisation_id, query, form.status.data or "")
+    page = paginate(bids.bids_query(*chosen), page_number(), rows=True,
+                    count=bids.bids_count(*chosen))
     filtered = bool(query or form.status.data)
     return render_template("applicant/home.html", form=form, page=page, filtered=filtered,
                            status_label=bids.status_label,

@@ -36,7 +36,8 @@ def _cleared(assignment_id: int) -> Assignment:
 @bp.route("/assess/")
 @requires(ASSESSOR)
 def home():
-    page = paginate(assessment.queue_query(current_user), page_number())
+    page = paginate(assessment.queue_query(current_user), page_number(), rows=True,
+                    count=assessment.queue_count(current_user))
     return render_template("review/home.html", page=page,
                            pagination=page.govuk_params("review.home"),
                            status_label=bids.status_label)

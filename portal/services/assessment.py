@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,8 +19,10 @@ from portal.models import (
     BidStatus,
     ConflictStatus,
     Criterion,
+    Fund,
     ModeratedScore,
     Moderation,
+    Organisation,
     Recommendation,
     Role,
     Round,
@@ -111,11 +113,21 @@ def assignment_for(assignment_id: int, user: User) -> Assignment | None:
         .options(joinedload(Assignment.bid), selectinload(Assignment.scores)))
 
 
-def queue_query(user: User):  # type: ignore[no-untyped-def]
-    return (select(Assignment).where(Assignment.assessor_id == user.id)
-            .options(joinedload(Assignment.bid).joinedload(Bid.round).joinedload(Round.fund),
-                     joinedload(Assignment.bid).joinedload(Bid.organisation))
+def queue_query(user: User) -> Select:
+    """The assessor's assignments with only what the queue shows (not started first, newest
+    assignment first)."""
+    return (select(Assignment.id, Assignment.conflict, Assignment.status,
+                   Bid.reference, Bid.title, Organisation.name.label("partnership"),
+                   Fund.name.label("fund"))
+            .join(Bid, Bid.id == Assignment.bid_id)
+            .join(Organisation, Organisation.id == Bid.organisation_id)
+            .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
+            .where(Assignment.assessor_id == user.id)
             .order_by(Assignment.status, Assignment.assigned_at.desc(), Assignment.id.desc()))
+
+
+def queue_count(user: User) -> Select:
+    return select(func.count()).select_from(Assignment).where(Assignment.assessor_id == user.id)
 
 
 # --- conflicts of interest -------------------------------------------------------------------

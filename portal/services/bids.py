@@ -24,6 +24,7 @@ from portal.models import (
     BidStatus,
     BudgetLine,
     CostKind,
+    Fund,
     InformationRequest,
     Organisation,
     OutcomeMeasure,
@@ -135,9 +136,8 @@ def bid_for_organisation(bid_id: int, organisation_id: int) -> Bid | None:
                                             Bid.organisation_id == organisation_id))
 
 
-def bids_query(organisation_id: int, text: str = "", status: str = "") -> Select:
-    statement = (select(Bid).where(Bid.organisation_id == organisation_id)
-                 .order_by(Bid.updated_at.desc(), Bid.id.desc()))
+def _bid_filters(statement: Select, organisation_id: int, text: str, status: str) -> Select:
+    statement = statement.where(Bid.organisation_id == organisation_id)
     if text:
         pattern = f"%{text.lower()}%"
         statement = statement.where(or_(func.lower(Bid.title).like(pattern),
@@ -145,6 +145,21 @@ def bids_query(organisation_id: int, text: str = "", status: str = "") -> Select
     if status:
         statement = statement.where(Bid.status == BidStatus(status))
     return statement
+
+
+def bids_query(organisation_id: int, text: str = "", status: str = "") -> Select:
+    """A partnership's bids as its dashboard lists them (only the columns shown), most
+    recently changed first; perhaps matching ``text`` in the title or reference, or of one
+    ``status``."""
+    return _bid_filters(
+        select(Bid.id, Bid.title, Bid.reference, Bid.status, Bid.amount_requested_pence,
+               Bid.updated_at, Fund.name.label("fund"))
+        .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
+        .order_by(Bid.updated_at.desc(), Bid.id.desc()), organisation_id, text, status)
+
+
+def bids_count(organisation_id: int, text: str = "", status: str = "") -> Select:
+    return _bid_filters(select(func.count()).select_from(Bid), organisation_id, text, status)
 
 
 # --- starting and saving ---------------------------------------------------------------------

@@ -121,6 +121,20 @@ def test_language_choice_is_kept_for_the_user(app, client):
     assert "Allgofnodi" in page  # "Sign out" from the Welsh catalogue
 
 
+def test_templates_follow_a_locale_forced_within_a_request_and_back(app):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    def sign_out() -> str:
+        return render_template_string('{{ _("Sign out") }}')
+
+    with app.test_request_context("/"):
+        assert sign_out() == "Sign out"
+        with force_locale("cy"):  # as an email to a Welsh-speaking user is written
+            assert sign_out() == "Allgofnodi"
+        assert sign_out() == "Sign out"
+
+
 @pytest.mark.parametrize("code, heading", [
     (400, "Sorry, there is a problem with your request"),
     (403, "You do not have permission to see this page"),
