@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -45,11 +45,15 @@ class Assignment(Base):
     """An assessor asked to assess a bid: their conflict declaration and their assessment."""
 
     __tablename__ = "assignments"
-    __table_args__ = (UniqueConstraint("bid_id", "assessor_id"),)
+    __table_args__ = (
+        UniqueConstraint("bid_id", "assessor_id"),
+        # An assessor's queue: by status, oldest assignment first.
+        Index("ix_assignments_queue", "assessor_id", "status", "assigned_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bid_id: Mapped[int] = mapped_column(ForeignKey("bids.id", ondelete="CASCADE"), index=True)
-    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    assessor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
     conflict: Mapped[ConflictStatus] = mapped_column(_enum(ConflictStatus, "conflict_status"),
@@ -124,6 +128,10 @@ class Decision(Base):
     __tablename__ = "decisions"
     __table_args__ = (
         CheckConstraint("amount_pence >= 0", name="amount_not_negative"),
+        # The public register: approved decisions, newest first, and their count.
+        Index("ix_decisions_published", "decision_date", "id",
+              postgresql_where=text("outcome = 'approved'"),
+              sqlite_where=text("outcome = 'approved'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

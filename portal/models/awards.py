@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -153,6 +153,12 @@ class GrantReturn(Base):
     __table_args__ = (
         CheckConstraint("forecast_underspend_pence >= 0", name="underspend_not_negative"),
         UniqueConstraint("award_id", "period_start", "kind"),
+        # Finance's queue: submitted returns, oldest first.
+        Index("ix_grant_returns_status_submitted", "status", "submitted_at", "id"),
+        # Returns still awaited, soonest due first.
+        Index("ix_grant_returns_awaited", "due_date", "id",
+              postgresql_where=text("status IN ('due', 'draft', 'queried')"),
+              sqlite_where=text("status IN ('due', 'draft', 'queried')")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -163,7 +169,7 @@ class GrantReturn(Base):
     period_end: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date, index=True)
     status: Mapped[ReturnStatus] = mapped_column(_enum(ReturnStatus, "return_status"),
-                                                 default=ReturnStatus.DUE, index=True)
+                                                 default=ReturnStatus.DUE)
     case_study: Mapped[str] = mapped_column(Text, default="")
     forecast_underspend_pence: Mapped[int] = mapped_column(BigInteger, default=0)
     submitted_at: Mapped[datetime | None]
@@ -280,7 +286,13 @@ class Repayment(Base):
     """Underspend (paid minus eligible spend) to be returned, tracked until received."""
 
     __tablename__ = "repayments"
-    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        # Repayments still awaited, oldest request first.
+        Index("ix_repayments_awaited", "requested_at", "id",
+              postgresql_where=text("received_on IS NULL"),
+              sqlite_where=text("received_on IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),

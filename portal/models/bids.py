@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Integer, String
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, utcnow
@@ -47,11 +47,13 @@ class Bid(Base):
     __table_args__ = (
         CheckConstraint("amount_requested_pence >= 0", name="amount_not_negative"),
         CheckConstraint("match_funding_pence >= 0", name="match_not_negative"),
+        # A partnership's dashboard: its bids, most recently changed first.
+        Index("ix_bids_organisation_updated", "organisation_id", "updated_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     status: Mapped[BidStatus] = mapped_column(_enum(BidStatus, "bid_status"),
                                               default=BidStatus.DRAFT, index=True)
     # Given on submission, e.g. SCF-2026-0007.

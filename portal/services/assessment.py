@@ -114,8 +114,8 @@ def assignment_for(assignment_id: int, user: User) -> Assignment | None:
 
 
 def queue_query(user: User) -> Select:
-    """The assessor's assignments with only what the queue shows (not started first, newest
-    assignment first)."""
+    """The assessor's assignments with only what the queue shows: work in progress, then not
+    started, then submitted; within each, the longest waiting first."""
     return (select(Assignment.id, Assignment.conflict, Assignment.status,
                    Bid.reference, Bid.title, Organisation.name.label("partnership"),
                    Fund.name.label("fund"))
@@ -123,7 +123,7 @@ def queue_query(user: User) -> Select:
             .join(Organisation, Organisation.id == Bid.organisation_id)
             .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
             .where(Assignment.assessor_id == user.id)
-            .order_by(Assignment.status, Assignment.assigned_at.desc(), Assignment.id.desc()))
+            .order_by(Assignment.status, Assignment.assigned_at, Assignment.id))
 
 
 def queue_count(user: User) -> Select:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from portal.db import session
 from portal.models import (
+    AssessmentStatus,
     Assignment,
     AuditEvent,
     Bid,
@@ -320,6 +321,26 @@ def test_the_assessor_queue_costs_a_bounded_number_of_queries(app, manager, coun
             assert client.get("/assess/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_assessor_queue_shows_work_in_progress_then_the_longest_waiting_first(app):
+    assigned = []
+    for title in ("First in", "Second in", "Third in"):
+        bid_id = bidding.submitted_bid(app, title=title, amount_pence=1000)
+        with app.test_request_context():
+            assignment = assessment.assign(session.get(Bid, bid_id),
+                                           accounts.get_user_by_email(A1),
+                                           accounts.get_user_by_email(MANAGER))
+            session.flush()
+            assigned.append(assignment.id)
+            session.commit()
+    with app.app_context():  # the third is started: it comes first
+        third = session.get(Assignment, assigned[2])
+        third.status = AssessmentStatus.DRAFT
+        session.commit()
+    page = signed_in(app, A1).get("/assess/").get_data(as_text=True)
+    positions = [page.index(title) for title in ("Third in", "First in", "Second in")]
+    assert positions == sorted(positions)
 
 
 # --- decisions --------------------------------------------------------------------------------
