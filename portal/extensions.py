@@ -40,20 +40,25 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
+def _babel_locale() -> object | None:
+    """The locale Flask-Babel has settled on for this context (``force_locale`` sets another
+    object), read where Flask-Babel 4 keeps it; None when not chosen yet or kept elsewhere."""
+    return getattr(g.get("_flask_babel"), "babel_locale", None)
+
+
 def translations():  # type: ignore[no-untyped-def]
     """The request's translations, as Flask-Babel's ``get_translations`` gives them, kept on
-    ``g`` for the locale in force (``force_locale`` sets another locale object, which reads
-    them again): Flask-Babel looks them up anew on every string, which a page with a long
-    table feels."""
+    ``g`` for the locale in force: Flask-Babel looks them up anew for every string, which a
+    page with a long table feels. Should the locale not be found, they are looked up each
+    time, as before: slower, never wrong."""
     if not has_app_context():
         return get_translations()
-    ctx = g._get_current_object()
-    locale = getattr(ctx, "babel_locale", None)
-    kept = getattr(ctx, "portal_translations", None)
+    locale = _babel_locale()
+    kept = g.get("portal_translations")
     if kept is not None and locale is not None and kept[0] is locale:
         return kept[1]
     found = get_translations()
-    ctx.portal_translations = (getattr(ctx, "babel_locale", None), found)
+    g.portal_translations = (_babel_locale(), found)
     return found
 
 

@@ -250,7 +250,7 @@ def ranking_csv(round_id: int):
                          "within_remaining_budget"])
         for position, item in enumerate(ranked, start=1):
             writer.writerow([
-                position, item.bid.reference, item.bid.title, item.bid.organisation.name,
+                position, item.bid.reference, item.bid.title, item.bid.partnership,
                 "" if item.basis_points is None else f"{item.basis_points / 100:.2f}",
                 "yes" if item.moderated else "no", item.assessed,
                 pence_to_pounds(item.bid.amount_requested_pence),

@@ -328,7 +328,7 @@ def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User) -> M
 
 @dataclass
 class RankedBid:
-    bid: Bid
+    bid: Any  # a row: id, reference, title, partnership, amount_requested_pence, submitted_at
     basis_points: int | None
     moderated: bool
     assessed: int
@@ -343,9 +343,11 @@ RANKABLE = ASSESSABLE
 def ranking(round_: Round) -> list[RankedBid]:
     """Bids awaiting a decision, best score first, with the running total asked for against
     what remains of the budget. Three queries whatever the number of bids."""
-    bids = list(session.scalars(
-        select(Bid).where(Bid.round_id == round_.id, Bid.status.in_(RANKABLE))
-        .options(joinedload(Bid.organisation))))
+    bids = list(session.execute(
+        select(Bid.id, Bid.reference, Bid.title, Organisation.name.label("partnership"),
+               Bid.amount_requested_pence, Bid.submitted_at)
+        .join(Organisation, Organisation.id == Bid.organisation_id)
+        .where(Bid.round_id == round_.id, Bid.status.in_(RANKABLE))))
     ids = [b.id for b in bids]
     moderated = dict(session.execute(
         select(Moderation.bid_id, Moderation.weighted_basis_points)
@@ -361,7 +363,7 @@ def ranking(round_: Round) -> list[RankedBid]:
             if status == AssessmentStatus.SUBMITTED and points is not None:
                 assessed.setdefault(bid_id, []).append(points)
 
-    def score(bid: Bid) -> int | None:
+    def score(bid: Any) -> int | None:
         if bid.id in moderated:
             return moderated[bid.id]
         points = assessed.get(bid.id)
