@@ -97,11 +97,12 @@ def start_bid(round_id: int):
 @requires(OFFICER)
 def bid(bid_id: int):
     bid = _own_bid(bid_id)
+    draft = bid.status == BidStatus.DRAFT  # a draft shows its sections; a bid sent, its outcome
     return render_template("applicant/bid.html", bid=bid, sections=bids.sections_for(bid.round),
-                           statuses=bids.section_statuses(bid),
+                           statuses=bids.section_statuses(bid) if draft else {},
                            history=audit.history("bid", bid.id),
-                           open_request=bids.open_request(bid),
-                           decision=decisions.decision_of(bid),
+                           open_request=None if draft else bids.open_request(bid),
+                           decision=None if draft else decisions.decision_of(bid),
                            status_label=bids.status_label,
                            round_state=rounds.state_of(bid.round))
 

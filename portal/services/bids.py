@@ -92,7 +92,9 @@ def section_named(round_: Round, key: str) -> Section | None:
 
 
 def section_statuses(bid: Bid) -> dict[str, SectionStatus]:
-    saved = {s.key: s.status for s in bid.sections}
+    """Each section's status: read alone, without the answers it holds."""
+    saved = dict(session.execute(select(BidSection.key, BidSection.status)
+                                 .where(BidSection.bid_id == bid.id)).all())
     return {s.key: saved.get(s.key, SectionStatus.NOT_STARTED) for s in sections_for(bid.round)}
 
 

@@ -121,6 +121,25 @@ def test_an_idle_session_expires(app, client, monkeypatch):
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
 
 
+def session_cookie_set(response) -> bool:
+    return any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
+
+
+def test_the_idle_expiry_is_renewed_once_a_minute_not_on_every_response(app, client,
+                                                                         monkeypatch):
+    client.sign_in(MANAGER)
+    client.get("/manage/")  # the first page after sign-in keeps a new CSRF secret
+    assert not session_cookie_set(client.get("/manage/"))  # unchanged, signed a moment ago
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 90)
+    renewed = client.get("/manage/")
+    assert renewed.status_code == 200 and session_cookie_set(renewed)
+    # Still signed in long after sign-in, because the cookie was renewed.
+    lifetime = app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    monkeypatch.setattr(time, "time", lambda: real_time() + lifetime + 30)
+    assert client.get("/manage/").status_code == 200
+
+
 def test_signing_out_ends_the_session_and_is_audited(app, client):
     client.sign_in(MANAGER)
     token = client.csrf_token("/manage/")
