@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import Flask, g, has_app_context, has_request_context
 from flask import session as cookie_session
-from flask_babel import Babel, get_translations
+from flask_babel import Babel, Domain
 from flask_login import LoginManager, current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
@@ -12,10 +14,6 @@ from sqlalchemy.orm import joinedload
 
 from portal.db import session
 from portal.models import User
-
-csrf = CSRFProtect()
-login_manager = LoginManager()
-babel = Babel()
 
 SUPPORTED_LOCALES = ("en_GB", "cy")
 
@@ -46,20 +44,33 @@ def _babel_locale() -> object | None:
     return getattr(g.get("_flask_babel"), "babel_locale", None)
 
 
-def translations():  # type: ignore[no-untyped-def]
-    """The request's translations, as Flask-Babel's ``get_translations`` gives them, kept on
-    ``g`` for the locale in force: Flask-Babel looks them up anew for every string, which a
-    page with a long table feels. Should the locale not be found, they are looked up each
-    time, as before: slower, never wrong."""
-    if not has_app_context():
-        return get_translations()
-    locale = _babel_locale()
-    kept = g.get("portal_translations")
-    if kept is not None and locale is not None and kept[0] is locale:
-        return kept[1]
-    found = get_translations()
-    g.portal_translations = (_babel_locale(), found)
-    return found
+class RequestDomain(Domain):
+    """Flask-Babel's message domain, with the translations it finds kept on ``g`` for the
+    locale in force. Flask-Babel looks them up anew for every string (tens of microseconds
+    each), which a page with a long table feels. Should the locale not be found where
+    Flask-Babel 4 keeps it, they are looked up each time, as before: slower, never wrong."""
+
+    def get_translations(self):  # type: ignore[no-untyped-def]
+        if not has_app_context():
+            return super().get_translations()
+        locale = _babel_locale()
+        kept = g.get("portal_translations")
+        if kept is not None and locale is not None and kept[0] is locale:
+            return kept[1]
+        found = super().get_translations()
+        g.portal_translations = (_babel_locale(), found)
+        return found
+
+
+class PortalBabel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:  # type: ignore[override]
+        return RequestDomain(domain=self.domain)
+
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = PortalBabel()
 
 
 def init_app(app: Flask) -> None:
@@ -72,7 +83,4 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories="translations")
-    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        lambda string: translations().ugettext(string),
-        lambda singular, plural, n: translations().ungettext(singular, plural, n),
-        newstyle=True)
+
