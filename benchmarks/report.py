@@ -137,6 +137,17 @@ def markdown(results: dict) -> str:
                    "exports); SQL ms: the time those statements took; in-process ms: the whole "
                    "request without HTTP or queueing; KiB: the size of a response. The "
                    "exports' goal is flat memory (below), not the page goal."), ""]
+    floor = {t["key"]: t for t in results["targets"] if t["key"] in {"empty", "empty_signed_in"}}
+    if len(floor) == 2:
+        empty, signed = floor["empty"], floor["empty_signed_in"]
+        lines += [
+            (f"The floor: the privacy notice, which reads nothing from the database, runs at "
+             f"{empty['ratio']:.2f} × the reference for anyone ("
+             f"{empty['queries'].get('in_process_ms', 0):.1f} ms in-process) and at "
+             f"{signed['ratio']:.2f} × signed in ({signed['queries'].get('in_process_ms', 0):.1f}"
+             " ms: the session cookie, the user with their roles, the CSRF token of the sign-out "
+             "form and the page frame). No signed-in page can do better than that; the "
+             "reference signs nobody in and draws no page frame."), ""]
     lines += ["## Export memory", "",
               ("Growth of the resident set of a process streaming the export through the "
                "test client: sampled from /proc while the response is consumed chunk by "

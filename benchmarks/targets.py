@@ -64,6 +64,12 @@ def choose(engine: Engine, today: date) -> list[Target]:
         manager = _email(connection, "manager")
         finance = _email(connection, "finance")
     return [
+        # The floor: a page that shows nothing from the database, as anyone and signed in
+        # (the signed-in user, their roles, the session and the page frame cost this much).
+        Target("empty", "Empty page (privacy notice)", ["/privacy"], None,
+               note="no sign-in: the page frame alone"),
+        Target("empty_signed_in", "Empty page, signed in", ["/privacy"], officer,
+               note="signed in: the user and roles, session cookie, CSRF token, page frame"),
         Target("dashboard", "CSP dashboard", ["/bids/"], officer,
                note=f"officer of the partnership with the most bids ({bid_count})"),
         Target("bid", "Bid page", [f"/bids/{i}" for i in bid_ids], officer,

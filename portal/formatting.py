@@ -89,6 +89,13 @@ def tag(text: str, classes: str = "") -> Markup:
     return Markup(f'<strong class="govuk-tag{extra}">{escape(text)}</strong>')
 
 
+def return_title(kind: str, start: date, end: date) -> str:
+    """'Return for 1 April 2026 to 30 September 2026', or 'Final return, …' for a final."""
+    if kind == "final":
+        return _("Final return, %(start)s to %(end)s", start=long_date(start), end=long_date(end))
+    return _("Return for %(start)s to %(end)s", start=long_date(start), end=long_date(end))
+
+
 def paragraphs(text: str | None, otherwise: str = "") -> Markup:
     """Text a user typed, a GOV.UK paragraph per line (blank lines dropped), escaped; or
     ``otherwise`` when there is none."""
@@ -99,6 +106,7 @@ def paragraphs(text: str | None, otherwise: str = "") -> Markup:
 def init_app(app: Flask) -> None:
     app.add_template_global(tag)
     app.add_template_global(paragraphs)
+    app.add_template_global(return_title)
     app.add_template_filter(money)
     app.add_template_filter(long_date, "date")
     app.add_template_filter(date_time, "datetime")

@@ -89,3 +89,10 @@ def test_typed_text_becomes_escaped_paragraphs_or_the_fallback():
         '<p class="govuk-body">Not recorded.</p>')
     assert formatting.paragraphs(None, "Not recorded.") == (
         '<p class="govuk-body">Not recorded.</p>')
+
+
+def test_a_return_is_named_by_its_period_and_kind(babel_app):
+    assert formatting.return_title("periodic", date(2026, 4, 1), date(2026, 9, 30)) == (
+        "Return for 1 April 2026 to 30 September 2026")
+    assert formatting.return_title("final", date(2026, 4, 1), date(2027, 3, 31)) == (
+        "Final return, 1 April 2026 to 31 March 2027")
