@@ -6,7 +6,7 @@ from functools import cached_property
 
 from flask import Flask, g, has_app_context, has_request_context
 from flask import session as cookie_session
-from flask_babel import Babel, Domain
+from flask_babel import Babel, Domain, get_translations
 from flask_login import LoginManager, current_user
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFProtect
@@ -62,6 +62,15 @@ class RequestDomain(Domain):
         return found
 
 
+def _translations():  # type: ignore[no-untyped-def]
+    """The request's translations by the shortest path (templates ask for hundreds)."""
+    if has_app_context():
+        kept = g.get("portal_translations")
+        if kept is not None and kept[0] is not None and kept[0] is _babel_locale():
+            return kept[1]
+    return get_translations()
+
+
 class PortalBabel(Babel):
     @cached_property
     def domain_instance(self) -> Domain:  # type: ignore[override]
@@ -83,4 +92,8 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories="translations")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        lambda string: _translations().ugettext(string),
+        lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        newstyle=True)
 

@@ -100,7 +100,7 @@ def paragraphs(text: str | None, otherwise: str = "") -> Markup:
     """Text a user typed, a GOV.UK paragraph per line (blank lines dropped), escaped; or
     ``otherwise`` when there is none."""
     kept = [line.strip() for line in (text or "").split("\n") if line.strip()] or [otherwise]
-    return Markup("").join(Markup('<p class="govuk-body">{}</p>').format(line) for line in kept)
+    return Markup("".join(f'<p class="govuk-body">{escape(line)}</p>' for line in kept))
 
 
 def init_app(app: Flask) -> None:
