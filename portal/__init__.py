@@ -55,6 +55,9 @@ def register_templates(app: Flask) -> None:
     formatting.init_app(app)
     navigation.init_app(app)
     app.add_template_global(pagination.nav, "pagination_nav")
+    from portal.services import audit
+
+    app.add_template_filter(audit.action_label, "action_label")
 
 
 def register_extensions(app: Flask) -> None:

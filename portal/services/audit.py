@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_request_context, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
 from portal.db import session, utcnow
@@ -25,6 +26,61 @@ from portal.models import AuditEvent
 
 if TYPE_CHECKING:
     from portal.models import User
+
+# What each recorded action is called on the history of a record and in the trail.
+ACTION_LABELS: dict[str, Any] = {
+    "assessment.assigned": _l("Assessor assigned"),
+    "assessment.conflict_declared": _l("Conflict of interest declared"),
+    "assessment.draft_saved": _l("Assessment saved as a draft"),
+    "assessment.moderated": _l("Scores moderated"),
+    "assessment.rescored": _l("Assessment scored again"),
+    "assessment.submitted": _l("Assessment submitted"),
+    "award.accepted": _l("Offer accepted"),
+    "award.closed": _l("Award closed"),
+    "award.extended": _l("End date extended"),
+    "award.lines_revised": _l("Budget lines revised"),
+    "award.offered": _l("Grant offered"),
+    "award.payment_recorded": _l("Payment recorded"),
+    "award.repayment_received": _l("Repayment received"),
+    "bid.created": _l("Bid started"),
+    "bid.evidence_added": _l("File attached"),
+    "bid.evidence_removed": _l("File removed"),
+    "bid.section_saved": _l("Section saved"),
+    "bid.status_changed": _l("Status changed"),
+    "decision.approved": _l("Bid approved"),
+    "decision.declined": _l("Bid declined"),
+    "fund.created": _l("Fund created"),
+    "fund.updated": _l("Fund changed"),
+    "return.approved": _l("Return approved"),
+    "return.evidence_added": _l("Evidence added to a return"),
+    "return.queried": _l("Return queried"),
+    "return.saved": _l("Return saved as a draft"),
+    "return.submitted": _l("Return submitted"),
+    "round.created": _l("Round created"),
+    "round.criteria_changed": _l("Criteria changed"),
+    "round.updated": _l("Round changed"),
+    "user.created": _l("Account created"),
+    "user.invitation_accepted": _l("Invitation accepted"),
+    "user.invited": _l("Invited"),
+    "user.language_changed": _l("Language changed"),
+    "user.password_reset": _l("Password reset"),
+    "user.password_reset_requested": _l("Password reset asked for"),
+    "user.roles_changed": _l("Roles changed"),
+    "user.sign_in_failed": _l("Sign-in failed"),
+    "user.signed_in": _l("Signed in"),
+    "user.signed_out": _l("Signed out"),
+    "user.updated": _l("Account changed"),
+    "variation.approved": _l("Change approved"),
+    "variation.declined": _l("Change declined"),
+    "variation.requested": _l("Change asked for"),
+}
+
+
+def action_label(action: str) -> str:
+    """What ``action`` is called in the service (the raw name for one without a label)."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
 
 _LOCK_KEY = 725_104_333  # any constant: the advisory lock that orders audit appends
 
