@@ -1,6 +1,6 @@
 """360Giving open data: every awarded grant as a JSON package or a flattened CSV, streamed.
 
-What is published is decided once, in :func:`awarded_query`: approved decisions on awarded
+What is published is decided once, in :func:`_published`: approved decisions on awarded
 bids. Drafts, declined and withdrawn bids never match it, and nothing about the people who
 wrote, assessed or decided a bid is ever selected into the export.
 

@@ -337,13 +337,6 @@ def _replace_outcomes(grant_return: GrantReturn, outcomes: list[OutcomeInput]) -
         row.narrative = item.narrative.strip()
 
 
-def finance_queue_query():  # type: ignore[no-untyped-def]
-    return (select(GrantReturn).where(GrantReturn.status == ReturnStatus.SUBMITTED)
-            .options(joinedload(GrantReturn.award).joinedload(Award.organisation),
-                     joinedload(GrantReturn.award).joinedload(Award.bid))
-            .order_by(GrantReturn.submitted_at, GrantReturn.id))
-
-
 @dataclass
 class LineCheck:
     line: AwardLine
