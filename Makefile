@@ -39,7 +39,7 @@ extract-translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot .
 
 update-translations: extract-translations
-	$(BIN)/pybabel update -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations
 
 translations: update-translations compile-translations
 
