@@ -1,4 +1,5 @@
-"""Security headers on every response, with a nonce for the page template's one inline script."""
+"""Security headers on every response (with a nonce for the page template's one inline script),
+and signed-cookie sessions whose idle expiry is renewed at most once a minute."""
 
 from __future__ import annotations
 
