@@ -101,13 +101,13 @@ def send_reminders(days_before: int | None) -> None:
     """Email partnerships about returns due soon or overdue (run daily from cron)."""
     from flask import current_app
 
-    from portal.db import utcnow, write_intent
+    from portal.db import uk_today, write_intent
     from portal.services import reminders
 
     write_intent.set(True)
     days = days_before if days_before is not None else current_app.config["REMINDER_DAYS_BEFORE"]
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        sent = reminders.send_reminders(utcnow().date(), days)
+        sent = reminders.send_reminders(uk_today(), days)
     click.echo(f"Sent {sent} reminder(s).")
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import contextvars
 import enum
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, has_app_context, request
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
@@ -68,8 +69,17 @@ def enum_column(cls: type[enum.Enum], name: str, length: int = 40) -> Enum:
                 values_callable=lambda e: [m.value for m in e])
 
 
+UK = ZoneInfo("Europe/London")  # the clock users read dates and times on
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def uk_today() -> date:
+    """Today on a UK clock: the day a user means by "today" (in summer the UTC date is still
+    yesterday's for the first hour of the UK day)."""
+    return utcnow().astimezone(UK).date()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -3,18 +3,16 @@ accounts for every role. Loaded only when asked (``flask demo-data``); safe to r
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
-from portal.db import session, utcnow
+from portal.db import UK, session, utcnow
 from portal.models import Award, Criterion, Fund, Organisation, OrganisationType, Role, Round
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import accounts
 from portal.services.rounds import financial_year_of
 
-UK = ZoneInfo("Europe/London")
 DEMO_PASSWORD = "grants-demo-password"
 DOMAIN = "example.org"
 OPCC_NAME = "Cambridgeshire and Peterborough OPCC"
@@ -120,7 +118,7 @@ def _current_round_dates(now: datetime) -> tuple[int, datetime, datetime]:
     opens = datetime.combine(datetime(year, 4, 1).date(), time(9, 0), tzinfo=UK)
     closes_day = (now + timedelta(days=60)).astimezone(UK).date()
     closes = datetime.combine(closes_day, time(12, 0), tzinfo=UK)
-    return year, opens.astimezone(ZoneInfo("UTC")), closes.astimezone(ZoneInfo("UTC"))
+    return year, opens.astimezone(timezone.utc), closes.astimezone(timezone.utc)
 
 
 def _fund(spec: dict, now: datetime) -> bool:
@@ -288,8 +286,8 @@ def _history_round(fund: Fund, year: int) -> Round:
     if existing is not None:
         return existing
     spec = next(f for f in FUNDS if f["code"] == fund.code)
-    opens = datetime(year, 4, 1, 9, 0, tzinfo=UK).astimezone(ZoneInfo("UTC"))
-    closes = datetime(year, 6, 30, 12, 0, tzinfo=UK).astimezone(ZoneInfo("UTC"))
+    opens = datetime(year, 4, 1, 9, 0, tzinfo=UK).astimezone(timezone.utc)
+    closes = datetime(year, 6, 30, 12, 0, tzinfo=UK).astimezone(timezone.utc)
     round_ = Round(fund=fund, name=name, financial_year=year, opens_at=opens, closes_at=closes,
                    budget_pence=spec["budget"], cap_pence=spec["cap"], committed_pence=0,
                    eligible_organisation_types=[OrganisationType.CSP.value],

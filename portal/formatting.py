@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from babel import Locale
 from flask import Flask
@@ -19,7 +18,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-UK = ZoneInfo("Europe/London")
+from portal.db import UK
+
 
 
 def pence_to_pounds(pence: int) -> Decimal:

@@ -4,7 +4,6 @@ schedule and returns, and variations. Every rule is in portal.services.awards.""
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -17,7 +16,7 @@ from forms.fields import MoneyError, parse_money
 from portal.applicant import bp
 from portal.auth.access import requires
 from portal.downloads import attachment
-from portal.db import session, utcnow
+from portal.db import session, uk_today
 from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
 from portal.services import DomainError, awards, return_evidence
 
@@ -39,10 +38,6 @@ def _own_return(award: Award, return_id: int) -> GrantReturn:
     return grant_return
 
 
-def _today() -> date:
-    return utcnow().date()
-
-
 def _attach_error(form: Any, refused: DomainError) -> bool:
     """Put a service's refusal beside the field it names; False if the form has no such
     field (the refusal is about the award or return as a whole)."""
@@ -62,7 +57,7 @@ def _attach_error(form: Any, refused: DomainError) -> bool:
 @bp.route("/awards/")
 @requires(OFFICER)
 def awards_list():
-    today = _today()
+    today = uk_today()
     rows = []
     for award in awards.awards_of(current_user.organisation_id):
         upcoming = next((r for r in award.returns if r.status in awards.OPEN_RETURN), None)
@@ -75,7 +70,7 @@ def awards_list():
 @requires(OFFICER)
 def award(award_id: int):
     award = _own_award(award_id)
-    today = _today()
+    today = uk_today()
     return render_template("applicant/awards/award.html", award=award,
                            states={r.id: awards.return_state(r, today) for r in award.returns},
                            line_names={line.id: line.item for line in award.lines})
@@ -198,7 +193,7 @@ def award_return(award_id: int, return_id: int):
     checks = {check.line.id: check for check in awards.line_checks(grant_return)}
     return render_template(
         "applicant/awards/return.html", award=award, grant_return=grant_return, form=form,
-        state=awards.return_state(grant_return, _today()), queries=queries, checks=checks,
+        state=awards.return_state(grant_return, uk_today()), queries=queries, checks=checks,
         groups=_line_groups(award), measures=list(award.bid.outcomes),
         editable=editable,
         outcomes={o.outcome_measure_id: o for o in grant_return.outcomes},

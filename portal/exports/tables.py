@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 import xlsxwriter
 from flask_babel import lazy_gettext as _l
 
+from portal.db import UK
 from portal.formatting import pence_to_pounds
 
-UK = ZoneInfo("Europe/London")
 CHUNK = 16 * 1024  # characters of CSV gathered before a chunk is yielded
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

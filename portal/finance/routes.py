@@ -17,7 +17,7 @@ from wtforms import Field
 
 from forms.finance import PaymentForm, RepaymentForm, ReturnCheckForm
 from portal.auth.access import requires
-from portal.db import session, utcnow
+from portal.db import session, uk_today
 from portal.finance import bp
 from portal.formatting import money
 from portal.models import (
@@ -121,7 +121,7 @@ def home():
                            more_due=len(due) > DUE_ON_HOME,
                            repayments=repayments[:DUE_ON_HOME],
                            more_repayments=len(repayments) > DUE_ON_HOME,
-                           state_of=awards.return_state, today=utcnow().date(),
+                           state_of=awards.return_state, today=uk_today(),
                            rounds=rounds.current_rounds(limit=DUE_ON_HOME),
                            round_state=rounds.state_of)
 
@@ -131,7 +131,7 @@ def home():
 def returns_due():
     page = paginate(_open_returns(), page_number(), rows=True)
     return render_template("finance/returns_due.html", page=page, state_of=awards.return_state,
-                           today=utcnow().date())
+                           today=uk_today())
 
 
 @bp.route("/finance/repayments")
@@ -162,7 +162,7 @@ def _award_page(award: Award, payment_form: PaymentForm, repayment_form: Repayme
         "finance/award.html", award=award, payment_form=payment_form,
         repayment_form=repayment_form, form=form, payable=awards.payable_now(award),
         eligible=awards.eligible_spend(award), rule=award.round.fund.payment_rule,
-        state_of=awards.return_state, today=utcnow().date(),
+        state_of=awards.return_state, today=uk_today(),
         groups=_allocation_groups(award),
         history=audit.history("award", award.id, ("return", [r.id for r in award.returns])))
 
@@ -295,7 +295,7 @@ def check_return(return_id: int):
     return render_template(
         "finance/check_return.html", grant_return=grant_return, award=award, form=form,
         shown=shown, groups=_check_groups(grant_return) if shown else [],
-        state=awards.return_state(grant_return, utcnow().date()),
+        state=awards.return_state(grant_return, uk_today()),
         eligible=awards.eligible_spend(award))
 
 

@@ -206,11 +206,10 @@ def search_query(*, user: str = "", record_type: str = "", record_id: str = "",
                  start: Any = None, end: Any = None):  # type: ignore[no-untyped-def]
     """The trail filtered by who, which record and when (dates inclusive, UK days)."""
     from datetime import datetime, time, timedelta
-    from zoneinfo import ZoneInfo
 
     from sqlalchemy import func
 
-    uk = ZoneInfo("Europe/London")
+    from portal.db import UK as uk
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     if user.strip():
         statement = statement.where(func.lower(AuditEvent.actor_label)

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from portal.db import session, utcnow
+from portal.db import session, uk_today, utcnow
 from portal.formatting import long_date, money
 from portal.models import (
     Award,
@@ -197,7 +197,7 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
         raise DomainError(_("Enter an amount more than £0"), field="amount")
     if not reference.strip():
         raise DomainError(_("Enter the payment reference"), field="reference")
-    if paid_on > utcnow().date():
+    if paid_on > uk_today():
         raise DomainError(_("The payment date must be today or in the past"), field="paid_on")
     allowed = payable_now(award)
     if amount > allowed:
@@ -429,7 +429,7 @@ def record_repayment(repayment: Repayment, received_on: date, reference: str,
         raise DomainError(_("This repayment has already been recorded as received."))
     if not reference.strip():
         raise DomainError(_("Enter the payment reference"), field="reference")
-    if received_on > utcnow().date():
+    if received_on > uk_today():
         raise DomainError(_("The date received must be today or in the past"),
                           field="received_on")
     repayment.received_on = received_on

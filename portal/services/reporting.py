@@ -27,12 +27,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
-from portal.db import session, utcnow
+from portal.db import session, uk_today
 from portal.models import (
     Assignment,
     Award,
@@ -53,7 +52,6 @@ from portal.models import (
 )
 from portal.services.rounds import financial_year_of
 
-UK = ZoneInfo("Europe/London")
 BATCH = 500  # rows fetched at a time by the exports
 AWAITED = (ReturnStatus.DUE, ReturnStatus.DRAFT)  # not yet sent (queried ones are counted apart)
 EXPORTS = ("bids", "assessments", "awards", "payments", "returns")
@@ -99,12 +97,8 @@ class Dashboard:
     total: Row = field(default_factory=lambda: Row(key=""))
 
 
-def today() -> date:
-    return utcnow().astimezone(UK).date()
-
-
 def current_year() -> int:
-    return financial_year_of(today())
+    return financial_year_of(uk_today())
 
 
 def funds() -> list[Fund]:
@@ -253,7 +247,7 @@ def round_rows(filters: Filters, on: date | None = None,
                sums: _Sums | None = None) -> list[Row]:
     """Every round in scope (those with nothing awarded too), by fund and name."""
     sums = sums or _sums_of(filters)
-    counts = _return_counts_by_round(filters, on or today())
+    counts = _return_counts_by_round(filters, on or uk_today())
     scoped = filters.organisation_id is not None
     statement = _where_round(
         select(Round.id, Fund.name, Round.name, Round.budget_pence, Round.committed_pence)
@@ -375,7 +369,7 @@ def _payments(filters: Filters) -> Select:
 
 
 def _returns(filters: Filters) -> Select:
-    on = today()
+    on = uk_today()
     spend = (select(ReturnLine.return_id.label("return_id"),
                     func.sum(ReturnLine.spend_pence).label("spend"))
              .group_by(ReturnLine.return_id).subquery("spend"))

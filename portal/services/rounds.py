@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from sqlalchemy import Select, select
 
-from portal.db import session, utcnow
+from portal.db import session, uk_today, utcnow
 from portal.models import Round
-
-UK = ZoneInfo("Europe/London")
-
 
 class RoundState(enum.StrEnum):
     FUTURE = "future"
@@ -45,7 +40,7 @@ def current_rounds(organisation_type: str | None = None, on: date | None = None,
     newest first: a handful, however many years of rounds the portal holds. With
     ``organisation_type``, only the rounds open to that kind of organisation; with ``limit``,
     the newest ``limit`` of them."""
-    year = financial_year_of(on or utcnow().astimezone(UK).date())
+    year = financial_year_of(on or uk_today())
     rounds = list(session.scalars(all_rounds().where(Round.financial_year >= year).limit(limit)))
     if organisation_type is not None:
         rounds = [r for r in rounds if organisation_type in (r.eligible_organisation_types or [])]

@@ -8,21 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.db import session
+from portal.db import UK, session
 from portal.formatting import money
 from portal.models import Bid, Criterion, Fund, ModeratedScore, OrganisationType, Round, Score
 from portal.models import User
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
 
-UK = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ variations. Totals reconcile, worked out here independently of the services."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from bs4 import BeautifulSoup
@@ -26,7 +26,7 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
-from portal.services import accounts, awards, bids, decisions
+from portal.services import DomainError, accounts, awards, bids, decisions
 from tests import bidding
 from tests.helpers import text_of
 
@@ -74,6 +74,23 @@ def pay(app, award_id, pence):
         awards.record_payment(award, pence, utcnow().date(), "BACS-1",
                               accounts.get_user_by_email(FINANCE))
         session.commit()
+
+
+def test_a_payment_dated_today_on_a_uk_clock_is_not_in_the_future(app, monkeypatch):
+    """00:30 on 15 June in London is still 14 June in UTC: the 15th is today, not tomorrow."""
+    award_id = make_award(app)
+    just_after_uk_midnight = datetime(2026, 6, 14, 23, 30, tzinfo=timezone.utc)
+    monkeypatch.setattr("portal.db.utcnow", lambda: just_after_uk_midnight)
+    monkeypatch.setattr("portal.services.awards.utcnow", lambda: just_after_uk_midnight)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        awards.record_payment(award, 100000, date(2026, 6, 15), "BACS-BST",
+                              accounts.get_user_by_email(FINANCE))
+        session.commit()
+        assert [p.reference for p in award.payments] == ["BACS-BST"]
+        with pytest.raises(DomainError, match="today or in the past"):
+            awards.record_payment(award, 100000, date(2026, 6, 16), "BACS-LATER",
+                                  accounts.get_user_by_email(FINANCE))
 
 
 def return_ids(app, award_id) -> list[int]:
