@@ -44,6 +44,14 @@ def _babel_locale() -> object | None:
     return getattr(g.get("_flask_babel"), "babel_locale", None)
 
 
+def _kept_translations():  # type: ignore[no-untyped-def]
+    """The translations kept on ``g`` for the locale in force, or None."""
+    kept = g.get("portal_translations")
+    if kept is not None and kept[0] is not None and kept[0] is _babel_locale():
+        return kept[1]
+    return None
+
+
 class RequestDomain(Domain):
     """Flask-Babel's message domain, with the translations it finds kept on ``g`` for the
     locale in force. Flask-Babel looks them up anew for every string (tens of microseconds
@@ -53,22 +61,17 @@ class RequestDomain(Domain):
     def get_translations(self):  # type: ignore[no-untyped-def]
         if not has_app_context():
             return super().get_translations()
-        locale = _babel_locale()
-        kept = g.get("portal_translations")
-        if kept is not None and locale is not None and kept[0] is locale:
-            return kept[1]
-        found = super().get_translations()
-        g.portal_translations = (_babel_locale(), found)
+        found = _kept_translations()
+        if found is None:
+            found = super().get_translations()
+            g.portal_translations = (_babel_locale(), found)
         return found
 
 
 def _translations():  # type: ignore[no-untyped-def]
     """The request's translations by the shortest path (templates ask for hundreds)."""
-    if has_app_context():
-        kept = g.get("portal_translations")
-        if kept is not None and kept[0] is not None and kept[0] is _babel_locale():
-            return kept[1]
-    return get_translations()
+    found = _kept_translations() if has_app_context() else None
+    return found if found is not None else get_translations()
 
 
 class PortalBabel(Babel):

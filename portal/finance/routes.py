@@ -38,7 +38,7 @@ from portal.pagination import page_number, paginate
 from portal.services import DomainError, audit, awards, rounds
 
 FINANCE = Role.FINANCE
-DUE_ON_HOME = 10  # the soonest open returns on the home page; the rest are a click away
+ON_HOME = 10  # items of each short list on the home page; the rest are a click away
 SHOWN = {ReturnStatus.SUBMITTED, ReturnStatus.QUERIED, ReturnStatus.APPROVED}
 
 
@@ -68,8 +68,9 @@ _AWARD_COLUMNS = (Award.id.label("award_id"), Bid.reference.label("reference"),
                   Organisation.name.label("partnership"))
 
 
-def _with_award(statement):  # type: ignore[no-untyped-def]
-    return (statement.join(Award, Award.id == GrantReturn.award_id)
+def _with_award(statement, award_id=GrantReturn.award_id):  # type: ignore[no-untyped-def]
+    """``statement`` joined to the award (by ``award_id``), its bid and its partnership."""
+    return (statement.join(Award, Award.id == award_id)
             .join(Bid, Bid.id == Award.bid_id)
             .join(Organisation, Organisation.id == Award.organisation_id))
 
@@ -98,12 +99,16 @@ def _open_returns():  # type: ignore[no-untyped-def]
 
 def _repayments_awaited():  # type: ignore[no-untyped-def]
     """Underspend still to be repaid, oldest request first."""
-    return (select(Repayment.id, Repayment.amount_pence, Repayment.requested_at,
-                   *_AWARD_COLUMNS)
-            .join(Award, Award.id == Repayment.award_id).join(Bid, Bid.id == Award.bid_id)
-            .join(Organisation, Organisation.id == Award.organisation_id)
+    return (_with_award(select(Repayment.id, Repayment.amount_pence, Repayment.requested_at,
+                               *_AWARD_COLUMNS), Repayment.award_id)
             .where(Repayment.received_on.is_(None))
             .order_by(Repayment.requested_at, Repayment.id))
+
+
+def _first(statement) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
+    """The first ON_HOME rows of ``statement``, and whether there are more."""
+    rows = list(session.execute(statement.limit(ON_HOME + 1)))
+    return rows[:ON_HOME], len(rows) > ON_HOME
 
 
 @bp.route("/finance/")
@@ -115,14 +120,12 @@ def home():
     submitted = (select(func.count()).select_from(GrantReturn)
                  .where(GrantReturn.status == ReturnStatus.SUBMITTED))
     queue = paginate(_queue(), page_number(), rows=True, count=submitted)
-    due = list(session.execute(_open_returns().limit(DUE_ON_HOME + 1)))
-    repayments = list(session.execute(_repayments_awaited().limit(DUE_ON_HOME + 1)))
-    return render_template("finance/home.html", queue=queue, due=due[:DUE_ON_HOME],
-                           more_due=len(due) > DUE_ON_HOME,
-                           repayments=repayments[:DUE_ON_HOME],
-                           more_repayments=len(repayments) > DUE_ON_HOME,
+    due, more_due = _first(_open_returns())
+    repayments, more_repayments = _first(_repayments_awaited())
+    return render_template("finance/home.html", queue=queue, due=due, more_due=more_due,
+                           repayments=repayments, more_repayments=more_repayments,
                            state_of=awards.return_state, today=uk_today(),
-                           rounds=rounds.current_rounds(limit=DUE_ON_HOME),
+                           rounds=rounds.current_rounds(limit=ON_HOME),
                            round_state=rounds.state_of)
 
 
