@@ -334,10 +334,14 @@ def test_the_assessor_queue_shows_work_in_progress_then_the_longest_waiting_firs
             session.flush()
             assigned.append(assignment.id)
             session.commit()
-    with app.app_context():  # the third is started: it comes first
-        third = session.get(Assignment, assigned[2])
-        third.status = AssessmentStatus.DRAFT
+    with app.test_request_context():  # the assessor starts on the third: it comes first
+        third, assessor = session.get(Assignment, assigned[2]), accounts.get_user_by_email(A1)
+        assessment.declare(third, False, "", assessor)
+        criterion = third.bid.round.criteria[0]
+        assessment.save_assessment(third, [assessment.ScoreInput(criterion.id, 3, "Fair")],
+                                   None, "", submit=False, actor=assessor)
         session.commit()
+        assert third.status == AssessmentStatus.DRAFT
     page = signed_in(app, A1).get("/assess/").get_data(as_text=True)
     positions = [page.index(title) for title in ("Third in", "First in", "Second in")]
     assert positions == sorted(positions)

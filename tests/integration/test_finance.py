@@ -274,6 +274,26 @@ def test_the_finance_queue_costs_the_same_number_of_queries_for_2_and_20_returns
     assert many == few
 
 
+def test_the_lists_of_returns_and_repayments_awaited_cost_the_same_queries_for_2_and_8(
+        app, finance, count_queries):
+    def queries_for(url: str) -> int:
+        with count_queries() as queries:
+            assert finance.get(url).status_code == 200
+        return len(queries)
+
+    counts = []
+    for n in range(8):
+        award_id = make_award(app, title=f"Project {n}", lines=[("Lights", "capital", 100000)])
+        with app.app_context():
+            session.add(Repayment(award_id=award_id, amount_pence=1000 + n))
+            session.commit()
+        if n in (1, 7):
+            counts.append([queries_for("/finance/returns/due"),
+                           queries_for("/finance/repayments")])
+    assert "Showing 1 to 8 of 8 repayments" in text_of(finance.get("/finance/repayments"))
+    assert counts[0] == counts[1]
+
+
 def test_the_finance_queue_is_paginated(app, finance):
     for n in range(13):
         award_id = make_award(app, title=f"Project {n}", lines=[("Lights", "capital", 100000)])
