@@ -99,3 +99,10 @@ def load_demo(app: Any, *, awards: bool = False) -> None:
     with app.test_request_context():
         demo.load(awards=awards)
         session.commit()
+
+
+def signed_in(app: Any, email: str) -> FlaskClient:
+    """A new client of ``app``, signed in as ``email``."""
+    client = app.test_client()
+    client.sign_in(email)
+    return client

@@ -21,7 +21,7 @@ from portal.models import (
 )
 from portal.services import accounts, assessment
 from tests import bidding
-from tests.helpers import text_of
+from tests.helpers import signed_in, text_of
 
 MANAGER = "manager@example.org"
 A1, A2 = "assessor1@example.org", "assessor2@example.org"
@@ -62,12 +62,6 @@ def scores_form(app, bid_id, scores, *, recommendation="fund", submit=True):
 def manager(app):
     client = app.test_client()
     client.sign_in(MANAGER)
-    return client
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    client.sign_in(email)
     return client
 
 

@@ -28,7 +28,7 @@ from portal.models import (
 )
 from portal.services import DomainError, accounts, awards, bids, decisions
 from tests import bidding
-from tests.helpers import text_of
+from tests.helpers import signed_in, text_of
 
 FINANCE = "finance@example.org"
 MANAGER = "manager@example.org"
@@ -155,12 +155,6 @@ def load(app, model, ident):
 def revised_of(app, award_id) -> list[int]:
     with app.app_context():
         return [line.revised_pence for line in session.get(Award, award_id).lines]
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    client.sign_in(email)
-    return client
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from portal.db import session, utcnow
 from portal.models import Award, AwardStatus, Bid, Fund, GrantReturn, ReturnStatus, Round
 from portal.services import accounts, assessment, awards, bids, decisions, reporting
 from tests import bidding
-from tests.helpers import text_of
+from tests.helpers import signed_in, text_of
 
 MANAGER, FINANCE, ADMIN = "manager@example.org", "finance@example.org", "admin@example.org"
 ASSESSOR = "assessor1@example.org"
@@ -198,12 +198,6 @@ def build_scenario(app) -> Scenario:
 @pytest.fixture
 def scenario(app) -> Scenario:
     return build_scenario(app)
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    client.sign_in(email)
-    return client
 
 
 @pytest.fixture
