@@ -166,7 +166,7 @@ def bar_chart(chart_id: str, title: str, description: str, series: list[tuple[st
     return Chart(chart_id, title, description, y, legend, drawn)
 
 
-CHARTED = 20  # bars groups drawn at most: the tables list every row
+CHARTED = 20  # groups of bars a chart draws at most: the tables list every row
 
 
 def _largest(rows: list[reporting.Row], size: Callable[[reporting.Row], int],
@@ -190,14 +190,12 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
     shown_year = year_label(year)
     if partnership:
         series = [(_("Awarded"), COMMITTED), (_("Paid"), PAID), (_("Spent"), SPENT)]
-        values = [[r.committed_pence, r.paid_pence, r.spent_pence] for r in board.rounds]
+        fields = ["committed_pence", "paid_pence", "spent_pence"]
     else:
         series = [(_("Budget"), BUDGET), (_("Committed"), COMMITTED), (_("Paid"), PAID),
                   (_("Spent"), SPENT)]
-        values = [[r.budget_pence, r.committed_pence, r.paid_pence, r.spent_pence]
-                  for r in board.rounds]
+        fields = ["budget_pence", "committed_pence", "paid_pence", "spent_pence"]
     names = ", ".join(name for name, _colour in series).lower()
-    values_of = {id(r): v for r, v in zip(board.rounds, values)}
     rounds, rounds_description = _largest(
         board.rounds, lambda r: max(r.budget_pence, r.committed_pence),
         _("Bar chart of %(series)s for each round in %(year)s. The table that follows gives "
@@ -205,7 +203,8 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
     charts = {
         "rounds": bar_chart(
             "chart-rounds", _("Money by fund and round, %(year)s", year=shown_year),
-            rounds_description, series, [(_round_label(r), values_of[id(r)]) for r in rounds]),
+            rounds_description, series,
+            [(_round_label(r), [getattr(r, name) for name in fields]) for r in rounds]),
         "issue_types": bar_chart(
             "chart-issue-types", _("Awarded by issue type, %(year)s", year=shown_year),
             _("Bar chart of the amount awarded and paid under each issue type in %(year)s. An "
