@@ -22,6 +22,7 @@ from portal.models.awards import (
     Rag,
     ReminderSent,
     Repayment,
+    RepaymentStatus,
     ReturnEvidence,
     ReturnKind,
     ReturnLine,
@@ -46,7 +47,7 @@ from portal.models.bids import (
 )
 from portal.models.funds import Criterion, Fund, ReturnCadence, Round
 from portal.models.organisations import Organisation, OrganisationType
-from portal.models.users import Role, SignInThrottle, User, UserRole
+from portal.models.users import Role, SignInThrottle, UsedFormToken, User, UserRole
 
 __all__ = [
     "Award",
@@ -57,6 +58,7 @@ __all__ = [
     "Rag",
     "ReminderSent",
     "Repayment",
+    "RepaymentStatus",
     "ReturnEvidence",
     "ReturnKind",
     "ReturnLine",
@@ -95,6 +97,7 @@ __all__ = [
     "Role",
     "Round",
     "SignInThrottle",
+    "UsedFormToken",
     "User",
     "UserRole",
 ]

@@ -143,6 +143,9 @@ class Decision(Base):
     conditions: Mapped[str] = mapped_column(Text, default="")
     crime_reduction_reasons: Mapped[str] = mapped_column(Text, default="")
     feedback: Mapped[str] = mapped_column(Text, default="")
+    # Why the manager decided before the round's required assessments were in (empty when
+    # they were): shown on the decision page, in the audit trail and in the exports.
+    override_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
     decision_date: Mapped[date] = mapped_column(Date)

@@ -58,6 +58,11 @@ class VariationStatus(enum.StrEnum):
     DECLINED = "declined"
 
 
+class RepaymentStatus(enum.StrEnum):
+    AWAITED = "awaited"
+    RECEIVED = "received"
+
+
 class Award(Base):
     """An approved bid: first an offer, then (accepted) an active grant, finally closed."""
 
@@ -131,7 +136,12 @@ class AwardLine(Base):
 
 class Payment(Base):
     __tablename__ = "payments"
-    __table_args__ = (CheckConstraint("amount_pence > 0", name="amount_positive"),)
+    __table_args__ = (
+        CheckConstraint("amount_pence > 0", name="amount_positive"),
+        # The same payment posted twice (a double click, two finance officers at once) is
+        # refused by the database, whatever the code before it missed.
+        UniqueConstraint("award_id", "reference"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),
@@ -298,6 +308,9 @@ class Repayment(Base):
     award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),
                                           unique=True)
     amount_pence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[RepaymentStatus] = mapped_column(
+        _enum(RepaymentStatus, "repayment_status", 20), default=RepaymentStatus.AWAITED,
+        server_default=RepaymentStatus.AWAITED.value)
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_on: Mapped[date | None] = mapped_column(Date)
     received_reference: Mapped[str | None] = mapped_column(String(100))

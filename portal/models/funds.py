@@ -68,6 +68,9 @@ class Round(Base):
     cap_pence: Mapped[int | None] = mapped_column(BigInteger)
     # Sum of approved awards; the database refuses any total above the budget.
     committed_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Submitted assessments a bid needs before it is decided: None means every assessor
+    # assigned (and not conflicted); otherwise at least this many.
+    required_assessments: Mapped[int | None] = mapped_column(Integer)
     eligible_organisation_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     return_cadence: Mapped[ReturnCadence] = mapped_column(
         enum_column(ReturnCadence, "return_cadence", 20), default=ReturnCadence.SIX_MONTHLY

@@ -92,3 +92,19 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime | None]
     locked_until: Mapped[datetime | None]
+
+
+class UsedFormToken(Base):
+    """A one-shot form's token, kept once the action it carried has taken effect.
+
+    The primary key makes the second post of the same form (a double click, a refreshed
+    POST, a replay) fail to insert, so it is shown the first result instead of acting again.
+    """
+
+    __tablename__ = "used_form_tokens"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Where the first post went: the page a second post of the same form is sent to.
+    result_url: Mapped[str] = mapped_column(String(500), default="")
