@@ -16,7 +16,8 @@ from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, 
 from wtforms import SubmitField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from forms.fields import DayMonthYearField, MoneyField, RequiredWhenCompleted, max_length
+from forms.fields import DayMonthYearField, MoneyField, OneShotForm, RequiredWhenCompleted
+from forms.fields import max_length
 
 ISSUE_TYPES = [
     ("anti_social_behaviour", _l("Anti-social behaviour")),
@@ -365,18 +366,18 @@ class RemoveEvidenceForm(FlaskForm):
     submit = SubmitField(_l("Remove"), widget=GovSubmitInput())
 
 
-class SubmitBidForm(FlaskForm):
+class SubmitBidForm(OneShotForm):
     submit = SubmitField(_l("Submit bid"), widget=GovSubmitInput())
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(OneShotForm):
     reason = StringField(_l("Why are you withdrawing this bid?"), widget=GovTextArea(),
                          validators=[InputRequired(_l("Enter why you are withdrawing the bid")),
                                      max_length(1000, _l("Reason"))])
     submit = SubmitField(_l("Withdraw bid"), widget=GovSubmitInput())
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(OneShotForm):
     answer = StringField(_l("Your answer"), widget=CountedTextArea(3000),
                          validators=[InputRequired(_l("Enter your answer")),
                                      max_length(3000, _l("Your answer"))])

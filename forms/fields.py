@@ -8,7 +8,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import Field, StringField
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
 _MONEY = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
@@ -143,3 +144,19 @@ class DayMonthYearField(Field):
     def pre_validate(self, form: Any) -> None:
         if self.date_error:
             raise StopValidation(self.date_error)
+
+
+def new_once_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class OneShotForm(FlaskForm):
+    """A form whose post does something once (submit, decide, accept, pay, approve…).
+
+    It carries a one-time token (render ``{{ form.once }}`` beside ``form.csrf_token``): the
+    same form posted again (a double click, a refreshed POST, a replay) is shown the first
+    post's result instead of acting again (see ``portal.auth.once``)."""
+
+    once = HiddenField(default=new_once_token)

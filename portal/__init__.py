@@ -38,10 +38,14 @@ def register_config(app: Flask, overrides: dict[str, Any]) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
 
 
+def _escape_unless_plain_text(name: str | None) -> bool:
+    return not (name or "").endswith(".txt")
+
+
 def register_templates(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from portal import formatting, navigation, pagination
+    from portal import formatting, navigation, pagination, workflows
 
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(ROOT / "templates")),
@@ -50,11 +54,15 @@ def register_templates(app: Flask) -> None:
             "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
         }),
     ])
-    app.jinja_options = {**app.jinja_options, "autoescape": True}
+    # Pages are HTML-escaped; plain-text emails show what was typed (a title with "&" or
+    # quotes arrives as typed, not as entities).
+    app.jinja_options = {**app.jinja_options, "autoescape": _escape_unless_plain_text}
     WTFormsHelpers(app)
     formatting.init_app(app)
     navigation.init_app(app)
     app.add_template_global(pagination.nav, "pagination_nav")
+    app.add_template_global(workflows.state_tag)
+    app.add_template_global(workflows.state_label)
     from portal.services import audit
 
     app.add_template_filter(audit.action_label, "action_label")

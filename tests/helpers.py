@@ -68,17 +68,30 @@ class CheckedClient(FlaskClient):
 
     def csrf_token(self, url: str) -> str:
         """The CSRF token of the form on the page at ``url``."""
+        return self.form_tokens(url)["csrf_token"]
+
+    def form_tokens(self, url: str, action: str | None = None) -> dict[str, str]:
+        """The CSRF token of the page at ``url`` and, when the form posting to ``action`` (or
+        the first form) is a one-shot form, its one-time token ``once``."""
         page = self.get(url)
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
-        if match is None:
+        soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+        csrf = soup.find("input", attrs={"name": "csrf_token"})
+        if csrf is None:
             raise AssertionError(f"no CSRF token on {url} (status {page.status_code})")
-        return match.group(1)
+        tokens = {"csrf_token": str(csrf["value"])}
+        forms = soup.find_all("form", method=re.compile("post", re.I))
+        path = (action or url).split("?")[0]
+        chosen = next((f for f in forms if (f.get("action") or "").split("?")[0].endswith(path)),
+                      forms[0] if forms else None)
+        once = chosen.find("input", attrs={"name": "once"}) if chosen is not None else None
+        if once is not None:
+            tokens["once"] = str(once["value"])
+        return tokens
 
     def submit(self, url: str, data: dict[str, Any] | None = None, *, form_url: str | None = None,
                **kwargs: Any):  # type: ignore[no-untyped-def]
-        """Post ``data`` to ``url`` as a browser would: with the token of the form's page."""
-        payload = dict(data or {})
-        payload["csrf_token"] = self.csrf_token(form_url or url)
+        """Post ``data`` to ``url`` as a browser would: with the tokens of the form's page."""
+        payload = {**self.form_tokens(form_url or url, action=url), **dict(data or {})}
         return self.post(url, data=payload, **kwargs)
 
     def sign_in(self, email: str, password: str = DEMO_PASSWORD):  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from forms.applicant import (
 )
 from portal.applicant import bp, presenters
 from portal.auth.access import requires
+from portal.auth.once import one_shot
 from portal.db import session
 from portal.downloads import attachment
 from portal.models import Bid, BidStatus, Role, Round
@@ -220,12 +221,13 @@ def check_answers(bid_id: int):
 
 @bp.route("/bids/<int:bid_id>/submit", methods=["POST"])
 @requires(OFFICER)
+@one_shot
 def submit(bid_id: int):
     bid = _own_bid(bid_id)
     if not SubmitBidForm().validate_on_submit():
         abort(400)
     if bid.status != BidStatus.DRAFT and bid.reference:
-        return redirect(url_for("applicant.submitted", bid_id=bid.id))  # a repeated click
+        return redirect(url_for("applicant.submitted", bid_id=bid.id))  # another tab's click
     try:
         bids.submit(bid, current_user)
     except DomainError as refused:
@@ -245,6 +247,7 @@ def submitted(bid_id: int):
 
 @bp.route("/bids/<int:bid_id>/withdraw", methods=["GET", "POST"])
 @requires(OFFICER)
+@one_shot
 def withdraw(bid_id: int):
     bid = _own_bid(bid_id)
     if bid.status not in bids.WITHDRAWABLE:
@@ -264,6 +267,7 @@ def withdraw(bid_id: int):
 
 @bp.route("/bids/<int:bid_id>/answer", methods=["GET", "POST"])
 @requires(OFFICER)
+@one_shot
 def answer(bid_id: int):
     bid = _own_bid(bid_id)
     question = bids.open_request(bid)

@@ -31,7 +31,8 @@ from portal.models import (
     UserRole,
 )
 from portal.services import DomainError, audit, email
-from portal.services.bids import _move
+from portal.services.workflow import atomic, move
+from portal.workflows import BID
 
 ASSESSABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT, BidStatus.MORE_INFORMATION_REQUESTED}
 DISAGREEMENT = 2  # points between assessors on a criterion that call for moderation
@@ -86,7 +87,7 @@ def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
         raise DomainError(_("%(name)s is already assigned to %(reference)s.", name=assessor.name,
                             reference=bid.reference), field="assessor") from None
     if bid.status == BidStatus.SUBMITTED:
-        _move(bid, BidStatus.IN_ASSESSMENT, actor)
+        move(BID, "start_assessment", bid, actor)
     audit.record("assessment.assigned", "bid", bid.id, actor=actor,
                  after={"assessor": assessor.name, "assignment": assignment.id})
     email.send(assessor.email, _("Bid %(reference)s to assess", reference=bid.reference),

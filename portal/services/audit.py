@@ -21,6 +21,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
+from portal import workflows
 from portal.db import session, utcnow
 from portal.models import AuditEvent
 
@@ -77,10 +78,13 @@ ACTION_LABELS: dict[str, Any] = {
 
 
 def action_label(action: str) -> str:
-    """What ``action`` is called in the service (the raw name for one without a label)."""
-    label = ACTION_LABELS.get(action)
+    """What ``action`` is called in the service (the raw name for one without a label):
+    a workflow transition's words, or those of another recorded action."""
+    label = _TRANSITION_LABELS.get(action) or ACTION_LABELS.get(action)
     return str(label) if label is not None else action
 
+
+_TRANSITION_LABELS = workflows.action_labels()
 
 _LOCK_KEY = 725_104_333  # any constant: the advisory lock that orders audit appends
 

@@ -37,6 +37,8 @@ from portal.models import (
 )
 from portal.services import DomainError, audit, email
 from portal.services.rounds import RoundState, state_of
+from portal.services.workflow import atomic, move, tell
+from portal.workflows import BID
 
 
 @dataclass(frozen=True)
@@ -56,23 +58,7 @@ SECTIONS = [
     Section("declarations", _l("Declarations")),
 ]
 
-# Allowed status changes; anything else is refused.
-TRANSITIONS: set[tuple[BidStatus, BidStatus]] = {
-    (BidStatus.DRAFT, BidStatus.SUBMITTED),
-    (BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT),
-    (BidStatus.SUBMITTED, BidStatus.MORE_INFORMATION_REQUESTED),
-    (BidStatus.IN_ASSESSMENT, BidStatus.MORE_INFORMATION_REQUESTED),
-    (BidStatus.MORE_INFORMATION_REQUESTED, BidStatus.SUBMITTED),
-    (BidStatus.MORE_INFORMATION_REQUESTED, BidStatus.IN_ASSESSMENT),
-    (BidStatus.SUBMITTED, BidStatus.WITHDRAWN),
-    (BidStatus.IN_ASSESSMENT, BidStatus.WITHDRAWN),
-    (BidStatus.MORE_INFORMATION_REQUESTED, BidStatus.WITHDRAWN),
-    (BidStatus.SUBMITTED, BidStatus.AWARDED),
-    (BidStatus.IN_ASSESSMENT, BidStatus.AWARDED),
-    (BidStatus.SUBMITTED, BidStatus.NOT_FUNDED),
-    (BidStatus.IN_ASSESSMENT, BidStatus.NOT_FUNDED),
-}
-WITHDRAWABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT, BidStatus.MORE_INFORMATION_REQUESTED}
+WITHDRAWABLE = {BidStatus(value) for value in BID.transitions["withdraw"].sources}
 
 
 class SectionConflict(DomainError):
@@ -103,30 +89,8 @@ def incomplete_sections(bid: Bid) -> list[Section]:
     return [s for s in sections_for(bid.round) if statuses[s.key] != SectionStatus.COMPLETED]
 
 
-def _move(bid: Bid, to: BidStatus, actor: User | None, **detail: Any) -> None:
-    if (bid.status, to) not in TRANSITIONS:
-        raise DomainError(_("This bid cannot be changed now: it is %(status)s.",
-                            status=status_label(bid.status)))
-    before = bid.status
-    bid.status = to
-    bid.updated_at = utcnow()
-    audit.record("bid.status_changed", "bid", bid.id, actor=actor,
-                 before={"status": before.value}, after={"status": to.value, **detail})
-
-
-STATUS_LABELS = {
-    BidStatus.DRAFT: _l("Draft"),
-    BidStatus.SUBMITTED: _l("Submitted"),
-    BidStatus.MORE_INFORMATION_REQUESTED: _l("More information requested"),
-    BidStatus.IN_ASSESSMENT: _l("In assessment"),
-    BidStatus.AWARDED: _l("Awarded"),
-    BidStatus.NOT_FUNDED: _l("Not funded"),
-    BidStatus.WITHDRAWN: _l("Withdrawn"),
-}
-
-
 def status_label(status: BidStatus) -> str:
-    return str(STATUS_LABELS[status])
+    return BID.label(status)
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -171,6 +135,7 @@ def new_creation_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+@atomic
 def start_bid(round_: Round, actor: User, token: str, now: datetime | None = None) -> Bid:
     """Start a draft; posting the same start form twice returns the same bid."""
     if not token or len(token) > 64:
@@ -239,17 +204,38 @@ def _apply(bid: Bid, key: str, answers: dict[str, Any]) -> None:
     elif key == "problem":
         bid.issue_types = list(answers.get("issue_types") or [])
     elif key == "budget":
-        bid.budget_lines = [BudgetLine(position=i, item=row["item"], kind=CostKind(row["kind"]),
-                                       amount_pence=int(row["amount_pence"]))
-                            for i, row in enumerate(answers.get("rows", []), start=1)]
-        bid.amount_requested_pence = sum(line.amount_pence for line in bid.budget_lines)
+        rows = [{"item": row["item"], "kind": CostKind(row["kind"]),
+                 "amount_pence": int(row["amount_pence"])} for row in answers.get("rows", [])]
+        _replace_by_position(bid.budget_lines, rows, BudgetLine)
+        bid.amount_requested_pence = sum(row["amount_pence"] for row in rows)
         bid.match_funding_pence = int(answers.get("match_funding_pence") or 0)
     elif key == "outcomes":
-        bid.outcomes = [OutcomeMeasure(position=i, measure=row["measure"], target=row["target"],
-                                       how_measured=row["how_measured"])
-                        for i, row in enumerate(answers.get("rows", []), start=1)]
+        rows = [{"measure": row["measure"], "target": row["target"],
+                 "how_measured": row["how_measured"]} for row in answers.get("rows", [])]
+        _replace_by_position(bid.outcomes, rows, OutcomeMeasure)
 
 
+def _replace_by_position(current: list[Any], rows: list[dict[str, Any]], model: type) -> None:
+    """Make a list of rows keyed (parent, position) equal ``rows``, in place: row n updates
+    the row at position n, extra rows are added, missing ones deleted (and flushed before any
+    insert, so the unique key never sees two rows at one position). Longer, shorter or
+    reordered, a list saves any number of times; rows kept keep their ids (returns and
+    awards refer to outcome measures by id)."""
+    by_position = {row.position: row for row in current}
+    for position in sorted(by_position):
+        if position > len(rows):
+            current.remove(by_position.pop(position))
+    session.flush()
+    for position, values in enumerate(rows, start=1):
+        row = by_position.get(position)
+        if row is None:
+            current.append(model(position=position, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+
+
+@atomic
 def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool,
                  expected_version: int | None, actor: User) -> BidSection:
     """Save one section from a copy at ``expected_version`` (None: the section is new).
@@ -320,7 +306,14 @@ def officers_of(organisation: Organisation) -> list[User]:
                                           UserRole.role == Role.OFFICER, User.active.is_(True))))
 
 
+@atomic
 def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
+    """Submit a complete draft before the round closes: one guarded write from draft, then
+    the reference (e.g. SCF-2026-0007) and the partnership's email. Returns the reference.
+
+    Raises DomainError (incomplete, closed, over the cap, not a draft) or ``Conflict`` when
+    the same bid was submitted a moment earlier (a double click): nothing is changed then.
+    """
     now = now or utcnow()
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has already been submitted."))
@@ -336,14 +329,19 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     cap = bid.round.cap_pence
     if cap is not None and bid.amount_requested_pence > cap:
         raise DomainError(_("The total asked for must be %(cap)s or less.", cap=money(cap)))
-    bid.reference = _next_reference(f"{bid.round.fund.code}-{bid.round.financial_year}")
-    bid.submitted_at = now
-    _move(bid, BidStatus.SUBMITTED, actor, reference=bid.reference)
-    for officer in officers_of(bid.organisation):
-        email.send(officer.email, _("Bid %(reference)s submitted", reference=bid.reference),
-                   "bid_submitted", locale="cy" if officer.language == "cy" else "en_GB",
-                   user=officer, bid=bid, submitted_by=actor)
-    return bid.reference
+    # The status is won first; the reference is taken only by the write that won.
+    transition = move(BID, "submit", bid, actor, values={"submitted_at": now, "updated_at": now},
+                      audit_event=False)
+    reference = _next_reference(f"{bid.round.fund.code}-{bid.round.financial_year}")
+    session.execute(update(Bid).where(Bid.id == bid.id).values(reference=reference)
+                    .execution_options(synchronize_session=False))
+    bid.reference = reference
+    audit.record(transition.action, "bid", bid.id, actor=actor,
+                 before={"status": BidStatus.DRAFT.value},
+                 after={"status": BidStatus.SUBMITTED.value, "reference": reference})
+    tell(transition, _l("Bid %(reference)s submitted", reference=reference), "bid_submitted",
+         organisation_id=bid.organisation_id, bid=bid, submitted_by=actor)
+    return reference
 
 
 def _when(moment: datetime) -> str:
@@ -352,35 +350,45 @@ def _when(moment: datetime) -> str:
     return date_time(moment)
 
 
+@atomic
 def withdraw(bid: Bid, reason: str, actor: User) -> None:
+    """Withdraw a sent bid before its decision; the partnership, the managers and its
+    assessors are told. Raises DomainError (no reason, already decided) or ``Conflict``."""
     if bid.status not in WITHDRAWABLE:
         raise DomainError(_("This bid can no longer be withdrawn."))
     reason = reason.strip()
     if not reason:
         raise DomainError(_("Enter why you are withdrawing the bid"), field="reason")
-    bid.withdrawal_reason = reason
-    bid.withdrawn_at = utcnow()
-    _move(bid, BidStatus.WITHDRAWN, actor, reason=reason)
+    now = utcnow()
+    transition = move(BID, "withdraw", bid, actor,
+                      values={"withdrawal_reason": reason, "withdrawn_at": now,
+                              "updated_at": now}, after={"reason": reason})
+    tell(transition, _l("Bid %(reference)s withdrawn", reference=bid.reference),
+         "bid_withdrawn", organisation_id=bid.organisation_id, bid_id=bid.id, bid=bid,
+         reason=reason, withdrawn_by=actor)
 
 
 # --- requests for more information -----------------------------------------------------------
 
 
+@atomic
 def request_more_information(bid: Bid, question: str, actor: User,
                              respond_by: date | None = None) -> InformationRequest:
-    """The OPCC asks the applicant a question; the bid waits for the answer."""
+    """The OPCC asks the applicant a question; the bid waits for the answer.
+    Raises DomainError (no question, a bid not being assessed) or ``Conflict``."""
     if not question.strip():
         raise DomainError(_("Enter the question"), field="question")
     previous = bid.status
-    request = InformationRequest(bid=bid, question=question.strip(), asked_by_id=actor.id,
+    transition = move(BID, "request_information", bid, actor,
+                      values={"status_before_request": previous, "updated_at": utcnow()},
+                      after={"question": question.strip()})
+    request = InformationRequest(bid_id=bid.id, question=question.strip(), asked_by_id=actor.id,
                                  asked_at=utcnow(), respond_by=respond_by)
     session.add(request)
-    _move(bid, BidStatus.MORE_INFORMATION_REQUESTED, actor, question=question.strip())
-    bid.status_before_request = previous
     session.flush()
-    for officer in officers_of(bid.organisation):
-        email.send(officer.email, _("Question about bid %(reference)s", reference=bid.reference),
-                   "information_requested", user=officer, bid=bid, question=request)
+    tell(transition, _l("Question about bid %(reference)s", reference=bid.reference),
+         "information_requested", organisation_id=bid.organisation_id, bid=bid,
+         question=request)
     return request
 
 
@@ -388,7 +396,10 @@ def open_request(bid: Bid) -> InformationRequest | None:
     return next((r for r in bid.information_requests if r.answer is None), None)
 
 
+@atomic
 def answer_request(bid: Bid, request_id: int, answer: str, actor: User) -> None:
+    """The partnership answers the open question; the bid goes back to where it was, and the
+    managers and the bid's assessors are told. Raises DomainError or ``Conflict``."""
     request = next((r for r in bid.information_requests if r.id == request_id), None)
     if request is None or bid.status != BidStatus.MORE_INFORMATION_REQUESTED:
         raise DomainError(_("There is no open question on this bid."))
@@ -396,9 +407,15 @@ def answer_request(bid: Bid, request_id: int, answer: str, actor: User) -> None:
         raise DomainError(_("This question has already been answered."))
     if not answer.strip():
         raise DomainError(_("Enter your answer"), field="answer")
+    back_to = bid.status_before_request or BidStatus.SUBMITTED
+    name = "answer_in_assessment" if back_to == BidStatus.IN_ASSESSMENT else "answer"
+    transition = move(BID, name, bid, actor,
+                      values={"status_before_request": None, "updated_at": utcnow()},
+                      after={"answered_request": request.id})
     request.answer = answer.strip()
     request.answered_by_id = actor.id
     request.answered_at = utcnow()
-    back_to = bid.status_before_request or BidStatus.SUBMITTED
-    bid.status_before_request = None
-    _move(bid, back_to, actor, answered_request=request.id)
+    session.flush()
+    tell(transition, _l("Bid %(reference)s: question answered", reference=bid.reference),
+         "question_answered", organisation_id=bid.organisation_id, bid_id=bid.id, bid=bid,
+         question=request)

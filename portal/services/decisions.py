@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,8 +19,10 @@ from portal.db import session, utcnow
 from portal.formatting import money
 from portal.models import Assignment, Bid, BidStatus, Decision, DecisionOutcome, Role, Round
 from portal.models import User
-from portal.services import DomainError, audit, awards, email
-from portal.services.bids import _move, _next_reference, officers_of
+from portal.services import DomainError, audit, awards
+from portal.services.bids import _next_reference
+from portal.services.workflow import atomic, move, tell
+from portal.workflows import BID
 
 DECIDABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT}
 
@@ -68,8 +71,13 @@ def commit_to_budget(round_: Round, amount: int) -> None:
     session.refresh(round_)
 
 
+@atomic
 def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reasons: str,
             actor: User, now: datetime | None = None) -> Decision:
+    """Approve ``amount_pence`` (pence, at most what was asked and the round's cap) within
+    what remains of the round's budget; records the decision (DEC-<year>-<n>), the offer and
+    tells the partnership. All or nothing: a refusal (DomainError beside a field, or
+    ``Conflict`` when another manager decided first) leaves no decision, no commitment."""
     _check_may_decide(bid, actor)
     if amount_pence <= 0:
         raise DomainError(_("Enter an amount more than £0"), field="amount")
@@ -85,44 +93,52 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
                                                          "and disorder"))):
         if not value.strip():
             raise DomainError(message, field=field)
+    if amount_pence > bid.round.remaining_pence:
+        raise DomainError(_("Only %(remaining)s of the round's budget remains.",
+                            remaining=money(bid.round.remaining_pence)), field="amount")
     now = now or utcnow()
+    transition = move(BID, "award", bid, actor, values={"updated_at": now}, audit_event=False)
+    commit_to_budget(bid.round, amount_pence)
     decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.APPROVED, amount_pence=amount_pence,
                         purpose=purpose.strip(), conditions=conditions.strip(),
                         crime_reduction_reasons=reasons.strip(), decided_by_id=actor.id,
                         decided_at=now, decision_date=now.date(),
                         reference=_next_reference(f"DEC-{bid.round.financial_year}"))
     _record(bid, decision, actor)
-    commit_to_budget(bid.round, amount_pence)
-    _move(bid, BidStatus.AWARDED, actor, decision=decision.reference, amount=amount_pence)
-    audit.record("decision.approved", "bid", bid.id, actor=actor,
-                 after={"reference": decision.reference, "amount": amount_pence,
-                        "conditions": decision.conditions})
+    audit.record(transition.action, "bid", bid.id, actor=actor,
+                 before={"status": BidStatus.IN_ASSESSMENT.value},
+                 after={"status": BidStatus.AWARDED.value, "reference": decision.reference,
+                        "amount": amount_pence, "conditions": decision.conditions})
     awards.create_offer(bid, decision, actor)
-    _tell_partnership(bid, decision)
+    _tell_partnership(transition, bid, decision)
     return decision
 
 
+@atomic
 def decline(bid: Bid, *, feedback: str, actor: User, now: datetime | None = None) -> Decision:
+    """Decline with feedback for the partnership (DEC-<year>-<n>). Raises DomainError or
+    ``Conflict`` (decided a moment ago by someone else); a refusal changes nothing."""
     _check_may_decide(bid, actor)
     if not feedback.strip():
         raise DomainError(_("Enter feedback for the partnership"), field="feedback")
     now = now or utcnow()
+    transition = move(BID, "decline", bid, actor, values={"updated_at": now},
+                      audit_event=False)
     decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.DECLINED, amount_pence=0,
                         feedback=feedback.strip(), decided_by_id=actor.id, decided_at=now,
                         decision_date=now.date(),
                         reference=_next_reference(f"DEC-{bid.round.financial_year}"))
     _record(bid, decision, actor)
-    _move(bid, BidStatus.NOT_FUNDED, actor, decision=decision.reference)
-    audit.record("decision.declined", "bid", bid.id, actor=actor,
-                 after={"reference": decision.reference, "feedback": decision.feedback})
-    _tell_partnership(bid, decision)
+    audit.record(transition.action, "bid", bid.id, actor=actor,
+                 after={"status": BidStatus.NOT_FUNDED.value, "reference": decision.reference,
+                        "feedback": decision.feedback})
+    _tell_partnership(transition, bid, decision)
     return decision
 
 
-def _tell_partnership(bid: Bid, decision: Decision) -> None:
-    subject = (_("Bid %(reference)s approved", reference=bid.reference)
+def _tell_partnership(transition, bid: Bid, decision: Decision) -> None:  # type: ignore[no-untyped-def]
+    subject = (_l("Bid %(reference)s approved", reference=bid.reference)
                if decision.outcome == DecisionOutcome.APPROVED
-               else _("Bid %(reference)s not funded", reference=bid.reference))
-    for officer in officers_of(bid.organisation):
-        email.send(officer.email, subject, "decision_made", user=officer, bid=bid,
-                   decision=decision)
+               else _l("Bid %(reference)s not funded", reference=bid.reference))
+    tell(transition, subject, "decision_made", organisation_id=bid.organisation_id, bid=bid,
+         decision=decision)

@@ -25,14 +25,16 @@ _MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAI
               "MAIL_OUTBOX")
 
 
-def send(to: str | list[str], subject: str, template: str, *, locale: str = "en_GB",
+def send(to: str | list[str], subject: object, template: str, *, locale: str = "en_GB",
          **context: object) -> None:
-    """Render ``templates/emails/<template>.txt`` and send it after the commit."""
+    """Render ``templates/emails/<template>.txt`` (plain text: not HTML-escaped) and send it
+    after the commit. ``subject`` may be lazy text: it is read in ``locale``."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         return
     with force_locale(locale):
         body = render_template(f"emails/{template}.txt", **context)
+        subject = str(subject)
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = ", ".join(recipients)
@@ -40,6 +42,16 @@ def send(to: str | list[str], subject: str, template: str, *, locale: str = "en_
     message.set_content(body)
     config = {key: current_app.config[key] for key in _MAIL_KEYS}
     session.info.setdefault(_QUEUE_KEY, []).append((message, config))
+
+
+def queued() -> list:
+    """The messages waiting for this unit of work's commit."""
+    return session.info.get(_QUEUE_KEY, [])
+
+
+def drop_queued_after(count: int) -> None:
+    """Forget messages queued after the first ``count`` (their change was rolled back)."""
+    del session.info.get(_QUEUE_KEY, [])[count:]
 
 
 def deliver(message: EmailMessage, config: dict) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from portal.db import session, utcnow
 from portal.models import AuditEvent, Bid, BidStatus, BudgetLine, Round
-from portal.services import accounts, bids
+from portal.services import accounts, bids, workflow
+from portal.workflows import BID
 from tests import bidding
 from tests.bidding import OFFICER
 from tests.helpers import text_of
@@ -277,7 +278,8 @@ def test_answering_a_request_for_information_returns_the_bid_to_the_assessors(ap
     bidding.submit(officer, bid_id)
     with app.test_request_context():
         bid = session.get(Bid, bid_id)
-        bids._move(bid, BidStatus.IN_ASSESSMENT, None)
+        manager = accounts.get_user_by_email("manager@example.org")
+        workflow.move(BID, "start_assessment", bid, manager)
         bids.request_more_information(bid, "How many sessions are in school holidays?",
                                       accounts.get_user_by_email("manager@example.org"))
         session.commit()
@@ -302,13 +304,14 @@ def test_every_state_change_is_audited(app, officer):
             AuditEvent.record_type == "bid", AuditEvent.record_id == str(bid_id))))
     assert actions[0] == "bid.created"
     assert actions.count("bid.section_saved") == 6
-    assert actions[-1] == "bid.status_changed"
+    assert actions[-1] == "bid.submitted"
 
 
-def test_the_status_table_refuses_moves_it_does_not_list(app, officer):
+def test_the_workflow_refuses_moves_it_does_not_list(app, officer):
     bid_id = bidding.start(officer, app)
     with app.app_context():
         bid = session.get(Bid, bid_id)
+        manager = accounts.get_user_by_email("manager@example.org")
         with pytest.raises(bids.DomainError):
-            bids._move(bid, BidStatus.AWARDED, None)
+            workflow.move(BID, "award", bid, manager)
         assert bid.status == BidStatus.DRAFT

@@ -1,0 +1,60 @@
+"""``@one_shot``: a view whose POST acts once per form (see ``portal.services.once``).
+
+Put it under ``@requires(...)``. The form is a ``forms.fields.OneShotForm`` and its template
+renders ``{{ form.once }}``; a test finds every one-shot view and checks both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import flash, g, make_response, redirect, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.services import once
+
+F = TypeVar("F", bound=Callable[..., Any])
+ONE_SHOT_ATTRIBUTE = "_portal_one_shot"
+
+
+def one_shot(view: F) -> F:
+    """POSTs carry the form's one-time token: the first is handled, any other post of the
+    same form is sent to the first one's result with a note that it was already done."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST":
+            return view(*args, **kwargs)
+        token = request.form.get("once", "")
+        if not once.well_formed(token):
+            # A post from a page without the token (an old tab): the workflow's guarded
+            # writes still let it act at most once.
+            return view(*args, **kwargs)
+        try:
+            once.claim(token, current_user)
+        except once.Used as used:
+            flash(_("That was already done: you are seeing its result."), "info")
+            return redirect(used.result_url or request.url)
+        g.service_outcomes = []
+        response = make_response(view(*args, **kwargs))
+        outcomes = g.pop("service_outcomes", [])
+        took_effect = outcomes and all(outcomes)
+        if took_effect and 300 <= response.status_code < 400 and response.location:
+            once.settle(token, response.location)
+        else:  # refused, or nothing done: the form may be posted again; no row is left
+            once.release(token)
+        return response
+
+    setattr(wrapper, ONE_SHOT_ATTRIBUTE, True)
+    return wrapper  # type: ignore[return-value]
+
+
+def is_one_shot(view: Callable[..., Any]) -> bool:
+    while view is not None:
+        if getattr(view, ONE_SHOT_ATTRIBUTE, False):
+            return True
+        view = getattr(view, "__wrapped__", None)  # type: ignore[assignment]
+    return False

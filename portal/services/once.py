@@ -1,0 +1,63 @@
+"""One-shot forms: the token a form carries is claimed when its post is handled.
+
+``claim`` inserts the token in the request's transaction before the action runs. A second
+post of the same form finds it there (or, posted at the same moment on PostgreSQL, waits on
+the primary key until the first commits) and is sent to the first result. An action that
+was refused releases its token, so the corrected form can be posted again.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal.db import session, utcnow
+from portal.models import UsedFormToken, User
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class Used(Exception):
+    """The token was used before: ``result_url`` is where its first post went."""
+
+    def __init__(self, result_url: str) -> None:
+        super().__init__(result_url)
+        self.result_url = result_url
+
+
+def well_formed(token: str) -> bool:
+    return bool(_TOKEN.match(token or ""))
+
+
+def claim(token: str, user: User) -> None:
+    """Take the token for this post, or raise ``Used`` if a post of the same form took it.
+
+    A token is the user's own: another user's token (a replay) is treated as used, with no
+    page to go to."""
+    existing = session.get(UsedFormToken, token, populate_existing=True)
+    if existing is not None:
+        raise Used(existing.result_url if existing.user_id == user.id else "")
+    try:
+        with session.begin_nested():
+            session.add(UsedFormToken(token=token, user_id=user.id, used_at=utcnow(),
+                                      result_url=""))
+            session.flush()
+    except IntegrityError:  # posted twice at once: the first post has committed by now
+        session.expire_all()
+        first = session.scalar(select(UsedFormToken).where(UsedFormToken.token == token))
+        raise Used(first.result_url if first and first.user_id == user.id else "") from None
+
+
+def settle(token: str, result_url: str) -> None:
+    """Record where the post that claimed ``token`` sent the user."""
+    session.execute(update(UsedFormToken).where(UsedFormToken.token == token)
+                    .values(result_url=result_url[:500])
+                    .execution_options(synchronize_session=False))
+
+
+def release(token: str) -> None:
+    """The action was refused (the form is shown again with errors): the token is free."""
+    session.execute(delete(UsedFormToken).where(UsedFormToken.token == token)
+                    .execution_options(synchronize_session=False))
