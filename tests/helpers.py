@@ -119,3 +119,19 @@ def signed_in(app: Any, email: str) -> FlaskClient:
     client = app.test_client()
     client.sign_in(email)
     return client
+
+
+def table_row_counts(app: Any) -> dict[str, int]:
+    """Every table's row count, and the newest audit event's hash (the chain's head): equal
+    before and after a refused action when the refusal changed nothing."""
+    from sqlalchemy import func, select, table
+
+    from portal.db import Base
+    from portal.models import AuditEvent
+
+    with app.app_context():
+        counts = {name: session.scalar(select(func.count()).select_from(table(name)))
+                  for name in sorted(Base.metadata.tables)}
+        counts["audit head"] = session.scalar(
+            select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+    return counts
