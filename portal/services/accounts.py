@@ -17,6 +17,7 @@ from zxcvbn import zxcvbn
 from portal.db import session, utcnow
 from portal.models import Organisation, Role, SignInThrottle, User, UserRole
 from portal.services import DomainError, audit, email
+from portal.services.workflow import atomic
 
 MIN_PASSWORD_LENGTH = 12
 _STRONG = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)  # Argon2id, salted
@@ -129,6 +130,7 @@ def locked_message() -> str:
              "again, or reset your password.", minutes=minutes)
 
 
+@atomic
 def record_sign_out(user: User) -> None:
     audit.record("user.signed_out", "user", user.id, actor=user)
 
@@ -158,6 +160,7 @@ def user_for_token(token: str, purpose: str, max_age: int) -> User:
     return user
 
 
+@atomic
 def set_password(user: User, password: str, *, actor: User | None, action: str) -> None:
     problem = password_problem(password, user_inputs=[user.email, user.name])
     if problem:
@@ -168,6 +171,7 @@ def set_password(user: User, password: str, *, actor: User | None, action: str) 
     audit.record(action, "user", user.id, actor=actor)
 
 
+@atomic
 def request_password_reset(address: str) -> None:
     """Email a reset link if an active account has this address; silent otherwise."""
     user = get_user_by_email(address)
@@ -196,6 +200,7 @@ def _check_roles_fit(roles: set[Role], organisation: Organisation) -> None:
         raise DomainError(_("Officers must belong to a partnership"), field="organisation")
 
 
+@atomic
 def create_user(name: str, address: str, organisation: Organisation, roles: set[Role], *,
                 actor: User | None, password: str | None = None) -> User:
     address = normalise_email(address)
@@ -216,6 +221,7 @@ def create_user(name: str, address: str, organisation: Organisation, roles: set[
     return user
 
 
+@atomic
 def invite_user(name: str, address: str, organisation: Organisation, roles: set[Role], *,
                 actor: User) -> User:
     user = create_user(name, address, organisation, roles, actor=actor)
@@ -239,6 +245,7 @@ def _snapshot(user: User) -> dict:
     }
 
 
+@atomic
 def update_user(user: User, *, roles: set[Role], organisation: Organisation, active: bool,
                 actor: User) -> None:
     if user.id == actor.id and (Role.ADMIN not in roles or not active):
@@ -259,6 +266,7 @@ def update_user(user: User, *, roles: set[Role], organisation: Organisation, act
         audit.record(action, "user", user.id, actor=actor, before=before, after=after)
 
 
+@atomic
 def set_language(user: User, language: str) -> None:
     if language not in {"en", "cy"}:
         raise DomainError(_("Select a language"), field="language")

@@ -73,6 +73,8 @@ def deliver(message: EmailMessage, config: dict) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _deliver_after_commit(db_session: Session) -> None:
+    if db_session.in_nested_transaction():
+        return  # a savepoint was released (SQLAlchemy says "commit"): the outer one decides
     for message, config in db_session.info.pop(_QUEUE_KEY, []):
         try:
             deliver(message, config)

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from portal.db import session, utcnow
 from portal.models import Bid, BidStatus, EvidenceFile, User
 from portal.services import DomainError, audit
+from portal.services.workflow import atomic
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ def _clean_name(name: str) -> str:
     return keep.strip()[-200:] or "file"
 
 
+@atomic
 def add(bid: Bid, name: str, stream: BinaryIO, description: str, actor: User) -> EvidenceFile:
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."),
@@ -121,6 +123,7 @@ def add(bid: Bid, name: str, stream: BinaryIO, description: str, actor: User) ->
     return evidence
 
 
+@atomic
 def remove(bid: Bid, evidence_id: int, actor: User) -> None:
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
