@@ -53,6 +53,7 @@ def atomic(service: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         queued = len(email.queued())
         savepoint = session.begin_nested()
+        outermost = _depth.get() == 0
         depth = _depth.set(_depth.get() + 1)
         try:
             result = service(*args, **kwargs)
@@ -60,21 +61,21 @@ def atomic(service: F) -> F:
             if savepoint.is_active:
                 savepoint.rollback()
             email.drop_queued_after(queued)
-            _note(False, depth)
+            _note(False, outermost)
             raise
         finally:
             _depth.reset(depth)
         if savepoint.is_active:
             savepoint.commit()
-        _note(True, depth)
+        _note(True, outermost)
         return result
 
     wrapper.atomic = True  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
-def _note(took_effect: bool, depth: contextvars.Token[int]) -> None:
-    if depth.old_value == 0 and has_app_context():
+def _note(took_effect: bool, outermost: bool) -> None:
+    if outermost and has_app_context():
         g.setdefault("service_outcomes", []).append(took_effect)
 
 
