@@ -12,7 +12,7 @@ from wtforms import RadioField, SelectField, SelectMultipleField, StringField, S
 from wtforms.validators import InputRequired
 
 from forms.applicant import CountedTextArea
-from forms.fields import DayMonthYearField, MoneyField, max_length
+from forms.fields import DayMonthYearField, MoneyField, OneShotForm, max_length
 
 RECOMMENDATIONS = [
     ("fund", _l("Fund")),
@@ -21,7 +21,7 @@ RECOMMENDATIONS = [
 ]
 
 
-class ConflictForm(FlaskForm):
+class ConflictForm(OneShotForm):
     conflict = RadioField(
         _l("Do you have a conflict of interest with this bid?"), widget=GovRadioInput(),
         description=_l("For example, you work closely with the partnership, a relative or "
@@ -45,7 +45,7 @@ def scale_choices(criterion: Any) -> list[tuple[str, str]]:
 def assessment_form(criteria: list[Any], formdata: Any = None, **kwargs: Any) -> FlaskForm:
     """A form with a score and a justification per criterion of the round."""
 
-    class AssessmentForm(FlaskForm):
+    class AssessmentForm(OneShotForm):
         recommendation = RadioField(_l("Your recommendation"), widget=GovRadioInput(),
                                     choices=RECOMMENDATIONS, validate_choice=False)
         comments = StringField(_l("Comments for the grants manager"),
@@ -65,8 +65,12 @@ def assessment_form(criteria: list[Any], formdata: Any = None, **kwargs: Any) ->
         AssessmentForm(**kwargs)
 
 
+class ReopenForm(OneShotForm):
+    submit = SubmitField(_l("Reopen assessment"), widget=GovSubmitInput())
+
+
 def moderation_form(criteria: list[Any]) -> FlaskForm:
-    class ModerationForm(FlaskForm):
+    class ModerationForm(OneShotForm):
         rationale = StringField(_l("Why these are the moderated scores"),
                                 widget=CountedTextArea(3000),
                                 validators=[InputRequired(_l("Explain the moderated scores")),
@@ -81,13 +85,13 @@ def moderation_form(criteria: list[Any]) -> FlaskForm:
     return ModerationForm()
 
 
-class AssignForm(FlaskForm):
+class AssignForm(OneShotForm):
     assessor = SelectField(_l("Assessor"), widget=GovSelect(), coerce=str,
                            validators=[InputRequired(_l("Choose an assessor"))])
     submit = SubmitField(_l("Assign"), widget=GovSubmitInput())
 
 
-class BulkAssignForm(FlaskForm):
+class BulkAssignForm(OneShotForm):
     bids = SelectMultipleField(_l("Bids"), widget=GovCheckboxesInput(), coerce=str,
                                validators=[InputRequired(_l("Select at least one bid"))])
     assessor = SelectField(_l("Assessor"), widget=GovSelect(), coerce=str,
@@ -95,7 +99,7 @@ class BulkAssignForm(FlaskForm):
     submit = SubmitField(_l("Assign selected bids"), widget=GovSubmitInput())
 
 
-class AskForm(FlaskForm):
+class AskForm(OneShotForm):
     question = StringField(_l("Your question for the partnership"), widget=CountedTextArea(2000),
                            validators=[InputRequired(_l("Enter the question")),
                                        max_length(2000, _l("Question"))])
@@ -104,7 +108,7 @@ class AskForm(FlaskForm):
     submit = SubmitField(_l("Send question"), widget=GovSubmitInput())
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(OneShotForm):
     outcome = RadioField(_l("Decision"), widget=GovRadioInput(),
                          choices=[("approve", _l("Approve")), ("decline", _l("Decline"))],
                          validators=[InputRequired(_l("Select approve or decline"))])
@@ -124,6 +128,11 @@ class DecisionForm(FlaskForm):
     feedback = StringField(_l("Feedback for the partnership"), widget=CountedTextArea(3000),
                            description=_l("Required when declining."),
                            validators=[max_length(3000, _l("Feedback"))])
+    # Shown only while the round's required assessments are not all in; the page gives the
+    # shortfall as the hint.
+    override_reason = StringField(_l("Why decide before the required assessments are in"),
+                                  widget=CountedTextArea(2000),
+                                  validators=[max_length(2000, _l("Reason"))])
     submit = SubmitField(_l("Record decision"), widget=GovSubmitInput())
 
 

@@ -205,6 +205,13 @@ class RoundForm(FlaskForm):
                                                              "due"))])
     guidance = StringField(_l("Guidance for applicants (optional)"), widget=GovTextArea(),
                            filters=[_strip], validators=[max_length(5000, _l("Guidance"))])
+    required_assessments = WholeNumberField(
+        _l("Assessments needed before a decision"), low=1, high=20,
+        description=_l("Leave blank to need every assigned assessor to submit an assessment. "
+                       "Or enter a whole number, like 2. A manager can decide before then "
+                       "only by giving a reason."),
+        message=_l("Assessments needed must be a whole number from 1 to 20, or blank for "
+                   "every assigned assessor"))
     submit = SubmitField(_l("Save round"), widget=GovSubmitInput())
 
 

@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from forms.review import (
@@ -30,11 +30,12 @@ from forms.review import (
 )
 from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
+from portal.auth.once import one_shot
 from portal.db import session
 from portal.decisions import bp
 from portal.downloads import attachment
 from portal.formatting import pence_to_pounds
-from portal.models import AssessmentStatus, Assignment, Bid, BidStatus, Role, Round, User
+from portal.models import AssessmentStatus, Bid, BidStatus, Role, Round, User
 from portal.pagination import page_number, paginate
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
 
@@ -71,18 +72,25 @@ def _round_bids(round_: Round) -> list[Bid]:
 
 
 def _progress(bid_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(submitted assessments, assessors assigned) per bid, in one query."""
-    if not bid_ids:
-        return {}
-    rows = session.execute(
-        select(Assignment.bid_id, func.count(),
-               func.sum(case((Assignment.status == AssessmentStatus.SUBMITTED, 1), else_=0)))
-        .where(Assignment.bid_id.in_(bid_ids)).group_by(Assignment.bid_id))
-    return {bid_id: (int(done or 0), int(total)) for bid_id, total, done in rows}
+    """(submitted assessments, assessors assigned and not conflicted) per bid, in one
+    query: the counts the readiness for a decision reads."""
+    return decisions.assessment_counts(bid_ids)
+
+
+def _field_or_flash(form, refused: DomainError, default: str | None = None) -> bool:  # type: ignore[no-untyped-def]
+    """Show a refusal beside its field (True), or flash it when it names none (False)."""
+    target = form._fields.get(refused.field or "") or (
+        form._fields.get(default) if default else None)
+    if target is None:
+        flash(refused.message, "error")
+        return False
+    target.errors = [*target.errors, refused.message]
+    return True
 
 
 @bp.route("/manage/rounds/<int:round_id>", methods=["GET", "POST"])
 @requires(MANAGER)
+@one_shot
 def round_page(round_id: int):
     round_ = _round(round_id)
     submitted = _round_bids(round_)
@@ -97,11 +105,18 @@ def round_page(round_id: int):
         if assessor is None:
             form.assessor.errors.append(_("Choose an assessor"))
         else:
-            done, skipped = assessment.assign_many(chosen, assessor, current_user)
-            flash(_("%(name)s assigned to %(n)d bids.", name=assessor.name, n=done), "success")
-            for reason in skipped:
-                flash(reason, "error")
-            return redirect(url_for("decisions.round_page", round_id=round_.id))
+            try:
+                done, skipped = assessment.assign_many(chosen, assessor, current_user)
+            except DomainError as refused:
+                done, skipped = 0, [refused.message]
+            if done:
+                flash(_("%(name)s assigned to %(n)d bids.", name=assessor.name, n=done),
+                      "success")
+                for reason in skipped:
+                    flash(reason, "error")
+                return redirect(url_for("decisions.round_page", round_id=round_.id))
+            form.bids.errors = [*form.bids.errors, *skipped] or [
+                _("Select at least one bid")]
     return render_template("decisions/round.html", round=round_, bids=submitted, form=form,
                            progress=_progress([b.id for b in submitted]),
                            status_label=bids.status_label, state=rounds.state_of(round_),
@@ -110,6 +125,7 @@ def round_page(round_id: int):
 
 @bp.route("/manage/bids/<int:bid_id>", methods=["GET", "POST"])
 @requires(MANAGER)
+@one_shot
 def bid(bid_id: int):
     bid = _bid(bid_id)
     form = AssignForm()
@@ -129,6 +145,7 @@ def bid(bid_id: int):
     assignments = assessment.assignments_of(bid)
     return render_template("decisions/bid.html", bid=bid, form=form, assignments=assignments,
                            decision=decisions.decision_of(bid),
+                           readiness=decisions.readiness(bid),
                            moderation=assessment.moderation_of(bid),
                            history=audit.history("bid", bid.id), summary_rows=summary_rows,
                            sections=bids.sections_for(bid.round), status_label=bids.status_label,
@@ -143,6 +160,7 @@ def download_evidence(bid_id: int, evidence_id: int):
 
 @bp.route("/manage/bids/<int:bid_id>/moderate", methods=["GET", "POST"])
 @requires(MANAGER)
+@one_shot
 def moderate(bid_id: int):
     bid = _bid(bid_id)
     criteria = list(bid.round.criteria)
@@ -166,8 +184,8 @@ def moderate(bid_id: int):
         try:
             assessment.moderate(bid, scores, form.rationale.data, current_user)
         except DomainError as refused:
-            target = form._fields.get(refused.field or "") or form.rationale
-            target.errors.append(refused.message)
+            if not _field_or_flash(form, refused):
+                return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
             flash(_("Moderated scores saved."), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
@@ -178,6 +196,7 @@ def moderate(bid_id: int):
 
 @bp.route("/manage/bids/<int:bid_id>/ask", methods=["GET", "POST"])
 @requires(MANAGER)
+@one_shot
 def ask(bid_id: int):
     bid = _bid(bid_id)
     form = AskForm()
@@ -186,8 +205,8 @@ def ask(bid_id: int):
             bids.request_more_information(bid, form.question.data, current_user,
                                           respond_by=form.respond_by.data)
         except DomainError as refused:
-            (form._fields.get(refused.field or "") or form.question).errors.append(
-                refused.message)
+            if not _field_or_flash(form, refused):
+                return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
             flash(_("Your question has been sent to %(csp)s.", csp=bid.organisation.name),
                   "success")
@@ -197,6 +216,7 @@ def ask(bid_id: int):
 
 @bp.route("/manage/bids/<int:bid_id>/decide", methods=["GET", "POST"])
 @requires(MANAGER)
+@one_shot
 def decide(bid_id: int):
     bid = _bid(bid_id)
     existing = decisions.decision_of(bid)
@@ -207,25 +227,26 @@ def decide(bid_id: int):
     if request.method == "GET":
         form.amount.data = bid.amount_requested_pence
     if form.validate_on_submit():
+        override = form.override_reason.data or ""
         try:
             if form.outcome.data == "approve":
                 if form.amount.data is None:
                     raise DomainError(_("Enter the amount awarded"), field="amount")
                 decisions.approve(bid, form.amount.data, purpose=form.purpose.data or "",
                                   conditions=form.conditions.data or "",
-                                  reasons=form.reasons.data or "", actor=current_user)
+                                  reasons=form.reasons.data or "", override_reason=override,
+                                  actor=current_user)
             else:
-                decisions.decline(bid, feedback=form.feedback.data or "", actor=current_user)
-        except DomainError as refused:
-            target = form._fields.get(refused.field or "")
-            if target is None:
-                flash(refused.message, "error")
+                decisions.decline(bid, feedback=form.feedback.data or "",
+                                  override_reason=override, actor=current_user)
+        except DomainError as refused:  # Conflict too: decided a moment ago by another
+            if not _field_or_flash(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
-            target.errors.append(refused.message)
         else:
             flash(_("Decision recorded and %(csp)s told.", csp=bid.organisation.name), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
-    return render_template("decisions/decide.html", bid=bid, form=form, round=bid.round)
+    return render_template("decisions/decide.html", bid=bid, form=form, round=bid.round,
+                           readiness=decisions.readiness(bid))
 
 
 @bp.route("/manage/rounds/<int:round_id>/ranking")
@@ -247,14 +268,15 @@ def ranking_csv(round_id: int):
         writer = csv.writer(buffer)
         writer.writerow(["rank", "reference", "title", "partnership", "score_percent",
                          "moderated", "assessments", "requested_gbp", "cumulative_gbp",
-                         "within_remaining_budget"])
+                         "within_remaining_budget", "assessments_needed_in"])
         for position, item in enumerate(ranked, start=1):
             writer.writerow([
                 position, item.bid.reference, item.bid.title, item.bid.partnership,
                 "" if item.basis_points is None else f"{item.basis_points / 100:.2f}",
                 "yes" if item.moderated else "no", item.assessed,
                 pence_to_pounds(item.bid.amount_requested_pence),
-                pence_to_pounds(item.cumulative_pence), "yes" if item.fits else "no"])
+                pence_to_pounds(item.cumulative_pence), "yes" if item.fits else "no",
+                "yes" if item.readiness.met else "no"])
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()

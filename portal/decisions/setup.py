@@ -98,7 +98,8 @@ def _round_details(form: RoundForm) -> setup.RoundDetails:
         closes_on=form.closes_on.data, closes_time=form.closes_time.data,
         budget_pence=form.budget.data, cap_pence=form.cap.data,
         eligible_organisation_types=list(form.eligible_organisation_types.data or []),
-        return_cadence=ReturnCadence(form.return_cadence.data), guidance=form.guidance.data or "")
+        return_cadence=ReturnCadence(form.return_cadence.data), guidance=form.guidance.data or "",
+        required_assessments=form.required_assessments.data)
 
 
 def _load_round(form: RoundForm, round_: Round) -> None:
@@ -111,6 +112,7 @@ def _load_round(form: RoundForm, round_: Round) -> None:
     form.eligible_organisation_types.data = list(round_.eligible_organisation_types or [])
     form.return_cadence.data = round_.return_cadence.value
     form.guidance.data = round_.guidance
+    form.required_assessments.data = round_.required_assessments
 
 
 @bp.route("/manage/funds/<int:fund_id>/rounds/new", methods=["GET", "POST"])

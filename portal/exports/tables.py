@@ -102,7 +102,9 @@ TABLES: dict[str, Table] = {table.name: table for table in (
         _c("end_date", _l("End date"), Kind.DATE, 14),
         _c("offered_at", _l("Offered"), Kind.DATETIME, 18),
         _c("accepted_at", _l("Accepted"), Kind.DATETIME, 18),
-        _c("closed_at", _l("Closed"), Kind.DATETIME, 18))),
+        _c("closed_at", _l("Closed"), Kind.DATETIME, 18),
+        _c("override_reason", _l("Decided before the required assessments because"),
+           width=40))),
     Table("payments", _l("Payments"), (
         _c("award_reference", _l("Award reference")), _PARTNERSHIP, _FUND, _ROUND,
         _c("paid_on", _l("Paid on"), Kind.DATE, 14),

@@ -6,9 +6,10 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.review import ConflictForm, assessment_form
+from forms.review import ConflictForm, ReopenForm, assessment_form
 from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
+from portal.auth.once import one_shot
 from portal.downloads import attachment
 from portal.models import AssessmentStatus, Assignment, ConflictStatus, Role
 from portal.pagination import page_number, paginate
@@ -45,6 +46,7 @@ def home():
 
 @bp.route("/assess/<int:assignment_id>/declaration", methods=["GET", "POST"])
 @requires(ASSESSOR)
+@one_shot
 def declare(assignment_id: int):
     assignment = _mine(assignment_id)
     if assignment.conflict != ConflictStatus.UNDECLARED:
@@ -55,7 +57,10 @@ def declare(assignment_id: int):
             assessment.declare(assignment, form.conflict.data == "yes", form.reason.data or "",
                                current_user)
         except DomainError as refused:
-            getattr(form, refused.field or "conflict").errors.append(refused.message)
+            if refused.field is None:  # declared a moment ago, in another tab
+                flash(refused.message, "error")
+                return redirect(url_for("review.assess", assignment_id=assignment.id))
+            getattr(form, refused.field, form.conflict).errors.append(refused.message)
         else:
             if assignment.conflict == ConflictStatus.CONFLICTED:
                 flash(_("You have declared a conflict of interest. The grants manager has been "
@@ -91,6 +96,7 @@ def _inputs(form, criteria) -> list[assessment.ScoreInput]:  # type: ignore[no-u
 
 @bp.route("/assess/<int:assignment_id>", methods=["GET", "POST"])
 @requires(ASSESSOR)
+@one_shot
 def assess(assignment_id: int):
     assignment = _cleared(assignment_id)
     if assignment.conflict == ConflictStatus.UNDECLARED:
@@ -114,11 +120,35 @@ def assess(assignment_id: int):
         else:
             flash(_("Assessment submitted.") if submitting else _("Draft saved."), "success")
             return redirect(url_for("review.assess", assignment_id=assignment.id))
-    others = assessment.others_visible_to(assignment)
+    return _assessment_page(assignment, form, criteria)
+
+
+def _assessment_page(assignment: Assignment, form, criteria):  # type: ignore[no-untyped-def]
+    bid = assignment.bid
+    submitted = assignment.status == AssessmentStatus.SUBMITTED
     return render_template("review/assess.html", assignment=assignment, bid=bid, form=form,
-                           criteria=criteria, others=others, summary_rows=summary_rows,
-                           sections=bids.sections_for(bid.round),
-                           submitted=assignment.status == AssessmentStatus.SUBMITTED)
+                           criteria=criteria, others=assessment.others_visible_to(assignment),
+                           summary_rows=summary_rows, sections=bids.sections_for(bid.round),
+                           submitted=submitted,
+                           reopen_form=ReopenForm() if submitted and bid.status in
+                           assessment.ASSESSABLE else None)
+
+
+@bp.route("/assess/<int:assignment_id>/reopen", methods=["POST"])
+@requires(ASSESSOR)
+@one_shot
+def reopen(assignment_id: int):
+    assignment = _cleared(assignment_id)
+    if not ReopenForm().validate_on_submit():
+        abort(400)
+    try:
+        assessment.reopen(assignment, current_user)
+    except DomainError as refused:
+        flash(refused.message, "error")
+    else:
+        flash(_("Assessment reopened. It does not count until you submit it again."),
+              "success")
+    return redirect(url_for("review.assess", assignment_id=assignment.id))
 
 
 @bp.route("/assess/<int:assignment_id>/evidence/<int:evidence_id>")

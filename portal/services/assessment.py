@@ -1,4 +1,11 @@
-"""Assessment: assignment, conflicts of interest, scoring, moderation and ranking."""
+"""Assessment: assignment, conflicts of interest, scoring, moderation and ranking.
+
+An assessment moves through ``portal.workflows.ASSESSMENT`` (not started, in progress,
+submitted) and a declaration through ``DECLARATION``: one guarded write each, then its
+effects. A submitted assessment is changed only by reopening it, which stops it counting
+(ranking, exports, readiness for a decision) until it is submitted again; a submitted one
+has every criterion scored.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -31,8 +39,9 @@ from portal.models import (
     UserRole,
 )
 from portal.services import DomainError, audit, email
-from portal.services.workflow import atomic, move
-from portal.workflows import BID
+from portal.services.decisions import Readiness, readiness_of
+from portal.services.workflow import Conflict, atomic, move, tell
+from portal.workflows import ASSESSMENT, BID, DECLARATION
 
 ASSESSABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT, BidStatus.MORE_INFORMATION_REQUESTED}
 DISAGREEMENT = 2  # points between assessors on a criterion that call for moderation
@@ -64,7 +73,16 @@ def weighted_basis_points(scores: dict[int, int], criteria: list[Criterion]) -> 
 # --- assignment ------------------------------------------------------------------------------
 
 
+def _language(user: User) -> str:
+    return "cy" if user.language == "cy" else "en_GB"
+
+
+@atomic
 def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
+    """Ask ``assessor`` to assess ``bid``; the first assignment starts the assessment (one
+    guarded write of the bid's status). The assessor is emailed. A refusal changes nothing."""
+    if not actor.has_role(Role.MANAGER):
+        raise DomainError(_("Only a grants manager can assign assessors."), field="assessor")
     if bid.status not in ASSESSABLE:
         raise DomainError(_("Only submitted bids can be assessed."), field="assessor")
     if not assessor.has_role(Role.ASSESSOR) or not assessor.active:
@@ -77,6 +95,13 @@ def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
     if existing is not None:
         raise DomainError(_("%(name)s is already assigned to %(reference)s.", name=assessor.name,
                             reference=bid.reference), field="assessor")
+    if bid.status == BidStatus.SUBMITTED:
+        try:
+            move(BID, "start_assessment", bid, actor)
+        except Conflict:
+            # Another manager's assignment started it a moment ago: this one still stands.
+            if bid.status not in ASSESSABLE:
+                raise
     assignment = Assignment(bid_id=bid.id, assessor_id=assessor.id, assigned_by_id=actor.id,
                             assigned_at=utcnow())
     session.add(assignment)
@@ -86,17 +111,18 @@ def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
     except IntegrityError:
         raise DomainError(_("%(name)s is already assigned to %(reference)s.", name=assessor.name,
                             reference=bid.reference), field="assessor") from None
-    if bid.status == BidStatus.SUBMITTED:
-        move(BID, "start_assessment", bid, actor)
     audit.record("assessment.assigned", "bid", bid.id, actor=actor,
                  after={"assessor": assessor.name, "assignment": assignment.id})
-    email.send(assessor.email, _("Bid %(reference)s to assess", reference=bid.reference),
-               "assessment_assigned", user=assessor, bid=bid, assignment=assignment)
+    email.send(assessor.email, _l("Bid %(reference)s to assess", reference=bid.reference),
+               "assessment_assigned", locale=_language(assessor), user=assessor, bid=bid,
+               assignment=assignment)
     return assignment
 
 
+@atomic
 def assign_many(bids: list[Bid], assessor: User, actor: User) -> tuple[int, list[str]]:
-    """Assign one assessor to many bids; returns how many were assigned and why others weren't."""
+    """Assign one assessor to many bids; returns how many were assigned and why others weren't.
+    Each bid is all or nothing on its own (a refused one leaves no row)."""
     done, skipped = 0, []
     for bid in bids:
         try:
@@ -134,22 +160,26 @@ def queue_count(user: User) -> Select:
 # --- conflicts of interest -------------------------------------------------------------------
 
 
+@atomic
 def declare(assignment: Assignment, conflicted: bool, reason: str, actor: User) -> None:
+    """The assessor declares a conflict of interest, or none, once; a conflict tells the
+    managers (who reassign the bid). Raises DomainError or ``Conflict`` (declared a moment
+    ago in another tab)."""
     if assignment.conflict != ConflictStatus.UNDECLARED:
         raise DomainError(_("You have already made your declaration for this bid."))
     if conflicted and not reason.strip():
         raise DomainError(_("Describe the conflict of interest"), field="reason")
-    assignment.conflict = ConflictStatus.CONFLICTED if conflicted else ConflictStatus.NONE
-    assignment.conflict_reason = reason.strip() or None
-    assignment.declared_at = utcnow()
-    audit.record("assessment.conflict_declared", "bid", assignment.bid_id, actor=actor,
-                 after={"assessor": actor.name, "conflicted": conflicted,
-                        "reason": assignment.conflict_reason})
-    if conflicted:
-        for manager in managers():
-            email.send(manager.email, _("Reassign bid %(reference)s: conflict of interest",
-                                        reference=assignment.bid.reference),
-                       "conflict_declared", user=manager, assignment=assignment)
+    if len(reason.strip()) > 1000:
+        raise DomainError(_("Description must be 1000 characters or fewer"), field="reason")
+    text = reason.strip() if conflicted else ""
+    transition = move(DECLARATION, "declare_conflict" if conflicted else "declare_none",
+                      assignment, actor, record_id=assignment.bid_id,
+                      values={"conflict_reason": text or None, "declared_at": utcnow()},
+                      after={"assessor": actor.name, "conflicted": conflicted,
+                             "reason": text or None})
+    tell(transition, _l("Reassign bid %(reference)s: conflict of interest",
+                        reference=assignment.bid.reference),
+         "conflict_declared", bid_id=assignment.bid_id, assignment=assignment)
 
 
 # --- scoring ---------------------------------------------------------------------------------
@@ -162,16 +192,25 @@ class ScoreInput:
     justification: str
 
 
+def _check_open(assignment: Assignment) -> None:
+    if assignment.conflict != ConflictStatus.NONE:
+        raise DomainError(_("Declare whether you have a conflict of interest first."))
+    if assignment.bid.status not in ASSESSABLE:
+        raise DomainError(_("This bid is no longer being assessed."))
+
+
+@atomic
 def save_assessment(assignment: Assignment, inputs: list[ScoreInput],
                     recommendation: str | None, comments: str, *, submit: bool,
                     actor: User) -> None:
-    """Save scores as a draft or submit them. Submitting again (a rescore) keeps the earlier
-    scores in the bid's history."""
+    """Save scores as a draft or submit them (every criterion scored and justified, and a
+    recommendation). A submitted assessment is refused: it changes only by reopening it.
+    The managers are told of a submission. A refusal changes nothing."""
     bid = assignment.bid
-    if assignment.conflict != ConflictStatus.NONE:
-        raise DomainError(_("Declare whether you have a conflict of interest first."))
-    if bid.status not in ASSESSABLE:
-        raise DomainError(_("This bid is no longer being assessed."))
+    _check_open(assignment)
+    if assignment.status == AssessmentStatus.SUBMITTED:
+        raise DomainError(_("You have already submitted this assessment. To change it, "
+                            "reopen it first. Nothing was changed."))
     criteria = {c.id: c for c in bid.round.criteria}
     errors: list[DomainError] = []
     for item in inputs:
@@ -193,11 +232,25 @@ def save_assessment(assignment: Assignment, inputs: list[ScoreInput],
     given = {item.criterion_id for item in inputs}
     if submit and set(criteria) - given:
         raise DomainError(_("Score every criterion before you submit."))
-    if submit and recommendation not in {r.value for r in Recommendation}:
+    if (submit or recommendation) and recommendation not in {r.value for r in Recommendation}:
         errors.append(DomainError(_("Select a recommendation"), field="recommendation"))
     if errors:
         raise AssessmentErrors(errors)
-    before = _snapshot(assignment)
+    now = utcnow()
+    scores = {item.criterion_id: item.score for item in inputs if item.score is not None}
+    values: dict[str, Any] = {
+        "recommendation": Recommendation(recommendation) if recommendation else None,
+        "comments": comments.strip() or None,
+        # Only a submitted assessment has a score that counts; a draft has none.
+        "weighted_basis_points": (weighted_basis_points(scores, list(criteria.values()))
+                                  if submit else None),
+        "version": assignment.version + 1,
+    }
+    if submit:
+        values["submitted_at"] = now
+    # The guarded write first: a second post of the same submission loses here.
+    transition = move(ASSESSMENT, "submit" if submit else "save_draft", assignment, actor,
+                      values=values, record_id=bid.id, audit_event=False)
     current = {s.criterion_id: s for s in assignment.scores}
     for item in inputs:
         row = current.get(item.criterion_id)
@@ -205,23 +258,34 @@ def save_assessment(assignment: Assignment, inputs: list[ScoreInput],
             row = Score(criterion_id=item.criterion_id)
             assignment.scores.append(row)
         row.score, row.justification, row.updated_at = (item.score, item.justification.strip(),
-                                                        utcnow())
-    assignment.recommendation = Recommendation(recommendation) if recommendation else None
-    assignment.comments = comments.strip() or None
-    scores = {item.criterion_id: item.score for item in inputs if item.score is not None}
-    assignment.weighted_basis_points = weighted_basis_points(scores, list(criteria.values()))
-    rescoring = assignment.status == AssessmentStatus.SUBMITTED
-    if submit:
-        assignment.status = AssessmentStatus.SUBMITTED
-        assignment.submitted_at = utcnow()
-    elif not rescoring:
-        assignment.status = AssessmentStatus.DRAFT
-    assignment.version += 1
+                                                        now)
     session.flush()
-    action = ("assessment.rescored" if rescoring else
-              "assessment.submitted" if submit else "assessment.draft_saved")
-    audit.record(action, "bid", bid.id, actor=actor, before=before if rescoring else None,
+    audit.record(transition.action, "bid", bid.id, actor=actor,
                  after=_snapshot(assignment))
+    if transition.tell:
+        tell(transition, _l("Bid %(reference)s: assessment submitted by %(name)s",
+                            reference=bid.reference, name=actor.name),
+             "assessment_submitted", bid_id=bid.id, bid=bid, assignment=assignment)
+
+
+@atomic
+def reopen(assignment: Assignment, actor: User) -> None:
+    """Reopen a submitted assessment to change it, while the bid is still being assessed.
+    It stops counting (ranking, exports, readiness for a decision) until it is submitted
+    again; the managers are told. Raises DomainError or ``Conflict``."""
+    if assignment.status != AssessmentStatus.SUBMITTED:
+        raise DomainError(_("This assessment has not been submitted, so there is nothing to "
+                            "reopen."))
+    _check_open(assignment)
+    bid = assignment.bid
+    before = _snapshot(assignment)
+    transition = move(ASSESSMENT, "reopen", assignment, actor, record_id=bid.id,
+                      values={"weighted_basis_points": None, "submitted_at": None,
+                              "version": assignment.version + 1},
+                      before=before, after={"assessor": assignment.assessor.name})
+    tell(transition, _l("Bid %(reference)s: assessment reopened by %(name)s",
+                        reference=bid.reference, name=actor.name),
+         "assessment_reopened", bid_id=bid.id, bid=bid, assignment=assignment)
 
 
 class AssessmentErrors(DomainError):
@@ -284,7 +348,12 @@ def moderation_of(bid: Bid) -> Moderation | None:
                           .options(selectinload(Moderation.scores)))
 
 
+@atomic
 def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User) -> Moderation:
+    """The manager's moderated score per criterion, with the rationale. Saved any number of
+    times: the scores are updated in place by criterion. A refusal changes nothing."""
+    if not actor.has_role(Role.MANAGER):
+        raise DomainError(_("Only a grants manager can moderate scores."), field="rationale")
     if bid.status not in ASSESSABLE:
         raise DomainError(_("This bid is no longer being assessed."))
     if not rationale.strip():
@@ -299,26 +368,42 @@ def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User) -> M
             raise DomainError(_("Score must be between %(low)d and %(high)d",
                                 low=criterion.scale_min, high=criterion.scale_max),
                               field=f"score-{criterion.id}")
+    chosen = {c.id: scores[c.id] for c in criteria}
     moderation = moderation_of(bid)
     before = None
     if moderation is None:
         moderation = Moderation(bid_id=bid.id, moderated_by_id=actor.id, rationale="",
-                                weighted_basis_points=0)
+                                weighted_basis_points=0, moderated_at=utcnow())
         session.add(moderation)
+        try:
+            with session.begin_nested():
+                session.flush()
+        except IntegrityError:  # another manager moderated it a moment ago
+            raise Conflict(_("Another manager saved moderated scores for this bid a moment "
+                             "ago. Check them and save again.")) from None
     else:
         before = {"scores": {str(m.criterion_id): m.score for m in moderation.scores},
                   "rationale": moderation.rationale}
-        moderation.scores.clear()
-        session.flush()
     moderation.moderated_by_id = actor.id
     moderation.moderated_at = utcnow()
     moderation.rationale = rationale.strip()
-    moderation.scores.extend(ModeratedScore(criterion_id=c.id, score=scores[c.id])
-                             for c in criteria)
-    moderation.weighted_basis_points = weighted_basis_points(scores, criteria)
+    moderation.weighted_basis_points = weighted_basis_points(chosen, criteria)
+    # In place by criterion: kept rows change, new ones are added, the rest go (flushed
+    # before any insert, so the unique (moderation, criterion) key never sees two).
+    by_criterion = {row.criterion_id: row for row in moderation.scores}
+    for criterion_id in list(by_criterion):
+        if criterion_id not in chosen:
+            moderation.scores.remove(by_criterion.pop(criterion_id))
+    session.flush()
+    for criterion_id, score in chosen.items():
+        row = by_criterion.get(criterion_id)
+        if row is None:
+            moderation.scores.append(ModeratedScore(criterion_id=criterion_id, score=score))
+        else:
+            row.score = score
     session.flush()
     audit.record("assessment.moderated", "bid", bid.id, actor=actor, before=before,
-                 after={"scores": {str(k): v for k, v in scores.items()},
+                 after={"scores": {str(k): v for k, v in chosen.items()},
                         "rationale": moderation.rationale,
                         "weighted": moderation.weighted_basis_points})
     return moderation
@@ -336,6 +421,7 @@ class RankedBid:
     assigned: int
     cumulative_pence: int
     fits: bool
+    readiness: Readiness  # whether the round's required assessments are in
 
 
 RANKABLE = ASSESSABLE
@@ -364,6 +450,8 @@ def ranking(round_: Round) -> list[RankedBid]:
             if status == AssessmentStatus.SUBMITTED and points is not None:
                 assessed.setdefault(bid_id, []).append(points)
 
+    required = round_.required_assessments
+
     def score(bid: Any) -> int | None:
         if bid.id in moderated:
             return moderated[bid.id]
@@ -377,7 +465,8 @@ def ranking(round_: Round) -> list[RankedBid]:
     ranked = []
     for bid in ordered:
         running += bid.amount_requested_pence
-        ranked.append(RankedBid(bid, score(bid), bid.id in moderated,
-                                len(assessed.get(bid.id, [])), assigned.get(bid.id, 0),
-                                running, running <= remaining))
+        done, total = len(assessed.get(bid.id, [])), assigned.get(bid.id, 0)
+        ranked.append(RankedBid(bid, score(bid), bid.id in moderated, done, total,
+                                running, running <= remaining,
+                                readiness_of(done, total, required)))
     return ranked

@@ -4,27 +4,106 @@ The budget guarantee: the amount is committed by one guarded UPDATE
 (``committed + amount <= budget`` in its WHERE clause), which the database applies
 atomically, and a CHECK constraint on the rounds table refuses any total above the
 budget behind it. Two managers approving at the same moment cannot overspend.
+
+The policy on assessments, stated once (:func:`readiness`): a bid is ready for a decision
+when the round's required assessments are in (by default every assigned assessor who is not
+conflicted, and at least one; or at least N when the round says so). Before that, a manager
+may still decide, but only with an override reason, which the decision keeps and the audit
+trail, the decision page and the exports show.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from flask_babel import ngettext
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.db import session, utcnow
 from portal.formatting import money
-from portal.models import Assignment, Bid, BidStatus, Decision, DecisionOutcome, Role, Round
-from portal.models import User
+from portal.models import AssessmentStatus, Assignment, Bid, BidStatus, ConflictStatus, Decision
+from portal.models import DecisionOutcome, Role, Round, User
 from portal.services import DomainError, audit, awards
 from portal.services.bids import _next_reference
-from portal.services.workflow import atomic, move, tell
+from portal.services.workflow import Conflict, Transition, atomic, move, tell
 from portal.workflows import BID
 
 DECIDABLE = {BidStatus.SUBMITTED, BidStatus.IN_ASSESSMENT}
+DECIDED = {BidStatus.AWARDED, BidStatus.NOT_FUNDED}
+OVERRIDE_LIMIT = 2000  # characters of an override reason
+
+
+# --- readiness: the round's required assessments ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a bid has the assessments its round requires before a decision.
+
+    ``submitted``: assessments submitted (a reopened one does not count until submitted
+    again); ``assigned``: assessors assigned and not conflicted; ``required``: the round's
+    setting (None: every assigned assessor); ``met``: whether a decision may be made
+    without an override reason."""
+
+    submitted: int
+    assigned: int
+    required: int | None
+    met: bool
+
+    @property
+    def needed(self) -> int:
+        """How many submitted assessments would meet the requirement now."""
+        return max(self.assigned, 1) if self.required is None else self.required
+
+    def shortfall(self) -> str:
+        """In words: what is missing (empty when the requirement is met)."""
+        if self.met:
+            return ""
+        if self.required is None and self.assigned == 0:
+            return _("No assessor has been assigned to this bid. This round needs every "
+                     "assigned assessor to submit an assessment before a decision.")
+        if self.required is None:
+            return _("%(submitted)d of the %(assigned)d assigned assessors have submitted an "
+                     "assessment. This round needs every assigned assessor to submit one "
+                     "before a decision.", submitted=self.submitted, assigned=self.assigned)
+        return ngettext("%(submitted)d assessment has been submitted. This round needs at "
+                        "least %(num)d before a decision.",
+                        "%(submitted)d assessments have been submitted. This round needs at "
+                        "least %(num)d before a decision.", self.required,
+                        submitted=self.submitted)
+
+
+def readiness_of(submitted: int, assigned: int, required: int | None) -> Readiness:
+    """The policy: with no setting, every assigned (non-conflicted) assessor has submitted
+    and at least one is assigned; with N, at least N have submitted."""
+    if required is None:
+        met = assigned >= 1 and submitted >= assigned
+    else:
+        met = submitted >= required
+    return Readiness(submitted, assigned, required, met)
+
+
+def assessment_counts(bid_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(submitted, assigned) per bid, counting only assessors who are not conflicted: one
+    query for any number of bids."""
+    if not bid_ids:
+        return {}
+    rows = session.execute(
+        select(Assignment.bid_id, func.count(),
+               func.sum(case((Assignment.status == AssessmentStatus.SUBMITTED, 1), else_=0)))
+        .where(Assignment.bid_id.in_(bid_ids), Assignment.conflict != ConflictStatus.CONFLICTED)
+        .group_by(Assignment.bid_id))
+    return {bid_id: (int(done or 0), int(total)) for bid_id, total, done in rows}
+
+
+def readiness(bid: Bid) -> Readiness:
+    """Whether ``bid`` has the assessments its round requires before a decision."""
+    submitted, assigned = assessment_counts([bid.id]).get(bid.id, (0, 0))
+    return readiness_of(submitted, assigned, bid.round.required_assessments)
 
 
 def decision_of(bid: Bid) -> Decision | None:
@@ -39,12 +118,46 @@ def _check_may_decide(bid: Bid, actor: User) -> None:
     if assessed is not None:
         raise DomainError(_("You were assigned to assess this bid, so another manager must "
                             "decide it."))
-    if decision_of(bid) is not None or bid.status in {BidStatus.AWARDED, BidStatus.NOT_FUNDED}:
+    if decision_of(bid) is not None or bid.status in DECIDED:
         raise DomainError(_("This bid has already been decided."))
     if bid.status == BidStatus.MORE_INFORMATION_REQUESTED:
         raise DomainError(_("The partnership has not answered the question yet."))
     if bid.status not in DECIDABLE:
         raise DomainError(_("This bid cannot be decided: it has been withdrawn or not submitted."))
+
+
+def _check_override(bid: Bid, override_reason: str) -> tuple[Readiness, str]:
+    """The bid's readiness and the override reason to keep: empty when the required
+    assessments are in; otherwise the reason is required."""
+    ready = readiness(bid)
+    if ready.met:
+        return ready, ""
+    reason = (override_reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give a reason for deciding before the required assessments are "
+                            "in. %(shortfall)s", shortfall=ready.shortfall()),
+                          field="override_reason")
+    if len(reason) > OVERRIDE_LIMIT:
+        raise DomainError(_("The reason must be %(limit)d characters or fewer",
+                            limit=OVERRIDE_LIMIT), field="override_reason")
+    return ready, reason
+
+
+def _move(name: str, bid: Bid, actor: User, now: datetime) -> Transition:
+    """The bid's guarded write; losing it to another manager's decision reads as such."""
+    try:
+        return move(BID, name, bid, actor, values={"updated_at": now}, audit_event=False)
+    except Conflict:
+        if bid.status in DECIDED:
+            raise Conflict(_("This bid has already been decided: another manager recorded a "
+                             "decision a moment ago. Nothing was changed by this request."
+                             )) from None
+        raise
+
+
+def _readiness_record(ready: Readiness, override_reason: str) -> dict[str, object]:
+    return {"assessments_submitted": ready.submitted, "assessments_assigned": ready.assigned,
+            "assessments_required": ready.required, "override_reason": override_reason}
 
 
 def _record(bid: Bid, decision: Decision, actor: User) -> None:
@@ -73,10 +186,11 @@ def commit_to_budget(round_: Round, amount: int) -> None:
 
 @atomic
 def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reasons: str,
-            actor: User, now: datetime | None = None) -> Decision:
+            actor: User, override_reason: str = "", now: datetime | None = None) -> Decision:
     """Approve ``amount_pence`` (pence, at most what was asked and the round's cap) within
     what remains of the round's budget; records the decision (DEC-<year>-<n>), the offer and
-    tells the partnership. All or nothing: a refusal (DomainError beside a field, or
+    tells the partnership. Before the round's required assessments are in, only with an
+    ``override_reason``. All or nothing: a refusal (DomainError beside a field, or
     ``Conflict`` when another manager decided first) leaves no decision, no commitment."""
     _check_may_decide(bid, actor)
     if amount_pence <= 0:
@@ -96,42 +210,47 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
     if amount_pence > bid.round.remaining_pence:
         raise DomainError(_("Only %(remaining)s of the round's budget remains.",
                             remaining=money(bid.round.remaining_pence)), field="amount")
+    ready, override = _check_override(bid, override_reason)
     now = now or utcnow()
-    transition = move(BID, "award", bid, actor, values={"updated_at": now}, audit_event=False)
+    before = bid.status.value
+    transition = _move("award", bid, actor, now)
     commit_to_budget(bid.round, amount_pence)
     decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.APPROVED, amount_pence=amount_pence,
                         purpose=purpose.strip(), conditions=conditions.strip(),
                         crime_reduction_reasons=reasons.strip(), decided_by_id=actor.id,
-                        decided_at=now, decision_date=now.date(),
+                        decided_at=now, decision_date=now.date(), override_reason=override,
                         reference=_next_reference(f"DEC-{bid.round.financial_year}"))
     _record(bid, decision, actor)
-    audit.record(transition.action, "bid", bid.id, actor=actor,
-                 before={"status": BidStatus.IN_ASSESSMENT.value},
+    audit.record(transition.action, "bid", bid.id, actor=actor, before={"status": before},
                  after={"status": BidStatus.AWARDED.value, "reference": decision.reference,
-                        "amount": amount_pence, "conditions": decision.conditions})
+                        "amount": amount_pence, "conditions": decision.conditions,
+                        **_readiness_record(ready, override)})
     awards.create_offer(bid, decision, actor)
     _tell_partnership(transition, bid, decision)
     return decision
 
 
 @atomic
-def decline(bid: Bid, *, feedback: str, actor: User, now: datetime | None = None) -> Decision:
-    """Decline with feedback for the partnership (DEC-<year>-<n>). Raises DomainError or
+def decline(bid: Bid, *, feedback: str, actor: User, override_reason: str = "",
+            now: datetime | None = None) -> Decision:
+    """Decline with feedback for the partnership (DEC-<year>-<n>); before the round's
+    required assessments are in, only with an ``override_reason``. Raises DomainError or
     ``Conflict`` (decided a moment ago by someone else); a refusal changes nothing."""
     _check_may_decide(bid, actor)
     if not feedback.strip():
         raise DomainError(_("Enter feedback for the partnership"), field="feedback")
+    ready, override = _check_override(bid, override_reason)
     now = now or utcnow()
-    transition = move(BID, "decline", bid, actor, values={"updated_at": now},
-                      audit_event=False)
+    before = bid.status.value
+    transition = _move("decline", bid, actor, now)
     decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.DECLINED, amount_pence=0,
                         feedback=feedback.strip(), decided_by_id=actor.id, decided_at=now,
-                        decision_date=now.date(),
+                        decision_date=now.date(), override_reason=override,
                         reference=_next_reference(f"DEC-{bid.round.financial_year}"))
     _record(bid, decision, actor)
-    audit.record(transition.action, "bid", bid.id, actor=actor,
+    audit.record(transition.action, "bid", bid.id, actor=actor, before={"status": before},
                  after={"status": BidStatus.NOT_FUNDED.value, "reference": decision.reference,
-                        "feedback": decision.feedback})
+                        "feedback": decision.feedback, **_readiness_record(ready, override)})
     _tell_partnership(transition, bid, decision)
     return decision
 

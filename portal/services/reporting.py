@@ -33,6 +33,7 @@ from sqlalchemy.orm import aliased
 
 from portal.db import session, uk_today
 from portal.models import (
+    AssessmentStatus,
     Assignment,
     Award,
     AwardStatus,
@@ -325,7 +326,10 @@ def _assessments(filters: Filters) -> Select:
                    Assignment.assigned_at.label("assigned_at"),
                    Assignment.conflict.label("conflict"), Assignment.status.label("status"),
                    Assignment.recommendation.label("recommendation"),
-                   Assignment.weighted_basis_points.label("score_basis_points"),
+                   # Only a submitted assessment's score counts: a draft or a reopened
+                   # assessment shows none until it is submitted (again).
+                   case((Assignment.status == AssessmentStatus.SUBMITTED,
+                         Assignment.weighted_basis_points)).label("score_basis_points"),
                    Assignment.submitted_at.label("submitted_at"))
             .join(Bid, Bid.id == Assignment.bid_id)
             .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
@@ -346,7 +350,8 @@ def _awards(filters: Filters) -> Select:
                    func.coalesce(returned.c.returned, 0).label("returned_pence"),
                    Award.start_date.label("start_date"), Award.end_date.label("end_date"),
                    Award.offered_at.label("offered_at"), Award.accepted_at.label("accepted_at"),
-                   Award.closed_at.label("closed_at"))
+                   Award.closed_at.label("closed_at"),
+                   Decision.override_reason.label("override_reason"))
             .join(Bid, Bid.id == Award.bid_id).join(Decision, Decision.id == Award.decision_id)
             .join(Round, Round.id == Award.round_id).join(Fund, Fund.id == Round.fund_id)
             .join(Organisation, Organisation.id == Award.organisation_id)

@@ -20,7 +20,9 @@ from portal.models import Bid, Criterion, Fund, ModeratedScore, OrganisationType
 from portal.models import User
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
+from portal.services.workflow import atomic
 
+MOST_ASSESSMENTS = 20  # the most assessments a round may require before a decision
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,9 @@ class RoundDetails:
     eligible_organisation_types: list[str]
     return_cadence: ReturnCadence
     guidance: str
+    # Submitted assessments a bid needs before a decision without an override reason:
+    # None means every assessor assigned (and not conflicted); otherwise at least this many.
+    required_assessments: int | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,7 @@ def _flush_unique(message: str, field: str) -> None:
         raise DomainError(message, field=field) from None
 
 
+@atomic
 def create_fund(details: FundDetails, actor: User) -> Fund:
     _check_fund(details, None)
     fund = Fund()
@@ -162,6 +168,7 @@ def create_fund(details: FundDetails, actor: User) -> Fund:
     return fund
 
 
+@atomic
 def update_fund(fund: Fund, details: FundDetails, actor: User) -> None:
     _check_fund(details, fund)
     before = _fund_snapshot(fund)
@@ -181,7 +188,8 @@ def _round_snapshot(round_: Round) -> dict[str, Any]:
             "opens_at": round_.opens_at.isoformat(), "closes_at": round_.closes_at.isoformat(),
             "budget_pence": round_.budget_pence, "cap_pence": round_.cap_pence,
             "eligible_organisation_types": list(round_.eligible_organisation_types or []),
-            "return_cadence": round_.return_cadence.value, "guidance": round_.guidance}
+            "return_cadence": round_.return_cadence.value, "guidance": round_.guidance,
+            "required_assessments": round_.required_assessments}
 
 
 def _check_money(details: RoundDetails, round_: Round | None) -> None:
@@ -217,6 +225,12 @@ def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> Non
     if session.scalar(same_name):
         raise DomainError(_("%(fund)s already has a round called “%(name)s”", fund=fund.name,
                             name=details.name), field="name")
+    needed = details.required_assessments
+    if needed is not None and (isinstance(needed, bool) or not isinstance(needed, int)
+                               or not 1 <= needed <= MOST_ASSESSMENTS):
+        raise DomainError(_("Assessments needed must be a whole number from 1 to %(most)d, or "
+                            "blank for every assigned assessor", most=MOST_ASSESSMENTS),
+                          field="required_assessments")
 
 
 def _apply_round(round_: Round, details: RoundDetails) -> None:
@@ -229,8 +243,10 @@ def _apply_round(round_: Round, details: RoundDetails) -> None:
     round_.eligible_organisation_types = sorted(set(details.eligible_organisation_types))
     round_.return_cadence = details.return_cadence
     round_.guidance = details.guidance
+    round_.required_assessments = details.required_assessments
 
 
+@atomic
 def create_round(fund: Fund, details: RoundDetails, actor: User) -> Round:
     _check_round(fund, details, None)
     round_ = Round(fund=fund, committed_pence=0)
@@ -241,6 +257,7 @@ def create_round(fund: Fund, details: RoundDetails, actor: User) -> Round:
     return round_
 
 
+@atomic
 def update_round(round_: Round, details: RoundDetails, actor: User) -> None:
     _check_round(round_.fund, details, round_)
     before = _round_snapshot(round_)
@@ -299,6 +316,7 @@ def _check_scale(scale: Scale) -> dict[str, str]:
     return {str(scale.minimum + slot): scale.descriptors[slot].strip() for slot in range(count)}
 
 
+@atomic
 def replace_criteria(round_: Round, criteria: list[CriterionDetails], scale: Scale,
                      actor: User) -> None:
     """Make the round's criteria exactly ``criteria``, all scored on ``scale``.
@@ -312,9 +330,21 @@ def replace_criteria(round_: Round, criteria: list[CriterionDetails], scale: Sca
     descriptors = _check_scale(scale)
     before = _criteria_snapshot(round_)
     existing = list(round_.criteria)
+    for gone in existing[len(criteria):]:
+        # Not locked, so any score rows against it are blank: they go with the criterion.
+        session.execute(delete(Score).where(Score.criterion_id == gone.id))
+        round_.criteria.remove(gone)
+    # Rows left over are deleted before any row moves or is added, so the unique
+    # (round, position) key never sees two rows at one position.
+    session.flush()
+    kept = existing[:len(criteria)]
+    if any(row.position != position for position, row in enumerate(kept, start=1)):
+        for row in kept:  # out of the way first: positions past any in use
+            row.position = -row.id
+        session.flush()
     for position, details in enumerate(criteria, start=1):
-        if position <= len(existing):
-            row = existing[position - 1]
+        if position <= len(kept):
+            row = kept[position - 1]
         else:
             row = Criterion(position=position)
             round_.criteria.append(row)
@@ -325,10 +355,6 @@ def replace_criteria(round_: Round, criteria: list[CriterionDetails], scale: Sca
         row.scale_min = scale.minimum
         row.scale_max = scale.maximum
         row.descriptors = dict(descriptors)
-    for gone in existing[len(criteria):]:
-        # Not locked, so any score rows against it are blank: they go with the criterion.
-        session.execute(delete(Score).where(Score.criterion_id == gone.id))
-        round_.criteria.remove(gone)
     session.flush()
     after = _criteria_snapshot(round_)
     if after != before:

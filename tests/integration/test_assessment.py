@@ -21,7 +21,7 @@ from portal.models import (
 )
 from portal.services import accounts, assessment
 from tests import bidding
-from tests.helpers import signed_in, text_of
+from tests.helpers import signed_in, table_row_counts, text_of
 
 MANAGER = "manager@example.org"
 A1, A2 = "assessor1@example.org", "assessor2@example.org"
@@ -224,16 +224,38 @@ def test_an_assessor_sees_others_scores_only_after_submitting_their_own(app, man
     assert "Other assessors' scores" in after and "Alex Assessor" in after
 
 
-def test_a_rescore_keeps_the_earlier_scores_in_the_history(app, manager):
+def test_a_submitted_assessment_is_refused_a_new_save_until_it_is_reopened(app, manager):
     bid_id = bidding.submitted_bid(app)
     client, number = ready_assessor(app, manager, bid_id, A1)
     client.submit(f"/assess/{number}", scores_form(app, bid_id, [2, 2, 2, 2]))
+    page = text_of(client.get(f"/assess/{number}"))
+    assert "Reopen assessment" in page and "Save as draft" not in page
+    before = table_row_counts(app)
+    refused = client.post(f"/assess/{number}", data={
+        **scores_form(app, bid_id, [4, 4, 4, 4]),
+        "csrf_token": client.csrf_token(f"/assess/{number}")})
+    assert "To change it, reopen it first" in text_of(refused)
+    assert table_row_counts(app) == before
+    with app.app_context():
+        assert session.get(Assignment, number).weighted_basis_points == 4000
+
+
+def test_a_reopened_assessment_keeps_its_earlier_scores_in_the_history(app, manager):
+    bid_id = bidding.submitted_bid(app)
+    client, number = ready_assessor(app, manager, bid_id, A1)
+    client.submit(f"/assess/{number}", scores_form(app, bid_id, [2, 2, 2, 2]))
+    assert client.submit(f"/assess/{number}/reopen", {}, form_url=f"/assess/{number}"
+                         ).status_code == 302
     client.submit(f"/assess/{number}", scores_form(app, bid_id, [4, 4, 4, 4]))
     with app.app_context():
-        event = session.scalars(select(AuditEvent).where(
-            AuditEvent.action == "assessment.rescored")).one()
-        assert {v["score"] for v in event.before["scores"].values()} == {2}
-        assert {v["score"] for v in event.after["scores"].values()} == {4}
+        reopened = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "assessment.reopened")).one()
+        assert {v["score"] for v in reopened.before["scores"].values()} == {2}
+        submitted = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "assessment.submitted").order_by(AuditEvent.id)).all()
+        assert [{v["score"] for v in e.after["scores"].values()} for e in submitted] == [
+            {2}, {4}]
+        assert session.get(Assignment, number).weighted_basis_points == 8000
 
 
 # --- moderation, questions, ranking -----------------------------------------------------------
@@ -344,10 +366,16 @@ def test_the_assessor_queue_shows_work_in_progress_then_the_longest_waiting_firs
 # --- decisions --------------------------------------------------------------------------------
 
 
+OVERRIDE = "The panel met before the assessors could; the chair agreed to decide now"
+
+
 def decide(client, bid_id, form_url=None, **data):
+    """Post the decision form; nobody has assessed these bids, so it gives an override
+    reason (the policy itself is tested in test_decision_integrity.py)."""
     form = {"outcome": "approve", "amount": "4,750", "purpose": "Bike lights and repairs",
             "conditions": "Publicise the OPCC's support",
-            "reasons": "Fewer bike thefts and safer cycling after dark"}
+            "reasons": "Fewer bike thefts and safer cycling after dark",
+            "override_reason": OVERRIDE}
     form.update(data)
     return client.submit(f"/manage/bids/{bid_id}/decide", form, form_url=form_url)
 

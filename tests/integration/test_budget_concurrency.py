@@ -50,7 +50,8 @@ def test_simultaneous_approvals_never_pass_the_budget(real_app):
             barrier.wait(timeout=60)
             try:
                 decisions.approve(bid, AMOUNT, purpose="Lights", conditions="",
-                                  reasons="Safer roads", actor=manager)
+                                  reasons="Safer roads", actor=manager,
+                                  override_reason="Decided at the panel before assessment")
                 session.commit()
                 result = "approved"
             except DomainError:
