@@ -118,7 +118,9 @@ def offer(live_server: str) -> Offer:
                               expected_version=None, actor=officer)
         bids.submit(bid, officer)
         decisions.approve(bid, AMOUNT, purpose=PURPOSE, conditions=CONDITIONS,
-                          reasons="Safer cycling to school in the dark", actor=manager)
+                          reasons="Safer cycling to school in the dark",
+                          override_reason="Decided before the portal held assessments (test)",
+                          actor=manager)
         session.commit()
         award = session.scalar(select(Award).where(Award.bid_id == bid.id))
         return Offer(award.id, bid.reference, title, year)

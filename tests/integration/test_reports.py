@@ -83,7 +83,9 @@ def make_grant(app, officer: str, code: str, lines: list[tuple[str, str, int]],
                               expected_version=None, actor=user)
         bids.submit(bid, user)
         decisions.approve(bid, total, purpose="Safer streets", conditions="",
-                          reasons="Fewer incidents", actor=accounts.get_user_by_email(MANAGER))
+                          reasons="Fewer incidents",
+                          override_reason="Decided before the portal held assessments (test)",
+                          actor=accounts.get_user_by_email(MANAGER))
         award = session.scalar(select(Award).where(Award.bid_id == bid.id))
         awards.accept(award, user.name, "Community safety officer", True, user)
         session.commit()
@@ -466,7 +468,7 @@ HEADERS = {
     "awards": ["reference", "decision_reference", "title", "partnership", "fund", "round",
                "financial_year", "status", "amount_gbp", "paid_gbp", "spent_gbp",
                "returned_gbp", "start_date", "end_date", "offered_at", "accepted_at",
-               "closed_at"],
+               "closed_at", "override_reason"],
     "payments": ["award_reference", "partnership", "fund", "round", "paid_on", "amount_gbp",
                  "payment_reference", "recorded_at"],
     "returns": ["award_reference", "partnership", "fund", "round", "kind", "period_start",
