@@ -10,7 +10,6 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput, GovRadioInput
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
@@ -19,7 +18,7 @@ from wtforms import SubmitField
 from wtforms.validators import InputRequired
 
 from forms.applicant import CountedTextArea
-from forms.fields import DayMonthYearField, MoneyField, max_length
+from forms.fields import DayMonthYearField, MoneyField, OneShotForm, max_length
 
 RAG_CHOICES = [
     ("green", _l("Green: on track")),
@@ -32,7 +31,7 @@ CASE_STUDY_LIMIT = 5000
 NARRATIVE_LIMIT = 2000
 
 
-class AcceptOfferForm(FlaskForm):
+class AcceptOfferForm(OneShotForm):
     name = StringField(_l("Your full name"), widget=GovTextInput(),
                        validators=[max_length(200, _l("Your full name"))])
     role = StringField(_l("Your role"), widget=GovTextInput(),
@@ -61,7 +60,7 @@ class WholeNumberField(IntegerField):
                 from None
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(OneShotForm):
     """Fields are added per award line and outcome measure by ``return_form``."""
 
     line_ids: list[int]
@@ -115,7 +114,7 @@ def return_form(lines: list[Any], measures: list[Any], **kwargs: Any) -> ReturnF
     return form_class(**kwargs)
 
 
-class VariationForm(FlaskForm):
+class VariationForm(OneShotForm):
     kind = RadioField(_l("What do you want to change?"), widget=GovRadioInput(),
                       description=_l("Ask for one change at a time."),
                       choices=[("reallocation", _l("Move money between budget lines")),

@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextInput
 from wtforms import RadioField, StringField, SubmitField
 from wtforms.validators import InputRequired, StopValidation
 
 from forms.applicant import CountedTextArea
-from forms.fields import DayMonthYearField, MoneyField, max_length
+from forms.fields import DayMonthYearField, MoneyField, OneShotForm, max_length
 
 
 class Required:
@@ -30,7 +29,7 @@ class Required:
             raise StopValidation(str(self.message))
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(OneShotForm):
     amount = MoneyField(_l("Amount paid"), description=_l("In pounds, for example 2500 or "
                                                           "2,500.00"),
                         validators=[Required(_l("Enter the amount paid"))])
@@ -44,7 +43,7 @@ class PaymentForm(FlaskForm):
     record_payment = SubmitField(_l("Record payment"), widget=GovSubmitInput())
 
 
-class RepaymentForm(FlaskForm):
+class RepaymentForm(OneShotForm):
     received_on = DayMonthYearField(_l("Date received"), description=_l("For example, 14 6 2026"),
                                     validators=[Required(_l("Enter the date received"))])
     received_reference = StringField(_l("Receipt reference"), widget=GovTextInput(),
@@ -53,7 +52,7 @@ class RepaymentForm(FlaskForm):
     record_repayment = SubmitField(_l("Record as received"), widget=GovSubmitInput())
 
 
-class ReturnCheckForm(FlaskForm):
+class ReturnCheckForm(OneShotForm):
     outcome = RadioField(_l("Approve or query this return"), widget=GovRadioInput(),
                          choices=[("approve", _l("Approve the return")),
                                   ("query", _l("Query the return and send it back"))],
@@ -64,7 +63,7 @@ class ReturnCheckForm(FlaskForm):
     submit = SubmitField(_l("Save your check"), widget=GovSubmitInput())
 
 
-class VariationDecisionForm(FlaskForm):
+class VariationDecisionForm(OneShotForm):
     outcome = RadioField(_l("Decision"), widget=GovRadioInput(),
                          choices=[("approve", _l("Approve the change")),
                                   ("decline", _l("Decline the change"))],

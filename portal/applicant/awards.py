@@ -15,8 +15,9 @@ from forms.awards import return_form
 from forms.fields import MoneyError, parse_money
 from portal.applicant import bp
 from portal.auth.access import requires
+from portal.auth.once import one_shot
 from portal.downloads import attachment
-from portal.db import session, uk_today
+from portal.db import uk_today
 from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
 from portal.services import DomainError, awards, return_evidence
 
@@ -85,6 +86,7 @@ def offer_letter(award_id: int):
 
 @bp.route("/awards/<int:award_id>/accept", methods=["GET", "POST"])
 @requires(OFFICER)
+@one_shot
 def accept_offer(award_id: int):
     award = _own_award(award_id)
     form = AcceptOfferForm()
@@ -145,26 +147,19 @@ def _posted_spend(form: ReturnForm) -> dict[int, int]:
 def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
     """Attach the file (if any) and save, all or nothing: a refusal keeps neither."""
     upload = form["evidence"].data
-    added = None
     outcomes = [awards.OutcomeInput(measure_id, achieved, rag, narrative)
                 for measure_id, achieved, rag, narrative in form.outcome_values()]
-    try:
-        with session.begin_nested():
-            if upload is not None and upload.filename:
-                added = return_evidence.add_return_evidence(grant_return, upload.filename,
-                                                            upload.stream, current_user)
-            awards.save_return(grant_return, _posted_spend(form), outcomes,
-                               form["case_study"].data or "",
-                               form["forecast_underspend"].data or 0,
-                               submit=form.is_submitting(), actor=current_user)
-    except DomainError:
-        if added is not None:
-            return_evidence.forget_stored(added)
-        raise
+    return_evidence.save_return_with_file(
+        grant_return,
+        (upload.filename, upload.stream) if upload is not None and upload.filename else None,
+        _posted_spend(form), outcomes, form["case_study"].data or "",
+        form["forecast_underspend"].data or 0, submit=form.is_submitting(),
+        actor=current_user)
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>", methods=["GET", "POST"])
 @requires(OFFICER)
+@one_shot
 def award_return(award_id: int, return_id: int):
     award = _own_award(award_id)
     grant_return = _own_return(award, return_id)
@@ -213,6 +208,7 @@ def download_return_evidence(award_id: int, return_id: int, evidence_id: int):
 
 @bp.route("/awards/<int:award_id>/variations/new", methods=["GET", "POST"])
 @requires(OFFICER)
+@one_shot
 def new_variation(award_id: int):
     award = _own_award(award_id)
     form = VariationForm()

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from forms.finance import VariationDecisionForm
 from portal.auth.access import requires
+from portal.auth.once import one_shot
 from portal.db import session
 from portal.decisions import bp
 from portal.models import Award, Role, Variation, VariationKind, VariationStatus
@@ -59,19 +60,20 @@ def variations():
 
 @bp.route("/manage/variations/<int:variation_id>", methods=["GET", "POST"])
 @requires(MANAGER)
+@one_shot
 def variation(variation_id: int):
     variation = _variation(variation_id)
     form = VariationDecisionForm()
     if form.validate_on_submit():
         approve = form.outcome.data == "approve"
         try:
-            # A savepoint: a refusal part-way through a reallocation leaves no line changed.
-            with session.begin_nested():
-                awards.decide_variation(variation, approve, form.comment.data or "",
-                                        current_user)
+            # All or nothing (the service is @atomic): a refusal part-way through a
+            # reallocation leaves no line changed.
+            awards.decide_variation(variation, approve, form.comment.data or "", current_user)
         except DomainError as refused:
             if refused.field:
-                (form._fields.get(refused.field) or form.comment).errors.append(refused.message)
+                target = form._fields.get(refused.field) or form.comment
+                target.errors = [*target.errors, refused.message]
             else:
                 flash(refused.message, "error")
                 return redirect(url_for("decisions.variation", variation_id=variation.id))

@@ -3,8 +3,7 @@ repayments of underspend."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -17,6 +16,7 @@ from wtforms import Field
 
 from forms.finance import PaymentForm, RepaymentForm, ReturnCheckForm
 from portal.auth.access import requires
+from portal.auth.once import one_shot
 from portal.db import session, uk_today
 from portal.finance import bp
 from portal.formatting import money
@@ -27,6 +27,7 @@ from portal.models import (
     GrantReturn,
     Organisation,
     Repayment,
+    RepaymentStatus,
     ReturnLine,
     ReturnOutcome,
     ReturnReview,
@@ -40,14 +41,6 @@ from portal.services import DomainError, audit, awards, rounds
 FINANCE = Role.FINANCE
 ON_HOME = 10  # items of each short list on the home page; the rest are a click away
 SHOWN = {ReturnStatus.SUBMITTED, ReturnStatus.QUERIED, ReturnStatus.APPROVED}
-
-
-@contextmanager
-def attempt() -> Iterator[None]:
-    """Run a service call in a savepoint: if a rule refuses it part-way, nothing it changed
-    survives (the request still commits, so the page can show the error)."""
-    with session.begin_nested():
-        yield
 
 
 def refuse(form: FlaskForm, refused: DomainError, fallback: Field) -> bool:
@@ -177,16 +170,20 @@ def award(award_id: int):
     return _award_page(award, PaymentForm(formdata=None), RepaymentForm(formdata=None))
 
 
+# Services are all or nothing (``@atomic``): a refusal, shown beside its field or as a
+# message, leaves nothing behind. One-shot forms: the same post twice acts once.
+
+
 @bp.route("/finance/awards/<int:award_id>/payments", methods=["POST"])
 @requires(FINANCE)
+@one_shot
 def record_payment(award_id: int):
     award = _award(award_id)
     form = PaymentForm()
     if form.validate_on_submit():
         try:
-            with attempt():
-                payment = awards.record_payment(award, form.amount.data, form.paid_on.data,
-                                                form.reference.data, current_user)
+            payment = awards.record_payment(award, form.amount.data, form.paid_on.data,
+                                            form.reference.data, current_user)
         except DomainError as refused:
             if not refuse(form, refused, form.amount):
                 flash(refused.message, "error")
@@ -200,6 +197,7 @@ def record_payment(award_id: int):
 
 @bp.route("/finance/awards/<int:award_id>/repayments/<int:repayment_id>", methods=["POST"])
 @requires(FINANCE)
+@one_shot
 def record_repayment(award_id: int, repayment_id: int):
     award = _award(award_id)
     repayment = next((r for r in award.repayments if r.id == repayment_id), None)
@@ -208,9 +206,8 @@ def record_repayment(award_id: int, repayment_id: int):
     form = RepaymentForm()
     if form.validate_on_submit():
         try:
-            with attempt():
-                awards.record_repayment(repayment, form.received_on.data,
-                                        form.received_reference.data, current_user)
+            awards.record_repayment(repayment, form.received_on.data,
+                                    form.received_reference.data, current_user)
         except DomainError as refused:
             if refused.field == "reference":
                 refused.field = "received_reference"
@@ -277,6 +274,7 @@ def _return(return_id: int) -> GrantReturn:
 
 @bp.route("/finance/returns/<int:return_id>", methods=["GET", "POST"])
 @requires(FINANCE)
+@one_shot
 def check_return(return_id: int):
     grant_return = _return(return_id)
     award = grant_return.award
@@ -284,9 +282,8 @@ def check_return(return_id: int):
     if form.validate_on_submit():
         approve = form.outcome.data == "approve"
         try:
-            with attempt():
-                awards.review_return(grant_return, approve, form.comments.data or "",
-                                     current_user)
+            awards.review_return(grant_return, approve, form.comments.data or "",
+                                 current_user)
         except DomainError as refused:
             if not refuse(form, refused, form.comments):
                 flash(refused.message, "error")
@@ -307,7 +304,8 @@ def _checked_message(award: Award, approved: bool) -> str:
         return _("Return queried. The partnership has been told what to change.")
     if award.status != AwardStatus.CLOSED:
         return _("Return approved. The partnership has been told.")
-    owed = sum(r.amount_pence for r in award.repayments if r.received_on is None)
+    owed = sum(r.amount_pence for r in award.repayments
+               if r.status == RepaymentStatus.AWAITED)
     if owed:
         return _("Final return approved and the award closed: %(amount)s of underspend is to "
                  "be repaid.", amount=money(owed))

@@ -5,6 +5,12 @@ Totals always reconcile: a return's total is the sum of its lines; paid never ex
 the award (a guarded UPDATE with a CHECK constraint behind it); underspend is paid
 minus eligible spend, where eligible spend on a line is capped at its allocation (an
 overspend is met by the recipient, not by the grant).
+
+Every status change goes through its workflow (``portal.workflows``: AWARD, RETURN,
+REPAYMENT, VARIATION) with one guarded write, and everything that follows it (lines,
+money, email) happens only if that write won. Every public function that changes state is
+``@atomic``: a refusal leaves nothing behind. A payment's reference is recorded once per
+award (checked first, with a unique key behind the check for two posted at once).
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.db import session, uk_today, utcnow
@@ -30,6 +38,7 @@ from portal.models import (
     Payment,
     Rag,
     Repayment,
+    RepaymentStatus,
     ReturnKind,
     ReturnLine,
     ReturnOutcome,
@@ -42,8 +51,9 @@ from portal.models import (
     User,
 )
 from portal.models.funds import PaymentRule, ReturnCadence
-from portal.services import DomainError, audit, email
-from portal.services.bids import officers_of
+from portal.services import DomainError, audit
+from portal.services.workflow import atomic, move, tell
+from portal.workflows import AWARD, REPAYMENT, RETURN, VARIATION, Transition
 
 CADENCE_MONTHS = {ReturnCadence.SIX_MONTHLY: 6, ReturnCadence.QUARTERLY: 3,
                   ReturnCadence.ANNUAL: 12}
@@ -111,6 +121,7 @@ def _scaled_lines(bid: Bid, amount: int) -> list[AwardLine]:
     return lines
 
 
+@atomic
 def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
     start = bid.start_date or decision.decision_date
     end = bid.end_date or date(bid.round.financial_year + 1, 3, 31)
@@ -136,7 +147,17 @@ def award_for_organisation(award_id: int, organisation_id: int) -> Award | None:
                                               Award.organisation_id == organisation_id))
 
 
+def _lock(award: Award) -> None:
+    """Hold the award's row until the request ends (PostgreSQL; SQLite's writers queue
+    anyway) and read it again: checks then see what writers before this one committed."""
+    session.execute(select(Award.id).where(Award.id == award.id).with_for_update())
+    session.refresh(award, ["status", "paid_pence", "end_date"])
+
+
+@atomic
 def accept(award: Award, name: str, role: str, confirmed: bool, actor: User) -> None:
+    """The partnership accepts the offer: one guarded write from offered to active; the
+    partnership, the managers and finance are told. Raises DomainError or ``Conflict``."""
     if award.status != AwardStatus.OFFERED:
         raise DomainError(_("This offer has already been accepted."))
     if award.organisation_id != actor.organisation_id:
@@ -148,15 +169,14 @@ def accept(award: Award, name: str, role: str, confirmed: bool, actor: User) -> 
     if not confirmed:
         raise DomainError(_("Confirm that the partnership accepts the terms and conditions"),
                           field="confirm")
-    award.status = AwardStatus.ACTIVE
-    award.accepted_at = utcnow()
-    award.accepted_by_id = actor.id
-    award.accepted_name = name.strip()
-    award.accepted_role = role.strip()
-    audit.record("award.accepted", "award", award.id, actor=actor,
-                 before={"status": AwardStatus.OFFERED.value},
-                 after={"status": AwardStatus.ACTIVE.value, "name": award.accepted_name,
-                        "role": award.accepted_role})
+    name, role = name.strip(), role.strip()
+    transition = move(AWARD, "accept", award, actor,
+                      values={"accepted_at": utcnow(), "accepted_by_id": actor.id,
+                              "accepted_name": name, "accepted_role": role},
+                      after={"name": name, "role": role})
+    tell(transition, _l("Offer for %(reference)s accepted", reference=award.bid.reference),
+         "offer_accepted", organisation_id=award.organisation_id, award=award,
+         accepted_by=actor)
 
 
 # --- payments --------------------------------------------------------------------------------
@@ -184,21 +204,41 @@ def payable_now(award: Award) -> int:
     return max(0, ceiling - award.paid_pence)
 
 
+def _already_paid(award: Award, reference: str) -> DomainError:
+    return DomainError(_("A payment with reference %(reference)s is already recorded for this "
+                         "award", reference=reference), field="reference")
+
+
+def payment_with_reference(award: Award, reference: str) -> int | None:
+    """The id of the award's payment with this reference, if one is recorded."""
+    return session.scalar(select(Payment.id).where(Payment.award_id == award.id,
+                                                   Payment.reference == reference))
+
+
+@atomic
 def record_payment(award: Award, amount: int, paid_on: date, reference: str,
                    actor: User) -> Payment:
+    """Record a payment within the award (and the fund's payment rule). The same reference
+    twice on one award is refused beside the reference: checked first, and by the unique
+    key when two arrive at once. Paid to date moves by one guarded UPDATE; the award closes
+    when this pays the balance after the final return."""
     if not actor.has_role(Role.FINANCE):
         raise DomainError(_("Only finance can record payments."))
     if award.decision.decided_by_id == actor.id:
         raise DomainError(_("You approved this award, so someone else must record its "
                             "payments."))
+    _lock(award)
     if award.status != AwardStatus.ACTIVE:
         raise DomainError(_("Payments can only be made on an accepted, open award."))
     if amount <= 0:
         raise DomainError(_("Enter an amount more than £0"), field="amount")
-    if not reference.strip():
+    reference = reference.strip()
+    if not reference:
         raise DomainError(_("Enter the payment reference"), field="reference")
     if paid_on > uk_today():
         raise DomainError(_("The payment date must be today or in the past"), field="paid_on")
+    if payment_with_reference(award, reference) is not None:
+        raise _already_paid(award, reference)
     allowed = payable_now(award)
     if amount > allowed:
         rule = award.round.fund.payment_rule
@@ -207,6 +247,14 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
                   _("Payments cannot exceed the award: %(n)s remains to be paid.",
                     n=money(allowed)))
         raise DomainError(reason, field="amount")
+    payment = Payment(award_id=award.id, amount_pence=amount, paid_on=paid_on,
+                      reference=reference, recorded_by_id=actor.id, recorded_at=utcnow())
+    try:
+        with session.begin_nested():
+            session.add(payment)
+            session.flush()
+    except IntegrityError:  # the same payment, posted at the same moment, won first
+        raise _already_paid(award, reference) from None
     result = session.execute(
         update(Award).where(Award.id == award.id,
                             Award.paid_pence + amount <= Award.amount_pence)
@@ -214,11 +262,7 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         raise DomainError(_("Payments cannot exceed the award."), field="amount")
-    payment = Payment(award_id=award.id, amount_pence=amount, paid_on=paid_on,
-                      reference=reference.strip(), recorded_by_id=actor.id, recorded_at=utcnow())
-    session.add(payment)
-    session.flush()
-    session.refresh(award)
+    session.refresh(award, ["paid_pence", "payments"])
     audit.record("award.payment_recorded", "award", award.id, actor=actor,
                  after={"amount": amount, "paid_on": paid_on.isoformat(),
                         "reference": payment.reference, "paid_to_date": award.paid_pence})
@@ -249,9 +293,13 @@ def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn
                                  Award.organisation_id == organisation_id))
 
 
+@atomic
 def save_return(grant_return: GrantReturn, spend: dict[int, int],
                 outcomes: list[OutcomeInput], case_study: str, forecast_underspend: int, *,
                 submit: bool, actor: User) -> None:
+    """Save a return as a draft (any number of times, lines and outcomes updated in place)
+    or submit it to finance (who, with the partnership, are told). Raises DomainError
+    beside the field it is about, or ``Conflict`` when the return moved meanwhile."""
     award = grant_return.award
     if award.status == AwardStatus.CLOSED:
         raise DomainError(_("This award is closed: no more returns can be filed."))
@@ -278,6 +326,8 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
         if item.achieved is not None and item.achieved < 0:
             raise DomainError(_("Achieved must be 0 or more"),
                               field=f"achieved-{item.measure_id}")
+    if len({o.measure_id for o in outcomes}) != len(outcomes):
+        raise DomainError(_("Report on each outcome measure once."))
     if submit:
         for item in outcomes:
             if item.achieved is None or item.rag is None or not item.narrative.strip():
@@ -286,24 +336,27 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
         if len({o.measure_id for o in outcomes}) != len(measures):
             raise DomainError(_("Report on every outcome measure."))
     before = grant_return.status
+    name = "submit" if submit else "save_queried" if before == ReturnStatus.QUERIED else "save"
+    values: dict[str, Any] = {"case_study": case_study.strip(),
+                              "forecast_underspend_pence": forecast_underspend,
+                              "version": grant_return.version + 1}
+    if submit:
+        values["submitted_at"] = utcnow()
+    transition = move(RETURN, name, grant_return, actor, values=values,
+                      after={"spend": sum(spend.values()), "award": award.id})
+    # The write won: the lines and outcomes follow, read afresh (a save that waited for
+    # another's commit sees the rows that one left).
+    session.refresh(grant_return, ["lines", "outcomes"])
     _replace_lines(grant_return, spend)
     _replace_outcomes(grant_return, outcomes)
-    grant_return.case_study = case_study.strip()
-    grant_return.forecast_underspend_pence = forecast_underspend
-    grant_return.version += 1
-    if submit:
-        if before == ReturnStatus.QUERIED:
-            grant_return.reviews.append(ReturnReview(outcome="resubmitted", comments="",
-                                                     by_id=actor.id, at=utcnow()))
-        grant_return.status = ReturnStatus.SUBMITTED
-        grant_return.submitted_at = utcnow()
-    elif before == ReturnStatus.DUE:
-        grant_return.status = ReturnStatus.DRAFT
+    if submit and before == ReturnStatus.QUERIED:
+        grant_return.reviews.append(ReturnReview(outcome="resubmitted", comments="",
+                                                 by_id=actor.id, at=utcnow()))
     session.flush()
-    audit.record("return.submitted" if submit else "return.saved", "return", grant_return.id,
-                 actor=actor, before={"status": before.value},
-                 after={"status": grant_return.status.value,
-                        "spend": grant_return.spend_pence, "award": award.id})
+    if submit:
+        tell(transition, _l("Return for %(reference)s submitted", reference=award.bid.reference),
+             "return_submitted", organisation_id=award.organisation_id,
+             grant_return=grant_return, award=award, submitted_by=actor)
 
 
 def _replace_lines(grant_return: GrantReturn, spend: dict[int, int]) -> None:
@@ -368,85 +421,108 @@ def line_checks(grant_return: GrantReturn) -> list[LineCheck]:
     return checks
 
 
+@atomic
 def review_return(grant_return: GrantReturn, approve: bool, comments: str,
                   actor: User) -> None:
+    """Finance approves a submitted return or queries it with comments: one guarded write
+    from submitted; the partnership is told. Approving the final return closes the award
+    once the balance is paid. Raises DomainError or ``Conflict`` (checked a moment ago)."""
     if not actor.has_role(Role.FINANCE):
         raise DomainError(_("Only finance can check returns."))
     if grant_return.status != ReturnStatus.SUBMITTED:
         raise DomainError(_("Only a submitted return can be checked: this one is %(status)s.",
-                            status=grant_return.status.value.replace("_", " ")))
-    if not approve and not comments.strip():
+                            status=RETURN.label(grant_return.status).lower()))
+    comments = comments.strip()
+    if not approve and not comments:
         raise DomainError(_("Say what needs to change"), field="comments")
+    now = utcnow()
+    transition = move(RETURN, "approve" if approve else "query", grant_return, actor,
+                      values={"approved_at": now} if approve else None,
+                      after={"comments": comments})
     grant_return.reviews.append(ReturnReview(outcome="approved" if approve else "queried",
-                                             comments=comments.strip(), by_id=actor.id,
-                                             at=utcnow()))
-    grant_return.status = ReturnStatus.APPROVED if approve else ReturnStatus.QUERIED
-    if approve:
-        grant_return.approved_at = utcnow()
+                                             comments=comments, by_id=actor.id, at=now))
     session.flush()
-    audit.record("return.approved" if approve else "return.queried", "return", grant_return.id,
-                 actor=actor, before={"status": ReturnStatus.SUBMITTED.value},
-                 after={"status": grant_return.status.value, "comments": comments.strip()})
     award = grant_return.award
-    for officer in officers_of(award.organisation):
-        email.send(officer.email,
-                   _("Return approved") if approve else _("Return queried: please revise"),
-                   "return_reviewed", user=officer, grant_return=grant_return,
-                   comments=comments.strip(), approved=approve)
-    if approve and grant_return.kind == ReturnKind.FINAL and award.paid_pence >= \
-            eligible_spend(award):
-        close(award, actor)  # paid in arrears, it closes when the balance is paid
+    tell(transition, _l("Return approved") if approve else _l("Return queried: please revise"),
+         "return_reviewed", organisation_id=award.organisation_id, grant_return=grant_return,
+         comments=comments, approved=approve)
+    if approve and grant_return.kind == ReturnKind.FINAL:
+        _lock(award)
+        if award.status == AwardStatus.ACTIVE and award.paid_pence >= eligible_spend(award):
+            close(award, actor)  # paid in arrears, it closes when the balance is paid
 
 
-def close(award: Award, actor: User) -> Repayment | None:
-    """The final return is approved: compute underspend (paid minus eligible) and close."""
+@atomic
+def close(award: Award, actor: User | None) -> Repayment | None:
+    """The final return is approved and paid: one guarded write from active to closed, then
+    the underspend (paid minus eligible) to repay, and the partnership is told."""
     eligible = eligible_spend(award)
     underspend = award.paid_pence - eligible
+    now = utcnow()
+    transition = move(AWARD, "close", award, actor, values={"closed_at": now},
+                      after={"paid": award.paid_pence, "eligible_spend": eligible,
+                             "underspend": max(0, underspend)})
     repayment = None
     if underspend > 0:
-        repayment = Repayment(award_id=award.id, amount_pence=underspend, requested_at=utcnow())
-        session.add(repayment)
-    award.status = AwardStatus.CLOSED
-    award.closed_at = utcnow()
-    session.flush()
-    audit.record("award.closed", "award", award.id, actor=actor,
-                 before={"status": AwardStatus.ACTIVE.value},
-                 after={"status": AwardStatus.CLOSED.value, "paid": award.paid_pence,
-                        "eligible_spend": eligible, "underspend": max(0, underspend)})
-    if repayment is not None:
-        for officer in officers_of(award.organisation):
-            email.send(officer.email, _("Underspend to repay: %(amount)s",
-                                        amount=money(underspend)),
-                       "repayment_requested", user=officer, award=award, repayment=repayment)
+        repayment = Repayment(amount_pence=underspend, requested_at=now,
+                              status=RepaymentStatus.AWAITED)
+        award.repayments.append(repayment)
+        session.flush()
+        tell(transition, _l("Underspend to repay: %(amount)s", amount=money(underspend)),
+             "repayment_requested", organisation_id=award.organisation_id, award=award,
+             repayment=repayment)
+    else:
+        tell(transition, _l("Grant %(reference)s closed", reference=award.bid.reference),
+             "award_closed", organisation_id=award.organisation_id, award=award,
+             eligible=eligible)
     return repayment
 
 
+@atomic
 def record_repayment(repayment: Repayment, received_on: date, reference: str,
                      actor: User) -> None:
+    """Finance records the underspend as received: one guarded write from awaited; the
+    partnership is told. Raises DomainError or ``Conflict`` (recorded a moment ago)."""
     if not actor.has_role(Role.FINANCE):
         raise DomainError(_("Only finance can record repayments."))
-    if repayment.received_on is not None:
+    if repayment.status != RepaymentStatus.AWAITED or repayment.received_on is not None:
         raise DomainError(_("This repayment has already been recorded as received."))
-    if not reference.strip():
+    reference = reference.strip()
+    if not reference:
         raise DomainError(_("Enter the payment reference"), field="reference")
     if received_on > uk_today():
         raise DomainError(_("The date received must be today or in the past"),
                           field="received_on")
-    repayment.received_on = received_on
-    repayment.received_reference = reference.strip()
-    repayment.recorded_by_id = actor.id
-    session.flush()
-    audit.record("award.repayment_received", "award", repayment.award_id, actor=actor,
-                 after={"amount": repayment.amount_pence, "received_on": received_on.isoformat(),
-                        "reference": repayment.received_reference})
+    transition = move(REPAYMENT, "receive", repayment, actor,
+                      values={"received_on": received_on, "received_reference": reference,
+                              "recorded_by_id": actor.id},
+                      record_id=repayment.award_id,
+                      after={"amount": repayment.amount_pence,
+                             "received_on": received_on.isoformat(), "reference": reference})
+    award = repayment.award
+    tell(transition, _l("Repayment for %(reference)s received", reference=award.bid.reference),
+         "repayment_received", organisation_id=award.organisation_id, award=award,
+         repayment=repayment)
 
 
 # --- variations ------------------------------------------------------------------------------
 
 
+# Asking for a change starts a variation (it is not a move from one state to another), but
+# who is told is named the same way as for the workflow's transitions.
+VARIATION_ASKED = Transition("ask", frozenset(), VariationStatus.REQUESTED.value,
+                             frozenset({Role.OFFICER}), "variation.requested",
+                             _l("Change asked for"), ("managers",))
+
+
+@atomic
 def request_variation(award: Award, kind: VariationKind, reason: str, actor: User, *,
                       moves: list[dict[str, Any]] | None = None,
                       new_end_date: date | None = None) -> Variation:
+    """The partnership asks to move money between lines or to extend the end date; the
+    grants managers are told. Raises DomainError beside the field it is about."""
+    if award.organisation_id != actor.organisation_id:
+        raise DomainError(_("Only the partnership's officers can ask to change this award."))
     if award.status != AwardStatus.ACTIVE:
         raise DomainError(_("Variations can only be asked for on an active award."))
     if not reason.strip():
@@ -455,20 +531,20 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
     if kind == VariationKind.REALLOCATION:
         if not moves:
             raise DomainError(_("Say how much to move and between which lines"), field="amount")
-        for move in moves:
-            source = lines.get(move.get("from"))
+        for step in moves:
+            source = lines.get(step.get("from"))
             if source is None:
                 raise DomainError(_("Choose a line to move money from"), field="from_line")
-            if move.get("to") is not None and move["to"] not in lines:
+            if step.get("to") is not None and step["to"] not in lines:
                 raise DomainError(_("Choose a line to move money to"), field="to_line")
-            if move.get("to") is None and not (move.get("new_item") or "").strip():
+            if step.get("to") is None and not (step.get("new_item") or "").strip():
                 raise DomainError(_("Choose a line to move money to, or name a new line"),
                                   field="to_line")
-            if move.get("to") == move.get("from"):
+            if step.get("to") == step.get("from"):
                 raise DomainError(_("Choose two different lines"), field="to_line")
-            if int(move.get("amount", 0)) <= 0:
+            if int(step.get("amount", 0)) <= 0:
                 raise DomainError(_("Enter an amount more than £0"), field="amount")
-            if int(move["amount"]) > source.revised_pence:
+            if int(step["amount"]) > source.revised_pence:
                 raise DomainError(_("“%(item)s” has only %(n)s to move", item=source.item,
                                     n=money(source.revised_pence)), field="amount")
     else:
@@ -485,35 +561,38 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
     audit.record("variation.requested", "award", award.id, actor=actor,
                  after={"variation": variation.id, "kind": kind.value, "moves": moves or [],
                         "new_end_date": new_end_date.isoformat() if new_end_date else None})
+    tell(VARIATION_ASKED, _l("Change asked for on %(reference)s", reference=award.bid.reference),
+         "variation_requested", award=award, variation=variation, requested_by=actor)
     return variation
 
 
+@atomic
 def decide_variation(variation: Variation, approve: bool, comment: str, actor: User) -> None:
+    """The grants manager approves (the award's lines or end date change with it) or
+    declines a variation: one guarded write from requested; the partnership is told.
+    Every move is checked against the lines as they are now (the award's row is held, so two
+    variations of one award are decided one after the other) before anything changes."""
     if not actor.has_role(Role.MANAGER):
         raise DomainError(_("Only a grants manager can decide variations."))
     if variation.status != VariationStatus.REQUESTED:
         raise DomainError(_("This variation has already been decided."))
-    if not approve and not comment.strip():
+    comment = comment.strip()
+    if not approve and not comment:
         raise DomainError(_("Give the reason for declining"), field="comment")
     award = variation.award
-    if approve and variation.kind == VariationKind.REALLOCATION:
+    _lock(award)
+    session.execute(select(AwardLine).where(AwardLine.award_id == award.id)
+                    .execution_options(populate_existing=True))
+    session.refresh(award, ["lines"])
+    reallocating = approve and variation.kind == VariationKind.REALLOCATION
+    if reallocating:
         _check_moves(award, variation.moves)  # every move checked before any line changes
-        lines = {line.id: line for line in award.lines}
-        before = {line.item: line.revised_pence for line in award.lines}
-        for move in variation.moves:
-            source = lines[move["from"]]
-            amount = int(move["amount"])
-            source.revised_pence -= amount
-            if move.get("to") is not None:
-                lines[move["to"]].revised_pence += amount
-            else:
-                new = AwardLine(position=max(lines_pos(award)) + 1, item=move["new_item"].strip(),
-                                kind=source.kind, original_pence=0, revised_pence=amount,
-                                note=_("Added by variation"))
-                award.lines.append(new)
-        session.flush()
-        audit.record("award.lines_revised", "award", award.id, actor=actor, before=before,
-                     after={line.item: line.revised_pence for line in award.lines})
+    transition = move(VARIATION, "approve" if approve else "decline", variation, actor,
+                      values={"decided_by_id": actor.id, "decided_at": utcnow(),
+                              "decision_comment": comment},
+                      record_id=award.id, after={"variation": variation.id, "comment": comment})
+    if reallocating:
+        _reallocate(award, variation.moves, actor)
     if approve and variation.kind == VariationKind.EXTENSION and variation.new_end_date:
         before_end = award.end_date
         award.end_date = variation.new_end_date
@@ -521,33 +600,52 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
         if final is not None and final.status in OPEN_RETURN:
             final.period_end = award.end_date
             final.due_date = award.end_date + timedelta(weeks=award.round.fund.final_return_weeks)
+        session.flush()
         audit.record("award.extended", "award", award.id, actor=actor,
                      before={"end_date": before_end.isoformat()},
                      after={"end_date": award.end_date.isoformat()})
-    variation.status = VariationStatus.APPROVED if approve else VariationStatus.DECLINED
-    variation.decided_by_id = actor.id
-    variation.decided_at = utcnow()
-    variation.decision_comment = comment.strip()
+    subject = (_l("Change to %(reference)s approved", reference=award.bid.reference) if approve
+               else _l("Change to %(reference)s declined", reference=award.bid.reference))
+    tell(transition, subject, "variation_decided", organisation_id=award.organisation_id,
+         award=award, variation=variation, approved=approve)
+
+
+def _reallocate(award: Award, moves: list[dict[str, Any]], actor: User) -> None:
+    """Apply checked moves to the award's lines: revised amounts change in place, a new
+    line goes after the last one."""
+    lines = {line.id: line for line in award.lines}
+    before = {line.item: line.revised_pence for line in award.lines}
+    for step in moves:
+        source = lines[step["from"]]
+        amount = int(step["amount"])
+        source.revised_pence -= amount
+        if step.get("to") is not None:
+            lines[step["to"]].revised_pence += amount
+        else:
+            award.lines.append(AwardLine(position=max(lines_pos(award)) + 1,
+                                         item=step["new_item"].strip(), kind=source.kind,
+                                         original_pence=0, revised_pence=amount,
+                                         note=_("Added by variation")))
     session.flush()
-    audit.record("variation.approved" if approve else "variation.declined", "award", award.id,
-                 actor=actor, after={"variation": variation.id, "comment": comment.strip()})
+    audit.record("award.lines_revised", "award", award.id, actor=actor, before=before,
+                 after={line.item: line.revised_pence for line in award.lines})
 
 
 def _check_moves(award: Award, moves: list[dict[str, Any]]) -> None:
     """Refuse a reallocation that no longer fits the lines, before changing anything."""
     revised = {line.id: line.revised_pence for line in award.lines}
     items = {line.id: line.item for line in award.lines}
-    for move in moves:
-        amount = int(move["amount"])
-        source = move["from"]
+    for step in moves:
+        amount = int(step["amount"])
+        source = step["from"]
         if source not in revised or amount > revised[source]:
             raise DomainError(_("“%(item)s” no longer has %(n)s to move",
                                 item=items.get(source, "?"), n=money(amount)))
         revised[source] -= amount
-        if move.get("to") is not None:
-            if move["to"] not in revised:
+        if step.get("to") is not None:
+            if step["to"] not in revised:
                 raise DomainError(_("A line in this variation no longer exists."))
-            revised[move["to"]] += amount
+            revised[step["to"]] += amount
 
 
 def lines_pos(award: Award) -> list[int]:

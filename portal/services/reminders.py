@@ -1,13 +1,13 @@
 """Return reminders, for cron: a set number of days before a return is due, and once it is
 overdue. Each (return, kind) is sent at most once, even when two runs overlap: the
 reminder's row is inserted with a unique key before its email is queued, and the email
-leaves only if that insert commits."""
+leaves only if that insert commits. Each officer reads it in their own language."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -16,7 +16,7 @@ from portal.db import session, utcnow
 from portal.models import Award, AwardStatus, GrantReturn, ReminderSent
 from portal.services import email
 from portal.services.awards import OPEN_RETURN
-from portal.services.bids import officers_of
+from portal.services.workflow import atomic, audience
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
@@ -34,29 +34,39 @@ def _candidates(today: date, days_before: int) -> list[tuple[int, str]]:
     return found
 
 
+@atomic
+def send_reminder(return_id: int, kind: str) -> bool:
+    """Claim the (return, kind) reminder and queue its email to the partnership; False if
+    it was sent before (by an earlier run, or one running now)."""
+    try:
+        with session.begin_nested():
+            session.add(ReminderSent(return_id=return_id, kind=kind, sent_at=utcnow()))
+            session.flush()
+    except IntegrityError:
+        return False
+    grant_return = session.scalar(
+        select(GrantReturn).where(GrantReturn.id == return_id)
+        .options(joinedload(GrantReturn.award).joinedload(Award.bid)))
+    award = grant_return.award
+    reference = award.bid.reference
+    subject = (_l("Return overdue: %(reference)s", reference=reference) if kind == OVERDUE
+               else _l("Return due soon: %(reference)s", reference=reference))
+    for officer in audience("partnership", organisation_id=award.organisation_id):
+        email.send(officer.email, subject, "return_reminder",
+                   locale="cy" if officer.language == "cy" else "en_GB", user=officer,
+                   grant_return=grant_return, award=award, overdue=kind == OVERDUE)
+    return True
+
+
 def send_reminders(today: date, days_before: int) -> int:
     """Send the reminders due today; returns how many this run sent. Commits per reminder."""
     candidates = _candidates(today, days_before)
     session.commit()
     sent = 0
     for return_id, kind in candidates:
-        try:
-            with session.begin_nested():
-                session.add(ReminderSent(return_id=return_id, kind=kind, sent_at=utcnow()))
-                session.flush()
-        except IntegrityError:
+        if not send_reminder(return_id, kind):
             session.rollback()
-            continue  # already sent, by an earlier run or one running now
-        grant_return = session.scalar(
-            select(GrantReturn).where(GrantReturn.id == return_id)
-            .options(joinedload(GrantReturn.award).joinedload(Award.bid)))
-        award = grant_return.award
-        subject = (_("Return overdue: %(reference)s", reference=award.bid.reference)
-                   if kind == OVERDUE else
-                   _("Return due soon: %(reference)s", reference=award.bid.reference))
-        for officer in officers_of(award.organisation):
-            email.send(officer.email, subject, "return_reminder", user=officer,
-                       grant_return=grant_return, award=award, overdue=kind == OVERDUE)
+            continue
         try:
             session.commit()
         except IntegrityError:

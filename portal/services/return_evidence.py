@@ -1,5 +1,6 @@
 """Evidence attached to a grant return: the same type checks and storage as a bid's files
-(portal.services.evidence), allowed only while the return can still be changed."""
+(portal.services.evidence), allowed only while the return can still be changed; and the
+return's form saved with its file, all or nothing."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from flask_babel import gettext as _
 
 from portal.db import session, utcnow
 from portal.models import AwardStatus, GrantReturn, ReturnEvidence, User
-from portal.services import DomainError, audit
+from portal.services import DomainError, audit, awards
 from portal.services.awards import OPEN_RETURN
 from portal.services.evidence import _clean_name, detect, storage_root
+from portal.services.workflow import atomic
 
 
 def _most() -> int:
@@ -26,6 +28,7 @@ def path_of(item: ReturnEvidence) -> Path:
     return storage_root() / item.stored_name
 
 
+@atomic
 def add_return_evidence(grant_return: GrantReturn, name: str, stream: BinaryIO,
                         actor: User) -> ReturnEvidence:
     """Check and store one file for ``grant_return``; refuses once the return is in.
@@ -69,3 +72,22 @@ def add_return_evidence(grant_return: GrantReturn, name: str, stream: BinaryIO,
 def forget_stored(item: ReturnEvidence) -> None:
     """Delete a stored file whose row was rolled back (the rest of the save was refused)."""
     path_of(item).unlink(missing_ok=True)
+
+
+@atomic
+def save_return_with_file(grant_return: GrantReturn, upload: tuple[str, BinaryIO] | None,
+                          spend: dict[int, int], outcomes: list[awards.OutcomeInput],
+                          case_study: str, forecast_underspend: int, *, submit: bool,
+                          actor: User) -> None:
+    """Attach the file (``(name, stream)``, if any) and save the return (see
+    ``awards.save_return``), all or nothing: a refusal keeps neither row nor stored file."""
+    added = None
+    try:
+        if upload is not None:
+            added = add_return_evidence(grant_return, upload[0], upload[1], actor)
+        awards.save_return(grant_return, spend, outcomes, case_study, forecast_underspend,
+                           submit=submit, actor=actor)
+    except BaseException:
+        if added is not None:
+            forget_stored(added)
+        raise

@@ -83,7 +83,8 @@ def awarded(app, *, officer_email: str = OFFICER, accepted: bool = False,
         if cadence is not None:
             bid.round.return_cadence = cadence
         decisions.approve(bid, AMOUNT, purpose="Bike lights and repairs", conditions=CONDITIONS,
-                          reasons="Safer roads in winter", actor=manager)
+                          reasons="Safer roads in winter", actor=manager,
+                          override_reason="Decided before the portal held assessments (test)")
         session.commit()
         award = session.scalar(select(Award).where(Award.bid_id == bid_id))
         if accepted:
