@@ -70,11 +70,10 @@ class Readiness:
             return _("%(submitted)d of the %(assigned)d assigned assessors have submitted an "
                      "assessment. This round needs every assigned assessor to submit one "
                      "before a decision.", submitted=self.submitted, assigned=self.assigned)
-        return ngettext("%(submitted)d assessment has been submitted. This round needs at "
-                        "least %(num)d before a decision.",
-                        "%(submitted)d assessments have been submitted. This round needs at "
-                        "least %(num)d before a decision.", self.required,
-                        submitted=self.submitted)
+        done = ngettext("%(num)d assessment has been submitted.",
+                        "%(num)d assessments have been submitted.", self.submitted)
+        return done + " " + _("This round needs at least %(needed)d before a decision.",
+                              needed=self.required)
 
 
 def readiness_of(submitted: int, assigned: int, required: int | None) -> Readiness:

@@ -546,3 +546,100 @@ def test_only_the_grants_manager_may_set_up_funds_and_rounds(app, client, email)
 def test_signed_out_visitors_are_sent_to_sign_in(client):
     response = client.get("/manage/funds")
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+
+
+# --- assessments needed before a decision -------------------------------------------------------
+
+
+def test_a_round_needs_every_assigned_assessor_unless_it_says_how_many(app, manager):
+    fund = fund_named(app, "SCF")
+    manager.submit(f"/manage/funds/{fund.id}/rounds/new", ROUND)
+    with app.app_context():
+        round_id = session.scalar(select(Round.id).where(Round.name == "2027/28 round"))
+        assert session.get(Round, round_id).required_assessments is None
+    url = f"/manage/rounds/{round_id}/edit"
+    assert "Assessments needed before a decision" in text_of(manager.get(url))
+    round_ = round_of(app, "SCF")
+    changed = manager.submit(url, dict(ROUND, required_assessments="2"))
+    assert changed.status_code == 302
+    with app.app_context():
+        assert session.get(Round, round_id).required_assessments == 2
+    [event] = [e for e in events(app, "round.updated") if e.record_id == str(round_id)]
+    assert (event.before["required_assessments"], event.after["required_assessments"]) == (
+        None, 2)
+    assert 'value="2"' in manager.get(url).get_data(as_text=True)
+    assert manager.submit(url, dict(ROUND, required_assessments="")).status_code == 302
+    with app.app_context():
+        assert session.get(Round, round_id).required_assessments is None
+    assert round_.required_assessments is None  # the SCF round was never touched
+
+
+@pytest.mark.parametrize("typed", ["0", "-1", "two", "1.5", "21"])
+def test_assessments_needed_must_be_a_whole_number_from_1(app, manager, typed):
+    round_ = round_of(app, "SCF")
+    url = f"/manage/rounds/{round_.id}/edit"
+    before = events(app, "round.updated")
+    response = manager.submit(url, round_form(round_, required_assessments=typed))
+    assert response.status_code == 200
+    assert ("Assessments needed must be a whole number from 1 to 20, or blank for every "
+            "assigned assessor") in text_of(response)
+    assert round_of(app, "SCF").required_assessments is None
+    assert events(app, "round.updated") == before
+
+
+def test_the_service_refuses_an_impossible_number_of_assessments_needed(app):
+    from portal.services import setup
+
+    with app.test_request_context():
+        round_ = session.scalar(select(Round).join(Fund).where(Fund.code == "SCF"))
+        details = setup.RoundDetails(
+            name=round_.name, financial_year=round_.financial_year,
+            opens_on=setup.uk_date_and_time(round_.opens_at)[0],
+            opens_time=setup.uk_date_and_time(round_.opens_at)[1],
+            closes_on=setup.uk_date_and_time(round_.closes_at)[0],
+            closes_time=setup.uk_date_and_time(round_.closes_at)[1],
+            budget_pence=round_.budget_pence, cap_pence=round_.cap_pence,
+            eligible_organisation_types=["csp"], return_cadence=round_.return_cadence,
+            guidance="", required_assessments=0)
+        with pytest.raises(setup.DomainError, match="whole number from 1"):
+            setup.update_round(round_, details, accounts.get_user_by_email(MANAGER))
+        session.expire_all()
+        assert session.get(Round, round_.id).required_assessments is None
+
+
+# --- criteria saved again and again -------------------------------------------------------------
+
+
+def criteria_rows(*rows):
+    """The criteria form with ``rows`` of (title, weight), the rest blank."""
+    data = {key: value for key, value in CRITERIA.items() if not key.startswith("rows-")}
+    for index in range(8):
+        title, weight = rows[index] if index < len(rows) else ("", "")
+        data[f"rows-{index}-title"] = title
+        data[f"rows-{index}-guidance"] = f"How to judge {title}" if title else ""
+        data[f"rows-{index}-weight"] = str(weight)
+    return data
+
+
+def test_criteria_save_any_number_of_times_longer_shorter_and_reordered(app, manager):
+    round_ = round_of(app, "SCF")
+    url = f"/manage/rounds/{round_.id}/criteria/edit"
+    saves = [
+        [("Need", 40), ("Delivery", 30), ("Value", 20), ("Reach", 10)],  # as many as before
+        [("Value", 50), ("Need", 50)],  # shorter and reordered
+        [("Reach", 10), ("Need", 30), ("Value", 20), ("Delivery", 25), ("Legacy", 15)],
+        [("Legacy", 100)],  # one left
+        [("Need", 20), ("Legacy", 20), ("Value", 20), ("Delivery", 20), ("Reach", 10),
+         ("Safety", 5), ("Partners", 5)],  # longer than ever
+    ]
+    for rows in saves:
+        response = manager.submit(url, criteria_rows(*rows))
+        assert response.status_code == 302, text_of(response)
+        assert criteria_of(app, round_.id) == [(title, weight) for title, weight in rows]
+    with app.app_context():
+        positions = session.scalars(select(Criterion.position).where(
+            Criterion.round_id == round_.id).order_by(Criterion.position)).all()
+        assert positions == list(range(1, len(saves[-1]) + 1))
+    assert len(events(app, "round.criteria_changed")) == len(saves)
+    page = text_of(manager.get(f"/manage/rounds/{round_.id}/criteria"))
+    assert "Partners" in page and "Total 100%" in page
