@@ -145,7 +145,7 @@ def bid(bid_id: int):
     assignments = assessment.assignments_of(bid)
     return render_template("decisions/bid.html", bid=bid, form=form, assignments=assignments,
                            decision=decisions.decision_of(bid),
-                           readiness=decisions.readiness(bid),
+                           readiness=decisions.readiness(bid, assignments),
                            moderation=assessment.moderation_of(bid),
                            history=audit.history("bid", bid.id), summary_rows=summary_rows,
                            sections=bids.sections_for(bid.round), status_label=bids.status_label,

@@ -278,6 +278,12 @@ def reopen(assignment: Assignment, actor: User) -> None:
                             "reopen."))
     _check_open(assignment)
     bid = assignment.bid
+    # The bid's row is held while it reopens: a decision being recorded at this moment
+    # either finishes first (and this is refused) or reads the reopened assessment.
+    status = session.scalar(select(Bid.status).where(Bid.id == bid.id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if status not in ASSESSABLE:
+        raise DomainError(_("This bid is no longer being assessed."))
     before = _snapshot(assignment)
     transition = move(ASSESSMENT, "reopen", assignment, actor, record_id=bid.id,
                       values={"weighted_basis_points": None, "submitted_at": None,

@@ -99,9 +99,15 @@ def assessment_counts(bid_ids: list[int]) -> dict[int, tuple[int, int]]:
     return {bid_id: (int(done or 0), int(total)) for bid_id, total, done in rows}
 
 
-def readiness(bid: Bid) -> Readiness:
-    """Whether ``bid`` has the assessments its round requires before a decision."""
-    submitted, assigned = assessment_counts([bid.id]).get(bid.id, (0, 0))
+def readiness(bid: Bid, assignments: list[Assignment] | None = None) -> Readiness:
+    """Whether ``bid`` has the assessments its round requires before a decision. A page that
+    has the bid's ``assignments`` already passes them (no query)."""
+    if assignments is None:
+        submitted, assigned = assessment_counts([bid.id]).get(bid.id, (0, 0))
+    else:
+        counted = [a for a in assignments if a.conflict != ConflictStatus.CONFLICTED]
+        assigned = len(counted)
+        submitted = sum(1 for a in counted if a.status == AssessmentStatus.SUBMITTED)
     return readiness_of(submitted, assigned, bid.round.required_assessments)
 
 
@@ -169,6 +175,7 @@ def _record(bid: Bid, decision: Decision, actor: User) -> None:
         raise DomainError(_("This bid has already been decided.")) from None
 
 
+@atomic
 def commit_to_budget(round_: Round, amount: int) -> None:
     """Add ``amount`` to the round's committed total, or refuse if it would pass the budget."""
     result = session.execute(
@@ -213,6 +220,8 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
     now = now or utcnow()
     before = bid.status.value
     transition = _move("award", bid, actor, now)
+    # Read again with the bid's row held: an assessment reopened a moment ago counts.
+    ready, override = _check_override(bid, override_reason)
     commit_to_budget(bid.round, amount_pence)
     decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.APPROVED, amount_pence=amount_pence,
                         purpose=purpose.strip(), conditions=conditions.strip(),
@@ -242,6 +251,7 @@ def decline(bid: Bid, *, feedback: str, actor: User, override_reason: str = "",
     now = now or utcnow()
     before = bid.status.value
     transition = _move("decline", bid, actor, now)
+    ready, override = _check_override(bid, override_reason)  # again, the bid's row held
     decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.DECLINED, amount_pence=0,
                         feedback=feedback.strip(), decided_by_id=actor.id, decided_at=now,
                         decision_date=now.date(), override_reason=override,
