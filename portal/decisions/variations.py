@@ -33,6 +33,8 @@ class Move:
 
 
 def _variation(variation_id: int) -> Variation:
+    if not awards.findable(variation_id):
+        abort(404)
     variation = session.scalar(
         select(Variation).where(Variation.id == variation_id)
         .options(joinedload(Variation.award).selectinload(Award.lines),

@@ -142,16 +142,38 @@ def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
     return award
 
 
+ID_MAX = 2**31 - 1  # the largest id an INTEGER key holds on both databases
+
+
+def findable(*ids: int) -> bool:
+    """Whether every id could be a row's: one typed into a URL beyond the column's range
+    finds nothing (rather than failing in the database driver)."""
+    return all(0 < ident <= ID_MAX for ident in ids)
+
+
 def award_for_organisation(award_id: int, organisation_id: int) -> Award | None:
+    if not findable(award_id):
+        return None
     return session.scalar(select(Award).where(Award.id == award_id,
                                               Award.organisation_id == organisation_id))
 
 
-def _lock(award: Award) -> None:
+def _lock(award: Award, *, with_returns: bool = False) -> None:
     """Hold the award's row until the request ends (PostgreSQL; SQLite's writers queue
-    anyway) and read it again: checks then see what writers before this one committed."""
+    anyway) and read it again (with its lines, and its returns when asked): checks then see
+    what writers before this one committed.
+
+    Take it before the service's first write: the audit's lock, taken by the first write,
+    must never be held while waiting for a row another writer holds."""
     session.execute(select(Award.id).where(Award.id == award.id).with_for_update())
     session.refresh(award, ["status", "paid_pence", "end_date"])
+    session.scalars(select(AwardLine).where(AwardLine.award_id == award.id)
+                    .execution_options(populate_existing=True)).all()
+    session.refresh(award, ["lines"])
+    if with_returns:
+        session.scalars(select(GrantReturn).where(GrantReturn.award_id == award.id)
+                        .options(selectinload(GrantReturn.lines))
+                        .execution_options(populate_existing=True)).all()
 
 
 @atomic
@@ -227,7 +249,7 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
     if award.decision.decided_by_id == actor.id:
         raise DomainError(_("You approved this award, so someone else must record its "
                             "payments."))
-    _lock(award)
+    _lock(award, with_returns=True)
     if award.status != AwardStatus.ACTIVE:
         raise DomainError(_("Payments can only be made on an accepted, open award."))
     if amount <= 0:
@@ -288,6 +310,8 @@ class OutcomeInput:
 
 
 def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn | None:
+    if not findable(return_id):
+        return None
     return session.scalar(select(GrantReturn).join(Award)
                           .where(GrantReturn.id == return_id,
                                  Award.organisation_id == organisation_id))
@@ -429,6 +453,10 @@ def review_return(grant_return: GrantReturn, approve: bool, comments: str,
     once the balance is paid. Raises DomainError or ``Conflict`` (checked a moment ago)."""
     if not actor.has_role(Role.FINANCE):
         raise DomainError(_("Only finance can check returns."))
+    award = grant_return.award
+    final_approval = approve and grant_return.kind == ReturnKind.FINAL
+    if final_approval:  # it may close the award: read what a payment at this moment left
+        _lock(award, with_returns=True)
     if grant_return.status != ReturnStatus.SUBMITTED:
         raise DomainError(_("Only a submitted return can be checked: this one is %(status)s.",
                             status=RETURN.label(grant_return.status).lower()))
@@ -442,14 +470,12 @@ def review_return(grant_return: GrantReturn, approve: bool, comments: str,
     grant_return.reviews.append(ReturnReview(outcome="approved" if approve else "queried",
                                              comments=comments, by_id=actor.id, at=now))
     session.flush()
-    award = grant_return.award
     tell(transition, _l("Return approved") if approve else _l("Return queried: please revise"),
          "return_reviewed", organisation_id=award.organisation_id, grant_return=grant_return,
          comments=comments, approved=approve)
-    if approve and grant_return.kind == ReturnKind.FINAL:
-        _lock(award)
-        if award.status == AwardStatus.ACTIVE and award.paid_pence >= eligible_spend(award):
-            close(award, actor)  # paid in arrears, it closes when the balance is paid
+    if final_approval and award.status == AwardStatus.ACTIVE and \
+            award.paid_pence >= eligible_spend(award):
+        close(award, actor)  # paid in arrears, it closes when the balance is paid
 
 
 @atomic
@@ -581,9 +607,18 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
         raise DomainError(_("Give the reason for declining"), field="comment")
     award = variation.award
     _lock(award)
-    session.execute(select(AwardLine).where(AwardLine.award_id == award.id)
-                    .execution_options(populate_existing=True))
-    session.refresh(award, ["lines"])
+    session.refresh(variation, ["status"])
+    if variation.status != VariationStatus.REQUESTED:
+        raise DomainError(_("This variation has already been decided."))
+    extending = approve and variation.kind == VariationKind.EXTENSION and variation.new_end_date
+    if extending and variation.new_end_date <= award.end_date:
+        raise DomainError(_("The award already ends on %(date)s, no earlier than the date "
+                            "asked for.", date=long_date(award.end_date)))
+    final = None
+    if extending:  # its dates move with the end date: held too, before the first write
+        final = session.scalar(select(GrantReturn).where(GrantReturn.award_id == award.id,
+                                                         GrantReturn.kind == ReturnKind.FINAL)
+                               .with_for_update().execution_options(populate_existing=True))
     reallocating = approve and variation.kind == VariationKind.REALLOCATION
     if reallocating:
         _check_moves(award, variation.moves)  # every move checked before any line changes
@@ -593,10 +628,9 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
                       record_id=award.id, after={"variation": variation.id, "comment": comment})
     if reallocating:
         _reallocate(award, variation.moves, actor)
-    if approve and variation.kind == VariationKind.EXTENSION and variation.new_end_date:
+    if extending:
         before_end = award.end_date
         award.end_date = variation.new_end_date
-        final = next((r for r in award.returns if r.kind == ReturnKind.FINAL), None)
         if final is not None and final.status in OPEN_RETURN:
             final.period_end = award.end_date
             final.due_date = award.end_date + timedelta(weeks=award.round.fund.final_return_weeks)
@@ -666,6 +700,8 @@ def awards_of(organisation_id: int) -> list[Award]:
 
 
 def award_with_everything(award_id: int) -> Award | None:
+    if not findable(award_id):
+        return None
     return session.scalar(
         select(Award).where(Award.id == award_id)
         .options(selectinload(Award.lines), selectinload(Award.payments),
