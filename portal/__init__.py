@@ -9,8 +9,18 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class RowId(IntegerConverter):
+    """``<int:…>`` in every route: 1 to 2,147,483,647, the range of an INTEGER key."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", 2_147_483_647)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -85,6 +95,9 @@ def register_blueprints(app: Flask) -> None:
     from portal.reports import bp as reports_bp
     from portal.review import bp as review_bp
 
+    # An id in a URL is a row's key: one beyond an INTEGER column (or 0) matches no route,
+    # so it is a 404 and never reaches the database driver.
+    app.url_map.converters["int"] = RowId
     for blueprint in (public_bp, auth_bp, applicant_bp, review_bp, decisions_bp, finance_bp,
                       admin_bp, reports_bp):
         app.register_blueprint(blueprint)

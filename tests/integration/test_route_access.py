@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from portal.auth.access import PUBLIC, SIGNED_IN, access_of, public
 from portal.models import Role
@@ -106,3 +107,21 @@ def test_a_user_with_several_roles_gets_every_section_in_the_navigation(app, cli
     page = client.get("/finance/").get_data(as_text=True)
     assert 'href="/assess/"' in page and 'href="/finance/"' in page
     del User
+
+
+def test_an_id_too_large_for_its_column_or_zero_is_not_found_on_every_route(app, client):
+    """Every ``<int:…>`` in every route, given 0 or a number beyond an INTEGER key: 404, the
+    same for anyone, never a database error."""
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        ints = [name for name, converter in rule._converters.items()
+                if isinstance(converter, IntegerConverter)]
+        if not ints or "GET" not in rule.methods:
+            continue
+        for bad in (0, 2**31, 10**25):
+            values = {name: 1 for name in rule.arguments}
+            values.update({name: bad for name in ints})
+            path = rule.build(values, append_unknown=False)[1]
+            assert client.get(path).status_code == 404, path
+        checked += 1
+    assert checked > 20
