@@ -1,5 +1,5 @@
 """CSP officers after the award: the offer and its acceptance, the offer letter, the return
-schedule and returns, and variations. Every rule is in portal.services.awards."""
+schedule and returns, and variations. Every rule is in portal.services.awards and portal.services.variations."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from portal.auth.once import one_shot
 from portal.downloads import attachment
 from portal.db import uk_today
 from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
-from portal.services import DomainError, awards, return_evidence
+from portal.services import DomainError, awards, return_evidence, variations
 
 OFFICER = Role.OFFICER
 SPEND_FIELD = re.compile(r"^line-(\d+)$")
@@ -217,7 +217,7 @@ def new_variation(award_id: int):
         kind = VariationKind(form.kind.data)
         reallocating = kind == VariationKind.REALLOCATION
         try:
-            awards.request_variation(
+            variations.request_variation(
                 award, kind, form.reason.data or "", current_user,
                 moves=form.moves() if reallocating else None,
                 new_end_date=None if reallocating else form.new_end_date.data)

@@ -18,6 +18,7 @@ from portal.db import session
 from portal.decisions import bp
 from portal.models import Award, Role, Variation, VariationKind, VariationStatus
 from portal.services import DomainError, awards
+from portal.services import variations as variation_service
 
 MANAGER = Role.MANAGER
 
@@ -57,7 +58,7 @@ def _moves(variation: Variation) -> list[Move]:
 @requires(MANAGER)
 def variations():
     return render_template("decisions/variations/queue.html",
-                           waiting=awards.variations_waiting())
+                           waiting=variation_service.variations_waiting())
 
 
 @bp.route("/manage/variations/<int:variation_id>", methods=["GET", "POST"])
@@ -71,7 +72,7 @@ def variation(variation_id: int):
         try:
             # All or nothing (the service is @atomic): a refusal part-way through a
             # reallocation leaves no line changed.
-            awards.decide_variation(variation, approve, form.comment.data or "", current_user)
+            variation_service.decide_variation(variation, approve, form.comment.data or "", current_user)
         except DomainError as refused:
             if refused.field:
                 target = form._fields.get(refused.field) or form.comment

@@ -24,10 +24,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from portal.db import session, uk_today, utcnow
-from portal.formatting import long_date, money
+from portal.formatting import money
 from portal.models import (
     Award,
     AwardLine,
@@ -45,15 +45,12 @@ from portal.models import (
     ReturnReview,
     ReturnStatus,
     Role,
-    Variation,
-    VariationKind,
-    VariationStatus,
     User,
 )
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
 from portal.services.workflow import atomic, move, tell
-from portal.workflows import AWARD, REPAYMENT, RETURN, VARIATION, Transition
+from portal.workflows import AWARD, REPAYMENT, RETURN
 
 CADENCE_MONTHS = {ReturnCadence.SIX_MONTHLY: 6, ReturnCadence.QUARTERLY: 3,
                   ReturnCadence.ANNUAL: 12}
@@ -158,7 +155,7 @@ def award_for_organisation(award_id: int, organisation_id: int) -> Award | None:
                                               Award.organisation_id == organisation_id))
 
 
-def _lock(award: Award, *, with_returns: bool = False) -> None:
+def lock_award(award: Award, *, with_returns: bool = False) -> None:
     """Hold the award's row until the request ends (PostgreSQL; SQLite's writers queue
     anyway) and read it again (with its lines, and its returns when asked): checks then see
     what writers before this one committed.
@@ -249,7 +246,7 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
     if award.decision.decided_by_id == actor.id:
         raise DomainError(_("You approved this award, so someone else must record its "
                             "payments."))
-    _lock(award, with_returns=True)
+    lock_award(award, with_returns=True)
     if award.status != AwardStatus.ACTIVE:
         raise DomainError(_("Payments can only be made on an accepted, open award."))
     if amount <= 0:
@@ -456,7 +453,7 @@ def review_return(grant_return: GrantReturn, approve: bool, comments: str,
     award = grant_return.award
     final_approval = approve and grant_return.kind == ReturnKind.FINAL
     if final_approval:  # it may close the award: read what a payment at this moment left
-        _lock(award, with_returns=True)
+        lock_award(award, with_returns=True)
     if grant_return.status != ReturnStatus.SUBMITTED:
         raise DomainError(_("Only a submitted return can be checked: this one is %(status)s.",
                             status=RETURN.label(grant_return.status).lower()))
@@ -529,168 +526,6 @@ def record_repayment(repayment: Repayment, received_on: date, reference: str,
     tell(transition, _l("Repayment for %(reference)s received", reference=award.bid.reference),
          "repayment_received", organisation_id=award.organisation_id, award=award,
          repayment=repayment)
-
-
-# --- variations ------------------------------------------------------------------------------
-
-
-# Asking for a change starts a variation (it is not a move from one state to another), but
-# who is told is named the same way as for the workflow's transitions.
-VARIATION_ASKED = Transition("ask", frozenset(), VariationStatus.REQUESTED.value,
-                             frozenset({Role.OFFICER}), "variation.requested",
-                             _l("Change asked for"), ("managers",))
-
-
-@atomic
-def request_variation(award: Award, kind: VariationKind, reason: str, actor: User, *,
-                      moves: list[dict[str, Any]] | None = None,
-                      new_end_date: date | None = None) -> Variation:
-    """The partnership asks to move money between lines or to extend the end date; the
-    grants managers are told. Raises DomainError beside the field it is about."""
-    if award.organisation_id != actor.organisation_id:
-        raise DomainError(_("Only the partnership's officers can ask to change this award."))
-    if award.status != AwardStatus.ACTIVE:
-        raise DomainError(_("Variations can only be asked for on an active award."))
-    if not reason.strip():
-        raise DomainError(_("Enter the reason for the change"), field="reason")
-    lines = {line.id: line for line in award.lines}
-    if kind == VariationKind.REALLOCATION:
-        if not moves:
-            raise DomainError(_("Say how much to move and between which lines"), field="amount")
-        for step in moves:
-            source = lines.get(step.get("from"))
-            if source is None:
-                raise DomainError(_("Choose a line to move money from"), field="from_line")
-            if step.get("to") is not None and step["to"] not in lines:
-                raise DomainError(_("Choose a line to move money to"), field="to_line")
-            if step.get("to") is None and not (step.get("new_item") or "").strip():
-                raise DomainError(_("Choose a line to move money to, or name a new line"),
-                                  field="to_line")
-            if step.get("to") == step.get("from"):
-                raise DomainError(_("Choose two different lines"), field="to_line")
-            if int(step.get("amount", 0)) <= 0:
-                raise DomainError(_("Enter an amount more than £0"), field="amount")
-            if int(step["amount"]) > source.revised_pence:
-                raise DomainError(_("“%(item)s” has only %(n)s to move", item=source.item,
-                                    n=money(source.revised_pence)), field="amount")
-    else:
-        if new_end_date is None:
-            raise DomainError(_("Enter the new end date"), field="new_end_date")
-        if new_end_date <= award.end_date:
-            raise DomainError(_("The new end date must be after %(date)s",
-                                date=long_date(award.end_date)), field="new_end_date")
-    variation = Variation(award_id=award.id, kind=kind, reason=reason.strip(),
-                          moves=moves or [], new_end_date=new_end_date,
-                          requested_by_id=actor.id, requested_at=utcnow())
-    session.add(variation)
-    session.flush()
-    audit.record("variation.requested", "award", award.id, actor=actor,
-                 after={"variation": variation.id, "kind": kind.value, "moves": moves or [],
-                        "new_end_date": new_end_date.isoformat() if new_end_date else None})
-    tell(VARIATION_ASKED, _l("Change asked for on %(reference)s", reference=award.bid.reference),
-         "variation_requested", award=award, variation=variation, requested_by=actor)
-    return variation
-
-
-@atomic
-def decide_variation(variation: Variation, approve: bool, comment: str, actor: User) -> None:
-    """The grants manager approves (the award's lines or end date change with it) or
-    declines a variation: one guarded write from requested; the partnership is told.
-    Every move is checked against the lines as they are now (the award's row is held, so two
-    variations of one award are decided one after the other) before anything changes."""
-    if not actor.has_role(Role.MANAGER):
-        raise DomainError(_("Only a grants manager can decide variations."))
-    if variation.status != VariationStatus.REQUESTED:
-        raise DomainError(_("This variation has already been decided."))
-    comment = comment.strip()
-    if not approve and not comment:
-        raise DomainError(_("Give the reason for declining"), field="comment")
-    award = variation.award
-    _lock(award)
-    session.refresh(variation, ["status"])
-    if variation.status != VariationStatus.REQUESTED:
-        raise DomainError(_("This variation has already been decided."))
-    extending = approve and variation.kind == VariationKind.EXTENSION and variation.new_end_date
-    if extending and variation.new_end_date <= award.end_date:
-        raise DomainError(_("The award already ends on %(date)s, no earlier than the date "
-                            "asked for.", date=long_date(award.end_date)))
-    final = None
-    if extending:  # its dates move with the end date: held too, before the first write
-        final = session.scalar(select(GrantReturn).where(GrantReturn.award_id == award.id,
-                                                         GrantReturn.kind == ReturnKind.FINAL)
-                               .with_for_update().execution_options(populate_existing=True))
-    reallocating = approve and variation.kind == VariationKind.REALLOCATION
-    if reallocating:
-        _check_moves(award, variation.moves)  # every move checked before any line changes
-    transition = move(VARIATION, "approve" if approve else "decline", variation, actor,
-                      values={"decided_by_id": actor.id, "decided_at": utcnow(),
-                              "decision_comment": comment},
-                      record_id=award.id, after={"variation": variation.id, "comment": comment})
-    if reallocating:
-        _reallocate(award, variation.moves, actor)
-    if extending:
-        before_end = award.end_date
-        award.end_date = variation.new_end_date
-        if final is not None and final.status in OPEN_RETURN:
-            final.period_end = award.end_date
-            final.due_date = award.end_date + timedelta(weeks=award.round.fund.final_return_weeks)
-        session.flush()
-        audit.record("award.extended", "award", award.id, actor=actor,
-                     before={"end_date": before_end.isoformat()},
-                     after={"end_date": award.end_date.isoformat()})
-    subject = (_l("Change to %(reference)s approved", reference=award.bid.reference) if approve
-               else _l("Change to %(reference)s declined", reference=award.bid.reference))
-    tell(transition, subject, "variation_decided", organisation_id=award.organisation_id,
-         award=award, variation=variation, approved=approve)
-
-
-def _reallocate(award: Award, moves: list[dict[str, Any]], actor: User) -> None:
-    """Apply checked moves to the award's lines: revised amounts change in place, a new
-    line goes after the last one."""
-    lines = {line.id: line for line in award.lines}
-    before = {line.item: line.revised_pence for line in award.lines}
-    for step in moves:
-        source = lines[step["from"]]
-        amount = int(step["amount"])
-        source.revised_pence -= amount
-        if step.get("to") is not None:
-            lines[step["to"]].revised_pence += amount
-        else:
-            award.lines.append(AwardLine(position=max(lines_pos(award)) + 1,
-                                         item=step["new_item"].strip(), kind=source.kind,
-                                         original_pence=0, revised_pence=amount,
-                                         note=_("Added by variation")))
-    session.flush()
-    audit.record("award.lines_revised", "award", award.id, actor=actor, before=before,
-                 after={line.item: line.revised_pence for line in award.lines})
-
-
-def _check_moves(award: Award, moves: list[dict[str, Any]]) -> None:
-    """Refuse a reallocation that no longer fits the lines, before changing anything."""
-    revised = {line.id: line.revised_pence for line in award.lines}
-    items = {line.id: line.item for line in award.lines}
-    for step in moves:
-        amount = int(step["amount"])
-        source = step["from"]
-        if source not in revised or amount > revised[source]:
-            raise DomainError(_("“%(item)s” no longer has %(n)s to move",
-                                item=items.get(source, "?"), n=money(amount)))
-        revised[source] -= amount
-        if step.get("to") is not None:
-            if step["to"] not in revised:
-                raise DomainError(_("A line in this variation no longer exists."))
-            revised[step["to"]] += amount
-
-
-def lines_pos(award: Award) -> list[int]:
-    return [line.position for line in award.lines] or [0]
-
-
-def variations_waiting():  # type: ignore[no-untyped-def]
-    return list(session.scalars(
-        select(Variation).where(Variation.status == VariationStatus.REQUESTED)
-        .options(joinedload(Variation.award).joinedload(Award.organisation))
-        .order_by(Variation.requested_at)))
 
 
 def awards_of(organisation_id: int) -> list[Award]:

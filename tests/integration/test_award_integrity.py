@@ -30,7 +30,7 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
-from portal.services import DomainError, accounts, awards
+from portal.services import DomainError, accounts, awards, variations
 from tests.helpers import signed_in, table_row_counts, text_of
 from tests.integration.test_awards_applicant import awarded, complete_return, facts
 from tests.integration.test_finance import (
@@ -349,7 +349,7 @@ def _reallocation_that_no_longer_fits(app):
     award_id = make_award(app)
     ids = line_ids(app, award_id)
     with app.test_request_context():
-        variation = awards.request_variation(
+        variation = variations.request_variation(
             session.get(Award, award_id), VariationKind.REALLOCATION, "Reshuffle",
             accounts.get_user_by_email(OFFICER),
             moves=[{"from": ids[2], "to": ids[1], "amount": 30000},
@@ -470,10 +470,10 @@ def test_award_lines_change_with_variation_after_variation_longer_and_back(app):
 
     def vary(moves: list[dict[str, Any]]) -> None:
         with app.test_request_context():
-            variation = awards.request_variation(
+            variation = variations.request_variation(
                 session.get(Award, award_id), VariationKind.REALLOCATION, "Change",
                 accounts.get_user_by_email(OFFICER), moves=moves)
-            awards.decide_variation(variation, True, "", accounts.get_user_by_email(MANAGER))
+            variations.decide_variation(variation, True, "", accounts.get_user_by_email(MANAGER))
             session.commit()
 
     def lines() -> list[tuple[int, str, int]]:
@@ -737,7 +737,7 @@ def test_every_action_after_the_award_taken_at_once_has_one_effect(real_app):
         return found, _user(MANAGER)
 
     assert race(app, n, variation,
-                lambda found, manager: awards.decide_variation(found, True, "", manager)
+                lambda found, manager: variations.decide_variation(found, True, "", manager)
                 ) == ["done"] + ["refused"] * (n - 1)
     assert revised_of(app, award_id) == [200000, 170000, 30000]
     assert audited(app, "variation.approved", award_id) == 1

@@ -27,7 +27,7 @@ from portal.models import (
     Variation,
     VariationStatus,
 )
-from portal.services import accounts, awards, bids, decisions
+from portal.services import accounts, awards, bids, decisions, variations
 from tests import bidding
 from tests.helpers import text_of
 
@@ -719,7 +719,7 @@ def test_the_award_page_shows_original_and_revised_allocations_side_by_side(app,
         "reason": "More sessions"})
     with app.test_request_context():
         variation = session.scalar(select(Variation).where(Variation.award_id == award_id))
-        awards.decide_variation(variation, True, "Agreed", accounts.get_user_by_email(MANAGER))
+        variations.decide_variation(variation, True, "Agreed", accounts.get_user_by_email(MANAGER))
         session.commit()
     page = officer.get(award_url(award_id))
     rows = table_rows(page, "Approved budget")

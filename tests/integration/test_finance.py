@@ -26,7 +26,7 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
-from portal.services import DomainError, accounts, awards, bids, decisions
+from portal.services import DomainError, accounts, awards, bids, decisions, variations
 from tests import bidding
 from tests.helpers import signed_in, text_of
 
@@ -133,7 +133,7 @@ def ask_to_move(app, award_id, source, target, pence) -> int:
     ``target`` (indexes into LINES)."""
     ids = line_ids(app, award_id)
     with app.test_request_context():
-        variation = awards.request_variation(
+        variation = variations.request_variation(
             session.get(Award, award_id), VariationKind.REALLOCATION, "Parts cost less",
             accounts.get_user_by_email(OFFICER),
             moves=[{"from": ids[source], "to": ids[target], "amount": pence}])
@@ -143,7 +143,7 @@ def ask_to_move(app, award_id, source, target, pence) -> int:
 
 def decide(app, variation_id, approve=True, comment=""):
     with app.test_request_context():
-        awards.decide_variation(session.get(Variation, variation_id), approve, comment,
+        variations.decide_variation(session.get(Variation, variation_id), approve, comment,
                                 accounts.get_user_by_email(MANAGER))
         session.commit()
 
@@ -688,7 +688,7 @@ def test_approving_an_extension_moves_the_end_date(app, manager):
     with app.test_request_context():
         award = session.get(Award, award_id)
         new_end = award.end_date + timedelta(days=60)
-        variation = awards.request_variation(award, VariationKind.EXTENSION, "Late delivery",
+        variation = variations.request_variation(award, VariationKind.EXTENSION, "Late delivery",
                                              accounts.get_user_by_email(OFFICER),
                                              new_end_date=new_end)
         session.commit()
@@ -729,7 +729,7 @@ def test_a_reallocation_refused_part_way_leaves_every_line_as_it_was(app, manage
     ids = line_ids(app, award_id)
     with app.test_request_context():
         # Two moves out of the parts line that together need more than it holds.
-        variation = awards.request_variation(
+        variation = variations.request_variation(
             session.get(Award, award_id), VariationKind.REALLOCATION, "Reshuffle",
             accounts.get_user_by_email(OFFICER),
             moves=[{"from": ids[2], "to": ids[1], "amount": 30000},

@@ -286,13 +286,13 @@ def repayment_awaited(app: Flask) -> dict[str, Any]:
 
 
 def variation_requested(app: Flask) -> dict[str, Any]:
-    from portal.services import awards
+    from portal.services import awards, variations
 
     r = accepted(app)
 
     def work() -> int:
         award = session.get(Award, r["award"])
-        variation = awards.request_variation(
+        variation = variations.request_variation(
             award, VariationKind.EXTENSION, "The schools asked for sessions in spring",
             _user(OFFICER), new_end_date=award.end_date + timedelta(days=30))
         return variation.id
