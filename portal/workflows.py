@@ -119,7 +119,7 @@ BID = _workflow("bid", _l("bid"), Bid, "status", "bid", [
 A = AssessmentStatus
 ASSESSMENT = _workflow("assessment", _l("assessment"), Assignment, "status", "bid", [
     State(A.NOT_STARTED, _l("Not started"), "govuk-tag--grey"),
-    State(A.DRAFT, _l("In progress"), "govuk-tag--blue"),
+    State(A.DRAFT, _l("In progress"), "govuk-tag--light-blue"),
     State(A.SUBMITTED, _l("Submitted"), "govuk-tag--green"),
 ], [
     ("save_draft", {A.NOT_STARTED, A.DRAFT}, A.DRAFT, {ASSESSOR}, "assessment.draft_saved",
@@ -134,7 +134,7 @@ C = ConflictStatus
 DECLARATION = _workflow("declaration", _l("declaration"), Assignment, "conflict", "bid", [
     State(C.UNDECLARED, _l("Not declared"), "govuk-tag--grey"),
     State(C.NONE, _l("No conflict"), "govuk-tag--green"),
-    State(C.CONFLICTED, _l("Conflict of interest"), "govuk-tag--red"),
+    State(C.CONFLICTED, _l("Conflict declared"), "govuk-tag--red"),
 ], [
     ("declare_none", {C.UNDECLARED}, C.NONE, {ASSESSOR}, "assessment.conflict_declared",
      _l("Conflict of interest declared")),
