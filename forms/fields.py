@@ -147,9 +147,14 @@ class DayMonthYearField(Field):
 
 
 def new_once_token() -> str:
-    import secrets
+    """A token issued to the signed-in user (see ``portal.security.once_token``)."""
+    from flask import current_app
+    from flask_login import current_user
 
-    return secrets.token_urlsafe(24)
+    from portal.security import once_token
+
+    user_id = current_user.id if current_user.is_authenticated else None
+    return once_token(user_id, current_app.config["SECRET_KEY"])
 
 
 class OneShotForm(FlaskForm):

@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovSelect
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextArea, GovTextInput
-from wtforms import RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import SubmitField
 from wtforms.validators import InputRequired
 
 from forms.applicant import CountedTextArea
@@ -71,6 +72,8 @@ class ReopenForm(OneShotForm):
 
 def moderation_form(criteria: list[Any]) -> FlaskForm:
     class ModerationForm(OneShotForm):
+        # The moderation the page showed: a save over another manager's newer one is refused.
+        seen = HiddenField()
         rationale = StringField(_l("Why these are the moderated scores"),
                                 widget=CountedTextArea(3000),
                                 validators=[InputRequired(_l("Explain the moderated scores")),

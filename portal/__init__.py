@@ -11,6 +11,8 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
+from portal.inputs import PortalRequest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,6 +29,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # PORTAL_INSTANCE_PATH moves the instance folder (database, secrets, outbox, uploads).
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or None)
+    app.request_class = PortalRequest
     register_config(app, config or {})
     register_templates(app)
     register_extensions(app)

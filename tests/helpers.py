@@ -71,8 +71,8 @@ class CheckedClient(FlaskClient):
         return self.form_tokens(url)["csrf_token"]
 
     def form_tokens(self, url: str, action: str | None = None) -> dict[str, str]:
-        """The CSRF token of the page at ``url`` and, when the form posting to ``action`` (or
-        the first form) is a one-shot form, its one-time token ``once``."""
+        """The CSRF token of the page at ``url`` and the other hidden fields (a one-shot form's
+        token ``once``, a version) of the form posting to ``action`` (or the first form)."""
         page = self.get(url)
         soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
         csrf = soup.find("input", attrs={"name": "csrf_token"})
@@ -83,9 +83,10 @@ class CheckedClient(FlaskClient):
         path = (action or url).split("?")[0]
         chosen = next((f for f in forms if (f.get("action") or "").split("?")[0].endswith(path)),
                       forms[0] if forms else None)
-        once = chosen.find("input", attrs={"name": "once"}) if chosen is not None else None
-        if once is not None:
-            tokens["once"] = str(once["value"])
+        if chosen is not None:  # its hidden fields, as a browser sends them
+            for hidden in chosen.find_all("input", attrs={"type": "hidden"}):
+                if hidden.get("name") and hidden["name"] != "csrf_token":
+                    tokens[str(hidden["name"])] = str(hidden.get("value", ""))
         return tokens
 
     def submit(self, url: str, data: dict[str, Any] | None = None, *, form_url: str | None = None,

@@ -29,10 +29,12 @@ def one_shot(view: F) -> F:
         if request.method != "POST":
             return view(*args, **kwargs)
         token = request.form.get("once", "")
-        if not once.well_formed(token):
-            # A post from a page without the token (an old tab): the workflow's guarded
-            # writes still let it act at most once.
-            return view(*args, **kwargs)
+        if not once.issued_to(token, current_user):
+            # Missing (an old tab), made up, or issued to someone else: nothing is done, and
+            # the form is shown again with a new token.
+            flash(_("This form had expired, so nothing was done. Check the page and try "
+                    "again."), "info")
+            return redirect(_form_page())
         try:
             once.claim(token, current_user)
         except once.Used as used:
@@ -50,6 +52,15 @@ def one_shot(view: F) -> F:
 
     setattr(wrapper, ONE_SHOT_ATTRIBUTE, True)
     return wrapper  # type: ignore[return-value]
+
+
+def _form_page() -> str:
+    """Where the form was: the page that posted it, if it is ours; else this URL (a GET)."""
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url):
+        return referrer
+    rule = request.url_rule
+    return request.url if rule is not None and "GET" in (rule.methods or ()) else "/"
 
 
 def is_one_shot(view: Callable[..., Any]) -> bool:

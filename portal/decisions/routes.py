@@ -168,6 +168,8 @@ def moderate(bid_id: int):
     submitted = [a for a in assessment.assignments_of(bid)
                  if a.status == AssessmentStatus.SUBMITTED]
     current = assessment.moderation_of(bid)
+    if request.method == "GET":
+        form.seen.data = assessment.moderation_stamp(current)
     if request.method == "GET" and current is not None:
         for item in current.scores:
             form[f"score-{item.criterion_id}"].data = str(item.score)
@@ -182,7 +184,8 @@ def moderate(bid_id: int):
                 except ValueError:
                     scores[criterion.id] = -1
         try:
-            assessment.moderate(bid, scores, form.rationale.data, current_user)
+            assessment.moderate(bid, scores, form.rationale.data, current_user,
+                                seen=form.seen.data or "")
         except DomainError as refused:
             if not _field_or_flash(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))

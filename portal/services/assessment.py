@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -104,9 +104,9 @@ def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
                 raise
     assignment = Assignment(bid_id=bid.id, assessor_id=assessor.id, assigned_by_id=actor.id,
                             assigned_at=utcnow())
-    session.add(assignment)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # added inside: a clash leaves nothing pending
+            session.add(assignment)
             session.flush()
     except IntegrityError:
         raise DomainError(_("%(name)s is already assigned to %(reference)s.", name=assessor.name,
@@ -354,10 +354,24 @@ def moderation_of(bid: Bid) -> Moderation | None:
                           .options(selectinload(Moderation.scores)))
 
 
+_MODERATED_MEANWHILE = _l("Another manager saved moderated scores for this bid a moment ago. "
+                          "Check them and save again.")
+
+
+def moderation_stamp(moderation: Moderation | None) -> str:
+    """What identifies the moderation a page showed ("" for none yet)."""
+    return "" if moderation is None else moderation.moderated_at.isoformat()
+
+
 @atomic
-def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User) -> Moderation:
+def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User,
+             seen: str | None = None) -> Moderation:
     """The manager's moderated score per criterion, with the rationale. Saved any number of
-    times: the scores are updated in place by criterion. A refusal changes nothing."""
+    times: the scores are updated in place by criterion. A refusal changes nothing.
+
+    ``seen`` is the moderation the manager's page showed (its ``moderation_stamp``; "" for
+    none): if another manager has saved since, ``Conflict`` is raised rather than writing
+    over their scores (None: no check, for callers without a page)."""
     if not actor.has_role(Role.MANAGER):
         raise DomainError(_("Only a grants manager can moderate scores."), field="rationale")
     if bid.status not in ASSESSABLE:
@@ -380,16 +394,24 @@ def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User) -> M
     if moderation is None:
         moderation = Moderation(bid_id=bid.id, moderated_by_id=actor.id, rationale="",
                                 weighted_basis_points=0, moderated_at=utcnow())
-        session.add(moderation)
         try:
-            with session.begin_nested():
+            with session.begin_nested():  # added inside: a clash leaves nothing pending
+                session.add(moderation)
                 session.flush()
         except IntegrityError:  # another manager moderated it a moment ago
-            raise Conflict(_("Another manager saved moderated scores for this bid a moment "
-                             "ago. Check them and save again.")) from None
+            raise Conflict(str(_MODERATED_MEANWHILE)) from None
     else:
         before = {"scores": {str(m.criterion_id): m.score for m in moderation.scores},
                   "rationale": moderation.rationale}
+        if seen is not None and seen != moderation_stamp(moderation):
+            raise Conflict(str(_MODERATED_MEANWHILE))
+        # Guarded like a transition: of two saves from the same page, one wins.
+        won = session.execute(
+            update(Moderation).where(Moderation.id == moderation.id,
+                                     Moderation.moderated_at == moderation.moderated_at)
+            .values(moderated_at=utcnow()).execution_options(synchronize_session=False))
+        if won.rowcount != 1:
+            raise Conflict(str(_MODERATED_MEANWHILE))
     moderation.moderated_by_id = actor.id
     moderation.moderated_at = utcnow()
     moderation.rationale = rationale.strip()

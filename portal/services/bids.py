@@ -151,9 +151,9 @@ def start_bid(round_: Round, actor: User, token: str, now: datetime | None = Non
         raise DomainError(_("This round is not open for bids."))
     bid = Bid(round=round_, organisation_id=actor.organisation_id, created_by_id=actor.id,
               creation_token=token, status=BidStatus.DRAFT, issue_types=[])
-    session.add(bid)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # added inside: a clash leaves nothing pending
+            session.add(bid)
             session.flush()
     except IntegrityError:  # the same form, posted twice at the same moment
         return session.scalars(select(Bid).where(Bid.creation_token == token)).one()

@@ -167,9 +167,9 @@ def _readiness_record(ready: Readiness, override_reason: str) -> dict[str, objec
 
 def _record(bid: Bid, decision: Decision, actor: User) -> None:
     """Insert the decision; a second decision on the same bid fails on the unique bid_id."""
-    session.add(decision)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # added inside: a clash leaves nothing pending
+            session.add(decision)
             session.flush()
     except IntegrityError:
         raise DomainError(_("This bid has already been decided.")) from None

@@ -8,15 +8,13 @@ was refused releases its token, so the corrected form can be posted again.
 
 from __future__ import annotations
 
-import re
-
+from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.db import session, utcnow
 from portal.models import UsedFormToken, User
-
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+from portal.security import once_token_valid
 
 
 class Used(Exception):
@@ -27,8 +25,9 @@ class Used(Exception):
         self.result_url = result_url
 
 
-def well_formed(token: str) -> bool:
-    return bool(_TOKEN.match(token or ""))
+def issued_to(token: str, user: User) -> bool:
+    """Whether the portal issued ``token`` to ``user`` (signed with SECRET_KEY)."""
+    return once_token_valid(token, user.id, current_app.config["SECRET_KEY"])
 
 
 def claim(token: str, user: User) -> None:

@@ -13,6 +13,7 @@ transition's email to the audiences its definition names.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Callable, Iterable
 from functools import wraps
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 from flask import g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import attributes
 
 from portal.db import session
@@ -58,7 +60,9 @@ def atomic(service: F) -> F:
         try:
             result = service(*args, **kwargs)
         except BaseException:
-            if savepoint.is_active:
+            # Also when a failed flush has left it inactive (not yet rolled back): until it
+            # is, the session refuses every statement.
+            with contextlib.suppress(ResourceClosedError):
                 savepoint.rollback()
             email.drop_queued_after(queued)
             _note(False, outermost)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 MANAGER = "manager@example.org"
 ASSESSORS = {"assessor1@example.org": "Alex Assessor", "assessor2@example.org": "Sam Assessor"}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+ONCE = re.compile(r'name="once"[^>]*value="([^"]+)"')
 REFERENCE = re.compile(r"SCF-\d{4}-\d{4}")
 
 
@@ -54,12 +55,16 @@ def summary_value(browser: Browser, key: str) -> str:
 
 def _post(request: APIRequestContext, url: str, fields: list[tuple[str, str]],
           form_page: str) -> APIResponse:
-    """Post a form as the browser would: with the CSRF token of the form's page."""
+    """Post a form as the browser would: with the CSRF token of the form's page (and its
+    one-time token, for a one-shot form)."""
     page = request.get(form_page)
     assert page.ok, (form_page, page.status)
     token = CSRF.search(page.text())
     assert token, f"no CSRF token on {form_page}"
-    response = request.post(url, data=urlencode([*fields, ("csrf_token", token.group(1))]),
+    once = ONCE.search(page.text())
+    extra = [("once", once.group(1))] if once else []
+    response = request.post(url, data=urlencode([*fields, *extra,
+                                                 ("csrf_token", token.group(1))]),
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert response.ok, (url, response.status, response.text()[:500])
     return response

@@ -227,13 +227,13 @@ def test_an_assessor_sees_others_scores_only_after_submitting_their_own(app, man
 def test_a_submitted_assessment_is_refused_a_new_save_until_it_is_reopened(app, manager):
     bid_id = bidding.submitted_bid(app)
     client, number = ready_assessor(app, manager, bid_id, A1)
+    old_tab = client.form_tokens(f"/assess/{number}")  # opened before the submission
     client.submit(f"/assess/{number}", scores_form(app, bid_id, [2, 2, 2, 2]))
     page = text_of(client.get(f"/assess/{number}"))
     assert "Reopen assessment" in page and "Save as draft" not in page
     before = table_row_counts(app)
     refused = client.post(f"/assess/{number}", data={
-        **scores_form(app, bid_id, [4, 4, 4, 4]),
-        "csrf_token": client.csrf_token(f"/assess/{number}")})
+        **scores_form(app, bid_id, [4, 4, 4, 4]), **old_tab})
     assert "To change it, reopen it first" in text_of(refused)
     assert table_row_counts(app) == before
     with app.app_context():

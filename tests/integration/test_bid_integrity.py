@@ -4,13 +4,15 @@ a refused submit that leaves nothing, and everyone concerned told in plain text.
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from portal.db import session
+from portal.db import session, utcnow
 from portal.models import AuditEvent, Assignment, Bid, BidStatus, BudgetLine, OutcomeMeasure
 from portal.models import ReferenceCounter, Role, User, UserRole
+from portal.demo import DEMO_PASSWORD
 from portal.services import accounts, bids
 from tests import bidding
 from tests.bidding import OFFICER
@@ -74,13 +76,56 @@ def test_outcomes_can_be_saved_again_with_more_or_fewer_rows(app, officer):
 
 
 def test_a_refused_submission_changes_nothing(app, officer):
+    """The round closes while the officer reads the check-answers page: the submit that
+    follows is refused and leaves no row behind (no reference taken, no token kept)."""
     bid_id = bidding.start(officer, app)
-    bidding.complete(officer, app, bid_id, skip=("declarations",))
+    bidding.complete(officer, app, bid_id)
+    tokens = officer.form_tokens(f"/bids/{bid_id}/check-answers", action=f"/bids/{bid_id}/submit")
+    with app.app_context():
+        round_ = session.get(Bid, bid_id).round
+        round_.closes_at = utcnow() - timedelta(minutes=1)
+        session.commit()
     before = table_row_counts(app)
-    response = bidding.submit(officer, bid_id)
+    response = officer.post(f"/bids/{bid_id}/submit", data=tokens)
     assert response.status_code == 302
-    assert "Complete every section" in text_of(officer.get(response.headers["Location"]))
+    assert "This round closed" in text_of(officer.get(response.headers["Location"]))
     assert table_row_counts(app) == before
+
+
+def test_a_post_without_the_form_token_does_nothing_and_says_so(app, officer):
+    bid_id = bidding.start(officer, app)
+    bidding.complete(officer, app, bid_id)
+    tokens = officer.form_tokens(f"/bids/{bid_id}/check-answers", action=f"/bids/{bid_id}/submit")
+    before = table_row_counts(app)
+    for forged in ("", "x" * 44, tokens["once"][:22] + "A" * 22, "<b>" * 15):
+        response = officer.post(f"/bids/{bid_id}/submit",
+                                data={"csrf_token": tokens["csrf_token"], "once": forged})
+        assert response.status_code == 302
+        assert "nothing was done" in text_of(officer.get(response.headers["Location"],
+                                                          follow_redirects=True))
+    assert table_row_counts(app) == before
+
+
+def test_a_token_issued_to_one_officer_is_refused_from_another(app, officer):
+    bid_id = bidding.start(officer, app)
+    bidding.complete(officer, app, bid_id)
+    tokens = officer.form_tokens(f"/bids/{bid_id}/check-answers", action=f"/bids/{bid_id}/submit")
+    with app.app_context():
+        own = accounts.get_user_by_email(OFFICER)
+        accounts.create_user("Second Officer", "officer2.southcambs@example.org",
+                             own.organisation, {Role.OFFICER}, actor=None, password=DEMO_PASSWORD)
+        session.commit()
+    colleague = signed_in(app, "officer2.southcambs@example.org")
+    before = table_row_counts(app)
+    mine = colleague.form_tokens(f"/bids/{bid_id}/check-answers",
+                                 action=f"/bids/{bid_id}/submit")
+    response = colleague.post(f"/bids/{bid_id}/submit",
+                              data={"csrf_token": mine["csrf_token"], "once": tokens["once"]})
+    assert "nothing was done" in text_of(colleague.get(response.headers["Location"],
+                                                            follow_redirects=True))
+    assert table_row_counts(app) == before
+    assert officer.post(f"/bids/{bid_id}/submit", data=tokens).headers["Location"].endswith(
+        "/submitted")
 
 
 def test_the_same_submit_form_posted_twice_shows_the_first_result(app, officer, smtp):

@@ -297,14 +297,14 @@ def test_a_blank_saved_as_draft_on_a_submitted_assessment_is_refused_and_changes
     [number] = assigned(app, bid_id, A1)
     client = signed_in(app, A1)
     url = f"/assess/{number}"
+    old_tab = client.form_tokens(url)  # a second tab, opened before the submission
     assert client.submit(url, assessment_form(app, bid_id, [5, 5, 5, 5], "submit")
                          ).status_code == 302
     before = table_row_counts(app)
-    # An old tab still showing the form: one criterion blanked, "Save as draft" pressed.
+    # The old tab still shows the form: one criterion blanked, "Save as draft" pressed.
     for button in ("save_draft", "submit"):
         refused = client.post(url, data={**assessment_form(app, bid_id, [5, 5, 5, None],
-                                                           button),
-                                         "csrf_token": client.csrf_token(url)})
+                                                           button), **old_tab})
         assert refused.status_code == 200
         assert "You have already submitted this assessment. To change it, reopen it first." \
             in text_of(refused)
@@ -360,13 +360,13 @@ def test_a_reopened_assessment_stops_counting_until_it_is_submitted_again(app, m
 def test_reopening_is_refused_once_the_bid_is_decided(app, manager):
     bid_id = assessed_bid(app)
     [number] = assigned_ids(app, bid_id)
-    assert decide(manager, bid_id).status_code == 302
     client = signed_in(app, A1)
+    old_tab = client.form_tokens(f"/assess/{number}", action=f"/assess/{number}/reopen")
+    assert decide(manager, bid_id).status_code == 302
     page = text_of(client.get(f"/assess/{number}"))
     assert "Reopen assessment" not in page and "no longer being assessed" in page
     before = table_row_counts(app)
-    refused = client.post(f"/assess/{number}/reopen",
-                          data={"csrf_token": client.csrf_token(f"/assess/{number}")})
+    refused = client.post(f"/assess/{number}/reopen", data=old_tab)
     assert refused.status_code == 302
     assert "no longer being assessed" in text_of(client.get(refused.headers["Location"]))
     assert table_row_counts(app) == before

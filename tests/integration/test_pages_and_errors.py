@@ -7,6 +7,7 @@ import re
 import pytest
 
 from portal.auth.access import public
+from portal.db import session
 from tests.conftest import make_test_app
 from tests.helpers import text_of
 
@@ -153,3 +154,22 @@ def test_other_error_pages_are_in_the_portal_design(app, tmp_path, code, heading
     response = other.test_client().get("/fail")
     assert response.status_code == code
     assert heading in text_of(response) and "Accessibility statement" in text_of(response)
+
+
+def test_a_nul_character_typed_or_sent_is_taken_out_before_any_view_reads_it(app, client):
+    """PostgreSQL cannot store NUL in text: a search or a form carrying one is handled like
+    the same text without it, never a server error."""
+    from tests import bidding
+
+    client.sign_in(bidding.OFFICER)
+    assert client.get("/bids/?q=bike%00lights&status=").status_code == 200
+    bid_id = bidding.start(client, app)
+    year = bidding.round_of(app, "SCF").financial_year
+    saved = bidding.save(client, bid_id, "delivery",
+                         {**bidding.DELIVERY, "activities": "Twelve\x00 sessions"}, year)
+    assert saved.status_code == 302
+    with app.app_context():
+        from portal.models import BidSection
+
+        answers = session.get(BidSection, (bid_id, "delivery")).answers
+    assert answers["activities"] == "Twelve sessions"
