@@ -50,6 +50,8 @@ def home():
 def declare(assignment_id: int):
     assignment = _mine(assignment_id)
     if assignment.conflict != ConflictStatus.UNDECLARED:
+        if request.method == "POST":  # declared a moment ago (another tab, a double click)
+            flash(_("You have already made your declaration for this bid."), "info")
         return redirect(url_for("review.assess", assignment_id=assignment.id))
     form = ConflictForm()
     if form.validate_on_submit():
@@ -66,6 +68,8 @@ def declare(assignment_id: int):
                 flash(_("You have declared a conflict of interest. The grants manager has been "
                         "told and will reassign the bid."), "success")
                 return redirect(url_for("review.home"))
+            flash(_("You have declared that you have no conflict of interest. You can now "
+                    "score the bid."), "success")
             return redirect(url_for("review.assess", assignment_id=assignment.id))
     return render_template("review/declare.html", assignment=assignment, bid=assignment.bid,
                            form=form)
