@@ -110,7 +110,7 @@ def once_token(user_id: int | None, secret: str, nonce: str | None = None) -> st
 
 
 def once_token_valid(token: str, user_id: int | None, secret: str) -> bool:
-    if not isinstance(token, str) or len(token) != 2 * _NONCE_CHARS:
+    if not isinstance(token, str) or len(token) != 2 * _NONCE_CHARS or not token.isascii():
         return False
     expected = once_token(user_id, secret, token[:_NONCE_CHARS])
     return hmac.compare_digest(expected, token)

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column('token', sa.String(length=64), nullable=False),
         sa.Column('user_id', sa.Integer(), nullable=False),
         sa.Column('used_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('posted_to', sa.String(length=500), nullable=False),
         sa.Column('result_url', sa.String(length=500), nullable=False),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'],
                                 name=op.f('fk_used_form_tokens_user_id_users'),

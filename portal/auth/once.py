@@ -30,16 +30,16 @@ def one_shot(view: F) -> F:
             return view(*args, **kwargs)
         token = request.form.get("once", "")
         if not once.issued_to(token, current_user):
-            # Missing (an old tab), made up, or issued to someone else: nothing is done, and
-            # the form is shown again with a new token.
-            flash(_("This form had expired, so nothing was done. Check the page and try "
-                    "again."), "info")
-            return redirect(_form_page())
+            # Missing (an old tab), made up, or issued to someone else: the view runs (its
+            # 404s and messages stand) but every service it calls refuses.
+            return _refusing(view, *args, **kwargs)
         try:
-            once.claim(token, current_user)
+            once.claim(token, current_user, request.path)
         except once.Used as used:
+            if not used.result_url:  # the token of another form: not this one's result
+                return _refusing(view, *args, **kwargs)
             flash(_("That was already done: you are seeing its result."), "info")
-            return redirect(used.result_url or request.url)
+            return redirect(used.result_url)
         g.service_outcomes = []
         response = make_response(view(*args, **kwargs))
         outcomes = g.pop("service_outcomes", [])
@@ -54,13 +54,13 @@ def one_shot(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _form_page() -> str:
-    """Where the form was: the page that posted it, if it is ours; else this URL (a GET)."""
-    referrer = request.referrer or ""
-    if referrer.startswith(request.host_url):
-        return referrer
-    rule = request.url_rule
-    return request.url if rule is not None and "GET" in (rule.methods or ()) else "/"
+def _refusing(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run the view with every service refusing (``services.workflow.atomic`` reads the mark)."""
+    g.once_refused = True
+    try:
+        return view(*args, **kwargs)
+    finally:
+        g.pop("once_refused", None)
 
 
 def is_one_shot(view: Callable[..., Any]) -> bool:

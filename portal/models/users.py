@@ -106,5 +106,7 @@ class UsedFormToken(Base):
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     used_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The path the form was posted to: the token answers only for that form.
+    posted_to: Mapped[str] = mapped_column(String(500), default="")
     # Where the first post went: the page a second post of the same form is sent to.
     result_url: Mapped[str] = mapped_column(String(500), default="")

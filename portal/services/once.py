@@ -30,23 +30,27 @@ def issued_to(token: str, user: User) -> bool:
     return once_token_valid(token, user.id, current_app.config["SECRET_KEY"])
 
 
-def claim(token: str, user: User) -> None:
-    """Take the token for this post, or raise ``Used`` if a post of the same form took it.
-
-    A token is the user's own: another user's token (a replay) is treated as used, with no
-    page to go to."""
+def claim(token: str, user: User, posted_to: str) -> None:
+    """Take the token for this post to ``posted_to`` (a path), or raise ``Used`` if a post of
+    the same form took it: with the first result's URL, or "" when the token was spent on
+    another form (it is not this form's result)."""
     existing = session.get(UsedFormToken, token, populate_existing=True)
     if existing is not None:
-        raise Used(existing.result_url if existing.user_id == user.id else "")
+        raise Used(_result_for(existing, user, posted_to))
     try:
         with session.begin_nested():
             session.add(UsedFormToken(token=token, user_id=user.id, used_at=utcnow(),
-                                      result_url=""))
+                                      posted_to=posted_to[:500], result_url=""))
             session.flush()
     except IntegrityError:  # posted twice at once: the first post has committed by now
         session.expire_all()
         first = session.scalar(select(UsedFormToken).where(UsedFormToken.token == token))
-        raise Used(first.result_url if first and first.user_id == user.id else "") from None
+        raise Used(_result_for(first, user, posted_to) if first else "") from None
+
+
+def _result_for(used: UsedFormToken, user: User, posted_to: str) -> str:
+    same_form = used.user_id == user.id and used.posted_to == posted_to[:500]
+    return used.result_url if same_form else ""
 
 
 def settle(token: str, result_url: str) -> None:

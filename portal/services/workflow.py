@@ -49,10 +49,12 @@ def atomic(service: F) -> F:
 
     The outermost service call of a request notes in ``g.service_outcomes`` whether it took
     effect (True) or was refused (False): a one-shot form keeps its token only for an
-    effect."""
+    effect. A one-shot post without a valid token (``g.once_refused``) runs as a dry run: its
+    own refusal is shown as usual, and what would have worked is rolled back and refused."""
 
     @wraps(service)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        dry_run = _depth.get() == 0 and has_app_context() and bool(g.get("once_refused"))
         queued = len(email.queued())
         savepoint = session.begin_nested()
         outermost = _depth.get() == 0
@@ -69,6 +71,12 @@ def atomic(service: F) -> F:
             raise
         finally:
             _depth.reset(depth)
+        if dry_run:  # it would have worked, but the form's token was not valid: undo it
+            savepoint.rollback()
+            email.drop_queued_after(queued)
+            _note(False, outermost)
+            raise DomainError(_("This form had expired, so nothing was done. Check the page "
+                                "and try again."))
         if savepoint.is_active:
             savepoint.commit()
         _note(True, outermost)
