@@ -58,6 +58,10 @@ class WholeNumberField(IntegerField):
             self.data = None
             raise ValueError(str(_l("Enter what was achieved as a whole number, like 12"))) \
                 from None
+        if self.data > 10_000_000:  # the column is an INTEGER
+            self.data = None
+            raise ValueError(str(_l("What was achieved must be a whole number from 0 to "
+                                    "10,000,000")))
 
 
 class ReturnForm(OneShotForm):

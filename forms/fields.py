@@ -134,7 +134,7 @@ class DayMonthYearField(Field):
             if year < 1000:
                 raise ValueError
             self.data = date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # 31 February, or a year of 20 digits
             self.data = None
             self.date_error = str(_l("%(label)s must be a real date", label=label))
 

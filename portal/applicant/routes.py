@@ -130,6 +130,8 @@ def section(bid_id: int, key: str):
             expected = int(form.version.data or 0)
         except ValueError:
             abort(400)
+        if not 0 <= expected < 2**31:  # a version no section can have: a forged form
+            abort(400)
         try:
             bids.save_section(bid, key, form.answers(), completed=form.is_completing(),
                               expected_version=expected or None, actor=current_user)

@@ -252,6 +252,12 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
         _check_budget(bid, answers)
     status = SectionStatus.COMPLETED if completed else SectionStatus.IN_PROGRESS
     now = utcnow()
+    # The bid is held as a draft for this save: a submission at the same moment either waits
+    # for it (and then checks what it saved) or has won, and this save is refused.
+    held = session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.DRAFT)
+                           .values(updated_at=now).execution_options(synchronize_session=False))
+    if held.rowcount != 1:
+        raise DomainError(_("This bid has been submitted and can no longer be changed."))
     current = session.get(BidSection, (bid.id, key), populate_existing=True)
     if current is None:
         if expected_version not in (None, 0):
@@ -315,6 +321,10 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     the same bid was submitted a moment earlier (a double click): nothing is changed then.
     """
     now = now or utcnow()
+    # Lock the bid, then read it again: a section saved a moment ago is checked, and a save
+    # arriving now waits and then finds the bid submitted.
+    session.execute(select(Bid.id).where(Bid.id == bid.id).with_for_update())
+    session.refresh(bid)
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has already been submitted."))
     missing = incomplete_sections(bid)

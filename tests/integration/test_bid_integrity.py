@@ -234,3 +234,45 @@ def test_a_withdrawal_tells_the_managers_and_the_assessors(app, officer, smtp):
     assert response.status_code == 302
     recipients = {m["To"] for m in smtp.messages if "withdrawn" in m["Subject"]}
     assert MANAGER in recipients and OFFICER in recipients
+
+
+def test_a_section_saved_as_the_bid_is_submitted_never_changes_the_submitted_bid(race_app):
+    """One officer submits while another saves the budget from a page loaded earlier: either
+    the save comes first (and the submission checks what it saved) or it is refused."""
+    app, _smtp = race_app
+    officer = signed_in(app, OFFICER)
+    bid_id = bidding.start(officer, app)
+    bidding.complete(officer, app, bid_id)
+    year = bidding.round_of(app, "SCF").financial_year
+    saver = app.test_client()
+    saver.check_pages = False
+    for cookie in officer._cookies.values():
+        saver.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    section = {**bidding.fill(_budget([("Staff", "revenue", "4,900")]), year),
+               **saver.form_tokens(bidding.section_url(bid_id, "budget"))}
+    submit = officer.form_tokens(f"/bids/{bid_id}/check-answers",
+                                 action=f"/bids/{bid_id}/submit")
+    barrier = threading.Barrier(2)
+
+    def save() -> None:
+        barrier.wait(timeout=30)
+        saver.post(bidding.section_url(bid_id, "budget"), data=section)
+
+    def press_submit() -> None:
+        barrier.wait(timeout=30)
+        officer.post(f"/bids/{bid_id}/submit", data=submit)
+
+    threads = [threading.Thread(target=save), threading.Thread(target=press_submit)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with app.app_context():
+        bid = session.get(Bid, bid_id)
+        actions = list(session.scalars(select(AuditEvent.action).where(
+            AuditEvent.record_type == "bid", AuditEvent.record_id == str(bid_id))
+            .order_by(AuditEvent.id)))
+        lines = sum(line.amount_pence for line in bid.budget_lines)
+    assert bid.status == BidStatus.SUBMITTED
+    assert actions[-1] == "bid.submitted"  # nothing saved after the submission
+    assert bid.amount_requested_pence == lines
