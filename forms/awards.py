@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput, GovRadioInput
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
-from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SelectField, StringField
 from wtforms import SubmitField
 from wtforms.validators import InputRequired
 
@@ -66,6 +66,9 @@ class WholeNumberField(IntegerField):
 
 class ReturnForm(OneShotForm):
     """Fields are added per award line and outcome measure by ``return_form``."""
+
+    # The return's version the page showed: a save over someone's newer one is refused.
+    version = HiddenField()
 
     line_ids: list[int]
     measure_ids: list[int]

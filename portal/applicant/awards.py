@@ -125,6 +125,7 @@ def _load_return(form: ReturnForm, grant_return: GrantReturn) -> None:
         form[f"rag-{outcome.outcome_measure_id}"].data = outcome.rag.value if outcome.rag else None
         form[f"narrative-{outcome.outcome_measure_id}"].data = outcome.narrative
     form["case_study"].data = grant_return.case_study
+    form["version"].data = str(grant_return.version)
     if grant_return.forecast_underspend_pence:
         form["forecast_underspend"].data = grant_return.forecast_underspend_pence
 
@@ -154,7 +155,13 @@ def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
         (upload.filename, upload.stream) if upload is not None and upload.filename else None,
         _posted_spend(form), outcomes, form["case_study"].data or "",
         form["forecast_underspend"].data or 0, submit=form.is_submitting(),
-        actor=current_user)
+        actor=current_user, expected_version=_version(form))
+
+
+def _version(form: ReturnForm) -> int | None:
+    """The version the page showed (None from a page without it: no check)."""
+    text = form["version"].data or ""
+    return int(text) if text.isdigit() and len(text) < 10 else None
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>", methods=["GET", "POST"])
@@ -176,6 +183,7 @@ def award_return(award_id: int, return_id: int):
                 flash(refused.message, "error")
                 return redirect(url_for("applicant.award_return", award_id=award.id,
                                         return_id=grant_return.id))
+            form["version"].data = str(grant_return.version)  # the next save is over this one
         else:
             if form.is_submitting():
                 flash(_("Return submitted. Finance will check it and tell you if anything "

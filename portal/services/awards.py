@@ -49,7 +49,7 @@ from portal.models import (
 )
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
-from portal.services.workflow import atomic, move, tell
+from portal.services.workflow import Conflict, atomic, move, tell
 from portal.workflows import AWARD, REPAYMENT, RETURN
 
 CADENCE_MONTHS = {ReturnCadence.SIX_MONTHLY: 6, ReturnCadence.QUARTERLY: 3,
@@ -317,10 +317,12 @@ def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn
 @atomic
 def save_return(grant_return: GrantReturn, spend: dict[int, int],
                 outcomes: list[OutcomeInput], case_study: str, forecast_underspend: int, *,
-                submit: bool, actor: User) -> None:
+                submit: bool, actor: User, expected_version: int | None = None) -> None:
     """Save a return as a draft (any number of times, lines and outcomes updated in place)
     or submit it to finance (who, with the partnership, are told). Raises DomainError
-    beside the field it is about, or ``Conflict`` when the return moved meanwhile."""
+    beside the field it is about, or ``Conflict`` when the return moved meanwhile or was
+    saved since ``expected_version`` (the version the officer's page showed; None: no
+    check)."""
     award = grant_return.award
     if award.status == AwardStatus.CLOSED:
         raise DomainError(_("This award is closed: no more returns can be filed."))
@@ -363,7 +365,12 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                               "version": grant_return.version + 1}
     if submit:
         values["submitted_at"] = utcnow()
-    transition = move(RETURN, name, grant_return, actor, values=values,
+    if expected_version is not None and expected_version != grant_return.version:
+        raise Conflict(_("Someone else saved this return while you were working on it. Your "
+                         "figures are below, not saved: check them against the return and "
+                         "save again."), field="lines")
+    guard = {"version": expected_version} if expected_version is not None else None
+    transition = move(RETURN, name, grant_return, actor, values=values, guard=guard,
                       after={"spend": sum(spend.values()), "award": award.id})
     # The write won: the lines and outcomes follow, read afresh (a save that waited for
     # another's commit sees the rows that one left).

@@ -119,13 +119,14 @@ def check(workflow: Workflow, name: str, record: Any, actor: User | None) -> Tra
 def move(workflow: Workflow, name: str, record: Any, actor: User | None, *,
          values: dict[str, Any] | None = None, record_id: object | None = None,
          before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
-         audit_event: bool = True) -> Transition:
+         audit_event: bool = True, guard: dict[str, Any] | None = None) -> Transition:
     """Take transition ``name`` on ``record``: one guarded UPDATE of its status (and of
     ``values``, columns that change with it), then the audit event.
 
+    ``guard`` adds columns the row must still hold (e.g. the version a form was loaded at).
     Raises ``NotAllowed`` (wrong role or state, read before the write) or ``Conflict`` (the
-    guarded write lost: someone else moved the record first; it is re-read so the page shows
-    its state now).
+    guarded write lost: someone else moved or saved the record first; it is re-read so the
+    page shows its state now).
     """
     transition = check(workflow, name, record, actor)
     model = workflow.model
@@ -134,7 +135,10 @@ def move(workflow: Workflow, name: str, record: Any, actor: User | None, *,
     target = type(current)(transition.target)
     changes = {workflow.column: target, **(values or {})}
     result = session.execute(
-        update(model).where(model.id == record.id, column == current).values(changes)
+        update(model).where(model.id == record.id, column == current,
+                            *(getattr(model, name) == value
+                              for name, value in (guard or {}).items()))
+        .values(changes)
         .execution_options(synchronize_session=False))
     if result.rowcount != 1:
         session.refresh(record)

@@ -826,3 +826,26 @@ def test_the_last_payment_and_the_final_check_at_once_close_the_award_once(real_
         assert (award.paid_pence, award.status) == (400000, AwardStatus.CLOSED)
         assert award.repayments == []
     assert audited(app, "award.closed", award_id) == 1
+
+
+def test_a_draft_saved_from_an_older_page_is_refused_and_keeps_what_was_typed(app, officer):
+    """Two officers open the same return; the second to save sees the first's save and
+    keeps their own figures on the page instead of writing over it."""
+    award_id = awarded(app, accepted=True)
+    known = facts(app, award_id)
+    return_id = known["returns"][0]
+    lights = known["lines"]["Bike lights"]
+    url = f"/awards/{award_id}/returns/{return_id}"
+    data = complete_return(app, award_id) | {"save_draft": "y"}
+    older = officer.form_tokens(url)
+    newer = officer.form_tokens(url)
+    assert officer.post(url, data={**data, **newer, f"line-{lights}": "150"}).status_code == 302
+    before = table_row_counts(app)
+    stale = officer.post(url, data={**data, **older, f"line-{lights}": "260"})
+    assert stale.status_code == 200
+    assert "Someone else saved this return" in text_of(stale)
+    assert 'value="260' in stale.get_data(as_text=True)
+    assert table_row_counts(app) == before
+    with app.app_context():
+        saved = session.get(GrantReturn, return_id)
+        assert {line.award_line_id: line.spend_pence for line in saved.lines}[lights] == 15000
