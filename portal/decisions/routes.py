@@ -189,6 +189,9 @@ def moderate(bid_id: int):
         except DomainError as refused:
             if not _field_or_flash(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
+            # The scores typed stay on the page; saving again now is over what is saved.
+            current = assessment.moderation_of(bid)
+            form.seen.data = assessment.moderation_stamp(current)
         else:
             flash(_("Moderated scores saved."), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))

@@ -167,6 +167,8 @@ def declare(assignment: Assignment, conflicted: bool, reason: str, actor: User) 
     ago in another tab)."""
     if assignment.conflict != ConflictStatus.UNDECLARED:
         raise DomainError(_("You have already made your declaration for this bid."))
+    if assignment.bid.status not in ASSESSABLE:
+        raise DomainError(_("This bid is no longer being assessed."))
     if conflicted and not reason.strip():
         raise DomainError(_("Describe the conflict of interest"), field="reason")
     if len(reason.strip()) > 1000:
@@ -399,19 +401,19 @@ def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User,
                 session.add(moderation)
                 session.flush()
         except IntegrityError:  # another manager moderated it a moment ago
-            raise Conflict(str(_MODERATED_MEANWHILE)) from None
+            raise Conflict(str(_MODERATED_MEANWHILE), field="rationale") from None
     else:
         before = {"scores": {str(m.criterion_id): m.score for m in moderation.scores},
                   "rationale": moderation.rationale}
         if seen is not None and seen != moderation_stamp(moderation):
-            raise Conflict(str(_MODERATED_MEANWHILE))
+            raise Conflict(str(_MODERATED_MEANWHILE), field="rationale")
         # Guarded like a transition: of two saves from the same page, one wins.
         won = session.execute(
             update(Moderation).where(Moderation.id == moderation.id,
                                      Moderation.moderated_at == moderation.moderated_at)
             .values(moderated_at=utcnow()).execution_options(synchronize_session=False))
         if won.rowcount != 1:
-            raise Conflict(str(_MODERATED_MEANWHILE))
+            raise Conflict(str(_MODERATED_MEANWHILE), field="rationale")
     moderation.moderated_by_id = actor.id
     moderation.moderated_at = utcnow()
     moderation.rationale = rationale.strip()

@@ -22,7 +22,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -230,8 +230,9 @@ def _already_paid(award: Award, reference: str) -> DomainError:
 
 def payment_with_reference(award: Award, reference: str) -> int | None:
     """The id of the award's payment with this reference, if one is recorded."""
-    return session.scalar(select(Payment.id).where(Payment.award_id == award.id,
-                                                   Payment.reference == reference))
+    # BACS-0001 and bacs-0001 are one bank reference.
+    return session.scalar(select(Payment.id).where(
+        Payment.award_id == award.id, func.lower(Payment.reference) == reference.lower()))
 
 
 @atomic

@@ -143,6 +143,10 @@ def test_a_second_payment_with_the_same_reference_is_refused_beside_the_referenc
     assert f'value="{BACS}"' in again.get_data(as_text=True)  # what was typed is kept
     assert table_row_counts(app) == before
     assert payments_of(app, award_id) == (200000, 200000)
+    in_lower_case = finance.submit(url, payment_form(award_id, "500", BACS.lower()),
+                                   form_url=form_url)
+    assert in_lower_case.status_code == 200 and "is already recorded" in text_of(in_lower_case)
+    assert table_row_counts(app) == before
 
 
 def test_the_unique_key_refuses_a_duplicate_reference_that_passed_the_check(app, monkeypatch):
