@@ -7,17 +7,39 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from govuk_frontend_wtf.wtforms_widgets import GovCharacterCount, GovCheckboxesInput  # noqa: I001
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovFileInput
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSelect, GovSubmitInput
-from govuk_frontend_wtf.wtforms_widgets import GovTextArea, GovTextInput
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField
-from wtforms import IntegerField, RadioField, SelectField, SelectMultipleField, StringField
-from wtforms import SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
+    GovCharacterCount,
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovFileInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from forms.fields import DayMonthYearField, MoneyField, OneShotForm, RequiredWhenCompleted
-from forms.fields import max_length
+from forms.fields import (
+    DayMonthYearField,
+    MoneyField,
+    OneShotForm,
+    RequiredWhenCompleted,
+    max_length,
+)
 
 ISSUE_TYPES = [
     ("anti_social_behaviour", _l("Anti-social behaviour")),

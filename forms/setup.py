@@ -8,11 +8,24 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovCheckboxInput  # noqa: I001
-from govuk_frontend_wtf.wtforms_widgets import GovRadioInput, GovSubmitInput, GovTextArea
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import BooleanField, FieldList, Form, FormField, RadioField, SelectMultipleField
-from wtforms import StringField, SubmitField
+from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import Regexp, StopValidation
 
 from forms.applicant import refresh_list_errors

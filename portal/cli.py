@@ -8,8 +8,8 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import migrate
-from portal.exports import cli as exports_cli
 from portal.db import get_db, session
+from portal.exports import cli as exports_cli
 from portal.models import Organisation, Role
 from portal.services import DomainError, accounts
 

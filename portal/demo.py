@@ -3,7 +3,7 @@ accounts for every role. Loaded only when asked (``flask demo-data``); safe to r
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -121,7 +121,7 @@ def _current_round_dates(now: datetime) -> tuple[int, datetime, datetime]:
     opens = datetime.combine(datetime(year, 4, 1).date(), time(9, 0), tzinfo=UK)
     closes_day = (now + timedelta(days=60)).astimezone(UK).date()
     closes = datetime.combine(closes_day, time(12, 0), tzinfo=UK)
-    return year, opens.astimezone(timezone.utc), closes.astimezone(timezone.utc)
+    return year, opens.astimezone(UTC), closes.astimezone(UTC)
 
 
 def _fund(spec: dict, now: datetime) -> bool:
@@ -187,7 +187,7 @@ def accounts_list() -> list[tuple[str, str]]:
 
 def accounts_table() -> str:
     width = max(len(address) for address, _ in accounts_list())
-    lines = ["Demo accounts (password for all: %s)" % DEMO_PASSWORD]
+    lines = [f"Demo accounts (password for all: {DEMO_PASSWORD})"]
     lines += [f"  {address.ljust(width)}  {role}" for address, role in accounts_list()]
     return "\n".join(lines)
 
@@ -290,8 +290,8 @@ def _history_round(fund: Fund, year: int) -> Round:
     if existing is not None:
         return existing
     spec = next(f for f in FUNDS if f["code"] == fund.code)
-    opens = datetime(year, 4, 1, 9, 0, tzinfo=UK).astimezone(timezone.utc)
-    closes = datetime(year, 6, 30, 12, 0, tzinfo=UK).astimezone(timezone.utc)
+    opens = datetime(year, 4, 1, 9, 0, tzinfo=UK).astimezone(UTC)
+    closes = datetime(year, 6, 30, 12, 0, tzinfo=UK).astimezone(UTC)
     round_ = Round(fund=fund, name=name, financial_year=year, opens_at=opens, closes_at=closes,
                    budget_pence=spec["budget"], cap_pence=spec["cap"], committed_pence=0,
                    eligible_organisation_types=[OrganisationType.CSP.value],

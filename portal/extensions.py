@@ -7,8 +7,8 @@ from functools import cached_property
 from flask import Flask, g, has_app_context, has_request_context
 from flask import session as cookie_session
 from flask_babel import Babel, Domain, get_translations
-from flask_login import LoginManager, current_user
 from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import joinedload
 

@@ -21,7 +21,6 @@ from markupsafe import Markup, escape
 from portal.db import UK
 
 
-
 def pence_to_pounds(pence: int) -> Decimal:
     return (Decimal(pence) / 100).quantize(Decimal("0.01"))
 

@@ -8,8 +8,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-
-
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -26,6 +26,7 @@ from portal.models import (
     AwardStatus,
     Bid,
     BidStatus,
+    ConflictStatus,
     GrantReturn,
     Repayment,
     RepaymentStatus,
@@ -34,7 +35,6 @@ from portal.models import (
     Variation,
     VariationStatus,
 )
-from portal.models import ConflictStatus
 
 OFFICER, ASSESSOR, MANAGER, FINANCE = Role.OFFICER, Role.ASSESSOR, Role.MANAGER, Role.FINANCE
 

@@ -24,9 +24,8 @@ os.environ["PORTAL_INSTANCE_PATH"] = _INSTANCE
 from flask import Flask  # noqa: E402
 from sqlalchemy import Engine, event, text  # noqa: E402
 
-from portal import create_app  # noqa: E402
+from portal import create_app, migrate  # noqa: E402
 from portal.db import get_db, make_engine  # noqa: E402
-from portal import migrate  # noqa: E402
 from tests.helpers import CheckedClient, load_demo  # noqa: E402
 
 IN_CI = os.environ.get("CI", "").lower() == "true"

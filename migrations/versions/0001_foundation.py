@@ -5,10 +5,10 @@ Revises:
 Create Date: 2026-11-23 17:25:55.854296
 """
 
-from alembic import op
 import sqlalchemy as sa
-import portal.db
+from alembic import op
 
+import portal.db
 
 revision = '0001_foundation'
 down_revision = None

@@ -5,10 +5,10 @@ Revises: 0001_foundation
 Create Date: 2026-11-23 17:46:00.532120
 """
 
-from alembic import op
 import sqlalchemy as sa
-import portal.db
+from alembic import op
 
+import portal.db
 
 revision = '0002_bids'
 down_revision = '0001_foundation'

@@ -5,10 +5,10 @@ Revises: 0002_bids
 Create Date: 2026-11-23 17:51:05.936096
 """
 
-from alembic import op
 import sqlalchemy as sa
-import portal.db
+from alembic import op
 
+import portal.db
 
 revision = '0003_assessment'
 down_revision = '0002_bids'

@@ -5,10 +5,10 @@ Revises: 0003_assessment
 Create Date: 2026-11-23 18:02:06.821821
 """
 
-from alembic import op
 import sqlalchemy as sa
-import portal.db
+from alembic import op
 
+import portal.db
 
 revision = '0004_awards'
 down_revision = '0003_assessment'

@@ -5,10 +5,8 @@ Revises: 0004_awards
 Create Date: 2026-11-23 18:08:43.831014
 """
 
-from alembic import op
 import sqlalchemy as sa
-import portal.db
-
+from alembic import op
 
 revision = '0005_audit_chain'
 down_revision = '0004_awards'

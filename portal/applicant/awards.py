@@ -10,14 +10,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.awards import RAG_CHOICES, AcceptOfferForm, ReturnForm, VariationForm
-from forms.awards import return_form
+from forms.awards import RAG_CHOICES, AcceptOfferForm, ReturnForm, VariationForm, return_form
 from forms.fields import MoneyError, parse_money
 from portal.applicant import bp
 from portal.auth.access import requires
 from portal.auth.once import one_shot
-from portal.downloads import attachment
 from portal.db import uk_today
+from portal.downloads import attachment
 from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
 from portal.services import DomainError, awards, return_evidence, variations
 

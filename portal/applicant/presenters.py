@@ -7,8 +7,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from wtforms import BooleanField, FieldList, RadioField, SelectField
-from wtforms import SelectMultipleField
+from wtforms import BooleanField, FieldList, RadioField, SelectField, SelectMultipleField
 
 from forms.applicant import SECTION_FORMS
 from forms.fields import DayMonthYearField, MoneyField

@@ -17,7 +17,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -218,8 +218,8 @@ def awarded_grants(batch: int = BATCH) -> Iterator[AwardedGrant]:
 def timestamp(moment: datetime) -> str:
     """An RFC 3339 date-time in UTC, to the second."""
     if moment.tzinfo is None:  # stored as UTC; a naive value has lost only its label
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
 def recipient(organisation: Organisation, publisher: Publisher) -> dict[str, Any]:

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import Base, enum_column, utcnow
+
 
 class OrganisationType(enum.StrEnum):
     OPCC = "opcc"

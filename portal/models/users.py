@@ -6,8 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import Base, utcnow
-from portal.db import enum_column
+from portal.db import Base, enum_column, utcnow
 from portal.models.organisations import Organisation
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from datetime import timezone
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_request_context, request
@@ -98,7 +98,7 @@ def _label(actor: User | None) -> str:
 def _canonical(event: AuditEvent) -> bytes:
     """The event's content as hashed: everything but its own id and hash."""
     payload = {
-        "occurred_at": event.occurred_at.astimezone(timezone.utc).replace(tzinfo=None)
+        "occurred_at": event.occurred_at.astimezone(UTC).replace(tzinfo=None)
         .isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
         "actor_label": event.actor_label,

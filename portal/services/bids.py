@@ -35,7 +35,7 @@ from portal.models import (
     User,
     UserRole,
 )
-from portal.services import DomainError, audit, email
+from portal.services import DomainError, audit
 from portal.services.rounds import RoundState, state_of
 from portal.services.workflow import atomic, move, tell
 from portal.workflows import BID

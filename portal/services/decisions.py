@@ -25,8 +25,18 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.db import session, utcnow
 from portal.formatting import money
-from portal.models import AssessmentStatus, Assignment, Bid, BidStatus, ConflictStatus, Decision
-from portal.models import DecisionOutcome, Role, Round, User
+from portal.models import (
+    AssessmentStatus,
+    Assignment,
+    Bid,
+    BidStatus,
+    ConflictStatus,
+    Decision,
+    DecisionOutcome,
+    Role,
+    Round,
+    User,
+)
 from portal.services import DomainError, audit, awards
 from portal.services.bids import _next_reference
 from portal.services.workflow import Conflict, Transition, atomic, move, tell

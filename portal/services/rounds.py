@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+
 from sqlalchemy import Select, select
 
 from portal.db import session, uk_today, utcnow
 from portal.models import Round
+
 
 class RoundState(enum.StrEnum):
     FUTURE = "future"

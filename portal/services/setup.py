@@ -6,7 +6,7 @@ Every check runs before anything changes, so a refusal leaves the records as the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from flask_babel import gettext as _
@@ -16,8 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.db import UK, session
 from portal.formatting import money
-from portal.models import Bid, Criterion, Fund, ModeratedScore, OrganisationType, Round, Score
-from portal.models import User
+from portal.models import Bid, Criterion, Fund, ModeratedScore, OrganisationType, Round, Score, User
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
 from portal.services.workflow import atomic
@@ -74,7 +73,7 @@ class Scale:
 
 def uk_moment(day: date, clock: time) -> datetime:
     """A date and a time as read on a UK clock, as an aware UTC datetime."""
-    return datetime.combine(day, clock, tzinfo=UK).astimezone(timezone.utc)
+    return datetime.combine(day, clock, tzinfo=UK).astimezone(UTC)
 
 
 def uk_date_and_time(moment: datetime) -> tuple[date, time]:

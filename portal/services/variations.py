@@ -33,7 +33,6 @@ from portal.services.awards import OPEN_RETURN, lock_award
 from portal.services.workflow import atomic, move, tell
 from portal.workflows import VARIATION, Transition
 
-
 # Asking for a change starts a variation (it is not a move from one state to another), but
 # who is told is named the same way as for the workflow's transitions.
 VARIATION_ASKED = Transition("ask", frozenset(), VariationStatus.REQUESTED.value,

@@ -28,7 +28,6 @@ from portal.models import (
     ReturnStatus,
     Variation,
     VariationKind,
-    VariationStatus,
 )
 from portal.services import DomainError, accounts, awards, variations
 from tests.helpers import signed_in, table_row_counts, text_of

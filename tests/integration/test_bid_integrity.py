@@ -10,9 +10,19 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.db import session, utcnow
-from portal.models import AuditEvent, Assignment, Bid, BidStatus, BudgetLine, OutcomeMeasure
-from portal.models import ReferenceCounter, Role, User, UserRole
 from portal.demo import DEMO_PASSWORD
+from portal.models import (
+    Assignment,
+    AuditEvent,
+    Bid,
+    BidStatus,
+    BudgetLine,
+    OutcomeMeasure,
+    ReferenceCounter,
+    Role,
+    User,
+    UserRole,
+)
 from portal.services import accounts, bids
 from tests import bidding
 from tests.bidding import OFFICER

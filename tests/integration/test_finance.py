@@ -4,7 +4,7 @@ variations. Totals reconcile, worked out here independently of the services."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -80,7 +80,7 @@ def pay(app, award_id, pence):
 def test_a_payment_dated_today_on_a_uk_clock_is_not_in_the_future(app, monkeypatch):
     """00:30 on 15 June in London is still 14 June in UTC: the 15th is today, not tomorrow."""
     award_id = make_award(app)
-    just_after_uk_midnight = datetime(2026, 6, 14, 23, 30, tzinfo=timezone.utc)
+    just_after_uk_midnight = datetime(2026, 6, 14, 23, 30, tzinfo=UTC)
     monkeypatch.setattr("portal.db.utcnow", lambda: just_after_uk_midnight)
     monkeypatch.setattr("portal.services.awards.utcnow", lambda: just_after_uk_midnight)
     with app.test_request_context():

@@ -286,7 +286,7 @@ def repayment_awaited(app: Flask) -> dict[str, Any]:
 
 
 def variation_requested(app: Flask) -> dict[str, Any]:
-    from portal.services import awards, variations
+    from portal.services import variations
 
     r = accepted(app)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -50,7 +50,7 @@ def fund_named(app, code):
 def round_of(app, code):
     with app.app_context():
         round_ = session.scalar(select(Round).join(Fund).where(Fund.code == code))
-        round_.criteria  # load them while the session is open
+        _ = round_.criteria  # load them while the session is open
         return round_
 
 
@@ -96,8 +96,8 @@ def test_the_list_costs_the_same_queries_for_few_and_many_rounds(app, manager, c
             fund = session.scalar(select(Fund).where(Fund.code == "YF"))
             for i in range(extra):
                 session.add(Round(fund=fund, name=f"Extra {i}", financial_year=2030,
-                                  opens_at=datetime(2030, 4, 1, tzinfo=timezone.utc),
-                                  closes_at=datetime(2030, 6, 1, tzinfo=timezone.utc),
+                                  opens_at=datetime(2030, 4, 1, tzinfo=UTC),
+                                  closes_at=datetime(2030, 6, 1, tzinfo=UTC),
                                   budget_pence=100, committed_pence=0,
                                   eligible_organisation_types=["csp"],
                                   criteria=[Criterion(position=1, title="All", weight=100)]))
@@ -209,8 +209,8 @@ def test_a_new_round_is_stored_in_utc_from_uk_clock_times_and_audited(app, manag
         round_ = session.scalar(select(Round).where(Round.name == "2027/28 round"))
         assert round_.fund_id == fund.id and round_.financial_year == 2027
         # 9:00 British Summer Time is 8:00 UTC; 5pm in December (GMT) is 17:00 UTC.
-        assert round_.opens_at == datetime(2027, 4, 1, 8, 0, tzinfo=timezone.utc)
-        assert round_.closes_at == datetime(2027, 12, 1, 17, 0, tzinfo=timezone.utc)
+        assert round_.opens_at == datetime(2027, 4, 1, 8, 0, tzinfo=UTC)
+        assert round_.closes_at == datetime(2027, 12, 1, 17, 0, tzinfo=UTC)
         assert (round_.budget_pence, round_.cap_pence) == (40_000_00, 5_000_00)
         assert round_.eligible_organisation_types == ["csp"]
         assert round_.return_cadence == "quarterly" and round_.guidance == "Read the criteria."

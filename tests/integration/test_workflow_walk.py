@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from portal.db import session, utcnow
 from portal.models import (
-    AuditEvent,
     Assignment,
+    AuditEvent,
     Award,
     Bid,
     Decision,
