@@ -1,7 +1,8 @@
 """``@one_shot``: a view whose POST acts once per form (see ``portal.services.once``).
 
 Put it under ``@requires(...)``. The form is a ``forms.fields.OneShotForm`` and its template
-renders ``{{ form.once }}``; a test finds every one-shot view and checks both.
+renders ``{{ form.once }}``. ``tests/integration/test_one_shot_under_load.py`` finds every
+one-shot view and posts its form, as a browser would, many times at once.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def one_shot(view: F) -> F:
         token = request.form.get("once", "")
         if not once.issued_to(token, current_user):
             # Missing (an old tab), made up, or issued to someone else: the view runs (its
-            # 404s and messages stand) but every service it calls refuses.
+            # 404s and messages stand), every service it calls as a dry run that refuses.
             return _refusing(view, *args, **kwargs)
         try:
             once.claim(token, current_user, request.path)
@@ -55,7 +56,8 @@ def one_shot(view: F) -> F:
 
 
 def _refusing(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run the view with every service refusing (``services.workflow.atomic`` reads the mark)."""
+    """Run the view with its services as dry runs that refuse (``workflow.atomic`` reads the
+    mark)."""
     g.once_refused = True
     try:
         return view(*args, **kwargs)
