@@ -75,7 +75,6 @@ def register_templates(app: Flask) -> None:
     navigation.init_app(app)
     app.add_template_global(pagination.nav, "pagination_nav")
     app.add_template_global(workflows.state_tag)
-    app.add_template_global(workflows.state_label)
     from portal.services import audit
 
     app.add_template_filter(audit.action_label, "action_label")

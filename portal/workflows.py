@@ -204,10 +204,6 @@ def action_labels() -> dict[str, Any]:
     return {t.action: t.label for w in WORKFLOWS.values() for t in w.transitions.values()}
 
 
-def state_label(workflow: str, value: str | enum.Enum) -> str:
-    return WORKFLOWS[workflow].label(value)
-
-
 def state_tag(workflow: str, value: str | enum.Enum) -> Any:
     """A record's state as a GOV.UK tag, in the workflow's words and colour."""
     from portal.formatting import tag

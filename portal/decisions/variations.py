@@ -17,7 +17,7 @@ from portal.auth.once import one_shot
 from portal.db import session
 from portal.decisions import bp
 from portal.models import Award, Role, Variation, VariationKind, VariationStatus
-from portal.services import DomainError, awards
+from portal.services import DomainError
 from portal.services import variations as variation_service
 
 MANAGER = Role.MANAGER
@@ -34,8 +34,6 @@ class Move:
 
 
 def _variation(variation_id: int) -> Variation:
-    if not awards.findable(variation_id):
-        abort(404)
     variation = session.scalar(
         select(Variation).where(Variation.id == variation_id)
         .options(joinedload(Variation.award).selectinload(Award.lines),

@@ -262,8 +262,6 @@ def _check_groups(grant_return: GrantReturn) -> list[KindGroup]:
 
 
 def _return(return_id: int) -> GrantReturn:
-    if not awards.findable(return_id):
-        abort(404)
     grant_return = session.scalar(
         select(GrantReturn).where(GrantReturn.id == return_id)
         .options(selectinload(GrantReturn.outcomes).joinedload(ReturnOutcome.measure),

@@ -139,18 +139,7 @@ def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
     return award
 
 
-ID_MAX = 2**31 - 1  # the largest id an INTEGER key holds on both databases
-
-
-def findable(*ids: int) -> bool:
-    """Whether every id could be a row's: one typed into a URL beyond the column's range
-    finds nothing (rather than failing in the database driver)."""
-    return all(0 < ident <= ID_MAX for ident in ids)
-
-
 def award_for_organisation(award_id: int, organisation_id: int) -> Award | None:
-    if not findable(award_id):
-        return None
     return session.scalar(select(Award).where(Award.id == award_id,
                                               Award.organisation_id == organisation_id))
 
@@ -308,8 +297,6 @@ class OutcomeInput:
 
 
 def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn | None:
-    if not findable(return_id):
-        return None
     return session.scalar(select(GrantReturn).join(Award)
                           .where(GrantReturn.id == return_id,
                                  Award.organisation_id == organisation_id))
@@ -543,8 +530,6 @@ def awards_of(organisation_id: int) -> list[Award]:
 
 
 def award_with_everything(award_id: int) -> Award | None:
-    if not findable(award_id):
-        return None
     return session.scalar(
         select(Award).where(Award.id == award_id)
         .options(selectinload(Award.lines), selectinload(Award.payments),

@@ -26,14 +26,11 @@ from portal.models import (
     CostKind,
     Fund,
     InformationRequest,
-    Organisation,
     OutcomeMeasure,
     ReferenceCounter,
-    Role,
     Round,
     SectionStatus,
     User,
-    UserRole,
 )
 from portal.services import DomainError, audit
 from portal.services.rounds import RoundState, state_of
@@ -304,12 +301,6 @@ def _next_reference(prefix: str) -> str:
                                                 set_={"last": ReferenceCounter.last + 1})
     number = session.execute(statement.returning(ReferenceCounter.last)).scalar_one()
     return f"{prefix}-{number:04d}"
-
-
-def officers_of(organisation: Organisation) -> list[User]:
-    return list(session.scalars(
-        select(User).join(UserRole).where(User.organisation_id == organisation.id,
-                                          UserRole.role == Role.OFFICER, User.active.is_(True))))
 
 
 @atomic

@@ -274,7 +274,7 @@ def decline(bid: Bid, *, feedback: str, actor: User, override_reason: str = "",
     return decision
 
 
-def _tell_partnership(transition, bid: Bid, decision: Decision) -> None:  # type: ignore[no-untyped-def]
+def _tell_partnership(transition: Transition, bid: Bid, decision: Decision) -> None:
     subject = (_l("Bid %(reference)s approved", reference=bid.reference)
                if decision.outcome == DecisionOutcome.APPROVED
                else _l("Bid %(reference)s not funded", reference=bid.reference))

@@ -91,15 +91,6 @@ def _note(took_effect: bool, outermost: bool) -> None:
         g.setdefault("service_outcomes", []).append(took_effect)
 
 
-def may(workflow: Workflow, name: str, record: Any, actor: User | None) -> bool:
-    """Whether ``actor`` may take the transition from the record's current state."""
-    try:
-        check(workflow, name, record, actor)
-    except NotAllowed:
-        return False
-    return True
-
-
 def check(workflow: Workflow, name: str, record: Any, actor: User | None) -> Transition:
     """The transition, or ``NotAllowed`` naming why not (who, or the state the record is in)."""
     transition = workflow.transitions[name]
