@@ -39,22 +39,10 @@ from forms.fields import (
     OneShotForm,
     RequiredWhenCompleted,
     max_length,
+    refresh_list_errors,
 )
+from portal.reference import ISSUE_TYPES, PRIORITY_CATEGORIES
 
-ISSUE_TYPES = [
-    ("anti_social_behaviour", _l("Anti-social behaviour")),
-    ("road_safety", _l("Road safety")),
-    ("bike_theft", _l("Bike theft")),
-    ("fly_tipping", _l("Fly tipping")),
-    ("vawg", _l("Violence against women and girls")),
-    ("youth", _l("Youth")),
-    ("other", _l("Other")),
-]
-PRIORITY_CATEGORIES = [
-    ("emerging", _l("Emerging")),
-    ("preventing", _l("Preventing")),
-    ("sustaining", _l("Sustaining")),
-]
 COST_KINDS = [("", _l("Choose")), ("capital", _l("Capital")), ("revenue", _l("Revenue"))]
 BUDGET_ROWS = 8
 OUTCOME_ROWS = 6
@@ -96,15 +84,6 @@ class SectionForm(FlaskForm):
 
                 value = date.fromisoformat(value)
             field.data = value
-
-
-def refresh_list_errors(form: Any) -> None:
-    """A FieldList snapshots its rows' errors when validated; take the snapshot again so
-    errors added to rows afterwards reach the error summary."""
-    for field in form:
-        if isinstance(field, FieldList):
-            rows = [entry.errors for entry in field]
-            field.errors = rows if any(rows) else []
 
 
 def _plain(value: Any) -> Any:

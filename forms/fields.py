@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import Field, HiddenField, StringField
+from wtforms import Field, FieldList, HiddenField, StringField
 from wtforms.validators import StopValidation, ValidationError
 
 _MONEY = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
@@ -165,3 +165,12 @@ class OneShotForm(FlaskForm):
     post's result instead of acting again (see ``portal.auth.once``)."""
 
     once = HiddenField(default=new_once_token)
+
+
+def refresh_list_errors(form: Any) -> None:
+    """A FieldList snapshots its rows' errors when validated; take the snapshot again so
+    errors added to rows afterwards reach the error summary."""
+    for field in form:
+        if isinstance(field, FieldList):
+            rows = [entry.errors for entry in field]
+            field.errors = rows if any(rows) else []

@@ -28,8 +28,7 @@ from wtforms import (
 )
 from wtforms.validators import Regexp, StopValidation
 
-from forms.applicant import refresh_list_errors
-from forms.fields import DayMonthYearField, MoneyField, max_length
+from forms.fields import DayMonthYearField, MoneyField, max_length, refresh_list_errors
 
 PAYMENT_RULES = [
     ("advance", _l("In full, in advance, when the offer is accepted")),

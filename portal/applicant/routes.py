@@ -17,7 +17,8 @@ from forms.applicant import (
     WithdrawForm,
     refresh_list_errors,
 )
-from portal.applicant import bp, presenters
+from portal import presenters
+from portal.applicant import bp
 from portal.auth.access import requires
 from portal.auth.once import one_shot
 from portal.db import session

@@ -28,7 +28,6 @@ from forms.review import (
     DecisionForm,
     moderation_form,
 )
-from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
 from portal.auth.once import one_shot
 from portal.db import session
@@ -37,6 +36,7 @@ from portal.downloads import attachment
 from portal.formatting import pence_to_pounds
 from portal.models import AssessmentStatus, Bid, BidStatus, Role, Round, User
 from portal.pagination import page_number, paginate
+from portal.presenters import summary_rows
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
 
 MANAGER = Role.MANAGER

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.applicant import refresh_list_errors
+from forms.fields import refresh_list_errors
 from forms.setup import CriteriaForm, FundForm, RoundForm
 from portal.auth.access import requires
 from portal.db import session

@@ -19,12 +19,12 @@ from flask import Response, render_template, request, send_file, stream_with_con
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.applicant import ISSUE_TYPES
 from portal.auth.access import requires
 from portal.db import write_intent
 from portal.exports.tables import TABLES, csv_chunks, write_workbook
 from portal.formatting import money
 from portal.models import Fund, Role
+from portal.reference import ISSUE_TYPES
 from portal.reports import bp
 from portal.services import reporting
 

@@ -7,12 +7,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.review import ConflictForm, ReopenForm, assessment_form
-from portal.applicant.presenters import summary_rows
 from portal.auth.access import requires
 from portal.auth.once import one_shot
 from portal.downloads import attachment
 from portal.models import AssessmentStatus, Assignment, ConflictStatus, Role
 from portal.pagination import page_number, paginate
+from portal.presenters import summary_rows
 from portal.review import bp
 from portal.services import DomainError, assessment, bids, evidence
 

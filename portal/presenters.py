@@ -1,4 +1,6 @@
-"""Turn a bid's saved answers into rows for summary lists (check answers, read-only view)."""
+"""Shared presentation: a bid's saved answers as rows for GOV.UK summary lists (check answers,
+the officer's read-only bid, and the same bid read by assessors and the grants manager). Every
+blueprint may use it; it reads models and forms, never the request."""
 
 from __future__ import annotations
 

@@ -1,0 +1,25 @@
+"""Reference data every layer may read: the choices a bid offers and the words shown for them.
+
+Codes are stored on bids; the words are translated when shown. The priority categories
+(emerging, preventing, sustaining) are the Strategic Assessment's groups of priority areas (seed
+``000_6e40c65fe2ebdc8f.txt``, paragraph 11); the issue types are the fund's local issues.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ISSUE_TYPES = [
+    ("anti_social_behaviour", _l("Anti-social behaviour")),
+    ("road_safety", _l("Road safety")),
+    ("bike_theft", _l("Bike theft")),
+    ("fly_tipping", _l("Fly tipping")),
+    ("vawg", _l("Violence against women and girls")),
+    ("youth", _l("Youth")),
+    ("other", _l("Other")),
+]
+PRIORITY_CATEGORIES = [
+    ("emerging", _l("Emerging")),
+    ("preventing", _l("Preventing")),
+    ("sustaining", _l("Sustaining")),
+]
