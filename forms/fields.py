@@ -162,7 +162,7 @@ class OneShotForm(FlaskForm):
 
     It carries a one-time token (render ``{{ form.once }}`` beside ``form.csrf_token``): the
     same form posted again (a double click, a refreshed POST, a replay) is shown the first
-    post's result instead of acting again (see ``portal.auth.once``)."""
+    post's result instead of acting again (see ``portal.oneshot``)."""
 
     once = HiddenField(default=new_once_token)
 

@@ -75,9 +75,12 @@ def register_templates(app: Flask) -> None:
     navigation.init_app(app)
     app.add_template_global(pagination.nav, "pagination_nav")
     app.add_template_global(workflows.state_tag)
-    from portal.services import audit
+    from portal.services import audit, policy
 
     app.add_template_filter(audit.action_label, "action_label")
+    # The access policy, for pages that show or hide what a person may do.
+    app.add_template_global(policy.can)
+    app.add_template_global(policy.reason, "access_refusal")
 
 
 def register_extensions(app: Flask) -> None:

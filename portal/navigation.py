@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from portal.models import Role
+from portal.services.policy import Action, can
 
-# In order of precedence for a user holding several roles.
-HOMES: list[tuple[Role, str, object]] = [
-    (Role.ADMIN, "admin.home", _l("Users")),
-    (Role.MANAGER, "decisions.home", _l("Rounds and decisions")),
-    (Role.ASSESSOR, "review.home", _l("Assessments")),
-    (Role.FINANCE, "finance.home", _l("Finance")),
-    (Role.OFFICER, "applicant.home", _l("Your bids")),
+# Each area's home, in order of precedence for a user holding several roles; who may use it
+# is the policy's answer for the area's action.
+HOMES: list[tuple[Action, str, object]] = [
+    (Action.ADMINISTER, "admin.home", _l("Users")),
+    (Action.MANAGE_GRANTS, "decisions.home", _l("Rounds and decisions")),
+    (Action.ASSESS, "review.home", _l("Assessments")),
+    (Action.HANDLE_MONEY, "finance.home", _l("Finance")),
+    (Action.APPLY, "applicant.home", _l("Your bids")),
 ]
 
 
-def home_endpoint(user) -> str:  # type: ignore[no-untyped-def]
-    for role, endpoint, _label in HOMES:
-        if user.has_role(role):
+def home_endpoint(user: Any) -> str:
+    """The endpoint of the first area ``user`` may use, or the public start page."""
+    for action, endpoint, _label in HOMES:
+        if can(user, action):
             return endpoint
     return "public.index"
 
@@ -30,14 +34,14 @@ def _items() -> list[dict]:
     if not current_user.is_authenticated:
         return []
     items = []
-    for role, endpoint, label in reversed(HOMES):
-        if current_user.has_role(role):
+    for action, endpoint, label in reversed(HOMES):
+        if can(current_user, action):
             prefix = url_for(endpoint)
             items.append({"href": prefix, "text": str(label),
                           "active": request.path.startswith(prefix)})
-    if current_user.has_role(Role.MANAGER, Role.FINANCE):
+    if can(current_user, Action.SEE_REPORTS):
         items.append(_item("reports.dashboard", _l("Reports")))
-    elif current_user.has_role(Role.OFFICER):
+    elif can(current_user, Action.SEE_OWN_FIGURES):
         items.append(_item("reports.partnership", _l("Your figures")))
     return items
 

@@ -8,12 +8,13 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from forms.admin import EditUserForm, InviteUserForm, UserSearchForm
+from portal.access import requires
 from portal.admin import bp
-from portal.auth.access import requires
 from portal.db import session
 from portal.models import Organisation, Role, User
 from portal.pagination import page_number, paginate
 from portal.services import DomainError, accounts, audit
+from portal.services.policy import Action
 
 
 def _organisation_choices() -> list[tuple[int, str]]:
@@ -21,7 +22,7 @@ def _organisation_choices() -> list[tuple[int, str]]:
 
 
 @bp.route("/")
-@requires(Role.ADMIN)
+@requires(Action.ADMINISTER)
 def home():
     form = UserSearchForm(request.args)
     statement = select(User).order_by(User.name, User.id)
@@ -36,7 +37,7 @@ def home():
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
-@requires(Role.ADMIN)
+@requires(Action.ADMINISTER)
 def invite():
     form = InviteUserForm()
     form.organisation.choices = _organisation_choices()
@@ -56,7 +57,7 @@ def invite():
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
-@requires(Role.ADMIN)
+@requires(Action.ADMINISTER)
 def edit_user(user_id: int):
     user = session.get(User, user_id) or abort(404)
     form = EditUserForm()

@@ -12,15 +12,15 @@ from flask_login import current_user
 
 from forms.awards import RAG_CHOICES, AcceptOfferForm, ReturnForm, VariationForm, return_form
 from forms.fields import MoneyError, parse_money
+from portal.access import requires
 from portal.applicant import bp
-from portal.auth.access import requires
-from portal.auth.once import one_shot
 from portal.db import uk_today
 from portal.downloads import attachment
-from portal.models import Award, AwardStatus, CostKind, GrantReturn, Role, VariationKind
+from portal.models import Award, AwardStatus, CostKind, GrantReturn, VariationKind
+from portal.oneshot import one_shot
 from portal.services import DomainError, awards, return_evidence, variations
+from portal.services.policy import Action
 
-OFFICER = Role.OFFICER
 SPEND_FIELD = re.compile(r"^line-(\d+)$")
 
 
@@ -55,7 +55,7 @@ def _attach_error(form: Any, refused: DomainError) -> bool:
 
 
 @bp.route("/awards/")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def awards_list():
     today = uk_today()
     rows = []
@@ -67,7 +67,7 @@ def awards_list():
 
 
 @bp.route("/awards/<int:award_id>")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def award(award_id: int):
     award = _own_award(award_id)
     today = uk_today()
@@ -77,14 +77,14 @@ def award(award_id: int):
 
 
 @bp.route("/awards/<int:award_id>/offer-letter")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def offer_letter(award_id: int):
     award = _own_award(award_id)
     return render_template("applicant/awards/offer_letter.html", award=award)
 
 
 @bp.route("/awards/<int:award_id>/accept", methods=["GET", "POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 @one_shot
 def accept_offer(award_id: int):
     award = _own_award(award_id)
@@ -164,7 +164,7 @@ def _version(form: ReturnForm) -> int | None:
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>", methods=["GET", "POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 @one_shot
 def award_return(award_id: int, return_id: int):
     award = _own_award(award_id)
@@ -203,7 +203,7 @@ def award_return(award_id: int, return_id: int):
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>/evidence/<int:evidence_id>")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def download_return_evidence(award_id: int, return_id: int, evidence_id: int):
     award = _own_award(award_id)
     grant_return = _own_return(award, return_id)
@@ -214,7 +214,7 @@ def download_return_evidence(award_id: int, return_id: int, evidence_id: int):
 
 
 @bp.route("/awards/<int:award_id>/variations/new", methods=["GET", "POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 @one_shot
 def new_variation(award_id: int):
     award = _own_award(award_id)

@@ -18,16 +18,15 @@ from forms.applicant import (
     refresh_list_errors,
 )
 from portal import presenters
+from portal.access import requires
 from portal.applicant import bp
-from portal.auth.access import requires
-from portal.auth.once import one_shot
 from portal.db import session
 from portal.downloads import attachment
-from portal.models import Bid, BidStatus, Role, Round
+from portal.models import Bid, BidStatus, Round
+from portal.oneshot import one_shot
 from portal.pagination import page_number, paginate
 from portal.services import DomainError, audit, bids, decisions, evidence, rounds
-
-OFFICER = Role.OFFICER
+from portal.services.policy import Action
 
 
 def _own_bid(bid_id: int) -> Bid:
@@ -46,7 +45,7 @@ def _round_open_to_me(round_id: int) -> Round:
 
 
 @bp.route("/bids/")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def home():
     form = BidSearchForm(request.args)
     form.status.choices = [("", _("All statuses"))] + [
@@ -65,14 +64,14 @@ def home():
 
 
 @bp.route("/rounds/")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def rounds_list():
     available = rounds.current_rounds(current_user.organisation.type.value)
     return render_template("applicant/rounds.html", rounds=available, state_of=rounds.state_of)
 
 
 @bp.route("/rounds/<int:round_id>")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def round_detail(round_id: int):
     round_ = _round_open_to_me(round_id)
     form = StartBidForm(token=bids.new_creation_token())
@@ -81,7 +80,7 @@ def round_detail(round_id: int):
 
 
 @bp.route("/rounds/<int:round_id>/start", methods=["POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 def start_bid(round_id: int):
     round_ = _round_open_to_me(round_id)
     form = StartBidForm()
@@ -96,7 +95,7 @@ def start_bid(round_id: int):
 
 
 @bp.route("/bids/<int:bid_id>")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def bid(bid_id: int):
     bid = _own_bid(bid_id)
     draft = bid.status == BidStatus.DRAFT  # a draft shows its sections; a bid sent, its outcome
@@ -110,7 +109,7 @@ def bid(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/sections/<key>", methods=["GET", "POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 def section(bid_id: int, key: str):
     bid = _own_bid(bid_id)
     spec = bids.section_named(bid.round, key)
@@ -169,7 +168,7 @@ def _attach_error(form, refused: DomainError) -> None:  # type: ignore[no-untype
 
 
 @bp.route("/bids/<int:bid_id>/evidence", methods=["GET", "POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 def evidence_files(bid_id: int):
     bid = _own_bid(bid_id)
     form = EvidenceForm()
@@ -190,7 +189,7 @@ def evidence_files(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>/remove", methods=["POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 def remove_evidence(bid_id: int, evidence_id: int):
     bid = _own_bid(bid_id)
     if not RemoveEvidenceForm().validate_on_submit():
@@ -204,13 +203,13 @@ def remove_evidence(bid_id: int, evidence_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def download_evidence(bid_id: int, evidence_id: int):
     return attachment(_own_bid(bid_id).evidence, evidence_id, evidence.path_of)
 
 
 @bp.route("/bids/<int:bid_id>/check-answers")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def check_answers(bid_id: int):
     bid = _own_bid(bid_id)
     return render_template("applicant/check_answers.html", bid=bid,
@@ -223,7 +222,7 @@ def check_answers(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/submit", methods=["POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 @one_shot
 def submit(bid_id: int):
     bid = _own_bid(bid_id)
@@ -240,7 +239,7 @@ def submit(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/submitted")
-@requires(OFFICER)
+@requires(Action.APPLY)
 def submitted(bid_id: int):
     bid = _own_bid(bid_id)
     if bid.reference is None:
@@ -249,7 +248,7 @@ def submitted(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/withdraw", methods=["GET", "POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 @one_shot
 def withdraw(bid_id: int):
     bid = _own_bid(bid_id)
@@ -269,7 +268,7 @@ def withdraw(bid_id: int):
 
 
 @bp.route("/bids/<int:bid_id>/answer", methods=["GET", "POST"])
-@requires(OFFICER)
+@requires(Action.APPLY)
 @one_shot
 def answer(bid_id: int):
     bid = _own_bid(bid_id)

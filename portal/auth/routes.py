@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LanguageForm, NewPasswordForm, ResetRequestForm, SignInForm, SignOutForm
+from portal.access import public, requires
 from portal.auth import bp
-from portal.auth.access import public, requires
 from portal.navigation import home_endpoint
 from portal.services import DomainError, accounts
+from portal.services.policy import Action
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -57,7 +58,7 @@ def sign_in():
 
 
 @bp.route("/sign-out", methods=["POST"])
-@requires()
+@requires(Action.SIGNED_IN)
 def sign_out():
     form = SignOutForm()
     if form.validate_on_submit():

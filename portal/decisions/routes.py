@@ -28,22 +28,21 @@ from forms.review import (
     DecisionForm,
     moderation_form,
 )
-from portal.auth.access import requires
-from portal.auth.once import one_shot
+from portal.access import requires
 from portal.db import session
 from portal.decisions import bp
 from portal.downloads import attachment
 from portal.formatting import pence_to_pounds
-from portal.models import AssessmentStatus, Bid, BidStatus, Role, Round, User
+from portal.models import AssessmentStatus, Bid, BidStatus, Round, User
+from portal.oneshot import one_shot
 from portal.pagination import page_number, paginate
 from portal.presenters import summary_rows
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
-
-MANAGER = Role.MANAGER
+from portal.services.policy import Action
 
 
 @bp.route("/manage/")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def home():
     page = paginate(rounds.all_rounds(), page_number())
     return render_template("decisions/home.html", page=page, state_of=rounds.state_of)
@@ -89,7 +88,7 @@ def _field_or_flash(form, refused: DomainError, default: str | None = None) -> b
 
 
 @bp.route("/manage/rounds/<int:round_id>", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 @one_shot
 def round_page(round_id: int):
     round_ = _round(round_id)
@@ -124,7 +123,7 @@ def round_page(round_id: int):
 
 
 @bp.route("/manage/bids/<int:bid_id>", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 @one_shot
 def bid(bid_id: int):
     bid = _bid(bid_id)
@@ -153,13 +152,13 @@ def bid(bid_id: int):
 
 
 @bp.route("/manage/bids/<int:bid_id>/evidence/<int:evidence_id>")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def download_evidence(bid_id: int, evidence_id: int):
     return attachment(_bid(bid_id).evidence, evidence_id, evidence.path_of)
 
 
 @bp.route("/manage/bids/<int:bid_id>/moderate", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 @one_shot
 def moderate(bid_id: int):
     bid = _bid(bid_id)
@@ -201,7 +200,7 @@ def moderate(bid_id: int):
 
 
 @bp.route("/manage/bids/<int:bid_id>/ask", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 @one_shot
 def ask(bid_id: int):
     bid = _bid(bid_id)
@@ -221,7 +220,7 @@ def ask(bid_id: int):
 
 
 @bp.route("/manage/bids/<int:bid_id>/decide", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 @one_shot
 def decide(bid_id: int):
     bid = _bid(bid_id)
@@ -256,7 +255,7 @@ def decide(bid_id: int):
 
 
 @bp.route("/manage/rounds/<int:round_id>/ranking")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def ranking(round_id: int):
     round_ = _round(round_id)
     return render_template("decisions/ranking.html", round=round_,
@@ -264,7 +263,7 @@ def ranking(round_id: int):
 
 
 @bp.route("/manage/rounds/<int:round_id>/ranking.csv")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def ranking_csv(round_id: int):
     round_ = _round(round_id)
     ranked = assessment.ranking(round_)
@@ -295,7 +294,7 @@ def ranking_csv(round_id: int):
 
 
 @bp.route("/manage/audit")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def audit_trail():
     form = AuditSearchForm(request.args)
     if not form.validate():

@@ -10,14 +10,13 @@ from flask_login import current_user
 
 from forms.fields import refresh_list_errors
 from forms.setup import CriteriaForm, FundForm, RoundForm
-from portal.auth.access import requires
+from portal.access import requires
 from portal.db import session
 from portal.decisions import bp
-from portal.models import Fund, Role, Round
+from portal.models import Fund, Round
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import DomainError, rounds, setup
-
-MANAGER = Role.MANAGER
+from portal.services.policy import Action
 
 
 def _fund(fund_id: int) -> Fund:
@@ -35,7 +34,7 @@ def _attach(form: Any, refused: DomainError, default: str) -> None:
 
 
 @bp.route("/manage/funds")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def funds():
     return render_template("decisions/setup/funds.html", funds=setup.funds_with_rounds(),
                            state_of=rounds.state_of)
@@ -52,7 +51,7 @@ def _fund_details(form: FundForm) -> setup.FundDetails:
 
 
 @bp.route("/manage/funds/new", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def new_fund():
     form = FundForm()
     if request.method == "GET":
@@ -69,7 +68,7 @@ def new_fund():
 
 
 @bp.route("/manage/funds/<int:fund_id>/edit", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def edit_fund(fund_id: int):
     fund = _fund(fund_id)
     form = FundForm()
@@ -116,7 +115,7 @@ def _load_round(form: RoundForm, round_: Round) -> None:
 
 
 @bp.route("/manage/funds/<int:fund_id>/rounds/new", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def new_round(fund_id: int):
     fund = _fund(fund_id)
     form = RoundForm()
@@ -136,7 +135,7 @@ def new_round(fund_id: int):
 
 
 @bp.route("/manage/rounds/<int:round_id>/edit", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def edit_round(round_id: int):
     round_ = _round(round_id)
     form = RoundForm()
@@ -158,7 +157,7 @@ def edit_round(round_id: int):
 
 
 @bp.route("/manage/rounds/<int:round_id>/criteria")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def criteria(round_id: int):
     round_ = _round(round_id)
     return render_template("decisions/setup/criteria.html", round=round_,
@@ -192,7 +191,7 @@ def _attach_criteria_error(form: CriteriaForm, refused: DomainError) -> None:
 
 
 @bp.route("/manage/rounds/<int:round_id>/criteria/edit", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def edit_criteria(round_id: int):
     round_ = _round(round_id)
     if setup.criteria_locked(round_):

@@ -12,15 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from forms.finance import VariationDecisionForm
-from portal.auth.access import requires
-from portal.auth.once import one_shot
+from portal.access import requires
 from portal.db import session
 from portal.decisions import bp
-from portal.models import Award, Role, Variation, VariationKind, VariationStatus
+from portal.models import Award, Variation, VariationKind, VariationStatus
+from portal.oneshot import one_shot
 from portal.services import DomainError
 from portal.services import variations as variation_service
-
-MANAGER = Role.MANAGER
+from portal.services.policy import Action
 
 
 @dataclass
@@ -53,14 +52,14 @@ def _moves(variation: Variation) -> list[Move]:
 
 
 @bp.route("/manage/variations")
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 def variations():
     return render_template("decisions/variations/queue.html",
                            waiting=variation_service.variations_waiting())
 
 
 @bp.route("/manage/variations/<int:variation_id>", methods=["GET", "POST"])
-@requires(MANAGER)
+@requires(Action.MANAGE_GRANTS)
 @one_shot
 def variation(variation_id: int):
     variation = _variation(variation_id)

@@ -15,8 +15,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import Field
 
 from forms.finance import PaymentForm, RepaymentForm, ReturnCheckForm
-from portal.auth.access import requires
-from portal.auth.once import one_shot
+from portal.access import requires
 from portal.db import session, uk_today
 from portal.finance import bp
 from portal.formatting import money
@@ -32,13 +31,13 @@ from portal.models import (
     ReturnOutcome,
     ReturnReview,
     ReturnStatus,
-    Role,
 )
 from portal.models.bids import CostKind
+from portal.oneshot import one_shot
 from portal.pagination import page_number, paginate
 from portal.services import DomainError, audit, awards, rounds
+from portal.services.policy import Action
 
-FINANCE = Role.FINANCE
 ON_HOME = 10  # items of each short list on the home page; the rest are a click away
 SHOWN = {ReturnStatus.SUBMITTED, ReturnStatus.QUERIED, ReturnStatus.APPROVED}
 
@@ -105,7 +104,7 @@ def _first(statement) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
 
 
 @bp.route("/finance/")
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 def home():
     """Bounded whatever the data: a page of the queue; the first few returns awaited and
     repayments, with a link to the rest when there are more; this year's newest rounds (the
@@ -123,7 +122,7 @@ def home():
 
 
 @bp.route("/finance/returns/due")
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 def returns_due():
     page = paginate(_open_returns(), page_number(), rows=True)
     return render_template("finance/returns_due.html", page=page, state_of=awards.return_state,
@@ -131,14 +130,14 @@ def returns_due():
 
 
 @bp.route("/finance/repayments")
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 def repayments():
     page = paginate(_repayments_awaited(), page_number(), rows=True)
     return render_template("finance/repayments.html", page=page)
 
 
 @bp.route("/finance/awards/")
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 def award_list():
     page = paginate(select(Award).order_by(Award.offered_at.desc(), Award.id.desc()),
                     page_number())
@@ -164,7 +163,7 @@ def _award_page(award: Award, payment_form: PaymentForm, repayment_form: Repayme
 
 
 @bp.route("/finance/awards/<int:award_id>")
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 def award(award_id: int):
     award = _award(award_id)
     return _award_page(award, PaymentForm(formdata=None), RepaymentForm(formdata=None))
@@ -175,7 +174,7 @@ def award(award_id: int):
 
 
 @bp.route("/finance/awards/<int:award_id>/payments", methods=["POST"])
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 @one_shot
 def record_payment(award_id: int):
     award = _award(award_id)
@@ -196,7 +195,7 @@ def record_payment(award_id: int):
 
 
 @bp.route("/finance/awards/<int:award_id>/repayments/<int:repayment_id>", methods=["POST"])
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 @one_shot
 def record_repayment(award_id: int, repayment_id: int):
     award = _award(award_id)
@@ -273,7 +272,7 @@ def _return(return_id: int) -> GrantReturn:
 
 
 @bp.route("/finance/returns/<int:return_id>", methods=["GET", "POST"])
-@requires(FINANCE)
+@requires(Action.HANDLE_MONEY)
 @one_shot
 def check_return(return_id: int):
     grant_return = _return(return_id)

@@ -7,7 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.auth.access import public
+from portal.access import public
 from portal.db import session
 from portal.navigation import home_endpoint
 from portal.public import bp

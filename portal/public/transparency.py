@@ -15,7 +15,7 @@ from flask import Response, current_app, render_template, request, stream_with_c
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from portal.auth.access import public
+from portal.access import public
 from portal.db import session
 from portal.exports import giving360
 from portal.models import Fund, Round

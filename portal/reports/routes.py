@@ -19,16 +19,16 @@ from flask import Response, render_template, request, send_file, stream_with_con
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.auth.access import requires
+from portal.access import requires
 from portal.db import write_intent
 from portal.exports.tables import TABLES, csv_chunks, write_workbook
 from portal.formatting import money
-from portal.models import Fund, Role
+from portal.models import Fund
 from portal.reference import ISSUE_TYPES
 from portal.reports import bp
 from portal.services import reporting
+from portal.services.policy import Action
 
-VIEWERS = (Role.MANAGER, Role.FINANCE)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -244,13 +244,13 @@ def _dashboard(template: str, organisation_id: int | None, endpoint: str) -> str
 
 
 @bp.route("/")
-@requires(*VIEWERS)
+@requires(Action.SEE_REPORTS)
 def dashboard():
     return _dashboard("reports/dashboard.html", None, "reports.dashboard")
 
 
 @bp.route("/partnership")
-@requires(Role.OFFICER)
+@requires(Action.SEE_OWN_FIGURES)
 def partnership():
     return _dashboard("reports/partnership.html", current_user.organisation_id,
                       "reports.partnership")
@@ -280,7 +280,7 @@ def _filename(choice: Choice, name: str, extension: str) -> str:
 
 
 @bp.route("/export/<name>.csv")
-@requires(*VIEWERS)
+@requires(Action.SEE_REPORTS)
 def export_csv(name: str):
     table = TABLES.get(name)
     if table is None:
@@ -294,7 +294,7 @@ def export_csv(name: str):
 
 
 @bp.route("/export/workbook.xlsx")
-@requires(*VIEWERS)
+@requires(Action.SEE_REPORTS)
 def export_workbook():
     choice = _choice(reporting.funds(), every_year=True)
     # Deleted when closed: Werkzeug closes it once the response has been sent.

@@ -7,16 +7,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.review import ConflictForm, ReopenForm, assessment_form
-from portal.auth.access import requires
-from portal.auth.once import one_shot
+from portal.access import requires
 from portal.downloads import attachment
-from portal.models import AssessmentStatus, Assignment, ConflictStatus, Role
+from portal.models import AssessmentStatus, Assignment, ConflictStatus
+from portal.oneshot import one_shot
 from portal.pagination import page_number, paginate
 from portal.presenters import summary_rows
 from portal.review import bp
 from portal.services import DomainError, assessment, bids, evidence
-
-ASSESSOR = Role.ASSESSOR
+from portal.services.policy import Action
 
 
 def _mine(assignment_id: int) -> Assignment:
@@ -35,7 +34,7 @@ def _cleared(assignment_id: int) -> Assignment:
 
 
 @bp.route("/assess/")
-@requires(ASSESSOR)
+@requires(Action.ASSESS)
 def home():
     page = paginate(assessment.queue_query(current_user), page_number(), rows=True,
                     count=assessment.queue_count(current_user))
@@ -45,7 +44,7 @@ def home():
 
 
 @bp.route("/assess/<int:assignment_id>/declaration", methods=["GET", "POST"])
-@requires(ASSESSOR)
+@requires(Action.ASSESS)
 @one_shot
 def declare(assignment_id: int):
     assignment = _mine(assignment_id)
@@ -99,7 +98,7 @@ def _inputs(form, criteria) -> list[assessment.ScoreInput]:  # type: ignore[no-u
 
 
 @bp.route("/assess/<int:assignment_id>", methods=["GET", "POST"])
-@requires(ASSESSOR)
+@requires(Action.ASSESS)
 @one_shot
 def assess(assignment_id: int):
     assignment = _cleared(assignment_id)
@@ -139,7 +138,7 @@ def _assessment_page(assignment: Assignment, form, criteria):  # type: ignore[no
 
 
 @bp.route("/assess/<int:assignment_id>/reopen", methods=["POST"])
-@requires(ASSESSOR)
+@requires(Action.ASSESS)
 @one_shot
 def reopen(assignment_id: int):
     assignment = _cleared(assignment_id)
@@ -156,7 +155,7 @@ def reopen(assignment_id: int):
 
 
 @bp.route("/assess/<int:assignment_id>/evidence/<int:evidence_id>")
-@requires(ASSESSOR)
+@requires(Action.ASSESS)
 def download_evidence(assignment_id: int, evidence_id: int):
     assignment = _cleared(assignment_id)
     if assignment.conflict != ConflictStatus.NONE:

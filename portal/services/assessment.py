@@ -38,8 +38,9 @@ from portal.models import (
     User,
     UserRole,
 )
-from portal.services import DomainError, audit, email
+from portal.services import DomainError, audit, email, policy
 from portal.services.decisions import Readiness, readiness_of
+from portal.services.policy import Action
 from portal.services.workflow import Conflict, atomic, move, tell
 from portal.workflows import ASSESSMENT, BID, DECLARATION
 
@@ -81,15 +82,12 @@ def _language(user: User) -> str:
 def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
     """Ask ``assessor`` to assess ``bid``; the first assignment starts the assessment (one
     guarded write of the bid's status). The assessor is emailed. A refusal changes nothing."""
-    if not actor.has_role(Role.MANAGER):
-        raise DomainError(_("Only a grants manager can assign assessors."), field="assessor")
+    policy.require(actor, Action.MANAGE_GRANTS, field="assessor",
+                   otherwise=_("Only a grants manager can assign assessors."))
     if bid.status not in ASSESSABLE:
         raise DomainError(_("Only submitted bids can be assessed."), field="assessor")
-    if not assessor.has_role(Role.ASSESSOR) or not assessor.active:
-        raise DomainError(_("Choose an assessor."), field="assessor")
-    if assessor.organisation_id == bid.organisation_id:
-        raise DomainError(_("%(name)s works for the partnership that made this bid and cannot "
-                            "assess it.", name=assessor.name), field="assessor")
+    policy.require(assessor, Action.ASSESS_BID, bid, field="assessor",
+                   otherwise=_("Choose an assessor."))
     existing = session.scalar(select(Assignment).where(Assignment.bid_id == bid.id,
                                                       Assignment.assessor_id == assessor.id))
     if existing is not None:
@@ -374,8 +372,8 @@ def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User,
     ``seen`` is the moderation the manager's page showed (its ``moderation_stamp``; "" for
     none): if another manager has saved since, ``Conflict`` is raised rather than writing
     over their scores (None: no check, for callers without a page)."""
-    if not actor.has_role(Role.MANAGER):
-        raise DomainError(_("Only a grants manager can moderate scores."), field="rationale")
+    policy.require(actor, Action.MANAGE_GRANTS, field="rationale",
+                   otherwise=_("Only a grants manager can moderate scores."))
     if bid.status not in ASSESSABLE:
         raise DomainError(_("This bid is no longer being assessed."))
     if not rationale.strip():

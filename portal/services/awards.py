@@ -44,11 +44,11 @@ from portal.models import (
     ReturnOutcome,
     ReturnReview,
     ReturnStatus,
-    Role,
     User,
 )
 from portal.models.funds import PaymentRule, ReturnCadence
-from portal.services import DomainError, audit
+from portal.services import DomainError, audit, policy
+from portal.services.policy import Action
 from portal.services.workflow import Conflict, atomic, move, tell
 from portal.workflows import AWARD, REPAYMENT, RETURN
 
@@ -168,8 +168,8 @@ def accept(award: Award, name: str, role: str, confirmed: bool, actor: User) -> 
     partnership, the managers and finance are told. Raises DomainError or ``Conflict``."""
     if award.status != AwardStatus.OFFERED:
         raise DomainError(_("This offer has already been accepted."))
-    if award.organisation_id != actor.organisation_id:
-        raise DomainError(_("Only the partnership's officers can accept this offer."))
+    policy.require(actor, Action.ACT_FOR_PARTNERSHIP, award,
+                   otherwise=_("Only the partnership's officers can accept this offer."))
     if not name.strip():
         raise DomainError(_("Enter your full name"), field="name")
     if not role.strip():
@@ -231,11 +231,8 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
     twice on one award is refused beside the reference: checked first, and by the unique
     key when two arrive at once. Paid to date moves by one guarded UPDATE; the award closes
     when this pays the balance after the final return."""
-    if not actor.has_role(Role.FINANCE):
-        raise DomainError(_("Only finance can record payments."))
-    if award.decision.decided_by_id == actor.id:
-        raise DomainError(_("You approved this award, so someone else must record its "
-                            "payments."))
+    policy.require(actor, Action.RECORD_PAYMENT, award,
+                   otherwise=_("Only finance can record payments."))
     lock_award(award, with_returns=True)
     if award.status != AwardStatus.ACTIVE:
         raise DomainError(_("Payments can only be made on an accepted, open award."))
@@ -443,8 +440,7 @@ def review_return(grant_return: GrantReturn, approve: bool, comments: str,
     """Finance approves a submitted return or queries it with comments: one guarded write
     from submitted; the partnership is told. Approving the final return closes the award
     once the balance is paid. Raises DomainError or ``Conflict`` (checked a moment ago)."""
-    if not actor.has_role(Role.FINANCE):
-        raise DomainError(_("Only finance can check returns."))
+    policy.require(actor, Action.HANDLE_MONEY, otherwise=_("Only finance can check returns."))
     award = grant_return.award
     final_approval = approve and grant_return.kind == ReturnKind.FINAL
     if final_approval:  # it may close the award: read what a payment at this moment left
@@ -501,8 +497,8 @@ def record_repayment(repayment: Repayment, received_on: date, reference: str,
                      actor: User) -> None:
     """Finance records the underspend as received: one guarded write from awaited; the
     partnership is told. Raises DomainError or ``Conflict`` (recorded a moment ago)."""
-    if not actor.has_role(Role.FINANCE):
-        raise DomainError(_("Only finance can record repayments."))
+    policy.require(actor, Action.HANDLE_MONEY,
+                   otherwise=_("Only finance can record repayments."))
     if repayment.status != RepaymentStatus.AWAITED or repayment.received_on is not None:
         raise DomainError(_("This repayment has already been recorded as received."))
     reference = reference.strip()

@@ -33,12 +33,12 @@ from portal.models import (
     ConflictStatus,
     Decision,
     DecisionOutcome,
-    Role,
     Round,
     User,
 )
-from portal.services import DomainError, audit, awards
+from portal.services import DomainError, audit, awards, policy
 from portal.services.bids import _next_reference
+from portal.services.policy import Action
 from portal.services.workflow import Conflict, Transition, atomic, move, tell
 from portal.workflows import BID
 
@@ -126,8 +126,7 @@ def decision_of(bid: Bid) -> Decision | None:
 
 
 def _check_may_decide(bid: Bid, actor: User) -> None:
-    if not actor.has_role(Role.MANAGER):
-        raise DomainError(_("Only a grants manager can decide bids."))
+    policy.require(actor, Action.MANAGE_GRANTS, otherwise=_("Only a grants manager can decide bids."))
     assessed = session.scalar(select(Assignment.id).where(Assignment.bid_id == bid.id,
                                                           Assignment.assessor_id == actor.id))
     if assessed is not None:

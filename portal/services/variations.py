@@ -28,8 +28,9 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
-from portal.services import DomainError, audit
+from portal.services import DomainError, audit, policy
 from portal.services.awards import OPEN_RETURN, lock_award
+from portal.services.policy import Action
 from portal.services.workflow import atomic, move, tell
 from portal.workflows import VARIATION, Transition
 
@@ -46,8 +47,8 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
                       new_end_date: date | None = None) -> Variation:
     """The partnership asks to move money between lines or to extend the end date; the
     grants managers are told. Raises DomainError beside the field it is about."""
-    if award.organisation_id != actor.organisation_id:
-        raise DomainError(_("Only the partnership's officers can ask to change this award."))
+    policy.require(actor, Action.ACT_FOR_PARTNERSHIP, award,
+                   otherwise=_("Only the partnership's officers can ask to change this award."))
     if award.status != AwardStatus.ACTIVE:
         raise DomainError(_("Variations can only be asked for on an active award."))
     if not reason.strip():
@@ -97,8 +98,8 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
     declines a variation: one guarded write from requested; the partnership is told.
     Every move is checked against the lines as they are now (the award's row is held, so two
     variations of one award are decided one after the other) before anything changes."""
-    if not actor.has_role(Role.MANAGER):
-        raise DomainError(_("Only a grants manager can decide variations."))
+    policy.require(actor, Action.MANAGE_GRANTS,
+                   otherwise=_("Only a grants manager can decide variations."))
     if variation.status != VariationStatus.REQUESTED:
         raise DomainError(_("This variation has already been decided."))
     comment = comment.strip()

@@ -27,7 +27,8 @@ from sqlalchemy.orm import attributes
 
 from portal.db import session
 from portal.models import Assignment, ConflictStatus, Role, User, UserRole
-from portal.services import DomainError, audit, email
+from portal.services import DomainError, audit, email, policy
+from portal.services.policy import NotAllowed
 from portal.workflows import Transition, Workflow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -35,10 +36,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 class Conflict(DomainError):
     """Someone else changed the record between the page being read and this write."""
-
-
-class NotAllowed(DomainError):
-    """The transition is not open to this person, or not from the record's state."""
 
 
 _depth: contextvars.ContextVar[int] = contextvars.ContextVar("service_depth", default=0)
@@ -97,9 +94,8 @@ def check(workflow: Workflow, name: str, record: Any, actor: User | None) -> Tra
     if actor is None:
         if not transition.system:
             raise NotAllowed(_("Sign in to do this."))
-    elif not actor.has_role(*transition.roles):
-        raise NotAllowed(_("You cannot do this: it is for %(roles)s.",
-                           roles=", ".join(sorted(r.value for r in transition.roles))))
+    else:
+        policy.require(actor, transition)
     current = getattr(record, workflow.column)
     if current.value not in transition.sources:
         raise NotAllowed(_("This %(noun)s cannot be changed that way now: it is %(state)s.",

@@ -5,7 +5,7 @@ The test finds the forms itself. Every endpoint of the app that accepts POST is
 - in SAVING_FORMS, with only what the test cannot find out for itself: who signs in, how to
   reach a page showing the form with real ids (the records are made through the services)
   and, for a few forms, which button saves and what else to vary; or
-- a one-shot action (``portal.auth.once.is_one_shot``: it acts once per form; tested
+- a one-shot action (``portal.oneshot.is_one_shot``: it acts once per form; tested
   elsewhere); or
 - in NOT_SAVING_FORMS, with the reason it is not a form that is saved again.
 A new POST endpoint in none of them fails ``test_every_post_endpoint_is_classified``, so a
@@ -33,9 +33,9 @@ from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from sqlalchemy import select
 
-from portal.auth.once import is_one_shot
 from portal.db import session
 from portal.models import Award, Bid, Fund, Round
+from portal.oneshot import is_one_shot
 from portal.services import accounts, assessment, awards, bids, decisions, evidence
 from tests import bidding
 

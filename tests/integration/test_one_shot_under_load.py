@@ -37,7 +37,6 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from portal import create_app, migrate
-from portal.auth.once import is_one_shot
 from portal.db import get_db, session, uk_today
 from portal.models import (
     AssessmentStatus,
@@ -68,6 +67,7 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
+from portal.oneshot import is_one_shot
 from portal.workflows import WORKFLOWS
 from tests import bidding
 from tests.conftest import isolated_database, make_test_app

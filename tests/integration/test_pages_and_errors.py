@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal.auth.access import public
+from portal.access import public
 from portal.db import session
 from tests.conftest import make_test_app
 from tests.helpers import text_of

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from portal.auth.access import PUBLIC, SIGNED_IN, access_of, public
+from portal.access import PUBLIC, access_of, public
 from portal.models import Role
+from portal.services.policy import Action, roles_for
 from tests.helpers import text_of
+
+SNAPSHOT = Path(__file__).with_name("route_access_snapshot.json")
 
 # Endpoints that are not views of ours.
 NOT_VIEWS = {"static"}
@@ -45,12 +52,48 @@ def test_the_walk_catches_a_route_added_without_a_declaration(app):
     assert undeclared_endpoints(other) == ["forgotten"]
 
 
-def test_declarations_name_real_roles(app):
+def test_declarations_name_actions_of_the_policy(app):
     for endpoint, view in app.view_functions.items():
         access = access_of(view)
-        if endpoint in NOT_VIEWS or access in (PUBLIC, SIGNED_IN):
+        if endpoint in NOT_VIEWS or access == PUBLIC:
             continue
-        assert access and all(isinstance(role, Role) for role in access), endpoint
+        assert isinstance(access, Action), endpoint
+
+
+def allowed_roles(app: Flask) -> dict[str, list[str]]:
+    """Each endpoint and the roles the policy lets use it (``["public"]`` for anyone)."""
+    allowed = {}
+    for endpoint, view in sorted(app.view_functions.items()):
+        if endpoint in NOT_VIEWS:
+            continue
+        access = access_of(view)
+        allowed[endpoint] = (["public"] if access == PUBLIC
+                             else sorted(role.value for role in roles_for(access)))
+    return allowed
+
+
+def test_who_may_use_each_route_is_what_the_snapshot_says(app):
+    """Widening (or narrowing) a route's access fails here until the snapshot is changed on
+    purpose: ``UPDATE_ACCESS_SNAPSHOT=1 make test PYTEST_ARGS="-k snapshot"``, then read the
+    diff of ``route_access_snapshot.json`` in review."""
+    now = allowed_roles(app)
+    if os.environ.get("UPDATE_ACCESS_SNAPSHOT"):
+        lines = [f"  {json.dumps(endpoint)}: {json.dumps(roles)}" for endpoint, roles in now.items()]
+        SNAPSHOT.write_text("{\n" + ",\n".join(lines) + "\n}\n")
+    recorded = json.loads(SNAPSHOT.read_text())
+    changed = {endpoint: {"snapshot": recorded.get(endpoint), "now": now.get(endpoint)}
+               for endpoint in sorted(set(now) | set(recorded))
+               if now.get(endpoint) != recorded.get(endpoint)}
+    assert changed == {}
+
+
+def test_the_snapshot_catches_a_role_added_to_a_route(app, monkeypatch):
+    from portal.services import policy
+
+    widened = policy.Rule(policy.RULES[Action.HANDLE_MONEY].roles | {Role.OFFICER})
+    monkeypatch.setitem(policy.RULES, Action.HANDLE_MONEY, widened)
+    recorded = json.loads(SNAPSHOT.read_text())
+    assert allowed_roles(app)["finance.home"] != recorded["finance.home"]
 
 
 HOMES = {
