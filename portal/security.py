@@ -10,7 +10,7 @@ import hmac
 import secrets
 import time
 
-from flask import Flask, Request, Response, g
+from flask import Flask, Request, Response, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature
 
@@ -42,6 +42,13 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _nonce() -> dict:
         return {"cspNonce": csp_nonce()}
+
+    @app.before_request
+    def _client_address() -> None:
+        # The audit trail records where each change came from; services read it from ``g``
+        # and never touch the request (the layers contract forbids it). ProxyFix has already
+        # put the client's address here when behind a trusted proxy.
+        g.client_address = request.remote_addr
 
     @app.after_request
     def _headers(response: Response) -> Response:

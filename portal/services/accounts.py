@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -177,10 +177,10 @@ def request_password_reset(address: str) -> None:
     user = get_user_by_email(address)
     if user is None or not user.active or user.password_hash is None:
         return
-    link = url_for("auth.reset_password", token=make_token(user, "reset"), _external=True)
+    token = make_token(user, "reset")  # the email's template makes the link
     audit.record("user.password_reset_requested", "user", user.id, actor=None)
     email.send(user.email, _("Reset your password"), "password_reset", locale=locale_of(user),
-               user=user, link=link, minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+               user=user, token=token, minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
 
 
 def locale_of(user: User) -> str:
@@ -226,10 +226,10 @@ def invite_user(name: str, address: str, organisation: Organisation, roles: set[
                 actor: User) -> User:
     user = create_user(name, address, organisation, roles, actor=actor)
     user.invited_at = utcnow()
-    link = url_for("auth.accept_invitation", token=make_token(user, "invite"), _external=True)
+    token = make_token(user, "invite")  # the email's template makes the link
     audit.record("user.invited", "user", user.id, actor=actor, after={"email": user.email})
     email.send(user.email, _("You have been invited to the grants portal"), "invitation",
-               user=user, link=link, inviter=actor,
+               user=user, token=token, inviter=actor,
                days=current_app.config["INVITATION_MAX_AGE"] // 86400)
     return user
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, text
 
@@ -142,7 +142,7 @@ def record(
         record_id=None if record_id is None else str(record_id),
         before=_jsonable(before),
         after=_jsonable(after),
-        ip_address=request.remote_addr if has_request_context() else None,
+        ip_address=g.get("client_address"),  # set for each request by portal.security
         prev_hash=previous,
     )
     # Hashed before the insert: the table refuses updates, so the row is written once.
