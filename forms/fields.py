@@ -147,11 +147,11 @@ class DayMonthYearField(Field):
 
 
 def new_once_token() -> str:
-    """A token issued to the signed-in user (see ``portal.security.once_token``)."""
+    """A token issued to the signed-in user (see ``portal.tokens.once_token``)."""
     from flask import current_app
     from flask_login import current_user
 
-    from portal.security import once_token
+    from portal.tokens import once_token
 
     user_id = current_user.id if current_user.is_authenticated else None
     return once_token(user_id, current_app.config["SECRET_KEY"])

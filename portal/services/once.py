@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.db import session, utcnow
 from portal.models import UsedFormToken, User
-from portal.security import once_token_valid
+from portal.tokens import once_token_valid
 
 
 class Used(Exception):
