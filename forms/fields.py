@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -96,7 +97,7 @@ class RequiredWhenCompleted:
             raise StopValidation(self.message)
 
 
-def max_length(limit: int, what: str):  # type: ignore[no-untyped-def]
+def max_length(limit: int, what: str) -> Callable[[Any, Field], None]:
     def check(_form: Any, field: Field) -> None:
         if field.data and len(field.data) > limit:
             raise ValidationError(str(_l("%(what)s must be %(limit)d characters or fewer",

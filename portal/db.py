@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, has_app_context, request
+from flask import Flask, Response, current_app, g, has_app_context, request
 from sqlalchemy import DateTime, Engine, Enum, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -132,6 +132,8 @@ def get_session() -> Session:
     return g.db_session
 
 
+# A proxy that stands for the context's Session: typed as one so callers are checked
+# against Session's methods (LocalProxy is not a Session subclass, hence the ignore).
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
 
 
@@ -143,7 +145,7 @@ def init_app(app: Flask) -> None:
         g.read_only_request = request.method in SAFE_METHODS
 
     @app.after_request
-    def _commit_on_success(response):  # type: ignore[no-untyped-def]
+    def _commit_on_success(response: Response) -> Response:
         db_session = g.get("db_session")
         if db_session is not None:
             if response.status_code < 400:

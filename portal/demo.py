@@ -4,11 +4,21 @@ accounts for every role. Loaded only when asked (``flask demo-data``); safe to r
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 
 from portal.db import UK, session, utcnow
-from portal.models import Award, Criterion, Fund, Organisation, OrganisationType, Role, Round
+from portal.models import (
+    Award,
+    Criterion,
+    Fund,
+    Organisation,
+    OrganisationType,
+    Role,
+    Round,
+    User,
+)
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import accounts
 from portal.services.rounds import financial_year_of
@@ -31,7 +41,7 @@ CSPS = [
      "southcambs"),
 ]
 
-STAFF = [
+STAFF: list[tuple[str, str, set[Role]]] = [
     ("assessor1", "Alex Assessor", {Role.ASSESSOR}),
     ("assessor2", "Sam Assessor", {Role.ASSESSOR}),
     ("manager", "Morgan Manager", {Role.MANAGER}),
@@ -46,7 +56,25 @@ TERMS = (
     "due on the dates in this offer."
 )
 
-FUNDS = [
+# (title, guidance, weight in per cent)
+CriterionSpec = tuple[str, str, int]
+# (item, kind: "capital" or "revenue", amount in pence)
+LineSpec = tuple[str, str, int]
+
+
+class FundSpec(TypedDict):
+    code: str
+    name: str
+    is_youth: bool
+    allows_multi_year: bool
+    payment_rule: PaymentRule
+    purpose: str
+    budget: int  # pence
+    cap: int | None  # pence
+    criteria: list[CriterionSpec]
+
+
+FUNDS: list[FundSpec] = [
     {
         "code": "SCF", "name": "Safer Communities Fund", "is_youth": False,
         "allows_multi_year": False, "payment_rule": PaymentRule.ADVANCE,
@@ -108,6 +136,13 @@ def _organisation(name: str, type_: OrganisationType, host: str | None,
     return organisation, True
 
 
+def _account(local: str) -> User:
+    """A demo account, which :func:`load` has made before any bid is written."""
+    user = accounts.get_user_by_email(_email(local))
+    assert user is not None, f"the demo account {local} is made first"
+    return user
+
+
 def _user(local: str, name: str, organisation: Organisation, roles: set[Role]) -> bool:
     if accounts.get_user_by_email(_email(local)) is not None:
         return False
@@ -124,7 +159,7 @@ def _current_round_dates(now: datetime) -> tuple[int, datetime, datetime]:
     return year, opens.astimezone(UTC), closes.astimezone(UTC)
 
 
-def _fund(spec: dict, now: datetime) -> bool:
+def _fund(spec: FundSpec, now: datetime) -> bool:
     fund = session.scalar(select(Fund).where(Fund.code == spec["code"]))
     created = False
     if fund is None:
@@ -194,7 +229,7 @@ def accounts_table() -> str:
 
 # --- demo awards (post-award) -----------------------------------------------------------------
 
-DEMO_AWARDS = [
+DEMO_AWARDS: list[tuple[str, str, str, list[LineSpec], int]] = [
     # (officer, title, issue, lines [(item, kind, pence)], days from today the first open
     #  return is due: within the reminder window, or overdue)
     ("fenland", "Fly-tipping deterrence in Wisbech", "fly_tipping",
@@ -206,22 +241,23 @@ DEMO_AWARDS = [
 ]
 
 
-def _demo_award(short: str, title: str, issue: str, lines: list[tuple[str, str, int]],
+def _demo_award(short: str, title: str, issue: str, lines: list[LineSpec],
                 due_in_days: int, now: datetime) -> bool:
     from portal.models import Bid, Fund, ReturnStatus
     from portal.services import awards, bids, decisions
 
     if session.scalar(select(Bid).where(Bid.title == title)) is not None:
         return False
-    officer = accounts.get_user_by_email(_email(f"officer.{short}"))
-    manager = accounts.get_user_by_email(_email("manager"))
-    finance = accounts.get_user_by_email(_email("finance"))
-    round_ = session.scalar(select(Round).join(Fund).where(Fund.code == "SCF")
-                            .order_by(Round.closes_at.desc()))
+    officer = _account(f"officer.{short}")
+    manager = _account("manager")
+    finance = _account("finance")
+    round_ = session.scalars(select(Round).join(Fund).where(Fund.code == "SCF")
+                             .order_by(Round.closes_at.desc())).first()
+    assert round_ is not None, "load() makes this year's round first"
     year = round_.financial_year
     bid = bids.start_bid(round_, officer, f"demo-{short}-{year}", now)
     total = sum(pence for _i, _k, pence in lines)
-    answers = {
+    answers: dict[str, dict[str, Any]] = {
         "about": {"title": title, "summary": f"{title}: a swift, visible response.",
                   "start_date": f"{year}-04-01", "end_date": f"{year + 1}-03-31"},
         "problem": {"issue_types": [issue], "other_issue": "", "district": officer.organisation
@@ -244,7 +280,7 @@ def _demo_award(short: str, title: str, issue: str, lines: list[tuple[str, str, 
                       reasons="Visible action where residents report the problem most.",
                       override_reason=DEMO_OVERRIDE,
                       actor=manager, now=now)
-    award = session.scalar(select(Award).where(Award.bid_id == bid.id))
+    award = session.scalars(select(Award).where(Award.bid_id == bid.id)).one()
     awards.accept(award, officer.name, "Community safety officer", True, officer)
     awards.record_payment(award, total, now.date(), f"DEMO-{short.upper()}-1", finance)
     first_open = next(r for r in award.returns if r.status == ReturnStatus.DUE)
@@ -262,7 +298,7 @@ def load_awards(now: datetime) -> bool:
 
 # --- demo history: last financial year's closed rounds ----------------------------------------
 
-HISTORY = {
+HISTORY: dict[str, list[tuple[str, str, str, list[LineSpec], int]]] = {
     # fund code: [(officer, title, issue, lines, spend ratio in per cent of each line)]
     "SCF": [
         ("peterborough", "Taxi marshals in the night-time economy", "vawg",
@@ -304,20 +340,20 @@ def _history_round(fund: Fund, year: int) -> Round:
 
 
 def _history_grant(round_: Round, short: str, title: str, issue: str,
-                   lines: list[tuple[str, str, int]], spend_percent: int) -> None:
+                   lines: list[LineSpec], spend_percent: int) -> None:
     from portal.models import ReturnStatus
     from portal.services import awards, bids, decisions
 
-    officer = accounts.get_user_by_email(_email(f"officer.{short}"))
-    manager = accounts.get_user_by_email(_email("manager"))
-    finance = accounts.get_user_by_email(_email("finance"))
+    officer = _account(f"officer.{short}")
+    manager = _account("manager")
+    finance = _account("finance")
     year = round_.financial_year
     moment = round_.opens_at + timedelta(days=10)
     bid = bids.start_bid(round_, officer, f"demo-history-{round_.fund.code}-{short}-{year}",
                          moment)
     total = sum(p for _i, _k, p in lines)
     end = f"{year + 1}-03-31"
-    answers = {
+    answers: dict[str, dict[str, Any]] = {
         "about": {"title": title, "summary": title, "start_date": f"{year}-07-01",
                   "end_date": end},
         "problem": {"issue_types": [issue], "other_issue": "",
@@ -344,7 +380,7 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
                       reasons="Prevention where the Strategic Assessment shows most harm.",
                       override_reason=DEMO_OVERRIDE,
                       actor=manager, now=moment + timedelta(days=30))
-    award = session.scalar(select(Award).where(Award.bid_id == bid.id))
+    award = session.scalars(select(Award).where(Award.bid_id == bid.id)).one()
     awards.accept(award, officer.name, "Community safety officer", True, officer)
     in_advance = round_.fund.payment_rule == PaymentRule.ADVANCE
     if in_advance:
@@ -381,7 +417,7 @@ def load_history(now: datetime) -> bool:
     year = financial_year_of(now.astimezone(UK).date()) - 1
     created = False
     for code, grants in HISTORY.items():
-        fund = session.scalar(select(Fund).where(Fund.code == code))
+        fund = session.scalars(select(Fund).where(Fund.code == code)).one()
         round_ = _history_round(fund, year)
         for short, title, issue, lines, spend in grants:
             if session.scalar(select(Bid).where(Bid.title == title)) is None:

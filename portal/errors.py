@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -13,25 +14,25 @@ log = logging.getLogger(__name__)
 PAGES = {400, 403, 404, 405, 413, 429, 500}
 
 
-def _render(code: int):  # type: ignore[no-untyped-def]
+def _render(code: int) -> tuple[str, int]:
     template = f"errors/{code}.html" if code in PAGES else "errors/generic.html"
     return render_template(template, code=code), code
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def _csrf(error: CSRFError):  # type: ignore[no-untyped-def]
+    def _csrf(error: CSRFError) -> ResponseReturnValue:
         log.info("CSRF refused on %s: %s", request.path, error.description)
         return render_template("errors/csrf.html", back=request.path), 400
 
     @app.errorhandler(HTTPException)
-    def _http(error: HTTPException):  # type: ignore[no-untyped-def]
+    def _http(error: HTTPException) -> ResponseReturnValue:
         if error.code is None or error.code < 400:
             return error
         return _render(error.code)
 
     @app.errorhandler(Exception)
-    def _unexpected(error: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(error: Exception) -> ResponseReturnValue:
         log.exception("Unhandled error on %s", request.path)
         try:
             return _render(500)

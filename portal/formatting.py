@@ -45,12 +45,14 @@ def _locale() -> str:
     return str(get_locale() or "en_GB")
 
 
-def _uk(value: date | datetime) -> date | datetime:
-    if not isinstance(value, datetime):
-        return value
+def _uk_time(value: datetime) -> datetime:
     if value.tzinfo is None:  # as Babel does: a naive time is UTC
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UK)
+
+
+def _uk(value: date | datetime) -> date | datetime:
+    return _uk_time(value) if isinstance(value, datetime) else value
 
 
 def long_date(value: date | datetime | None) -> str:
@@ -72,9 +74,9 @@ def date_time(value: datetime | None) -> str:
     """'12 June 2025 at 5:00pm' in UK time, as GOV.UK writes times."""
     if value is None:
         return ""
-    moment = _uk(value)
+    moment = _uk_time(value)
     day = long_date(moment)
-    hour = _time(moment)  # type: ignore[arg-type]
+    hour = _time(moment)
     if hour == "12:00am":
         return _("%(day)s at midnight", day=day)
     if hour == "12:00pm":

@@ -26,5 +26,5 @@ class PortalRequest(Request):
         self.__dict__["form"] = _without_nul(self.__dict__["form"])
 
     @cached_property
-    def args(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> ImmutableMultiDict[str, str]:
         return _without_nul(super().args)

@@ -69,7 +69,7 @@ class Workflow:
     transitions: dict[str, Transition] = field(default_factory=dict)
 
     def state(self, value: str | enum.Enum) -> State:
-        return self.states[getattr(value, "value", value)]
+        return self.states[value.value if isinstance(value, enum.Enum) else value]
 
     def label(self, value: str | enum.Enum) -> str:
         return str(self.state(value).label)

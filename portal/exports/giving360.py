@@ -207,9 +207,9 @@ def awarded_grants(batch: int = BATCH) -> Iterator[AwardedGrant]:
                      Award.accepted_at, Award.closed_at, last_payment, last_variation)
         .execution_options(yield_per=batch))
     for row in session.execute(statement):
-        decision, paid, start, end, *changed = row
-        yield AwardedGrant(decision=decision, paid_pence=paid, start_date=start, end_date=end,
-                           changed_at=(decision.decided_at, *changed))
+        decision: Decision = row[0]
+        yield AwardedGrant(decision=decision, paid_pence=row[1], start_date=row[2],
+                           end_date=row[3], changed_at=(decision.decided_at, *row[4:]))
 
 
 # --- grants as 360Giving dictionaries -------------------------------------------------------
