@@ -5,33 +5,24 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from forms.admin import EditUserForm, InviteUserForm, UserSearchForm
 from portal.access import requires
 from portal.admin import bp
-from portal.db import session
-from portal.models import Organisation, Role, User
-from portal.pagination import page_number, paginate
+from portal.models import Role
+from portal.pagination import page_number
+from portal.queries import admin as queries
+from portal.refusals import show_refusal
 from portal.services import DomainError, accounts, audit
 from portal.services.policy import Action
-
-
-def _organisation_choices() -> list[tuple[int, str]]:
-    return [(o.id, o.name) for o in session.scalars(select(Organisation).order_by(Organisation.name))]
 
 
 @bp.route("/")
 @requires(Action.ADMINISTER)
 def home():
     form = UserSearchForm(request.args)
-    statement = select(User).order_by(User.name, User.id)
     query = (form.q.data or "").strip() if form.validate() else ""
-    if query:
-        pattern = f"%{query.lower()}%"
-        statement = statement.where(or_(func.lower(User.name).like(pattern),
-                                        func.lower(User.email).like(pattern)))
-    page = paginate(statement, page_number())
+    page = queries.users(query, page_number())
     return render_template("admin/home.html", form=form, page=page, query=query,
                            pagination=page.govuk_params("admin.home", q=query or None))
 
@@ -40,16 +31,16 @@ def home():
 @requires(Action.ADMINISTER)
 def invite():
     form = InviteUserForm()
-    form.organisation.choices = _organisation_choices()
+    form.organisation.choices = queries.organisation_choices()
     if form.validate_on_submit():
-        organisation = session.get(Organisation, form.organisation.data)
+        organisation = queries.organisation(form.organisation.data)
         if organisation is None:
             abort(400)
         try:
             user = accounts.invite_user(form.name.data, form.email.data, organisation,
                                         {Role(r) for r in form.roles.data}, actor=current_user)
         except DomainError as refused:
-            getattr(form, refused.field or "email").errors.append(refused.message)
+            show_refusal(form, refused, default="email")
         else:
             flash(_("Invitation sent to %(email)s", email=user.email), "success")
             return redirect(url_for("admin.home"))
@@ -59,15 +50,15 @@ def invite():
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 @requires(Action.ADMINISTER)
 def edit_user(user_id: int):
-    user = session.get(User, user_id) or abort(404)
+    user = queries.user(user_id) or abort(404)
     form = EditUserForm()
-    form.organisation.choices = _organisation_choices()
+    form.organisation.choices = queries.organisation_choices()
     if request.method == "GET":
         form.organisation.data = user.organisation_id
         form.roles.data = sorted(role.value for role in user.roles)
         form.active.data = user.active
     if form.validate_on_submit():
-        organisation = session.get(Organisation, form.organisation.data)
+        organisation = queries.organisation(form.organisation.data)
         if organisation is None:
             abort(400)
         try:
@@ -75,7 +66,7 @@ def edit_user(user_id: int):
                                  organisation=organisation, active=form.active.data,
                                  actor=current_user)
         except DomainError as refused:
-            getattr(form, refused.field or "roles").errors.append(refused.message)
+            show_refusal(form, refused, default="roles")
         else:
             flash(_("Changes to %(name)s saved", name=user.name), "success")
             return redirect(url_for("admin.home"))

@@ -13,14 +13,12 @@ from dataclasses import dataclass, field
 
 from flask import Response, current_app, render_template, request, stream_with_context
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from portal.access import public
-from portal.db import session
 from portal.exports import giving360
-from portal.models import Fund, Round
-from portal.pagination import page_number, paginate
+from portal.pagination import page_number
 from portal.public import bp
+from portal.queries import public as queries
 
 PER_PAGE = 20
 
@@ -33,15 +31,6 @@ class Filters:
     fund: str | None = None
     asked: dict[str, str] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
-
-
-def _choices() -> tuple[list[int], list[tuple[str, str]]]:
-    """The financial years that have rounds (newest first) and the funds, by name."""
-    years = list(session.scalars(select(Round.financial_year).distinct()
-                                 .order_by(Round.financial_year.desc())))
-    funds = [(code, name) for code, name in
-             session.execute(select(Fund.code, Fund.name).order_by(Fund.name))]
-    return years, funds
 
 
 def _filters(years: list[int], fund_codes: set[str]) -> Filters:
@@ -76,7 +65,7 @@ def _select_items(everything: str, choices: list[tuple[str, str]], chosen: str) 
 @bp.route("/transparency")
 @public
 def transparency():
-    years, funds = _choices()
+    years, funds = queries.register_choices()
     filters = _filters(years, {code for code, _name in funds})
     context = {
         "filters": filters, "page": None, "pagination": None, "year_label": year_label,
@@ -88,8 +77,7 @@ def transparency():
     }
     if filters.errors:
         return render_template("public/transparency.html", **context), 400
-    page = paginate(giving360.register_query(filters.year, filters.fund), page_number(),
-                    PER_PAGE, rows=True, count=giving360.register_count(filters.year, filters.fund))
+    page = queries.register(filters.year, filters.fund, page_number(), PER_PAGE)
     context.update(page=page, pagination=page.govuk_params(
         "public.transparency", year=filters.year, fund=filters.fund))
     return render_template("public/transparency.html", **context)

@@ -1,0 +1,36 @@
+"""Reads for the administrators' pages: users (searched and paged) and organisations."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+
+from portal.db import session
+from portal.models import Organisation, User
+from portal.pagination import Page, paginate
+
+
+def users(search: str, number: int) -> Page:
+    """Page ``number`` of the users (``User`` objects) by name, those whose name or email
+    contains ``search`` (any case) when it is not empty."""
+    statement = select(User).order_by(User.name, User.id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        statement = statement.where(or_(func.lower(User.name).like(pattern),
+                                        func.lower(User.email).like(pattern)))
+    return paginate(statement, number)
+
+
+def user(user_id: int) -> User | None:
+    """The user with this id, or None."""
+    return session.get(User, user_id)
+
+
+def organisation(organisation_id: int | None) -> Organisation | None:
+    """The organisation with this id, or None (also for no id)."""
+    return None if organisation_id is None else session.get(Organisation, organisation_id)
+
+
+def organisation_choices() -> list[tuple[int, str]]:
+    """Every organisation as (id, name), by name: the choices of the users' forms."""
+    return [(o.id, o.name)
+            for o in session.scalars(select(Organisation).order_by(Organisation.name))]

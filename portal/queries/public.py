@@ -1,0 +1,45 @@
+"""Reads for the pages anyone may see: the health check and the public register of awarded
+grants. What counts as published is decided in :mod:`portal.exports.giving360`."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.db import session
+from portal.exports import giving360
+from portal.models import Fund, Round
+from portal.pagination import Page, paginate
+
+log = logging.getLogger(__name__)
+
+
+def database_answers() -> bool:
+    """Whether the database answers a ``SELECT 1`` (a failure is logged with its cause)."""
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        log.exception("Health check: database unreachable")
+        return False
+    return True
+
+
+def register_choices() -> tuple[list[int], list[tuple[str, str]]]:
+    """The register's filters: the financial years that have rounds (the year it starts,
+    e.g. 2026 for 2026/27; newest first) and the funds as (code, name), by name."""
+    years = list(session.scalars(select(Round.financial_year).distinct()
+                                 .order_by(Round.financial_year.desc())))
+    funds = [(code, name) for code, name in
+             session.execute(select(Fund.code, Fund.name).order_by(Fund.name))]
+    return years, funds
+
+
+def register(year: int | None, fund_code: str | None, number: int, per_page: int) -> Page:
+    """Page ``number`` of the published grants, newest decision first, of one financial year
+    and one fund when given: rows of the published fields only (title, bid_reference,
+    partnership, host_council, amount_pence, fund, financial_year, purpose, conditions,
+    crime_reduction_reasons, reference, decision_date); see ``giving360.register_query``."""
+    return paginate(giving360.register_query(year, fund_code), number, per_page, rows=True,
+                    count=giving360.register_count(year, fund_code))
