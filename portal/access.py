@@ -41,7 +41,7 @@ def requires(action: Action) -> Callable[[F], F]:
 
         guarded: Any = login_required(wrapper)
         setattr(guarded, ACCESS_ATTRIBUTE, action)
-        return guarded  # type: ignore[no-any-return]  # login_required's stub returns Any
+        return guarded
 
     return decorate
 

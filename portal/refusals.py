@@ -10,8 +10,8 @@ page-level error instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeAlias
 
 from flask import flash
 from wtforms import Field, FieldList
@@ -19,8 +19,9 @@ from wtforms import Field, FieldList
 from forms.fields import refresh_list_errors
 from portal.services import DomainError
 
-# A field, or how to find it on the form (lists: "the first amount typed").
-Target = Field | Callable[[Any], Field | None]
+# A field, or a function of the form returning one (lists: "the first amount typed").
+# WTForms ships no types, so to the type checker both are Any.
+Target: TypeAlias = Any
 
 
 def show_refusal(form: Any, refused: DomainError, *, where: Mapping[str, Target] | None = None,
@@ -56,7 +57,8 @@ def _resolve(form: Any, name: str, where: Mapping[str, Target]) -> Field | None:
 
 
 def _target(form: Any, target: Target) -> Field | None:
-    return target if isinstance(target, Field) else target(form)
+    found: Field | None = target if isinstance(target, Field) else target(form)
+    return found
 
 
 def _list_row_field(fields: Mapping[str, Any], name: str) -> Field | None:

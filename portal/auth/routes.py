@@ -6,13 +6,16 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask import session as cookie_session
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LanguageForm, NewPasswordForm, ResetRequestForm, SignInForm, SignOutForm
 from portal.access import public, requires
 from portal.auth import bp
+from portal.models import User
 from portal.navigation import home_endpoint
+from portal.refusals import show_refusal
 from portal.services import DomainError, accounts
 from portal.services.policy import Action
 
@@ -27,7 +30,7 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
-def _start_session(user) -> None:  # type: ignore[no-untyped-def]
+def _start_session(user: User) -> None:
     # A fresh session on sign-in: nothing from before survives (session fixation).
     language = cookie_session.get("language")
     cookie_session.clear()
@@ -79,7 +82,8 @@ def request_reset():
     return render_template("auth/reset_request.html", form=form)
 
 
-def _password_page(token: str, purpose: str, max_age_key: str, template: str, action: str):  # type: ignore[no-untyped-def]
+def _password_page(token: str, purpose: str, max_age_key: str, template: str,
+                   action: str) -> ResponseReturnValue:
     try:
         user = accounts.user_for_token(token, purpose, current_app.config[max_age_key])
     except DomainError as refused:
@@ -90,7 +94,7 @@ def _password_page(token: str, purpose: str, max_age_key: str, template: str, ac
         try:
             accounts.set_password(user, form.password.data, actor=user, action=action)
         except DomainError as refused:
-            form.password.errors.append(refused.message)
+            show_refusal(form, refused, default="password")
         else:
             flash(_("Your password has been saved. Sign in with your new password."), "success")
             return redirect(url_for("auth.sign_in"))

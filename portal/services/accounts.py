@@ -10,7 +10,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from zxcvbn import zxcvbn
 
@@ -167,7 +167,7 @@ def set_password(user: User, password: str, *, actor: User | None, action: str) 
         raise DomainError(problem, field="password")
     user.password_hash = hash_password(password)
     user.security_stamp = secrets.token_hex(16)
-    session.execute(SignInThrottle.__table__.delete().where(SignInThrottle.email == user.email))
+    session.execute(delete(SignInThrottle).where(SignInThrottle.email == user.email))
     audit.record(action, "user", user.id, actor=actor)
 
 

@@ -14,12 +14,12 @@ import hmac
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, date
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app, g
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, text
+from sqlalchemy import Select, select, text
 
 from portal import workflows
 from portal.db import session, utcnow
@@ -207,8 +207,9 @@ def history(record_type: str, record_id: object,
 
 
 def search_query(*, user: str = "", record_type: str = "", record_id: str = "",
-                 start: Any = None, end: Any = None):  # type: ignore[no-untyped-def]
-    """The trail filtered by who, which record and when (dates inclusive, UK days)."""
+                 start: date | None = None, end: date | None = None) -> Select[AuditEvent]:
+    """The trail, newest first, filtered by who (part of the name, any case), which record and
+    when (``start`` and ``end`` inclusive, UK days)."""
     from datetime import datetime, time, timedelta
 
     from sqlalchemy import func

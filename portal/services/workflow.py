@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import attributes
 
@@ -116,12 +116,12 @@ def move(workflow: Workflow, name: str, record: Any, actor: User | None, *,
     page shows its state now).
     """
     transition = check(workflow, name, record, actor)
-    model = workflow.model
+    model: Any = workflow.model  # a mapped class with an id and the workflow's column
     column = getattr(model, workflow.column)
     current = getattr(record, workflow.column)
     target = type(current)(transition.target)
     changes = {workflow.column: target, **(values or {})}
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult; Session.execute is typed for SELECT
         update(model).where(model.id == record.id, column == current,
                             *(getattr(model, name) == value
                               for name, value in (guard or {}).items()))
