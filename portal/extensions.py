@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from babel.support import NullTranslations
 from flask import Flask, g, has_app_context, has_request_context
 from flask import session as cookie_session
-from flask_babel import Babel, Domain, get_translations
+from flask_babel import Babel, Domain, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
@@ -38,45 +39,49 @@ def _load_user(user_id: str) -> User | None:
     return user
 
 
-def _babel_locale() -> object | None:
-    """The locale Flask-Babel has settled on for this context (``force_locale`` sets another
-    object), read where Flask-Babel 4 keeps it; None when not chosen yet or kept elsewhere."""
-    return getattr(g.get("_flask_babel"), "babel_locale", None)
+def _kept_translations() -> NullTranslations | None:
+    """The translations kept on ``g`` for the locale in force, or None.
 
-
-def _kept_translations():  # type: ignore[no-untyped-def]
-    """The translations kept on ``g`` for the locale in force, or None."""
+    ``get_locale()`` gives the same Locale object for as long as a context keeps its locale;
+    ``force_locale`` and ``refresh()`` put another in its place, so the kept pair is checked
+    against the object itself (the pair holds it, so its identity is never reused)."""
     kept = g.get("portal_translations")
-    if kept is not None and kept[0] is not None and kept[0] is _babel_locale():
+    if kept is not None and kept[0] is get_locale():
         return kept[1]
     return None
 
 
 class RequestDomain(Domain):
     """Flask-Babel's message domain, with the translations it finds kept on ``g`` for the
-    locale in force. Flask-Babel looks them up anew for every string (tens of microseconds
-    each), which a page with a long table feels. Should the locale not be found where
-    Flask-Babel 4 keeps it, they are looked up each time, as before: slower, never wrong."""
+    locale in force. Flask-Babel looks them up anew for every string (a few microseconds
+    each: the context, the locale and a key made from it), which a page with a long table
+    feels. Only Flask-Babel's public API is used: ``get_locale()`` and the domain's own
+    ``get_translations()``."""
 
-    def get_translations(self):  # type: ignore[no-untyped-def]
+    def get_translations(self) -> NullTranslations:
         if not has_app_context():
             return super().get_translations()
         found = _kept_translations()
         if found is None:
             found = super().get_translations()
-            g.portal_translations = (_babel_locale(), found)
+            locale = get_locale()
+            if locale is not None:
+                g.portal_translations = (locale, found)
         return found
 
 
-def _translations():  # type: ignore[no-untyped-def]
+def _translations() -> NullTranslations:
     """The request's translations by the shortest path (templates ask for hundreds)."""
     found = _kept_translations() if has_app_context() else None
     return found if found is not None else get_translations()
 
 
 class PortalBabel(Babel):
+    """Flask-Babel, whose default domain is :class:`RequestDomain` (``domain_instance`` is
+    where Flask-Babel finds the domain of a context that has not chosen another)."""
+
     @cached_property
-    def domain_instance(self) -> Domain:  # type: ignore[override]
+    def domain_instance(self) -> Domain:
         return RequestDomain(domain=self.domain)
 
 
@@ -95,6 +100,8 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories="translations")
+    # The i18n extension (added by Babel.init_app) gives the environment this method; the
+    # checker sees Jinja's Environment without it.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         lambda string: _translations().ugettext(string),
         lambda singular, plural, n: _translations().ungettext(singular, plural, n),
