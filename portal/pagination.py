@@ -98,37 +98,50 @@ _NEXT_ARROW = Markup(
     '</svg>')
 
 
+def _arrow_link(kind: str, href: str, title: Markup, block: bool) -> Markup:
+    """The previous ("prev") or next link: the arrow goes before the title, except for "next"
+    beside a list of pages, where it follows it; without a list the title is underlined."""
+    arrow = _PREVIOUS_ARROW if kind == "prev" else _NEXT_ARROW
+    title_class = ("govuk-pagination__link-title govuk-pagination__link-title--decorated"
+                   if block else "govuk-pagination__link-title")
+    before, after = (arrow, "") if block or kind == "prev" else ("", arrow)
+    return Markup(
+        '<div class="govuk-pagination__{0}"><a class="govuk-link govuk-pagination__link" '
+        'href="{1}" rel="{0}">{2}<span class="{3}">{4}</span>{5}</a></div>').format(
+        kind, href, before, title_class, title, after)
+
+
 def nav(params: dict | None) -> Markup:
-    """GOV.UK pagination for :meth:`Page.govuk_params`, as the govukPagination macro writes it
-    (a test compares the two), in Python: the macro costs more than a page of rows."""
+    """GOV.UK pagination, as the govukPagination macro of the installed GOV.UK Frontend writes
+    it (a test compares it with the package's fixtures), in Python: the macro costs more than
+    a page of rows. ``params`` are the macro's, as :meth:`Page.govuk_params` gives them:
+    ``previous`` and ``next`` (each an ``href``) and ``items`` (``number``, ``href`` and
+    ``current``, or ``ellipsis``); without items the links are shown as blocks."""
     if not params:
         return Markup("")
+    previous, following, items = params.get("previous"), params.get("next"), params.get("items")
+    block = not items and bool(previous or following)
     hidden_page = Markup('<span class="govuk-visually-hidden">{}</span>').format(_(" page"))
-    parts = [Markup('<nav class="govuk-pagination" aria-label="{}">').format(_("Pagination"))]
-    if params.get("previous"):
-        parts.append(Markup(
-            '<div class="govuk-pagination__prev"><a class="govuk-link govuk-pagination__link" '
-            'href="{}" rel="prev">{}<span class="govuk-pagination__link-title">{}{}</span></a>'
-            '</div>').format(params["previous"]["href"], _PREVIOUS_ARROW, _("Previous"),
-                             hidden_page))
-    parts.append(Markup('<ul class="govuk-pagination__list">'))
-    for item in params["items"]:
-        if item.get("ellipsis"):
-            parts.append(Markup('<li class="govuk-pagination__item '
-                                'govuk-pagination__item--ellipsis">&ctdot;</li>'))
-            continue
-        current = item.get("current")
-        parts.append(Markup(
-            '<li class="govuk-pagination__item{}"><a class="govuk-link govuk-pagination__link" '
-            'href="{}" aria-label="{}"{}>{}</a></li>').format(
-            " govuk-pagination__item--current" if current else "", item["href"],
-            _("Page %(number)d", number=item["number"]),
-            Markup(' aria-current="page"') if current else "", item["number"]))
-    parts.append(Markup("</ul>"))
-    if params.get("next"):
-        parts.append(Markup(
-            '<div class="govuk-pagination__next"><a class="govuk-link govuk-pagination__link" '
-            'href="{}" rel="next"><span class="govuk-pagination__link-title">{}{}</span>{}</a>'
-            '</div>').format(params["next"]["href"], _("Next"), hidden_page, _NEXT_ARROW))
+    parts = [Markup('<nav class="govuk-pagination{}" aria-label="{}">').format(
+        " govuk-pagination--block" if block else "", _("Pagination"))]
+    if previous and previous.get("href"):
+        parts.append(_arrow_link("prev", previous["href"], _("Previous") + hidden_page, block))
+    if items:
+        parts.append(Markup('<ul class="govuk-pagination__list">'))
+        for item in items:
+            if item.get("ellipsis"):
+                parts.append(Markup('<li class="govuk-pagination__item '
+                                    'govuk-pagination__item--ellipsis">&ctdot;</li>'))
+                continue
+            current = item.get("current")
+            parts.append(Markup(
+                '<li class="govuk-pagination__item{}"><a class="govuk-link '
+                'govuk-pagination__link" href="{}" aria-label="{}"{}>{}</a></li>').format(
+                " govuk-pagination__item--current" if current else "", item["href"],
+                _("Page %(number)d", number=item["number"]),
+                Markup(' aria-current="page"') if current else "", item["number"]))
+        parts.append(Markup("</ul>"))
+    if following and following.get("href"):
+        parts.append(_arrow_link("next", following["href"], _("Next") + hidden_page, block))
     parts.append(Markup("</nav>"))
-    return Markup("").join(parts)
+    return Markup("\n").join(parts)  # whitespace between the links, as the macro's lines give
