@@ -15,9 +15,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     text,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from portal.db import Base, utcnow
 from portal.db import enum_column as _enum
@@ -49,6 +52,18 @@ class ReturnStatus(enum.StrEnum):
     SUBMITTED = "submitted"
     QUERIED = "queried"
     APPROVED = "approved"
+
+
+# Returns the partnership has not sent yet. A queried return was sent and is waiting to be
+# sent again: it is "queried" (counted apart on the dashboard), never "overdue".
+AWAITED_RETURN = (ReturnStatus.DUE, ReturnStatus.DRAFT)
+
+
+def return_overdue(status: ReturnStatus | str, due_date: date, on: date) -> bool:
+    """The overdue rule, in Python: not sent yet (due or a draft) and due before ``on``. A
+    return due on ``on`` itself is still due. :meth:`GrantReturn.is_overdue` is the same rule
+    for a loaded return and, on the class, in SQL; this form serves rows of selected columns."""
+    return status in AWAITED_RETURN and due_date < on
 
 
 class Rag(enum.StrEnum):
@@ -211,6 +226,19 @@ class GrantReturn(Base):
     @property
     def spend_pence(self) -> int:
         return sum(line.spend_pence for line in self.lines)
+
+    @hybrid_method
+    def is_overdue(self, on: date) -> bool:
+        """Overdue on the day ``on`` (see :func:`return_overdue`). On the class it is the same
+        rule as a SQL condition: ``select(...).where(GrantReturn.is_overdue(on))``."""
+        return return_overdue(self.status, self.due_date, on)
+
+    @is_overdue.expression
+    @classmethod
+    def _is_overdue_expression(cls, on: date) -> ColumnElement[bool]:
+        # Keep in step with return_overdue (a test compares the two on every status and on
+        # due dates either side of ``on``).
+        return and_(cls.status.in_(AWAITED_RETURN), cls.due_date < on)
 
 
 class ReturnLine(Base):
