@@ -16,13 +16,14 @@ award (checked first, with a unique key behind the check for two posted at once)
 from __future__ import annotations
 
 import calendar
+import enum
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -46,6 +47,7 @@ from portal.models import (
     ReturnStatus,
     User,
 )
+from portal.models.awards import return_overdue
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import DomainError, audit, policy
 from portal.services.policy import Action
@@ -55,6 +57,21 @@ from portal.workflows import AWARD, REPAYMENT, RETURN
 CADENCE_MONTHS = {ReturnCadence.SIX_MONTHLY: 6, ReturnCadence.QUARTERLY: 3,
                   ReturnCadence.ANNUAL: 12}
 OPEN_RETURN = {ReturnStatus.DUE, ReturnStatus.DRAFT, ReturnStatus.QUERIED}
+
+
+class ReturnLock(enum.StrEnum):
+    """Why the partnership can no longer change a return."""
+
+    AWARD_CLOSED = "award_closed"
+    NOT_ACCEPTED = "not_accepted"  # the offer is not accepted yet
+    SENT = "sent"  # submitted to finance, or approved
+
+
+_LOCK_REFUSALS = {
+    ReturnLock.AWARD_CLOSED: _l("This award is closed: no more returns can be filed."),
+    ReturnLock.NOT_ACCEPTED: _l("Accept the offer before filing returns."),
+    ReturnLock.SENT: _l("This return has been submitted and cannot be changed now."),
+}
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -261,11 +278,12 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
             session.flush()
     except IntegrityError:  # the same payment, posted at the same moment, won first
         raise _already_paid(award, reference) from None
-    result = session.execute(
+    # An UPDATE's result is a CursorResult (it has a row count); execute() is typed for any.
+    result = cast(CursorResult[Any], session.execute(
         update(Award).where(Award.id == award.id,
                             Award.paid_pence + amount <= Award.amount_pence)
         .values(paid_pence=Award.paid_pence + amount)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         raise DomainError(_("Payments cannot exceed the award."), field="amount")
     session.refresh(award, ["paid_pence", "payments"])
@@ -293,6 +311,34 @@ class OutcomeInput:
     narrative: str
 
 
+def return_lock(grant_return: GrantReturn) -> ReturnLock | None:
+    """The one rule for whether the partnership may still change a return (save it, submit
+    it, attach a file): None while its award is active and the return is open (due, a draft
+    or queried); otherwise why not. The services refuse with :func:`require_return_editable`,
+    the return page shows its form only when :func:`return_editable` and says why not from
+    this."""
+    status = grant_return.award.status
+    if status == AwardStatus.CLOSED:
+        return ReturnLock.AWARD_CLOSED
+    if status != AwardStatus.ACTIVE:
+        return ReturnLock.NOT_ACCEPTED
+    if grant_return.status not in OPEN_RETURN:
+        return ReturnLock.SENT
+    return None
+
+
+def return_editable(grant_return: GrantReturn) -> bool:
+    """Whether the partnership may still change the return (see :func:`return_lock`)."""
+    return return_lock(grant_return) is None
+
+
+def require_return_editable(grant_return: GrantReturn) -> None:
+    """Refuse (a DomainError naming no field) unless the return may still be changed."""
+    lock = return_lock(grant_return)
+    if lock is not None:
+        raise DomainError(str(_LOCK_REFUSALS[lock]))
+
+
 def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn | None:
     return session.scalar(select(GrantReturn).join(Award)
                           .where(GrantReturn.id == return_id,
@@ -309,12 +355,7 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
     saved since ``expected_version`` (the version the officer's page showed; None: no
     check)."""
     award = grant_return.award
-    if award.status == AwardStatus.CLOSED:
-        raise DomainError(_("This award is closed: no more returns can be filed."))
-    if award.status != AwardStatus.ACTIVE:
-        raise DomainError(_("Accept the offer before filing returns."))
-    if grant_return.status not in OPEN_RETURN:
-        raise DomainError(_("This return has been submitted and cannot be changed now."))
+    require_return_editable(grant_return)
     lines = {line.id: line for line in award.lines}
     for line_id, pence in spend.items():
         if line_id not in lines:
@@ -394,9 +435,8 @@ def _replace_outcomes(grant_return: GrantReturn, outcomes: list[OutcomeInput]) -
             grant_return.outcomes.remove(row)
     session.flush()
     for item in outcomes:
-        row = current.get(item.measure_id)
-        if row is None:
-            row = ReturnOutcome(outcome_measure_id=item.measure_id)
+        row = current.get(item.measure_id) or ReturnOutcome(outcome_measure_id=item.measure_id)
+        if item.measure_id not in current:
             grant_return.outcomes.append(row)
         row.achieved = item.achieved
         row.rag = Rag(item.rag) if item.rag else None
@@ -422,9 +462,9 @@ def line_checks(grant_return: GrantReturn) -> list[LineCheck]:
     for other in award.returns:
         earlier = (other.period_end, other.id) < (grant_return.period_end, grant_return.id)
         if earlier and other.status == ReturnStatus.APPROVED:
-            for line in other.lines:
-                previous[line.award_line_id] = previous.get(line.award_line_id, 0) + \
-                    line.spend_pence
+            for spent in other.lines:
+                previous[spent.award_line_id] = previous.get(spent.award_line_id, 0) + \
+                    spent.spend_pence
     this = {line.award_line_id: line.spend_pence for line in grant_return.lines}
     checks = []
     for line in award.lines:
@@ -533,10 +573,23 @@ def award_with_everything(award_id: int) -> Award | None:
                  selectinload(Award.variations), selectinload(Award.repayments)))
 
 
-def return_state(grant_return: GrantReturn, today: date) -> str:
-    """due / overdue / received (submitted or approved) / queried / draft, as users see it."""
+class ReturnFacts(Protocol):
+    """What :func:`return_state` reads: a loaded return, or a row selecting these columns."""
+
+    @property
+    def status(self) -> ReturnStatus: ...
+
+    @property
+    def due_date(self) -> date: ...
+
+
+def return_state(grant_return: ReturnFacts, today: date | None = None) -> str:
+    """received (submitted) / approved / queried / overdue / due, as users see it on ``today``
+    (by default the UK's today). Overdue is the one rule (``GrantReturn.is_overdue``) the
+    dashboard counts and the reminders follow."""
     if grant_return.status in {ReturnStatus.SUBMITTED, ReturnStatus.APPROVED}:
         return "received" if grant_return.status == ReturnStatus.SUBMITTED else "approved"
     if grant_return.status == ReturnStatus.QUERIED:
         return "queried"
-    return "overdue" if grant_return.due_date < today else "due"
+    on = today or uk_today()
+    return "overdue" if return_overdue(grant_return.status, grant_return.due_date, on) else "due"
