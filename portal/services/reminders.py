@@ -1,5 +1,6 @@
 """Return reminders, for cron: a set number of days before a return is due, and once it is
-overdue. Each (return, kind) is sent at most once, even when two runs overlap: the
+overdue (``GrantReturn.is_overdue``, the rule the dashboard counts: not sent and due before
+today). Each (return, kind) is sent at most once, even when two runs overlap: the
 reminder's row is inserted with a unique key before its email is queued, and the email
 leaves only if that insert commits. Each officer reads it in their own language."""
 
@@ -23,14 +24,20 @@ OVERDUE = "overdue"
 
 
 def _candidates(today: date, days_before: int) -> list[tuple[int, str]]:
+    """(return id, kind) for the open returns on active awards due by ``days_before`` days
+    from ``today``: overdue ones, and those due from today on (due soon). A queried return
+    past its date is neither: it was received, and the partnership was told what to change
+    when finance queried it."""
     returns = session.scalars(
         select(GrantReturn).join(Award)
         .where(Award.status == AwardStatus.ACTIVE, GrantReturn.status.in_(OPEN_RETURN),
                GrantReturn.due_date <= today + timedelta(days=days_before)))
     found = []
     for grant_return in returns:
-        kind = OVERDUE if grant_return.due_date < today else DUE_SOON
-        found.append((grant_return.id, kind))
+        if grant_return.is_overdue(today):
+            found.append((grant_return.id, OVERDUE))
+        elif grant_return.due_date >= today:
+            found.append((grant_return.id, DUE_SOON))
     return found
 
 
@@ -44,9 +51,9 @@ def send_reminder(return_id: int, kind: str) -> bool:
             session.flush()
     except IntegrityError:
         return False
-    grant_return = session.scalar(
+    grant_return = session.execute(
         select(GrantReturn).where(GrantReturn.id == return_id)
-        .options(joinedload(GrantReturn.award).joinedload(Award.bid)))
+        .options(joinedload(GrantReturn.award).joinedload(Award.bid))).scalar_one()
     award = grant_return.award
     reference = award.bid.reference
     subject = (_l("Return overdue: %(reference)s", reference=reference) if kind == OVERDUE

@@ -12,7 +12,8 @@ the financial year (and fund) of the round that made the award.
   submitted, queried and draft returns do not count).
 - underspend returned: repayments of underspend recorded as received.
 - returns due / overdue / queried: returns still awaited on accepted (active) awards, in
-  the states the finance pages show (``awards.return_state``).
+  the states the finance pages show (``awards.return_state``); overdue is the one rule,
+  ``GrantReturn.is_overdue``, written in SQL here.
 
 A bid with several issue types counts its award under each of them, so the issue-type
 figures add up to more than the total.
@@ -26,9 +27,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, case, func, literal, select
+from sqlalchemy import Select, Subquery, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from portal.db import session, uk_today
@@ -51,11 +53,15 @@ from portal.models import (
     Round,
     User,
 )
+from portal.models.awards import AWAITED_RETURN
 from portal.services.rounds import financial_year_of
 
 BATCH = 500  # rows fetched at a time by the exports
-AWAITED = (ReturnStatus.DUE, ReturnStatus.DRAFT)  # not yet sent (queried ones are counted apart)
+AWAITED = AWAITED_RETURN  # not yet sent (queried ones are counted apart)
 EXPORTS = ("bids", "assessments", "awards", "payments", "returns")
+
+# Any select: the helpers that narrow one give back the same type, columns and all.
+_Select = TypeVar("_Select", bound=Select[*tuple[Any, ...]])
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,7 @@ def _pence(value: Any) -> int:
     return int(value or 0)
 
 
-def _where_round(statement: Select, filters: Filters) -> Select:
+def _where_round(statement: _Select, filters: Filters) -> _Select:
     if filters.year is not None:
         statement = statement.where(Round.financial_year == filters.year)
     if filters.fund_id is not None:
@@ -128,7 +134,7 @@ def _where_round(statement: Select, filters: Filters) -> Select:
     return statement
 
 
-def _in_scope(statement: Select, filters: Filters) -> Select:
+def _in_scope(statement: _Select, filters: Filters) -> _Select:
     """``statement`` (over something with an ``award_id``) kept to the awards in scope."""
     statement = statement.join(Round, Round.id == Award.round_id)
     statement = _where_round(statement, filters)
@@ -137,7 +143,7 @@ def _in_scope(statement: Select, filters: Filters) -> Select:
     return statement
 
 
-def _spent(filters: Filters):  # type: ignore[no-untyped-def]
+def _spent(filters: Filters) -> Subquery:
     """Spend in approved returns, per award in scope (only those: summing every year's
     returns to keep one year's would cost more the more years the portal holds)."""
     return _in_scope(
@@ -149,7 +155,7 @@ def _spent(filters: Filters):  # type: ignore[no-untyped-def]
     ).group_by(GrantReturn.award_id).subquery("spent")
 
 
-def _returned(filters: Filters):  # type: ignore[no-untyped-def]
+def _returned(filters: Filters) -> Subquery:
     """Underspend repaid and received, per award in scope."""
     return _in_scope(
         select(Repayment.award_id.label("award_id"),
@@ -159,7 +165,8 @@ def _returned(filters: Filters):  # type: ignore[no-untyped-def]
     ).group_by(Repayment.award_id).subquery("returned")
 
 
-def _award_figures(filters: Filters) -> Select:
+def _award_figures(
+        filters: Filters) -> Select[int, int, list[str], int, int, int | Decimal, int | Decimal]:
     """One row per award in scope: where it belongs (round, partnership, the issue types of
     its bid) and its amount, paid, approved spend and repayment received."""
     spent, returned = _spent(filters), _returned(filters)
@@ -191,16 +198,17 @@ class _Sum:
                 "returned_pence": self.returned}
 
 
-def _return_counts(filters: Filters, on: date):  # type: ignore[no-untyped-def]
+def _return_counts(filters: Filters, on: date) -> Subquery:
     """Returns awaited on active awards, per round: due, overdue, queried."""
     awaited = GrantReturn.status.in_(AWAITED)
+    overdue = GrantReturn.is_overdue(on)
 
     def count(condition: Any) -> Any:
         return func.sum(case((condition, 1), else_=0))
 
     statement = (select(Award.round_id.label("round_id"),
-                        count(and_(awaited, GrantReturn.due_date >= on)).label("due"),
-                        count(and_(awaited, GrantReturn.due_date < on)).label("overdue"),
+                        count(and_(awaited, ~overdue)).label("due"),
+                        count(overdue).label("overdue"),
                         count(GrantReturn.status == ReturnStatus.QUERIED).label("queried"))
                  .join(Award, Award.id == GrantReturn.award_id)
                  .join(Round, Round.id == Award.round_id)
@@ -240,8 +248,10 @@ def _sums_of(filters: Filters) -> _Sums:
 
 def _return_counts_by_round(filters: Filters, on: date) -> dict[int, tuple[int, int, int]]:
     counts = _return_counts(filters, on)
+    # Typed without Any, so that the rows unpack typed (with Any they are plain objects).
+    rows: Select[int, int | None, int | None, int | None] = select(counts)
     return {round_id: (int(due or 0), int(overdue or 0), int(queried or 0))
-            for round_id, due, overdue, queried in session.execute(select(counts))}
+            for round_id, due, overdue, queried in session.execute(rows)}
 
 
 def round_rows(filters: Filters, on: date | None = None,
@@ -271,7 +281,8 @@ def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
                  .where(Organisation.type == OrganisationType.CSP))
     if filters.organisation_id is not None:
         statement = statement.where(Organisation.id == filters.organisation_id)
-    rows = [Row(key=name, **sums.by_partnership.get(organisation_id, _Sum()).figures())
+    rows = [Row(key=name, detail="",
+                **sums.by_partnership.get(organisation_id, _Sum()).figures())
             for organisation_id, name in session.execute(statement)]
     return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
 
@@ -279,7 +290,8 @@ def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
 def issue_type_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
     """Awards under each issue type of their bid: an award counts under each of its types."""
     sums = sums or _sums_of(filters)
-    rows = [Row(key=issue, **total.figures()) for issue, total in sums.by_issue.items()]
+    rows = [Row(key=issue, detail="", **total.figures())
+            for issue, total in sums.by_issue.items()]
     return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
 
 
@@ -381,7 +393,7 @@ def _returns(filters: Filters) -> Select:
     state = case((GrantReturn.status == ReturnStatus.APPROVED, literal("approved")),
                  (GrantReturn.status == ReturnStatus.SUBMITTED, literal("received")),
                  (GrantReturn.status == ReturnStatus.QUERIED, literal("queried")),
-                 (GrantReturn.due_date < on, literal("overdue")), else_=literal("due"))
+                 (GrantReturn.is_overdue(on), literal("overdue")), else_=literal("due"))
     return (select(Bid.reference.label("award_reference"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),
                    Round.name.label("round"), GrantReturn.kind.label("kind"),
