@@ -1,5 +1,9 @@
 """Evidence attachments: type checked from the content, stored outside static under
-generated names, limits from configuration."""
+generated names, limits from configuration.
+
+:func:`check_upload` is the one set of checks for every uploaded file (a bid's evidence here,
+a return's in ``portal.services.return_evidence``): how many are attached already, empty,
+too large (``MAX_UPLOAD_BYTES``), and a type we take whose name matches its content."""
 
 from __future__ import annotations
 
@@ -58,23 +62,67 @@ def _looks_like_csv(content: bytes) -> bool:
     return len(rows) > 0
 
 
-def detect(name: str, content: bytes) -> Kind:
-    """The kind of file from its content; refuses types we do not take and disguised files."""
+def detect(name: str, content: bytes, field: str = "file") -> Kind:
+    """The kind of file from its content; refuses (beside ``field``) types we do not take and
+    disguised files."""
     extension = _extension(name)
     guess = filetype.guess(content)
     if guess is None:
         if extension == "csv" and _looks_like_csv(content):
             return KINDS["csv"]
         raise DomainError(_("The selected file must be a PDF, Word, Excel, CSV, PNG or JPEG"),
-                          field="file")
+                          field=field)
     kind = KINDS.get(guess.extension)
     if kind is None:
         raise DomainError(_("The selected file must be a PDF, Word, Excel, CSV, PNG or JPEG"),
-                          field="file")
+                          field=field)
     if extension not in kind.extensions:
         raise DomainError(_("The selected file’s name does not match what it contains: it is a "
-                            "%(kind)s file", kind=guess.extension.upper()), field="file")
+                            "%(kind)s file", kind=guess.extension.upper()), field=field)
     return kind
+
+
+def max_upload_bytes() -> int:
+    """The largest file taken, in bytes (``MAX_UPLOAD_BYTES``)."""
+    return int(current_app.config["MAX_UPLOAD_BYTES"])
+
+
+def most_per_bid() -> int:
+    """How many files a bid may have (``MAX_UPLOADS_PER_BID``)."""
+    return int(current_app.config["MAX_UPLOADS_PER_BID"])
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """A file that passed :func:`check_upload`: its cleaned name, kind and content."""
+
+    name: str
+    kind: Kind
+    content: bytes
+
+    def store(self) -> str:
+        """Write the content under a new generated name in the store; that name."""
+        stored = f"{secrets.token_hex(16)}.{self.kind.extensions[0]}"
+        (storage_root() / stored).write_bytes(self.content)
+        return stored
+
+
+def check_upload(name: str, stream: BinaryIO, *, attached: int, most: int, too_many: str,
+                 field: str) -> CheckedUpload:
+    """Read and check one uploaded file, refusing beside ``field``: ``too_many`` when
+    ``attached`` files already reach ``most``; then an empty file, one larger than
+    ``MAX_UPLOAD_BYTES`` (reading no more than one byte past it), and one whose content is not
+    a type we take or does not match its name. Stores nothing."""
+    if attached >= most:
+        raise DomainError(too_many, field=field)
+    limit = max_upload_bytes()
+    content = stream.read(limit + 1)
+    if len(content) == 0:
+        raise DomainError(_("The selected file is empty"), field=field)
+    if len(content) > limit:
+        raise DomainError(_("The selected file must be smaller than %(mb)d MB",
+                            mb=limit // (1024 * 1024)), field=field)
+    return CheckedUpload(_clean_name(name), detect(name, content, field), content)
 
 
 def storage_root() -> Path:
@@ -97,29 +145,18 @@ def add(bid: Bid, name: str, stream: BinaryIO, description: str, actor: User) ->
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."),
                           field="file")
-    limit = current_app.config["MAX_UPLOAD_BYTES"]
-    most = current_app.config["MAX_UPLOADS_PER_BID"]
-    if len(bid.evidence) >= most:
-        raise DomainError(_("A bid can have up to %(n)d files. Remove one to add another.",
-                            n=most), field="file")
-    content = stream.read(limit + 1)
-    if len(content) == 0:
-        raise DomainError(_("The selected file is empty"), field="file")
-    if len(content) > limit:
-        raise DomainError(_("The selected file must be smaller than %(mb)d MB",
-                            mb=limit // (1024 * 1024)), field="file")
-    kind = detect(name, content)
-    stored = f"{secrets.token_hex(16)}.{kind.extensions[0]}"
-    path = storage_root() / stored
-    path.write_bytes(content)
-    evidence = EvidenceFile(bid=bid, original_name=_clean_name(name), stored_name=stored,
-                            content_type=kind.content_type, size_bytes=len(content),
-                            description=description.strip(), uploaded_by_id=actor.id,
-                            uploaded_at=utcnow())
+    most = most_per_bid()
+    upload = check_upload(name, stream, attached=len(bid.evidence), most=most, field="file",
+                          too_many=_("A bid can have up to %(n)d files. Remove one to add "
+                                     "another.", n=most))
+    evidence = EvidenceFile(bid=bid, original_name=upload.name, stored_name=upload.store(),
+                            content_type=upload.kind.content_type,
+                            size_bytes=len(upload.content), description=description.strip(),
+                            uploaded_by_id=actor.id, uploaded_at=utcnow())
     session.add(evidence)
     session.flush()
     audit.record("bid.evidence_added", "bid", bid.id, actor=actor,
-                 after={"file": evidence.original_name, "size": len(content)})
+                 after={"file": evidence.original_name, "size": len(upload.content)})
     return evidence
 
 
