@@ -9,15 +9,16 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import Field
 
 from forms.awards import RAG_CHOICES, AcceptOfferForm, ReturnForm, VariationForm, return_form
 from forms.fields import MoneyError, parse_money
 from portal.access import requires
 from portal.applicant import bp
-from portal.db import uk_today
 from portal.downloads import attachment
-from portal.models import Award, AwardStatus, CostKind, GrantReturn, VariationKind
+from portal.models import Award, CostKind, GrantReturn, VariationKind
 from portal.oneshot import one_shot
+from portal.refusals import show_refusal
 from portal.services import DomainError, awards, return_evidence, variations
 from portal.services.policy import Action
 
@@ -38,17 +39,16 @@ def _own_return(award: Award, return_id: int) -> GrantReturn:
     return grant_return
 
 
-def _attach_error(form: Any, refused: DomainError) -> bool:
-    """Put a service's refusal beside the field it names; False if the form has no such
-    field (the refusal is about the award or return as a whole)."""
-    name = refused.field or ""
-    if name == "lines" and getattr(form, "line_ids", None):
-        name = f"line-{form.line_ids[0]}"
-    field = form._fields.get(name)
-    if field is None:
-        return False
-    field.errors = [*field.errors, refused.message]
-    return True
+def _first_line(form: Any) -> Field | None:
+    """Where a refusal about the spend lines as a whole goes: the first line's spend."""
+    line_ids = getattr(form, "line_ids", None)
+    return form._fields.get(f"line-{line_ids[0]}") if line_ids else None
+
+
+def _show_refusal(form: Any, refused: DomainError) -> bool:
+    """The refusal beside the field it names (``lines``: the first line's spend); flashed,
+    and False, when it names none (it is about the award or the return as a whole)."""
+    return show_refusal(form, refused, where={"lines": _first_line})
 
 
 # --- the list and the award ------------------------------------------------------------------
@@ -57,12 +57,11 @@ def _attach_error(form: Any, refused: DomainError) -> bool:
 @bp.route("/awards/")
 @requires(Action.APPLY)
 def awards_list():
-    today = uk_today()
     rows = []
     for award in awards.awards_of(current_user.organisation_id):
         upcoming = next((r for r in award.returns if r.status in awards.OPEN_RETURN), None)
         rows.append({"award": award, "next": upcoming,
-                     "state": awards.return_state(upcoming, today) if upcoming else None})
+                     "state": awards.return_state(upcoming) if upcoming else None})
     return render_template("applicant/awards/list.html", rows=rows)
 
 
@@ -70,9 +69,8 @@ def awards_list():
 @requires(Action.APPLY)
 def award(award_id: int):
     award = _own_award(award_id)
-    today = uk_today()
     return render_template("applicant/awards/award.html", award=award,
-                           states={r.id: awards.return_state(r, today) for r in award.returns},
+                           states={r.id: awards.return_state(r) for r in award.returns},
                            line_names={line.id: line.item for line in award.lines})
 
 
@@ -94,8 +92,7 @@ def accept_offer(award_id: int):
             awards.accept(award, form.name.data or "", form.role.data or "",
                           bool(form.confirm.data), current_user)
         except DomainError as refused:
-            if not _attach_error(form, refused):
-                flash(refused.message, "error")
+            if not _show_refusal(form, refused):
                 return redirect(url_for("applicant.award", award_id=award.id))
         else:
             flash(_("You have accepted the offer. The grant is now active."), "success")
@@ -170,16 +167,15 @@ def award_return(award_id: int, return_id: int):
     award = _own_award(award_id)
     grant_return = _own_return(award, return_id)
     form = return_form(list(award.lines), list(award.bid.outcomes))
-    editable = award.status == AwardStatus.ACTIVE and grant_return.status in awards.OPEN_RETURN
+    lock = awards.return_lock(grant_return)
     if request.method == "GET":
         _load_return(form, grant_return)
-    elif not editable or form.validate_on_submit():
+    elif lock is not None or form.validate_on_submit():
         # Not editable: straight to the service, which says why (closed, not accepted, in).
         try:
             _save_return(form, grant_return)
         except DomainError as refused:
-            if not _attach_error(form, refused):
-                flash(refused.message, "error")
+            if not _show_refusal(form, refused):
                 return redirect(url_for("applicant.award_return", award_id=award.id,
                                         return_id=grant_return.id))
             form["version"].data = str(grant_return.version)  # the next save is over this one
@@ -195,9 +191,9 @@ def award_return(award_id: int, return_id: int):
     checks = {check.line.id: check for check in awards.line_checks(grant_return)}
     return render_template(
         "applicant/awards/return.html", award=award, grant_return=grant_return, form=form,
-        state=awards.return_state(grant_return, uk_today()), queries=queries, checks=checks,
+        state=awards.return_state(grant_return), queries=queries, checks=checks,
         groups=_line_groups(award), measures=list(award.bid.outcomes),
-        editable=editable,
+        lock=lock,
         outcomes={o.outcome_measure_id: o for o in grant_return.outcomes},
         rag_labels=dict(RAG_CHOICES))
 
@@ -229,8 +225,7 @@ def new_variation(award_id: int):
                 moves=form.moves() if reallocating else None,
                 new_end_date=None if reallocating else form.new_end_date.data)
         except DomainError as refused:
-            if not _attach_error(form, refused):
-                flash(refused.message, "error")
+            if not _show_refusal(form, refused):
                 return redirect(url_for("applicant.award", award_id=award.id))
         else:
             flash(_("Your request has been sent to the OPCC. The award page shows when it "

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms import Field
 
 from forms.applicant import (
     SECTION_FORMS,
@@ -15,16 +18,16 @@ from forms.applicant import (
     StartBidForm,
     SubmitBidForm,
     WithdrawForm,
-    refresh_list_errors,
 )
 from portal import presenters
 from portal.access import requires
 from portal.applicant import bp
-from portal.db import session
 from portal.downloads import attachment
 from portal.models import Bid, BidStatus, Round
 from portal.oneshot import one_shot
 from portal.pagination import page_number, paginate
+from portal.queries import applicant as queries
+from portal.refusals import show_refusal
 from portal.services import DomainError, audit, bids, decisions, evidence, rounds
 from portal.services.policy import Action
 
@@ -37,9 +40,8 @@ def _own_bid(bid_id: int) -> Bid:
 
 
 def _round_open_to_me(round_id: int) -> Round:
-    round_ = session.get(Round, round_id)
-    if round_ is None or current_user.organisation.type.value not in (
-            round_.eligible_organisation_types or []):
+    round_ = queries.round_open_to(round_id, current_user.organisation.type.value)
+    if round_ is None:
         abort(404)
     return round_
 
@@ -139,7 +141,7 @@ def section(bid_id: int, key: str):
             conflict = _conflict(form, key, clash)
             form = conflict["form"]
         except DomainError as refused:
-            _attach_error(form, refused)
+            _show_refusal(form, refused)
         else:
             flash(_("“%(section)s” saved.", section=spec.title), "success")
             return redirect(url_for("applicant.bid", bid_id=bid.id))
@@ -147,7 +149,7 @@ def section(bid_id: int, key: str):
                            conflict=conflict)
 
 
-def _conflict(mine, key: str, clash: bids.SectionConflict) -> dict:  # type: ignore[no-untyped-def]
+def _conflict(mine: Any, key: str, clash: bids.SectionConflict) -> dict[str, Any]:
     """Show the newer saved version; keep what this user typed beside it, unsaved."""
     newer = SECTION_FORMS[key](formdata=None)
     newer.load(clash.current.answers)
@@ -157,14 +159,16 @@ def _conflict(mine, key: str, clash: bids.SectionConflict) -> dict:  # type: ign
             "at": clash.current.updated_at}
 
 
-def _attach_error(form, refused: DomainError) -> None:  # type: ignore[no-untyped-def]
-    """Show a service's refusal beside the field it names (the first budget amount for totals)."""
-    if refused.field == "rows":
-        form.rows[0].form.amount.errors.append(refused.message)
-        refresh_list_errors(form)
-    else:
-        field = getattr(form, refused.field or "", None) or form.completed
-        field.errors.append(refused.message)
+def _first_amount(form: Any) -> Field | None:
+    """Where a refusal about the budget as a whole (``rows``) goes: the first amount."""
+    rows = getattr(form, "rows", None)
+    return rows.entries[0].form.amount if rows is not None and rows.entries else None
+
+
+def _show_refusal(form: Any, refused: DomainError) -> None:
+    """A section's refusal beside the field it names (``rows``: the first budget amount);
+    one naming no field of the section goes beside "Have you completed this section?"."""
+    show_refusal(form, refused, where={"rows": _first_amount}, default="completed")
 
 
 @bp.route("/bids/<int:bid_id>/evidence", methods=["GET", "POST"])
@@ -184,8 +188,8 @@ def evidence_files(bid_id: int):
             return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
     return render_template("applicant/evidence.html", bid=bid, form=form,
                            remove_form=RemoveEvidenceForm(),
-                           limit_mb=current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
-                           most=current_app.config["MAX_UPLOADS_PER_BID"])
+                           limit_mb=evidence.max_upload_bytes() // (1024 * 1024),
+                           most=evidence.most_per_bid())
 
 
 @bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>/remove", methods=["POST"])

@@ -8,11 +8,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -33,7 +33,7 @@ from portal.models import (
     User,
 )
 from portal.services import DomainError, audit
-from portal.services.rounds import RoundState, state_of
+from portal.services.rounds import RoundState, open_to, state_of
 from portal.services.workflow import atomic, move, tell
 from portal.workflows import BID
 
@@ -142,7 +142,7 @@ def start_bid(round_: Round, actor: User, token: str, now: datetime | None = Non
         if existing.organisation_id != actor.organisation_id:
             raise DomainError(_("The form you used has expired. Start the bid again."))
         return existing
-    if actor.organisation.type.value not in (round_.eligible_organisation_types or []):
+    if not open_to(round_, actor.organisation.type.value):
         raise DomainError(_("Your organisation cannot bid to this round."))
     if state_of(round_, now) != RoundState.OPEN:
         raise DomainError(_("This round is not open for bids."))
@@ -251,8 +251,9 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
     now = utcnow()
     # The bid is held as a draft for this save: a submission at the same moment either waits
     # for it (and then checks what it saved) or has won, and this save is refused.
-    held = session.execute(update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.DRAFT)
-                           .values(updated_at=now).execution_options(synchronize_session=False))
+    held = cast(CursorResult[Any], session.execute(
+        update(Bid).where(Bid.id == bid.id, Bid.status == BidStatus.DRAFT)
+        .values(updated_at=now).execution_options(synchronize_session=False)))
     if held.rowcount != 1:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
     current = session.get(BidSection, (bid.id, key), populate_existing=True)
@@ -267,16 +268,16 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
                 session.flush()
         except IntegrityError:  # another officer created it a moment ago
             session.expire_all()
-            raise SectionConflict(session.get(BidSection, (bid.id, key))) from None
+            raise SectionConflict(session.get_one(BidSection, (bid.id, key))) from None
     else:
         # The version check is in the UPDATE itself, so two saves cannot both pass it.
-        result = session.execute(
+        result = cast(CursorResult[Any], session.execute(
             update(BidSection)
             .where(BidSection.bid_id == bid.id, BidSection.key == key,
                    BidSection.version == expected_version)
             .values(version=BidSection.version + 1, answers=answers, status=status,
                     updated_at=now, updated_by_id=actor.id)
-            .execution_options(synchronize_session=False))
+            .execution_options(synchronize_session=False)))
         if result.rowcount != 1:
             raise SectionConflict(current)
         session.refresh(current)

@@ -26,6 +26,12 @@ def state_of(round_: Round, now: datetime | None = None) -> RoundState:
     return RoundState.OPEN
 
 
+def open_to(round_: Round, organisation_type: str) -> bool:
+    """Whether organisations of ``organisation_type`` (an ``OrganisationType`` value) may bid
+    in the round, whatever its dates."""
+    return organisation_type in (round_.eligible_organisation_types or [])
+
+
 def financial_year_of(day: date) -> int:
     """The starting year of the financial year (1 April to 31 March) holding ``day``."""
     return day.year if day.month >= 4 else day.year - 1
@@ -45,5 +51,5 @@ def current_rounds(organisation_type: str | None = None, on: date | None = None,
     year = financial_year_of(on or uk_today())
     rounds = list(session.scalars(all_rounds().where(Round.financial_year >= year).limit(limit)))
     if organisation_type is not None:
-        rounds = [r for r in rounds if organisation_type in (r.eligible_organisation_types or [])]
+        rounds = [r for r in rounds if open_to(r, organisation_type)]
     return rounds
