@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import CursorResult, Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -406,10 +406,10 @@ def moderate(bid: Bid, scores: dict[int, int], rationale: str, actor: User,
         if seen is not None and seen != moderation_stamp(moderation):
             raise Conflict(str(_MODERATED_MEANWHILE), field="rationale")
         # Guarded like a transition: of two saves from the same page, one wins.
-        won = session.execute(
+        won = cast(CursorResult[Any], session.execute(
             update(Moderation).where(Moderation.id == moderation.id,
                                      Moderation.moderated_at == moderation.moderated_at)
-            .values(moderated_at=utcnow()).execution_options(synchronize_session=False))
+            .values(moderated_at=utcnow()).execution_options(synchronize_session=False)))
         if won.rowcount != 1:
             raise Conflict(str(_MODERATED_MEANWHILE), field="rationale")
     moderation.moderated_by_id = actor.id

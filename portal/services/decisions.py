@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import case, func, select, update
+from sqlalchemy import CursorResult, Select, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.db import session, utcnow
@@ -101,12 +102,14 @@ def assessment_counts(bid_ids: list[int]) -> dict[int, tuple[int, int]]:
     query for any number of bids."""
     if not bid_ids:
         return {}
-    rows = session.execute(
+    # Typed without Any, so that the rows unpack typed (with Any they are plain objects).
+    statement: Select[int, int, int | None] = (
         select(Assignment.bid_id, func.count(),
                func.sum(case((Assignment.status == AssessmentStatus.SUBMITTED, 1), else_=0)))
         .where(Assignment.bid_id.in_(bid_ids), Assignment.conflict != ConflictStatus.CONFLICTED)
         .group_by(Assignment.bid_id))
-    return {bid_id: (int(done or 0), int(total)) for bid_id, total, done in rows}
+    return {bid_id: (int(done or 0), int(total))
+            for bid_id, total, done in session.execute(statement)}
 
 
 def readiness(bid: Bid, assignments: list[Assignment] | None = None) -> Readiness:
@@ -187,11 +190,11 @@ def _record(bid: Bid, decision: Decision, actor: User) -> None:
 @atomic
 def commit_to_budget(round_: Round, amount: int) -> None:
     """Add ``amount`` to the round's committed total, or refuse if it would pass the budget."""
-    result = session.execute(
+    result = cast(CursorResult[Any], session.execute(
         update(Round)
         .where(Round.id == round_.id, Round.committed_pence + amount <= Round.budget_pence)
         .values(committed_pence=Round.committed_pence + amount)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         session.refresh(round_)
         raise DomainError(_("Only %(remaining)s of the round's budget remains.",

@@ -58,7 +58,7 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
         if not moves:
             raise DomainError(_("Say how much to move and between which lines"), field="amount")
         for step in moves:
-            source = lines.get(step.get("from"))
+            source = lines.get(step["from"]) if isinstance(step.get("from"), int) else None
             if source is None:
                 raise DomainError(_("Choose a line to move money from"), field="from_line")
             if step.get("to") is not None and step["to"] not in lines:
@@ -110,8 +110,10 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
     session.refresh(variation, ["status"])
     if variation.status != VariationStatus.REQUESTED:
         raise DomainError(_("This variation has already been decided."))
-    extending = approve and variation.kind == VariationKind.EXTENSION and variation.new_end_date
-    if extending and variation.new_end_date <= award.end_date:
+    new_end = (variation.new_end_date
+               if approve and variation.kind == VariationKind.EXTENSION else None)
+    extending = new_end is not None
+    if new_end is not None and new_end <= award.end_date:
         raise DomainError(_("The award already ends on %(date)s, no earlier than the date "
                             "asked for.", date=long_date(award.end_date)))
     final = None
@@ -128,9 +130,9 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
                       record_id=award.id, after={"variation": variation.id, "comment": comment})
     if reallocating:
         _reallocate(award, variation.moves, actor)
-    if extending:
+    if new_end is not None:
         before_end = award.end_date
-        award.end_date = variation.new_end_date
+        award.end_date = new_end
         if final is not None and final.status in OPEN_RETURN:
             final.period_end = award.end_date
             final.due_date = award.end_date + timedelta(weeks=award.round.fund.final_return_weeks)
@@ -186,7 +188,7 @@ def lines_pos(award: Award) -> list[int]:
     return [line.position for line in award.lines] or [0]
 
 
-def variations_waiting():  # type: ignore[no-untyped-def]
+def variations_waiting() -> list[Variation]:
     return list(session.scalars(
         select(Variation).where(Variation.status == VariationStatus.REQUESTED)
         .options(joinedload(Variation.award).joinedload(Award.organisation))
