@@ -17,8 +17,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from forms.review import (
     AskForm,
@@ -29,14 +27,15 @@ from forms.review import (
     moderation_form,
 )
 from portal.access import requires
-from portal.db import session
 from portal.decisions import bp
 from portal.downloads import attachment
 from portal.formatting import pence_to_pounds
-from portal.models import AssessmentStatus, Bid, BidStatus, Round, User
+from portal.models import AssessmentStatus, Bid, Round, User
 from portal.oneshot import one_shot
-from portal.pagination import page_number, paginate
+from portal.pagination import page_number
 from portal.presenters import summary_rows
+from portal.queries import decisions as queries
+from portal.refusals import show_refusal
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
 from portal.services.policy import Action
 
@@ -44,19 +43,17 @@ from portal.services.policy import Action
 @bp.route("/manage/")
 @requires(Action.MANAGE_GRANTS)
 def home():
-    page = paginate(rounds.all_rounds(), page_number())
+    page = queries.rounds_page(page_number())
     return render_template("decisions/home.html", page=page, state_of=rounds.state_of)
 
 
 def _round(round_id: int) -> Round:
-    return session.get(Round, round_id) or abort(404)
+    return queries.round_by_id(round_id) or abort(404)
 
 
 def _bid(bid_id: int) -> Bid:
-    bid = session.get(Bid, bid_id)
-    if bid is None or bid.status == BidStatus.DRAFT:
-        abort(404)  # drafts belong to the partnership until submitted
-    return bid
+    # Drafts are a 404 too: they belong to the partnership until submitted.
+    return queries.submitted_bid(bid_id) or abort(404)
 
 
 def _assessor_choices() -> list[tuple[str, str]]:
@@ -64,10 +61,9 @@ def _assessor_choices() -> list[tuple[str, str]]:
                                               for u in assessment.assessors()]
 
 
-def _round_bids(round_: Round) -> list[Bid]:
-    return list(session.scalars(
-        select(Bid).where(Bid.round_id == round_.id, Bid.status != BidStatus.DRAFT)
-        .options(joinedload(Bid.organisation)).order_by(Bid.reference)))
+def _chosen_assessor(raw: str) -> User | None:
+    """The user whose id the assessor list sent, or None."""
+    return queries.user(int(raw)) if raw.isdigit() else None
 
 
 def _progress(bid_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -76,30 +72,18 @@ def _progress(bid_ids: list[int]) -> dict[int, tuple[int, int]]:
     return decisions.assessment_counts(bid_ids)
 
 
-def _field_or_flash(form, refused: DomainError, default: str | None = None) -> bool:  # type: ignore[no-untyped-def]
-    """Show a refusal beside its field (True), or flash it when it names none (False)."""
-    target = form._fields.get(refused.field or "") or (
-        form._fields.get(default) if default else None)
-    if target is None:
-        flash(refused.message, "error")
-        return False
-    target.errors = [*target.errors, refused.message]
-    return True
-
-
 @bp.route("/manage/rounds/<int:round_id>", methods=["GET", "POST"])
 @requires(Action.MANAGE_GRANTS)
 @one_shot
 def round_page(round_id: int):
     round_ = _round(round_id)
-    submitted = _round_bids(round_)
+    submitted = queries.round_bids(round_.id)
     form = BulkAssignForm()
     form.assessor.choices = _assessor_choices()
     form.bids.choices = [(str(b.id), f"{b.reference} – {b.title}") for b in submitted
                          if b.status in assessment.ASSESSABLE]
     if form.validate_on_submit():
-        assessor = session.get(User, int(form.assessor.data)) if form.assessor.data.isdigit() \
-            else None
+        assessor = _chosen_assessor(form.assessor.data)
         chosen = [b for b in submitted if str(b.id) in set(form.bids.data)]
         if assessor is None:
             form.assessor.errors.append(_("Choose an assessor"))
@@ -130,14 +114,13 @@ def bid(bid_id: int):
     form = AssignForm()
     form.assessor.choices = _assessor_choices()
     if form.validate_on_submit():
-        assessor = session.get(User, int(form.assessor.data)) if form.assessor.data.isdigit() \
-            else None
+        assessor = _chosen_assessor(form.assessor.data)
         try:
             if assessor is None:
                 raise DomainError(_("Choose an assessor"), field="assessor")
             assessment.assign(bid, assessor, current_user)
         except DomainError as refused:
-            form.assessor.errors.append(refused.message)
+            show_refusal(form, refused, default="assessor")
         else:
             flash(_("%(name)s assigned.", name=assessor.name), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
@@ -186,7 +169,7 @@ def moderate(bid_id: int):
             assessment.moderate(bid, scores, form.rationale.data, current_user,
                                 seen=form.seen.data or "")
         except DomainError as refused:
-            if not _field_or_flash(form, refused):
+            if not show_refusal(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
             # The scores typed stay on the page; saving again now is over what is saved.
             current = assessment.moderation_of(bid)
@@ -210,7 +193,7 @@ def ask(bid_id: int):
             bids.request_more_information(bid, form.question.data, current_user,
                                           respond_by=form.respond_by.data)
         except DomainError as refused:
-            if not _field_or_flash(form, refused):
+            if not show_refusal(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
             flash(_("Your question has been sent to %(csp)s.", csp=bid.organisation.name),
@@ -245,7 +228,7 @@ def decide(bid_id: int):
                 decisions.decline(bid, feedback=form.feedback.data or "",
                                   override_reason=override, actor=current_user)
         except DomainError as refused:  # Conflict too: decided a moment ago by another
-            if not _field_or_flash(form, refused):
+            if not show_refusal(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
             flash(_("Decision recorded and %(csp)s told.", csp=bid.organisation.name), "success")
@@ -300,11 +283,10 @@ def audit_trail():
     if not form.validate():
         return render_template("decisions/audit.html", form=form, page=None,
                                pagination=None), 400
-    page = paginate(audit.search_query(user=form.user.data or "",
-                                       record_type=form.record_type.data or "",
-                                       record_id=form.record_id.data or "",
-                                       start=form.date_from.data, end=form.date_to.data),
-                    page_number(), per_page=50)
+    page = queries.audit_page(page_number(), user=form.user.data or "",
+                              record_type=form.record_type.data or "",
+                              record_id=form.record_id.data or "",
+                              start=form.date_from.data, end=form.date_to.data)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("decisions/audit.html", form=form, page=page,
                            pagination=page.govuk_params("decisions.audit_trail", **args))

@@ -2,35 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.fields import refresh_list_errors
-from forms.setup import CriteriaForm, FundForm, RoundForm
+from forms.setup import CriteriaForm, CriterionRow, FundForm, RoundForm
 from portal.access import requires
-from portal.db import session
 from portal.decisions import bp
 from portal.models import Fund, Round
 from portal.models.funds import PaymentRule, ReturnCadence
+from portal.queries import decisions as queries
+from portal.refusals import show_refusal
 from portal.services import DomainError, rounds, setup
 from portal.services.policy import Action
 
 
 def _fund(fund_id: int) -> Fund:
-    return session.get(Fund, fund_id) or abort(404)
+    return queries.fund(fund_id) or abort(404)
 
 
 def _round(round_id: int) -> Round:
-    return session.get(Round, round_id) or abort(404)
-
-
-def _attach(form: Any, refused: DomainError, default: str) -> None:
-    """Show a service's refusal beside the field it names."""
-    field = getattr(form, refused.field or default, None) or getattr(form, default)
-    field.errors = [*field.errors, refused.message]
+    return queries.round_by_id(round_id) or abort(404)
 
 
 @bp.route("/manage/funds")
@@ -60,7 +52,7 @@ def new_fund():
         try:
             fund = setup.create_fund(_fund_details(form), current_user)
         except DomainError as refused:
-            _attach(form, refused, "name")
+            show_refusal(form, refused, default="name")
         else:
             flash(_("Fund “%(name)s” created. Now add a round.", name=fund.name), "success")
             return redirect(url_for("decisions.new_round", fund_id=fund.id))
@@ -80,7 +72,7 @@ def edit_fund(fund_id: int):
         try:
             setup.update_fund(fund, _fund_details(form), current_user)
         except DomainError as refused:
-            _attach(form, refused, "name")
+            show_refusal(form, refused, default="name")
         else:
             flash(_("Changes to “%(name)s” saved.", name=fund.name), "success")
             return redirect(url_for("decisions.funds"))
@@ -91,11 +83,18 @@ def edit_fund(fund_id: int):
 
 
 def _round_details(form: RoundForm) -> setup.RoundDetails:
+    financial_year, budget = form.financial_year.data, form.budget.data
+    opens_on, opens_time = form.opens_on.data, form.opens_time.data
+    closes_on, closes_time = form.closes_on.data, form.closes_time.data
+    # All Required: validated above.
+    assert financial_year is not None and budget is not None
+    assert opens_on is not None and opens_time is not None
+    assert closes_on is not None and closes_time is not None
     return setup.RoundDetails(
-        name=form.name.data, financial_year=form.financial_year.data,
-        opens_on=form.opens_on.data, opens_time=form.opens_time.data,
-        closes_on=form.closes_on.data, closes_time=form.closes_time.data,
-        budget_pence=form.budget.data, cap_pence=form.cap.data,
+        name=form.name.data, financial_year=financial_year,
+        opens_on=opens_on, opens_time=opens_time,
+        closes_on=closes_on, closes_time=closes_time,
+        budget_pence=budget, cap_pence=form.cap.data,
         eligible_organisation_types=list(form.eligible_organisation_types.data or []),
         return_cadence=ReturnCadence(form.return_cadence.data), guidance=form.guidance.data or "",
         required_assessments=form.required_assessments.data)
@@ -126,7 +125,7 @@ def new_round(fund_id: int):
         try:
             round_ = setup.create_round(fund, _round_details(form), current_user)
         except DomainError as refused:
-            _attach(form, refused, "name")
+            show_refusal(form, refused, default="name")
         else:
             flash(_("Round “%(name)s” created. Now set its criteria.", name=round_.name),
                   "success")
@@ -145,7 +144,7 @@ def edit_round(round_id: int):
         try:
             setup.update_round(round_, _round_details(form), current_user)
         except DomainError as refused:
-            _attach(form, refused, "name")
+            show_refusal(form, refused, default="name")
         else:
             flash(_("Changes to “%(name)s” saved.", name=round_.name), "success")
             return redirect(url_for("decisions.funds"))
@@ -175,19 +174,22 @@ def _load_criteria(form: CriteriaForm, round_: Round) -> None:
         row.form.text.data = text
 
 
-def _attach_criteria_error(form: CriteriaForm, refused: DomainError) -> None:
-    """Totals go beside the first weight typed; a descriptor's beside its own box."""
-    filled = form.filled_rows() or [form.rows[0].form]
-    if refused.field == "weights":
-        field = filled[0].weight
-    elif refused.field == "rows":
-        field = filled[0].title
-    elif (refused.field or "").startswith("descriptors-"):
-        field = form.descriptors[int(refused.field.split("-")[1])].form.text
-    else:
-        field = getattr(form, refused.field or "", None) or filled[0].title
-    field.errors = [*field.errors, refused.message]
-    refresh_list_errors(form)
+def _first_filled(form: CriteriaForm) -> CriterionRow:
+    """The first criterion typed, or the first row when none is."""
+    filled = form.filled_rows()
+    return filled[0] if filled else form.rows[0].form
+
+
+def _show_criteria_refusal(form: CriteriaForm, refused: DomainError) -> None:
+    """Totals go beside the first weight typed, "enter one" beside the first title; a
+    descriptor's refusal (``descriptors-N``) beside its own box; anything else beside the
+    field it names, or the first title."""
+    where = {
+        "weights": lambda f: _first_filled(f).weight,
+        "rows": lambda f: _first_filled(f).title,
+        **{f"descriptors-{index}": row.form.text for index, row in enumerate(form.descriptors)},
+    }
+    show_refusal(form, refused, where=where, default=lambda f: _first_filled(f).title)
 
 
 @bp.route("/manage/rounds/<int:round_id>/criteria/edit", methods=["GET", "POST"])
@@ -203,12 +205,14 @@ def edit_criteria(round_id: int):
     if form.validate_on_submit():
         chosen = [setup.CriterionDetails(row.title.data or "", row.guidance.data or "",
                                          row.weight.data or 0) for row in form.filled_rows()]
-        scale = setup.Scale(form.scale_min.data, form.scale_max.data,
+        lowest, highest = form.scale_min.data, form.scale_max.data
+        assert lowest is not None and highest is not None  # both Required: validated above
+        scale = setup.Scale(lowest, highest,
                             [row.form.text.data or "" for row in form.descriptors])
         try:
             setup.replace_criteria(round_, chosen, scale, current_user)
         except DomainError as refused:
-            _attach_criteria_error(form, refused)
+            _show_criteria_refusal(form, refused)
         else:
             flash(_("Criteria for “%(name)s” saved.", name=round_.name), "success")
             return redirect(url_for("decisions.criteria", round_id=round_.id))

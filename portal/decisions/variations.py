@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from forms.finance import VariationDecisionForm
 from portal.access import requires
-from portal.db import session
 from portal.decisions import bp
-from portal.models import Award, Variation, VariationKind, VariationStatus
+from portal.models import Variation, VariationKind, VariationStatus
 from portal.oneshot import one_shot
+from portal.queries import decisions as queries
+from portal.refusals import show_refusal
 from portal.services import DomainError
 from portal.services import variations as variation_service
 from portal.services.policy import Action
@@ -33,15 +32,12 @@ class Move:
 
 
 def _variation(variation_id: int) -> Variation:
-    variation = session.scalar(
-        select(Variation).where(Variation.id == variation_id)
-        .options(joinedload(Variation.award).selectinload(Award.lines),
-                 joinedload(Variation.requested_by), joinedload(Variation.decided_by)))
-    return variation or abort(404)
+    return queries.variation(variation_id) or abort(404)
 
 
 def _moves(variation: Variation) -> list[Move]:
-    items = {line.id: line.item for line in variation.award.lines}
+    # A move's "to" is None when it makes a new line.
+    items: dict[int | None, str] = {line.id: line.item for line in variation.award.lines}
     moves = []
     for move in variation.moves or []:
         new_item = (move.get("new_item") or "").strip()
@@ -71,11 +67,9 @@ def variation(variation_id: int):
             # reallocation leaves no line changed.
             variation_service.decide_variation(variation, approve, form.comment.data or "", current_user)
         except DomainError as refused:
-            if refused.field:
-                target = form._fields.get(refused.field) or form.comment
-                target.errors = [*target.errors, refused.message]
-            else:
-                flash(refused.message, "error")
+            # One naming a field goes beside it (or the comment); one naming none (decided a
+            # moment ago elsewhere) is flashed over the page as it now is.
+            if not show_refusal(form, refused, default="comment" if refused.field else None):
                 return redirect(url_for("decisions.variation", variation_id=variation.id))
         else:
             flash(_("Variation approved and the award updated.") if approve else

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Response, render_template, request, send_file, stream_with_context, url_for
@@ -20,10 +20,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import requires
-from portal.db import write_intent
 from portal.exports.tables import TABLES, csv_chunks, write_workbook
 from portal.formatting import money
 from portal.models import Fund
+from portal.queries.reports import as_read
 from portal.reference import ISSUE_TYPES
 from portal.reports import bp
 from portal.services import reporting
@@ -41,7 +41,7 @@ class BadFilter(Exception):
 
 
 @bp.errorhandler(BadFilter)
-def bad_filter(error: BadFilter):  # type: ignore[no-untyped-def]
+def bad_filter(error: BadFilter) -> tuple[str, int]:
     start = "reports.partnership" if request.endpoint == "reports.partnership" \
         else "reports.dashboard"
     return render_template("reports/bad_filter.html", message=error.message,
@@ -232,15 +232,17 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
 def _dashboard(template: str, organisation_id: int | None, endpoint: str) -> str:
     funds = reporting.funds()
     choice = _choice(funds, organisation_id)
+    shown = choice.year
+    assert shown is not None  # only the exports may ask for every year at once
     board = reporting.dashboard(choice.filters)
     issue_label = {code: str(label) for code, label in ISSUE_TYPES}
-    years = sorted(set(reporting.years()) | {choice.year}, reverse=True)
+    years = sorted(set(reporting.years()) | {shown}, reverse=True)
     return render_template(
         template, board=board, choice=choice, funds=funds, endpoint=endpoint, exports=TABLES,
         all_years=ALL_YEARS,
-        years=[(year, year_label(year)) for year in years], year=year_label(choice.year),
+        years=[(year, year_label(year)) for year in years], year=year_label(shown),
         issue_label=issue_label,
-        charts=_charts(board, choice.year, issue_label, organisation_id is not None))
+        charts=_charts(board, shown, issue_label, organisation_id is not None))
 
 
 @bp.route("/")
@@ -259,20 +261,6 @@ def partnership():
 # --- exports -----------------------------------------------------------------------------------
 
 
-def _reading(chunks: Iterator[str]) -> Iterator[str]:
-    """Stream ``chunks`` as a read: the body is sent after the request's teardown has reset
-    the write intent, and on SQLite a unit of work that may write takes the write lock
-    (BEGIN IMMEDIATE), which would hold up every writer for as long as the download lasts."""
-    token = write_intent.set(False)
-    try:
-        yield from chunks
-    finally:
-        try:
-            write_intent.reset(token)
-        except ValueError:  # finished from another context: nothing of ours to undo there
-            pass
-
-
 def _filename(choice: Choice, name: str, extension: str) -> str:
     fund = f"-{choice.fund.code}" if choice.fund is not None else ""
     year = "all-years" if choice.year is None else str(choice.year)
@@ -287,7 +275,7 @@ def export_csv(name: str):
         raise BadFilter(_("There is no export called “%(value)s”. Choose one of: %(names)s.",
                           value=name[:30], names=", ".join(TABLES)))
     choice = _choice(reporting.funds(), every_year=True)
-    chunks = _reading(csv_chunks(table, reporting.export_rows(name, choice.filters)))
+    chunks = as_read(csv_chunks(table, reporting.export_rows(name, choice.filters)))
     filename = _filename(choice, name, "csv")
     return Response(stream_with_context(chunks), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

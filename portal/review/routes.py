@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -9,10 +11,12 @@ from flask_login import current_user
 from forms.review import ConflictForm, ReopenForm, assessment_form
 from portal.access import requires
 from portal.downloads import attachment
-from portal.models import AssessmentStatus, Assignment, ConflictStatus
+from portal.models import AssessmentStatus, Assignment, ConflictStatus, Criterion
 from portal.oneshot import one_shot
-from portal.pagination import page_number, paginate
+from portal.pagination import page_number
 from portal.presenters import summary_rows
+from portal.queries import review as queries
+from portal.refusals import show_refusal
 from portal.review import bp
 from portal.services import DomainError, assessment, bids, evidence
 from portal.services.policy import Action
@@ -36,8 +40,7 @@ def _cleared(assignment_id: int) -> Assignment:
 @bp.route("/assess/")
 @requires(Action.ASSESS)
 def home():
-    page = paginate(assessment.queue_query(current_user), page_number(), rows=True,
-                    count=assessment.queue_count(current_user))
+    page = queries.queue_page(current_user, page_number())
     return render_template("review/home.html", page=page,
                            pagination=page.govuk_params("review.home"),
                            status_label=bids.status_label)
@@ -58,10 +61,10 @@ def declare(assignment_id: int):
             assessment.declare(assignment, form.conflict.data == "yes", form.reason.data or "",
                                current_user)
         except DomainError as refused:
-            if refused.field is None:  # declared a moment ago, in another tab
-                flash(refused.message, "error")
+            # One naming no field (declared a moment ago, in another tab) is flashed.
+            if not show_refusal(form, refused,
+                                default="conflict" if refused.field is not None else None):
                 return redirect(url_for("review.assess", assignment_id=assignment.id))
-            getattr(form, refused.field, form.conflict).errors.append(refused.message)
         else:
             if assignment.conflict == ConflictStatus.CONFLICTED:
                 flash(_("You have declared a conflict of interest. The grants manager has been "
@@ -74,7 +77,7 @@ def declare(assignment_id: int):
                            form=form)
 
 
-def _load(form, assignment: Assignment) -> None:  # type: ignore[no-untyped-def]
+def _load(form: Any, assignment: Assignment) -> None:
     for score in assignment.scores:
         form[f"score-{score.criterion_id}"].data = (None if score.score is None
                                                     else str(score.score))
@@ -84,7 +87,7 @@ def _load(form, assignment: Assignment) -> None:  # type: ignore[no-untyped-def]
     form.comments.data = assignment.comments or ""
 
 
-def _inputs(form, criteria) -> list[assessment.ScoreInput]:  # type: ignore[no-untyped-def]
+def _inputs(form: Any, criteria: list[Criterion]) -> list[assessment.ScoreInput]:
     inputs = []
     for criterion in criteria:
         raw = form[f"score-{criterion.id}"].data
@@ -117,7 +120,7 @@ def assess(assignment_id: int):
                                        submit=submitting, actor=current_user)
         except assessment.AssessmentErrors as refused:
             for error in refused.errors:
-                form[error.field].errors.append(error.message)
+                show_refusal(form, error)
         except DomainError as refused:
             flash(refused.message, "error")
         else:
@@ -126,7 +129,7 @@ def assess(assignment_id: int):
     return _assessment_page(assignment, form, criteria)
 
 
-def _assessment_page(assignment: Assignment, form, criteria):  # type: ignore[no-untyped-def]
+def _assessment_page(assignment: Assignment, form: Any, criteria: list[Criterion]) -> str:
     bid = assignment.bid
     submitted = assignment.status == AssessmentStatus.SUBMITTED
     return render_template("review/assess.html", assignment=assignment, bid=bid, form=form,
