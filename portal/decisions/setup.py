@@ -12,7 +12,7 @@ from portal.decisions import bp
 from portal.models import Fund, Round
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.queries import decisions as queries
-from portal.refusals import show_refusal
+from portal.refusals import Target, show_refusal
 from portal.services import DomainError, rounds, setup
 from portal.services.policy import Action
 
@@ -184,7 +184,7 @@ def _show_criteria_refusal(form: CriteriaForm, refused: DomainError) -> None:
     """Totals go beside the first weight typed, "enter one" beside the first title; a
     descriptor's refusal (``descriptors-N``) beside its own box; anything else beside the
     field it names, or the first title."""
-    where = {
+    where: dict[str, Target] = {
         "weights": lambda f: _first_filled(f).weight,
         "rows": lambda f: _first_filled(f).title,
         **{f"descriptors-{index}": row.form.text for index, row in enumerate(form.descriptors)},
