@@ -13,8 +13,10 @@ run: install assets compile-translations  ## Build, migrate, load demo data and 
 	@echo "Serving the portal at http://127.0.0.1:5000 (Ctrl+C to stop)"
 	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
 
-test: install assets compile-translations  ## Lint, then the whole suite (SQLite, PostgreSQL if set, browser if Chromium)
+test: install assets compile-translations  ## Lint, layers, types, then the whole suite (SQLite, PostgreSQL if set, browser if Chromium)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed

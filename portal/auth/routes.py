@@ -8,6 +8,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from forms.auth import LanguageForm, NewPasswordForm, ResetRequestForm, SignInForm, SignOutForm
@@ -126,6 +127,7 @@ def language():
         if current_user.is_authenticated:
             accounts.set_language(current_user, form.language.data)
         cookie_session["language"] = form.language.data
+        refresh()  # the confirmation in the language just chosen
         flash(_("Your language has been saved."), "success")
         return redirect(url_for("auth.language"))
     return render_template("auth/language.html", form=form)

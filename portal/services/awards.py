@@ -524,7 +524,7 @@ def close(award: Award, actor: User | None) -> Repayment | None:
         session.flush()
         tell(transition, _l("Underspend to repay: %(amount)s", amount=money(underspend)),
              "repayment_requested", organisation_id=award.organisation_id, award=award,
-             repayment=repayment)
+             repayment=repayment, eligible=eligible)
     else:
         tell(transition, _l("Grant %(reference)s closed", reference=award.bid.reference),
              "award_closed", organisation_id=award.organisation_id, award=award,

@@ -1,6 +1,6 @@
 """A page of a list and the pagination it shows: which page links, where the gaps fall, and the
 other query arguments kept. The markup itself is compared with GOV.UK Frontend's fixtures
-(tests/unit/test_h4_govuk_fixtures.py)."""
+(tests/unit/test_govuk_fixtures.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The page frame of base.html is GOV.UK Frontend's page template (template.njk) with its
 components written by the helpers of portal/formatting.py, which tests/unit/
-test_h4_govuk_fixtures.py compares with GOV.UK Frontend's fixtures. Here: every page's skip
+test_govuk_fixtures.py compares with GOV.UK Frontend's fixtures. Here: every page's skip
 link, header and footer are those helpers' output for what the portal shows (so nothing in
 base.html writes the components' markup by hand), inside the template's own elements."""
 
@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup, Tag
 from markupsafe import Markup
 
 from portal.formatting import footer, generic_header, service_navigation, skip_link
-from tests.unit.test_h4_govuk_fixtures import same_html
+from tests.unit.test_govuk_fixtures import same_html
 
 
 def frame(client, path: str) -> BeautifulSoup:
