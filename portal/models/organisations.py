@@ -2,15 +2,11 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_column, utcnow
-
-if TYPE_CHECKING:  # imported for the checker only: users imports this module
-    from portal.models.users import User
 
 
 class OrganisationType(enum.StrEnum):
@@ -37,9 +33,6 @@ class Organisation(Base):
     # ONS code of the area (E22 for a CSP, E23 for a police force area), for open data.
     area_code: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    # "User" is resolved by SQLAlchemy's registry at run time (see the import above).
-    users: Mapped[list[User]] = relationship(back_populates="organisation")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.name!r}>"
