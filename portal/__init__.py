@@ -48,7 +48,9 @@ def register_config(app: Flask, overrides: dict[str, Any]) -> None:
     app.config.update(overrides)
     if app.config["TRUSTED_PROXIES"]:
         count = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)  # type: ignore[method-assign]
+        # Flask documents replacing wsgi_app with middleware; mypy sees a method assigned.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def _escape_unless_plain_text(name: str | None) -> bool:

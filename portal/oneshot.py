@@ -52,7 +52,7 @@ def one_shot(view: F) -> F:
         return response
 
     setattr(wrapper, ONE_SHOT_ATTRIBUTE, True)
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # wraps() keeps the signature; mypy cannot see it
 
 
 def _refusing(view: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -69,5 +69,5 @@ def is_one_shot(view: Callable[..., Any]) -> bool:
     while view is not None:
         if getattr(view, ONE_SHOT_ATTRIBUTE, False):
             return True
-        view = getattr(view, "__wrapped__", None)  # type: ignore[assignment]
+        view = getattr(view, "__wrapped__", None)  # type: ignore[assignment]  # None ends the walk
     return False

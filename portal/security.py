@@ -87,6 +87,7 @@ class IdleSessionInterface(SecureCookieSessionInterface):
         except BadSignature:
             return self.session_class()
         session = self.session_class(data)
+        # When the cookie was signed, for should_set_cookie; Flask's session class has no slot.
         session.signed_at = signed_at.timestamp()  # type: ignore[attr-defined]
         return session
 

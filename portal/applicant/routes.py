@@ -25,7 +25,7 @@ from portal.applicant import bp
 from portal.downloads import attachment
 from portal.models import Bid, BidStatus, Round
 from portal.oneshot import one_shot
-from portal.pagination import page_number, paginate
+from portal.pagination import page_number
 from portal.queries import applicant as queries
 from portal.refusals import show_refusal
 from portal.services import DomainError, audit, bids, decisions, evidence, rounds
@@ -55,9 +55,8 @@ def home():
     if not form.validate():
         abort(400)
     query = (form.q.data or "").strip()
-    chosen = (current_user.organisation_id, query, form.status.data or "")
-    page = paginate(bids.bids_query(*chosen), page_number(), rows=True,
-                    count=bids.bids_count(*chosen))
+    page = queries.bids_page(current_user.organisation_id, page_number(), query,
+                             form.status.data or "")
     filtered = bool(query or form.status.data)
     return render_template("applicant/home.html", form=form, page=page, filtered=filtered,
                            status_label=bids.status_label,
@@ -182,7 +181,7 @@ def evidence_files(bid_id: int):
             evidence.add(bid, upload.filename or "file", upload.stream, form.description.data or "",
                          current_user)
         except DomainError as refused:
-            form.file.errors.append(refused.message)
+            show_refusal(form, refused, default="file")
         else:
             flash(_("“%(name)s” uploaded.", name=upload.filename), "success")
             return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
@@ -264,7 +263,7 @@ def withdraw(bid_id: int):
         try:
             bids.withdraw(bid, form.reason.data, current_user)
         except DomainError as refused:
-            form.reason.errors.append(refused.message)
+            show_refusal(form, refused, default="reason")
         else:
             flash(_("Bid %(reference)s withdrawn.", reference=bid.reference), "success")
             return redirect(url_for("applicant.bid", bid_id=bid.id))
@@ -285,7 +284,7 @@ def answer(bid_id: int):
         try:
             bids.answer_request(bid, question.id, form.answer.data, current_user)
         except DomainError as refused:
-            form.answer.errors.append(refused.message)
+            show_refusal(form, refused, default="answer")
         else:
             flash(_("Your answer has been sent to the OPCC."), "success")
             return redirect(url_for("applicant.bid", bid_id=bid.id))

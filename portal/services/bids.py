@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CursorResult, Select, func, or_, select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +24,6 @@ from portal.models import (
     BidStatus,
     BudgetLine,
     CostKind,
-    Fund,
     InformationRequest,
     OutcomeMeasure,
     ReferenceCounter,
@@ -97,32 +96,6 @@ def bid_for_organisation(bid_id: int, organisation_id: int) -> Bid | None:
     """A bid only if it belongs to the organisation: other CSPs' ids find nothing."""
     return session.scalar(select(Bid).where(Bid.id == bid_id,
                                             Bid.organisation_id == organisation_id))
-
-
-def _bid_filters(statement: Select, organisation_id: int, text: str, status: str) -> Select:
-    statement = statement.where(Bid.organisation_id == organisation_id)
-    if text:
-        pattern = f"%{text.lower()}%"
-        statement = statement.where(or_(func.lower(Bid.title).like(pattern),
-                                        func.lower(Bid.reference).like(pattern)))
-    if status:
-        statement = statement.where(Bid.status == BidStatus(status))
-    return statement
-
-
-def bids_query(organisation_id: int, text: str = "", status: str = "") -> Select:
-    """A partnership's bids as its dashboard lists them (only the columns shown), most
-    recently changed first; perhaps matching ``text`` in the title or reference, or of one
-    ``status``."""
-    return _bid_filters(
-        select(Bid.id, Bid.title, Bid.reference, Bid.status, Bid.amount_requested_pence,
-               Bid.updated_at, Fund.name.label("fund"))
-        .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
-        .order_by(Bid.updated_at.desc(), Bid.id.desc()), organisation_id, text, status)
-
-
-def bids_count(organisation_id: int, text: str = "", status: str = "") -> Select:
-    return _bid_filters(select(func.count()).select_from(Bid), organisation_id, text, status)
 
 
 # --- starting and saving ---------------------------------------------------------------------

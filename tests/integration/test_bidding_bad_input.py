@@ -354,6 +354,16 @@ def test_the_dashboard_is_searchable_filterable_and_paginated(app, officer):
     assert "No bids match your search" in text_of(officer.get("/bids/?status=submitted"))
 
 
+def test_search_characters_mean_themselves(app, officer):
+    """``%`` and ``_`` are what was typed, not SQL wildcards: "50%" finds only the bid with
+    "50%" in its title, "_" finds none of the bids without an underscore."""
+    make_bids(app, 3, "Lights")
+    make_bids(app, 1, "Cut burglary 50% now")
+    found = text_of(officer.get("/bids/?q=50%25"))
+    assert "Cut burglary 50% now 000" in found and "Lights 000" not in found
+    assert "No bids match your search" in text_of(officer.get("/bids/?q=_"))
+
+
 def test_an_unknown_status_filter_is_a_400(officer):
     assert officer.get("/bids/?status=bogus").status_code == 400
 
