@@ -17,6 +17,7 @@ from typing import BinaryIO
 import filetype
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from portal.db import session, utcnow
 from portal.models import Bid, BidStatus, EvidenceFile, User
@@ -142,6 +143,13 @@ def _clean_name(name: str) -> str:
 
 @atomic
 def add(bid: Bid, name: str, stream: BinaryIO, description: str, actor: User) -> EvidenceFile:
+    """Check and store one file for a draft bid. Raises DomainError beside ``file``.
+
+    The bid's row is locked and read again first, as ``bids.submit`` does: two uploads at once
+    count each other's files (the limit holds), and an upload racing the submission either
+    lands before it or finds the bid submitted."""
+    session.execute(select(Bid.id).where(Bid.id == bid.id).with_for_update())
+    session.refresh(bid, ["status", "evidence"])
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."),
                           field="file")

@@ -31,7 +31,13 @@ def add_return_evidence(grant_return: GrantReturn, name: str, stream: BinaryIO,
     """Check and store one file for ``grant_return``; refuses once the return is in.
 
     A refusal about the file names the ``evidence`` field; one about the award or the
-    return names none."""
+    return names none.
+
+    The award and its returns are locked and read again first (``awards.lock_award``), as a
+    save or a check does: two uploads at once count each other's files, and an upload racing
+    the submission either lands before it or finds the return sent."""
+    awards.lock_award(grant_return.award, with_returns=True)
+    session.refresh(grant_return, ["evidence"])
     awards.require_return_editable(grant_return)
     most = _most()
     upload = check_upload(name, stream, attached=len(grant_return.evidence), most=most,
