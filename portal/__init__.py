@@ -11,7 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from portal.inputs import PortalRequest
+from portal.inputs import LARGEST_ROW_ID, PortalRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +21,7 @@ class RowId(IntegerConverter):
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("min", 1)
-        kwargs.setdefault("max", 2_147_483_647)
+        kwargs.setdefault("max", LARGEST_ROW_ID)
         super().__init__(map, *args, **kwargs)
 
 

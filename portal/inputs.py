@@ -28,3 +28,18 @@ class PortalRequest(Request):
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:
         return _without_nul(super().args)
+
+
+LARGEST_ROW_ID = 2_147_483_647  # an INTEGER key (the <int:…> converter's upper bound too)
+
+
+def row_id(text: str | None) -> int | None:
+    """A record id or version number posted in a form field: plain ASCII digits from 1 to
+    2,147,483,647 (the range of an INTEGER column), else None. ``"²"`` passes ``str.isdigit``
+    and breaks ``int``; an id beyond the column's range breaks the database: neither gets
+    through."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    value = int(text)
+    return value if 1 <= value <= LARGEST_ROW_ID else None

@@ -16,6 +16,7 @@ from forms.fields import MoneyError, parse_money
 from portal.access import requires
 from portal.applicant import bp
 from portal.downloads import attachment
+from portal.inputs import row_id
 from portal.models import Award, CostKind, GrantReturn, VariationKind
 from portal.oneshot import one_shot
 from portal.refusals import show_refusal
@@ -156,8 +157,7 @@ def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
 
 def _version(form: ReturnForm) -> int | None:
     """The version the page showed (None from a page without it: no check)."""
-    text = form["version"].data or ""
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return row_id(form["version"].data)
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>", methods=["GET", "POST"])

@@ -30,6 +30,7 @@ from portal.access import requires
 from portal.decisions import bp
 from portal.downloads import attachment
 from portal.formatting import pence_to_pounds
+from portal.inputs import row_id
 from portal.models import AssessmentStatus, Bid, Round, User
 from portal.oneshot import one_shot
 from portal.pagination import page_number
@@ -63,7 +64,8 @@ def _assessor_choices() -> list[tuple[str, str]]:
 
 def _chosen_assessor(raw: str) -> User | None:
     """The user whose id the assessor list sent, or None."""
-    return queries.user(int(raw)) if raw.isdigit() else None
+    chosen = row_id(raw)
+    return queries.user(chosen) if chosen is not None else None
 
 
 def _progress(bid_ids: list[int]) -> dict[int, tuple[int, int]]:

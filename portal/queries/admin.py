@@ -14,9 +14,9 @@ def users(search: str, number: int) -> Page:
     contains ``search`` (any case) when it is not empty."""
     statement = select(User).order_by(User.name, User.id)
     if search:
-        pattern = f"%{search.lower()}%"
-        statement = statement.where(or_(func.lower(User.name).like(pattern),
-                                        func.lower(User.email).like(pattern)))
+        typed = search.lower()  # % and _ are characters, not wildcards
+        statement = statement.where(or_(func.lower(User.name).contains(typed, autoescape=True),
+                                        func.lower(User.email).contains(typed, autoescape=True)))
     return paginate(statement, number)
 
 

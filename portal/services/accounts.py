@@ -248,7 +248,9 @@ def _snapshot(user: User) -> dict:
 @atomic
 def update_user(user: User, *, roles: set[Role], organisation: Organisation, active: bool,
                 actor: User) -> None:
-    if user.id == actor.id and (Role.ADMIN not in roles or not active):
+    if user.id == actor.id and not active:
+        raise DomainError(_("You cannot deactivate your own account"), field="active")
+    if user.id == actor.id and Role.ADMIN not in roles:
         raise DomainError(_("You cannot remove your own administrator access"), field="roles")
     _check_roles_fit(roles, organisation)
     before = _snapshot(user)

@@ -217,8 +217,8 @@ def search_query(*, user: str = "", record_type: str = "", record_id: str = "",
     from portal.db import UK as uk
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     if user.strip():
-        statement = statement.where(func.lower(AuditEvent.actor_label)
-                                    .like(f"%{user.strip().lower()}%"))
+        statement = statement.where(func.lower(AuditEvent.actor_label)  # % and _ as typed
+                                    .contains(user.strip().lower(), autoescape=True))
     if record_type:
         statement = statement.where(AuditEvent.record_type == record_type)
     if record_id.strip():

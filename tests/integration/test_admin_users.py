@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from portal.db import session
 from portal.models import AuditEvent, Organisation, Role
 from portal.services import accounts
-from tests.helpers import text_of
+from tests.helpers import table_row_counts, text_of
 
 ADMIN = "admin@example.org"
 
@@ -106,6 +107,24 @@ def test_an_administrator_cannot_remove_their_own_access(app, client):
     response = client.submit(f"/admin/users/{user_id}", {"organisation": opcc,
                                                          "roles": ["manager"], "active": "y"})
     assert "You cannot remove your own administrator access" in text_of(response)
+
+
+def test_an_administrator_cannot_deactivate_themselves_and_is_told_beside_the_box(app, client):
+    client.sign_in(ADMIN)
+    with app.app_context():
+        user_id = accounts.get_user_by_email(ADMIN).id
+    opcc = org_id(app, "Cambridgeshire and Peterborough OPCC")
+    counts = table_row_counts(app)
+    response = client.submit(f"/admin/users/{user_id}", {"organisation": opcc, "roles": ["admin"]})
+    beside = BeautifulSoup(response.get_data(as_text=True), "html.parser").find(id="active-error")
+    assert beside is not None and "You cannot deactivate your own account" in beside.get_text()
+    assert table_row_counts(app) == counts
+
+
+def test_user_search_takes_percent_and_underscore_as_typed(client):
+    client.sign_in(ADMIN)
+    assert "No users match" in text_of(client.get("/admin/?q=%25"))
+    assert "No users match" in text_of(client.get("/admin/?q=_"))
 
 
 def test_deactivating_a_user_signs_them_out(app, client):

@@ -36,6 +36,17 @@ def assign(client, bid_id, email, app):
     return client.submit(f"/manage/bids/{bid_id}", {"assessor": str(user_id(app, email))})
 
 
+@pytest.mark.parametrize("chosen", ["²", "99999999999", "0", "abc", ""])
+def test_an_assessor_id_that_is_no_id_is_refused_beside_the_list(app, client, chosen):
+    bid_id = bidding.submitted_bid(app)
+    client.sign_in(MANAGER)
+    counts = table_row_counts(app)
+    response = client.submit(f"/manage/bids/{bid_id}", {"assessor": chosen})
+    assert response.status_code == 200
+    assert "Choose an assessor" in text_of(response)
+    assert table_row_counts(app) == counts
+
+
 def assignment_id(app, bid_id, email):
     with app.app_context():
         return session.scalar(select(Assignment.id).where(
@@ -497,6 +508,7 @@ def test_managers_search_the_audit_trail_by_user_record_and_date(app, manager):
     assert "Bid approved" in by_record and "Bid started" in by_record
     by_user = text_of(manager.get("/manage/audit?user=morgan"))
     assert "Bid approved" in by_user and "Bid started" not in by_user
+    assert "No events match your search" in text_of(manager.get("/manage/audit?user=%25"))
     from portal.db import utcnow
 
     today = utcnow().date()

@@ -402,6 +402,19 @@ def test_saving_a_draft_keeps_what_was_typed_and_submits_nothing(app, officer):
     assert 'value="1,000.50"' in page and "Draft saved" in page
 
 
+@pytest.mark.parametrize("version", ["²", "٣", "99999999999", "-1", "1e3"])
+def test_a_forged_version_is_no_version_and_never_a_server_error(app, officer, version):
+    """``"²"`` passes ``str.isdigit`` and broke ``int`` (a 500 a tester found)."""
+    award_id = awarded(app, accepted=True)
+    return_id = facts(app, award_id)["returns"][0]
+    lines = facts(app, award_id)["lines"]
+    response = officer.submit(return_url(award_id, return_id),
+                              {f"line-{lines['Bike lights']}": "100", "save_draft": "y",
+                               "version": version})
+    assert response.status_code == 302
+    assert return_facts(app, return_id)["spend"] == {"Bike lights": 10000}
+
+
 def test_a_draft_can_be_saved_again_and_then_submitted(app, officer):
     award_id = awarded(app, accepted=True)
     return_id = facts(app, award_id)["returns"][0]

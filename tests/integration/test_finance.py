@@ -415,6 +415,7 @@ def test_whoever_approved_the_award_cannot_record_its_payments(app):
     both = signed_in(app, MANAGER)
     page = both.get(f"/finance/awards/{award_id}")
     assert "someone else must record its payments" in text_of(page)
+    assert f'action="/finance/awards/{award_id}/payments"' not in page.get_data(as_text=True)
     response = post_payment(both, award_id, follow_redirects=True)
     assert "You approved this award, so someone else must record its payments." in \
         text_of(response)

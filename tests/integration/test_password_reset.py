@@ -84,6 +84,22 @@ def test_changing_the_password_signs_out_other_sessions(app, client, smtp):
     assert other.get("/manage/").status_code == 302
 
 
+def test_links_in_emails_use_the_portals_address_not_the_requests_host(app, smtp,
+                                                                       monkeypatch):
+    """A reset asked for with a forged ``Host`` still links to BASE_URL: otherwise anyone could
+    send a victim a working reset token pointing at their own site. (Production sets no
+    SERVER_NAME, so every Host reaches the portal; the tests' SERVER_NAME is lifted here.)"""
+    assert app.config["BASE_URL"] == "http://portal.test"
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)
+    with app.test_request_context("/reset-password", method="POST",
+                                  base_url="http://evil.example"):
+        accounts.request_password_reset(MANAGER)
+        session.commit()
+    [message] = smtp.to(MANAGER)
+    assert "evil.example" not in message.get_content()
+    assert reset_link(smtp).startswith("/reset-password/")
+
+
 def test_without_smtp_settings_mail_goes_to_the_outbox(app, client, tmp_path):
     app.config["MAIL_OUTBOX"] = str(tmp_path)
     client.submit("/reset-password", {"email": MANAGER})

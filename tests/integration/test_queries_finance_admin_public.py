@@ -65,6 +65,7 @@ def test_what_is_owed_is_the_underspend_the_service_asked_for_until_it_is_receiv
               and m["To"] == OFFICER]
     assert "£4,000.00 was paid and the eligible spend was £3,000.00, so £1,000.00" in \
         " ".join(told.get_content().split())
+    assert f"http://portal.test/awards/{award_id}" in told.get_content()  # and where to see it
     finance.submit(f"/finance/awards/{award_id}/repayments/{repayment.id}", repayment_form(),
                    form_url=f"/finance/awards/{award_id}")
     with app.app_context():
