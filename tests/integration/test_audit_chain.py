@@ -97,3 +97,20 @@ def test_concurrent_appends_keep_the_chain_intact(real_app):
             AuditEvent.action == "test.concurrent")) == 40
     result = verify(real_app)
     assert result.exit_code == 0, result.output
+
+
+def test_an_event_records_the_address_the_request_came_from_and_a_command_none(app, client):
+    """Services never read the request: the web layer puts the client's address in ``g``."""
+    from tests import bidding
+
+    client.sign_in("officer.fenland@example.org")
+    bidding.start(client, app)
+    with app.app_context():
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "bid.created")
+                                .order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.ip_address == "127.0.0.1"
+    with app.app_context():
+        audit.record("test.command", "bid", 1, actor=None)
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event.action == "test.command" and event.ip_address is None
+        session.rollback()
