@@ -11,6 +11,8 @@ from flask_babel import Babel, Domain, get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from sqlalchemy.orm import joinedload
 
 from portal.db import session
@@ -103,7 +105,26 @@ def init_app(app: Flask) -> None:
     # The i18n extension (added by Babel.init_app) gives the environment this method; the
     # checker sees Jinja's Environment without it.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        lambda string: _translations().ugettext(string),
-        lambda singular, plural, n: _translations().ungettext(singular, plural, n),
-        newstyle=True)
+        _template_gettext, _template_ngettext, newstyle=True)
+
+
+# Templates ask for hundreds of strings: each render (a Jinja Context, made inside whatever
+# locale is in force, e.g. an email's) finds its translations once. Jinja passes the render's
+# context to functions marked pass_context (its public API for this).
+@pass_context
+def _template_gettext(context: Context, string: str) -> str:
+    return _render_translations(context).ugettext(string)
+
+
+@pass_context
+def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return _render_translations(context).ungettext(singular, plural, n)
+
+
+def _render_translations(context: Context) -> NullTranslations:
+    found: NullTranslations | None = getattr(context, "portal_translations", None)
+    if found is None:
+        found = _translations()
+        context.portal_translations = found  # type: ignore[attr-defined]  # kept for this render
+    return found
 

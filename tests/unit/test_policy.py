@@ -46,7 +46,8 @@ THINGS = [None,
 TRANSITIONS = [t for w in WORKFLOWS.values() for t in w.transitions.values()]
 
 
-@pytest.mark.parametrize("action", list(Action) + TRANSITIONS, ids=str)
+@pytest.mark.parametrize("action", list(Action) + TRANSITIONS,
+                         ids=lambda a: a.value if isinstance(a, Action) else f"transition-{a.name}")
 def test_can_agrees_with_reason_for_everyone_and_everything(action):
     for person in PEOPLE:
         for thing in THINGS:
