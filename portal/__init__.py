@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class RowId(IntegerConverter):
-    """``<int:…>`` in every route: 1 to 2,147,483,647, the range of an INTEGER key."""
+    """``<int:…>`` in every route: 1 to 2,147,483,647, the range of an INTEGER key, written in
+    ASCII digits (Werkzeug's default pattern also matches "١" and "１", which ``int`` reads as 1)."""
+
+    regex = r"[0-9]+"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("min", 1)

@@ -3,6 +3,10 @@
 NUL characters are taken out of every form field and query parameter: no text a person
 types contains one, PostgreSQL cannot store one in a text column (the driver raises), and a
 value that differs between the two databases is worse than one without it.
+
+A form field whose name numbers a list row in anything but a few ASCII digits
+(``rows-²-item``, ``rows-<4,400 digits>-item``) is dropped: no page of ours writes one, and
+WTForms reads a row number with ``str.isdigit`` and then ``int``, which fails on both.
 """
 
 from __future__ import annotations
@@ -17,7 +21,13 @@ from werkzeug.utils import cached_property
 def _without_nul(values: MultiDict[str, Any]) -> ImmutableMultiDict[str, Any]:
     return ImmutableMultiDict(
         (key.replace("\x00", ""), value.replace("\x00", "") if isinstance(value, str) else value)
-        for key, value in values.items(multi=True))
+        for key, value in values.items(multi=True) if _plain_row_numbers(key))
+
+
+def _plain_row_numbers(key: str) -> bool:
+    """False for a field name with a numeric part that is not 1 to 10 ASCII digits (an id)."""
+    return all(part.isascii() and len(part) <= 10
+               for part in key.split("-") if part.isdigit())
 
 
 class PortalRequest(Request):

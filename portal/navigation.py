@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -51,7 +51,21 @@ def _item(endpoint: str, label: object) -> dict:
     return {"href": href, "text": str(label), "active": request.path.startswith(href)}
 
 
+def email_url(endpoint: str, **values: Any) -> str:
+    """The address an email links to: BASE_URL (the portal's address, prefix included) and the
+    endpoint's path within the portal. Never the request's host, nor the SCRIPT_NAME prefix a
+    client can send through a proxy (both reached emails before: a tester's forged Host mailed
+    a working reset token pointing elsewhere)."""
+    path = url_for(endpoint, **values)
+    root = request.script_root if has_request_context() else ""
+    if root and path.startswith(root + "/"):
+        path = path[len(root):]
+    return str(current_app.config["BASE_URL"]).rstrip("/") + path
+
+
 def init_app(app: Flask) -> None:
+    app.add_template_global(email_url)
+
     @app.context_processor
     def _navigation() -> dict:
         locale = get_locale()

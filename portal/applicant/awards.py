@@ -23,7 +23,7 @@ from portal.refusals import show_refusal
 from portal.services import DomainError, awards, return_evidence, variations
 from portal.services.policy import Action
 
-SPEND_FIELD = re.compile(r"^line-(\d+)$")
+SPEND_FIELD = re.compile(r"^line-([0-9]+)$")
 
 
 def _own_award(award_id: int) -> Award:
@@ -134,11 +134,13 @@ def _posted_spend(form: ReturnForm) -> dict[int, int]:
     spend = form.spend()
     for key, value in request.form.items():
         match = SPEND_FIELD.match(key)
-        if match and int(match.group(1)) not in form.line_ids:
+        line_id = row_id(match.group(1)) if match else None
+        if match and line_id not in form.line_ids:
+            line_id = line_id or 0  # no line has it: the service refuses it as not approved
             try:
-                spend[int(match.group(1))] = parse_money(value) if value.strip() else 0
+                spend[line_id] = parse_money(value) if value.strip() else 0
             except MoneyError:
-                spend[int(match.group(1))] = 0
+                spend[line_id] = 0
     return spend
 
 
@@ -156,8 +158,13 @@ def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
 
 
 def _version(form: ReturnForm) -> int | None:
-    """The version the page showed (None from a page without it: no check)."""
-    return row_id(form["version"].data)
+    """The version the page showed (None from a page without it: no check). A version that
+    is there but no version number was not written by our page: 400, nothing saved."""
+    raw = form["version"].data
+    version = row_id(raw)
+    if version is None and (raw or "").strip():
+        abort(400)
+    return version
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>", methods=["GET", "POST"])

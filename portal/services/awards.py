@@ -219,12 +219,14 @@ def eligible_spend(award: Award) -> int:
 
 
 def payable_now(award: Award) -> int:
-    """What may be paid now under the fund's rule, never beyond the award."""
+    """What may be paid now under the fund's rule, never beyond the award (pence). In arrears,
+    never beyond the spend approved in returns; once the final return is approved, never beyond
+    the eligible spend whatever the rule (paying more would only ask for it back)."""
     rule = award.round.fund.payment_rule
     if award.status != AwardStatus.ACTIVE:
         return 0
     ceiling = award.amount_pence
-    if rule == PaymentRule.ARREARS:
+    if rule == PaymentRule.ARREARS or final_return_approved(award):
         ceiling = min(ceiling, eligible_spend(award))
     return max(0, ceiling - award.paid_pence)
 
@@ -265,10 +267,15 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
     allowed = payable_now(award)
     if amount > allowed:
         rule = award.round.fund.payment_rule
-        reason = (_("Under this fund's rule payments follow approved returns: %(n)s can be "
-                    "paid now.", n=money(allowed)) if rule == PaymentRule.ARREARS else
-                  _("Payments cannot exceed the award: %(n)s remains to be paid.",
-                    n=money(allowed)))
+        if rule == PaymentRule.ARREARS:
+            reason = _("Under this fund's rule payments follow approved returns: %(n)s can be "
+                       "paid now.", n=money(allowed))
+        elif final_return_approved(award):
+            reason = _("The final return is approved: payments cannot exceed the eligible "
+                       "spend, so %(n)s can be paid now.", n=money(allowed))
+        else:
+            reason = _("Payments cannot exceed the award: %(n)s remains to be paid.",
+                       n=money(allowed))
         raise DomainError(reason, field="amount")
     payment = Payment(award_id=award.id, amount_pence=amount, paid_on=paid_on,
                       reference=reference, recorded_by_id=actor.id, recorded_at=utcnow())

@@ -285,11 +285,12 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     Raises DomainError (incomplete, closed, over the cap, not a draft) or ``Conflict`` when
     the same bid was submitted a moment earlier (a double click): nothing is changed then.
     """
-    now = now or utcnow()
     # Lock the bid, then read it again: a section saved a moment ago is checked, and a save
-    # arriving now waits and then finds the bid submitted.
+    # arriving now waits and then finds the bid submitted. The time is read after the wait, so
+    # a file attached while this waited is never later than the submission.
     session.execute(select(Bid.id).where(Bid.id == bid.id).with_for_update())
     session.refresh(bid)
+    now = now or utcnow()
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has already been submitted."))
     missing = incomplete_sections(bid)

@@ -170,6 +170,10 @@ def add(bid: Bid, name: str, stream: BinaryIO, description: str, actor: User) ->
 
 @atomic
 def remove(bid: Bid, evidence_id: int, actor: User) -> None:
+    """Remove a file from a draft bid. The bid is locked and read again first, as in ``add``:
+    a removal racing the submission happens before it or finds the bid submitted."""
+    session.execute(select(Bid.id).where(Bid.id == bid.id).with_for_update())
+    session.refresh(bid, ["status", "evidence"])
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
     evidence = next((e for e in bid.evidence if e.id == evidence_id), None)

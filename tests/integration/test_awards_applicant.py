@@ -29,7 +29,7 @@ from portal.models import (
 )
 from portal.services import accounts, awards, bids, decisions, variations
 from tests import bidding
-from tests.helpers import text_of
+from tests.helpers import table_row_counts, text_of
 
 OFFICER = bidding.OFFICER  # South Cambridgeshire
 OTHER_OFFICER = "officer.fenland@example.org"
@@ -402,17 +402,35 @@ def test_saving_a_draft_keeps_what_was_typed_and_submits_nothing(app, officer):
     assert 'value="1,000.50"' in page and "Draft saved" in page
 
 
-@pytest.mark.parametrize("version", ["²", "٣", "99999999999", "-1", "1e3"])
-def test_a_forged_version_is_no_version_and_never_a_server_error(app, officer, version):
-    """``"²"`` passes ``str.isdigit`` and broke ``int`` (a 500 a tester found)."""
+@pytest.mark.parametrize("version", ["²", "٣", "99999999999", "-1", "1e3", "0"])
+def test_a_forged_version_is_refused_and_never_a_server_error(app, officer, version):
+    """``"²"`` passes ``str.isdigit`` and broke ``int`` (a 500 a tester found); a version that
+    is there but is no version number would otherwise switch the check off."""
     award_id = awarded(app, accepted=True)
     return_id = facts(app, award_id)["returns"][0]
     lines = facts(app, award_id)["lines"]
+    counts = table_row_counts(app)
     response = officer.submit(return_url(award_id, return_id),
                               {f"line-{lines['Bike lights']}": "100", "save_draft": "y",
                                "version": version})
-    assert response.status_code == 302
-    assert return_facts(app, return_id)["spend"] == {"Bike lights": 10000}
+    assert response.status_code == 400
+    assert table_row_counts(app) == counts
+
+
+@pytest.mark.parametrize("line", ["9" * 4400, "9999999999", "99999", "²"])
+def test_spend_against_a_line_that_is_no_line_is_refused_or_ignored(app, officer, line):
+    award_id = awarded(app, accepted=True)
+    return_id = facts(app, award_id)["returns"][0]
+    lines = facts(app, award_id)["lines"]
+    counts = table_row_counts(app)
+    response = officer.submit(return_url(award_id, return_id),
+                              {f"line-{lines['Bike lights']}": "100", "save_draft": "y",
+                               f"line-{line}": "10"})
+    if line in ("²", "9" * 4400):  # no page of ours writes these: dropped, the rest saved
+        assert response.status_code == 302
+    else:
+        assert "Spend can only be reported against approved budget lines" in text_of(response)
+        assert table_row_counts(app) == counts
 
 
 def test_a_draft_can_be_saved_again_and_then_submitted(app, officer):

@@ -88,6 +88,17 @@ def test_a_half_filled_budget_line_is_refused(app, officer, draft):
     assert "Select capital or revenue" in page and "Enter the amount" in page
 
 
+@pytest.mark.parametrize("row", ["²", "٣", "9" * 4400, "9999999999"])
+def test_a_forged_row_number_in_a_list_is_never_a_server_error(app, officer, draft, row):
+    """WTForms reads a row number with ``str.isdigit`` then ``int``: "²" and 4,400 digits
+    broke it (a 500 a tester found). The request drops such fields before any form reads them."""
+    bid_id, year = draft
+    answers = {"rows-0-item": "Signs", "rows-0-kind": "capital", "rows-0-amount": "100",
+               f"rows-{row}-item": "Forged", "completed": "no"}
+    response = bidding.save(officer, bid_id, "budget", answers, year)
+    assert response.status_code in (200, 302)
+
+
 def test_dates_out_of_order_are_refused(app, officer, draft):
     bid_id, year = draft
     answers = dict(bidding.ABOUT, start_date=["1", "3", "{next_year}"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
@@ -152,3 +153,36 @@ def test_uploads_at_once_never_pass_the_limit_on_a_returns_files(real_app):
     with app.app_context():
         assert session.scalar(select(func.count()).select_from(ReturnEvidence)
                               .where(ReturnEvidence.return_id == return_id)) == most
+
+
+def test_no_file_leaves_a_bid_after_its_submission(real_app):
+    app = real_app
+    bid_id = complete_draft(app)
+    with app.test_request_context(method="POST"):
+        officer = accounts.get_user_by_email(OFFICER)
+        bid = session.get(Bid, bid_id)
+        ids = [upload_returning_id(bid, officer) for _ in range(4)]
+        session.commit()
+
+    def submit(bid, officer) -> None:
+        bids.submit(bid, officer)
+
+    def remover(evidence_id: int):
+        def remove(bid, officer) -> None:
+            time.sleep(0.05)  # the submission goes first, as a tester's slower clicks did
+            evidence.remove(bid, evidence_id, officer)
+        return remove
+
+    outcomes = race(app, bid_id, [submit] + [remover(i) for i in ids])
+    assert not [o for o in outcomes if o.startswith("error")], outcomes
+    with app.app_context():
+        actions = list(session.scalars(
+            select(AuditEvent.action).where(AuditEvent.record_type == "bid",
+                                            AuditEvent.record_id == str(bid_id))
+            .order_by(AuditEvent.id)))
+        after = actions[actions.index("bid.submitted"):]
+        assert "bid.evidence_removed" not in after, actions
+
+
+def upload_returning_id(bid, officer) -> int:
+    return evidence.add(bid, "plan.pdf", io.BytesIO(PDF), "", officer).id

@@ -797,3 +797,20 @@ def test_only_the_grants_manager_may_decide_variations(app, email):
     client = signed_in(app, email)
     assert client.get("/manage/variations").status_code == 403
     assert client.get(f"/manage/variations/{variation_id}").status_code == 403
+
+
+def test_once_the_final_return_is_approved_only_the_eligible_spend_can_be_paid(app, finance):
+    """Paid in advance, nothing paid yet, the final return approved at £3,000 of a £4,750
+    award: £3,000 is payable, not £4,750 (which would only be asked back as underspend)."""
+    award_id = make_award(app)
+    first, final = return_ids(app, award_id)
+    approve_return(app, file_return(app, first, [100000, 50000, 0]))
+    approve_return(app, file_return(app, final, [100000, 50000, 0]))  # £3,000 eligible
+    with app.app_context():
+        award = session.get(Award, award_id)
+        assert awards.eligible_spend(award) == 300000
+        assert awards.payable_now(award) == 300000
+    assert "Payable now £3,000.00" in text_of(finance.get(f"/finance/awards/{award_id}"))
+    refused = post_payment(finance, award_id, amount="3,000.01")
+    assert "can be paid now" in error_beside(refused, "amount")
+    assert payments_of(app, award_id) == (0, 0)

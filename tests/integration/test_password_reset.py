@@ -100,6 +100,19 @@ def test_links_in_emails_use_the_portals_address_not_the_requests_host(app, smtp
     assert reset_link(smtp).startswith("/reset-password/")
 
 
+
+def test_links_in_emails_ignore_a_script_name_a_client_sent(app, smtp, monkeypatch):
+    """gunicorn passes a SCRIPT_NAME header from a trusted address into the request's root;
+    an email's link is BASE_URL and the path within the portal, whatever the request said."""
+    monkeypatch.setitem(app.config, "SERVER_NAME", None)
+    with app.test_request_context("/evil/reset-password", method="POST",
+                                  environ_overrides={"SCRIPT_NAME": "/evil"}):
+        accounts.request_password_reset(MANAGER)
+        session.commit()
+    assert "/evil" not in smtp.to(MANAGER)[0].get_content()
+    assert reset_link(smtp).startswith("/reset-password/")
+
+
 def test_without_smtp_settings_mail_goes_to_the_outbox(app, client, tmp_path):
     app.config["MAIL_OUTBOX"] = str(tmp_path)
     client.submit("/reset-password", {"email": MANAGER})
