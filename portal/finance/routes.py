@@ -96,6 +96,7 @@ def _award_page(award: Award, payment_form: PaymentForm, repayment_form: Repayme
         "finance/award.html", award=award, payment_form=payment_form,
         repayment_form=repayment_form, form=form, payable=awards.payable_now(award),
         eligible=awards.eligible_spend(award), rule=award.round.fund.payment_rule,
+        final_approved=awards.final_return_approved(award),
         state_of=awards.return_state, today=uk_today(),
         groups=_allocation_groups(award),
         history=audit.history("award", award.id, ("return", [r.id for r in award.returns])))

@@ -810,7 +810,9 @@ def test_once_the_final_return_is_approved_only_the_eligible_spend_can_be_paid(a
         award = session.get(Award, award_id)
         assert awards.eligible_spend(award) == 300000
         assert awards.payable_now(award) == 300000
-    assert "Payable now £3,000.00" in text_of(finance.get(f"/finance/awards/{award_id}"))
+    page = text_of(finance.get(f"/finance/awards/{award_id}"))
+    assert "Payable now £3,000.00" in page and "the eligible spend is £3,000.00" in page
+    assert "Underspend is worked out when the final return is approved" not in page
     refused = post_payment(finance, award_id, amount="3,000.01")
     assert "can be paid now" in error_beside(refused, "amount")
     assert payments_of(app, award_id) == (0, 0)
