@@ -119,10 +119,7 @@ def test_no_file_reaches_a_bid_after_its_submission(real_app):
     outcomes = race(app, bid_id, [submit] + [upload] * 4)
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     with app.app_context():
-        actions = list(session.scalars(
-            select(AuditEvent.action).where(AuditEvent.record_type == "bid",
-                                            AuditEvent.record_id == str(bid_id))
-            .order_by(AuditEvent.id)))
+        actions = bid_actions(bid_id)
         assert "bid.submitted" in actions
         after = actions[actions.index("bid.submitted"):]
         assert "bid.evidence_added" not in after, actions
@@ -176,13 +173,18 @@ def test_no_file_leaves_a_bid_after_its_submission(real_app):
     outcomes = race(app, bid_id, [submit] + [remover(i) for i in ids])
     assert not [o for o in outcomes if o.startswith("error")], outcomes
     with app.app_context():
-        actions = list(session.scalars(
-            select(AuditEvent.action).where(AuditEvent.record_type == "bid",
-                                            AuditEvent.record_id == str(bid_id))
-            .order_by(AuditEvent.id)))
+        actions = bid_actions(bid_id)
         after = actions[actions.index("bid.submitted"):]
         assert "bid.evidence_removed" not in after, actions
 
 
 def upload_returning_id(bid, officer) -> int:
     return evidence.add(bid, "plan.pdf", io.BytesIO(PDF), "", officer).id
+
+
+def bid_actions(bid_id: int) -> list[str]:
+    """The audit trail's actions on the bid, in the order they were recorded."""
+    return list(session.scalars(
+        select(AuditEvent.action).where(AuditEvent.record_type == "bid",
+                                        AuditEvent.record_id == str(bid_id))
+        .order_by(AuditEvent.id)))
