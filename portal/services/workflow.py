@@ -17,7 +17,7 @@ import contextlib
 import contextvars
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import g, has_app_context
 from flask_babel import gettext as _
@@ -121,12 +121,13 @@ def move(workflow: Workflow, name: str, record: Any, actor: User | None, *,
     current = getattr(record, workflow.column)
     target = type(current)(transition.target)
     changes = {workflow.column: target, **(values or {})}
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult; Session.execute is typed for SELECT
+    # An UPDATE's result is a CursorResult (it has a row count), as in the other services.
+    result = cast(CursorResult[Any], session.execute(
         update(model).where(model.id == record.id, column == current,
                             *(getattr(model, name) == value
                               for name, value in (guard or {}).items()))
         .values(changes)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)))
     if result.rowcount != 1:
         session.refresh(record)
         now = getattr(record, workflow.column)
