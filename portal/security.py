@@ -9,6 +9,7 @@ import time
 
 from flask import Flask, Request, Response, g, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask_login import current_user
 from itsdangerous import BadSignature
 
 
@@ -61,6 +62,10 @@ def init_app(app: Flask) -> None:
         if response.mimetype == "text/html":
             # Signed-in pages hold personal data: never keep them in shared caches.
             headers.setdefault("Cache-Control", "no-store")
+        elif request.endpoint != "static" and current_user.is_authenticated:
+            # Nor the files and exports only a signed-in user can download (send_file's own
+            # "no-cache" still lets a shared cache keep a copy).
+            headers["Cache-Control"] = "no-store"
         return response
 
 

@@ -29,6 +29,7 @@ from forms.review import (
 from portal.access import requires
 from portal.decisions import bp
 from portal.downloads import attachment
+from portal.exports.tables import spreadsheet_text
 from portal.formatting import pence_to_pounds
 from portal.inputs import row_id
 from portal.models import AssessmentStatus, Bid, Round, User
@@ -261,7 +262,8 @@ def ranking_csv(round_id: int):
                          "within_remaining_budget", "assessments_needed_in"])
         for position, item in enumerate(ranked, start=1):
             writer.writerow([
-                position, item.bid.reference, item.bid.title, item.bid.partnership,
+                position, item.bid.reference, spreadsheet_text(item.bid.title),
+                spreadsheet_text(item.bid.partnership),
                 "" if item.basis_points is None else f"{item.basis_points / 100:.2f}",
                 "yes" if item.moderated else "no", item.assessed,
                 pence_to_pounds(item.bid.amount_requested_pence),

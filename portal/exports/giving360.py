@@ -25,6 +25,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import contains_eager
 
 from portal.db import session, utcnow
+from portal.exports.tables import spreadsheet_text
 from portal.formatting import pence_to_pounds
 from portal.models import (
     Award,
@@ -331,7 +332,7 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, Decimal):
         return format(value, "f")
-    return str(value)
+    return spreadsheet_text(str(value))
 
 
 def csv_row(record: Mapping[str, Any]) -> list[str]:

@@ -158,7 +158,13 @@ def csv_value(column: Column, value: Any) -> str:
     if kind is Kind.INTEGER:
         return str(int(value))
     text = "; ".join(map(_text, value)) if kind is Kind.LIST else _text(value)
-    # A cell starting with = + - @ is run as a formula by spreadsheets: keep it text.
+    return spreadsheet_text(text)
+
+
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a spreadsheet will show it, never run it: a cell starting with = + - @, a
+    tab or a carriage return is a formula to Excel and LibreOffice (OWASP's CSV injection), so
+    it gets a leading apostrophe. Every CSV the portal writes passes its text through this."""
     return "'" + text if text.startswith(FORMULA_START) else text
 
 

@@ -320,6 +320,16 @@ def test_ranking_orders_by_moderated_score_with_a_running_total_and_exports_csv(
     assert [r["title"] for r in rows] == ["High", "Low"]
     assert [r["cumulative_gbp"] for r in rows] == ["3000.00", "7000.00"]
     assert export.headers["Content-Disposition"].startswith("attachment")
+    assert export.headers["Cache-Control"] == "no-store"  # private: no shared cache keeps it
+
+
+def test_a_title_that_is_a_formula_stays_text_in_the_ranking_csv(app, manager):
+    """A spreadsheet runs a cell starting with = + - @ as a formula; the export keeps it text
+    as the other exports do (issue 13, point 6)."""
+    bid_id = bidding.submitted_bid(app, title='=HYPERLINK("http://x.example","click")')
+    export = manager.get(f"/manage/rounds/{load(app, bid_id).round_id}/ranking.csv")
+    [row] = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    assert row["title"] == '\'=HYPERLINK("http://x.example","click")'
 
 
 def test_the_ranking_costs_a_bounded_number_of_queries(app, manager, count_queries):

@@ -40,6 +40,7 @@ def test_the_frame_of_a_public_page(app, client):
                   service_navigation({"serviceName": config["SERVICE_NAME"], "serviceUrl": "/"}))
         same_html(one(page, "body > footer.govuk-template__footer > .govuk-footer"), footer({
             "meta": {"items": [
+                {"href": "/transparency", "text": "Grants awarded"},
                 {"href": "/accessibility", "text": "Accessibility statement"},
                 {"href": "/privacy", "text": "Privacy"},
                 {"href": "/cookies", "text": "Cookies"},

@@ -173,3 +173,9 @@ def test_a_nul_character_typed_or_sent_is_taken_out_before_any_view_reads_it(app
 
         answers = session.get(BidSection, (bid_id, "delivery")).answers
     assert answers["activities"] == "Twelve sessions"
+
+
+def test_the_public_register_is_linked_from_the_start_page_and_every_footer(client):
+    for page in ("/", "/privacy"):
+        html = client.get(page).get_data(as_text=True)
+        assert 'href="/transparency"' in html, page

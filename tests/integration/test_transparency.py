@@ -332,6 +332,17 @@ def test_the_csv_has_360givings_column_titles_and_a_row_per_grant(app, client):
     assert {r["Grant Programme:Code"] for r in rows} == {"SCF", "PCF"}
 
 
+def test_a_title_that_is_a_formula_stays_text_in_the_csv_and_exact_in_the_json(app, client):
+    """Spreadsheets run a cell starting with = + - @ as a formula: the CSV keeps it text, as
+    every export of the portal does; the JSON publishes the title exactly as typed."""
+    title = '=HYPERLINK("http://x.example","click")'
+    award(app, "SCF", 4_750_00, title=title)
+    [row] = csv_rows(client)
+    assert row["Title"] == "'" + title
+    grants = client.get("/transparency/360giving.json").get_json()["grants"]
+    assert [g["title"] for g in grants] == [title]
+
+
 def test_every_csv_column_is_a_title_the_360giving_schema_defines(app, client, validator):
     header = client.get("/transparency/360giving.csv").get_data(as_text=True).splitlines()[0]
     schema = json.loads((SHARED / "360-giving-schema.json").read_text())
