@@ -402,32 +402,33 @@ def test_saving_a_draft_keeps_what_was_typed_and_submits_nothing(app, officer):
     assert 'value="1,000.50"' in page and "Draft saved" in page
 
 
+def first_return(app) -> tuple[str, str, int]:
+    """An accepted award's first return: its page, the field of its "Bike lights" line, its id."""
+    award_id = awarded(app, accepted=True)
+    known = facts(app, award_id)
+    return_id = known["returns"][0]
+    return return_url(award_id, return_id), f"line-{known['lines']['Bike lights']}", return_id
+
+
 @pytest.mark.parametrize("version", ["²", "٣", "99999999999", "-1", "1e3", "0"])
 def test_a_forged_version_is_refused_and_never_a_server_error(app, officer, version):
     """``"²"`` passes ``str.isdigit`` and broke ``int`` (a 500 a tester found); a version that
     is there but is no version number would otherwise switch the check off."""
-    award_id = awarded(app, accepted=True)
-    return_id = facts(app, award_id)["returns"][0]
-    lines = facts(app, award_id)["lines"]
+    url, bike_lights, return_id = first_return(app)
     counts = table_row_counts(app)
-    response = officer.submit(return_url(award_id, return_id),
-                              {f"line-{lines['Bike lights']}": "100", "save_draft": "y",
-                               "version": version})
+    response = officer.submit(url, {bike_lights: "100", "save_draft": "y", "version": version})
     assert response.status_code == 400
     assert table_row_counts(app) == counts
 
 
 @pytest.mark.parametrize("line", ["9" * 4400, "9999999999", "99999", "²"])
 def test_spend_against_a_line_that_is_no_line_is_refused_or_ignored(app, officer, line):
-    award_id = awarded(app, accepted=True)
-    return_id = facts(app, award_id)["returns"][0]
-    lines = facts(app, award_id)["lines"]
+    url, bike_lights, return_id = first_return(app)
     counts = table_row_counts(app)
-    response = officer.submit(return_url(award_id, return_id),
-                              {f"line-{lines['Bike lights']}": "100", "save_draft": "y",
-                               f"line-{line}": "10"})
+    response = officer.submit(url, {bike_lights: "100", "save_draft": "y", f"line-{line}": "10"})
     if line in ("²", "9" * 4400):  # no page of ours writes these: dropped, the rest saved
         assert response.status_code == 302
+        assert return_facts(app, return_id)["spend"] == {"Bike lights": 10000}
     else:
         assert "Spend can only be reported against approved budget lines" in text_of(response)
         assert table_row_counts(app) == counts
