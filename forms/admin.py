@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -10,6 +9,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length
 
+from forms.base import PortalForm
+
 ROLE_CHOICES = [
     ("officer", _l("CSP officer")),
     ("assessor", _l("Assessor")),
@@ -19,7 +20,7 @@ ROLE_CHOICES = [
 ]
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search changes nothing
 
@@ -37,7 +38,7 @@ class _RolesMixin:
     )
 
 
-class InviteUserForm(_RolesMixin, FlaskForm):
+class InviteUserForm(_RolesMixin, PortalForm):
     name = StringField(_l("Full name"), widget=GovTextInput(),
                        validators=[InputRequired(_l("Enter the user's full name")),
                                    Length(max=200, message=_l("Name must be 200 characters or "
@@ -51,6 +52,6 @@ class InviteUserForm(_RolesMixin, FlaskForm):
     submit = SubmitField(_l("Send invitation"), widget=GovSubmitInput())
 
 
-class EditUserForm(_RolesMixin, FlaskForm):
+class EditUserForm(_RolesMixin, PortalForm):
     active = BooleanField(_l("Account is active"), widget=GovCheckboxInput())
     submit = SubmitField(_l("Save changes"), widget=GovSubmitInput())

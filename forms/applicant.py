@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
     GovCharacterCount,
@@ -21,7 +20,6 @@ from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -33,6 +31,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from forms.base import PortalForm, RowForm
 from forms.fields import (
     DayMonthYearField,
     MoneyField,
@@ -48,12 +47,12 @@ BUDGET_ROWS = 8
 OUTCOME_ROWS = 6
 
 
-class StartBidForm(FlaskForm):
+class StartBidForm(PortalForm):
     token = HiddenField()
     submit = SubmitField(_l("Start a bid"), widget=GovSubmitInput())
 
 
-class SectionForm(FlaskForm):
+class SectionForm(PortalForm):
     """A task-list section: saved as it is, or checked in full when marked complete."""
 
     version = HiddenField()
@@ -173,7 +172,7 @@ class DeliveryForm(SectionForm):
                           _l("For example, the police, the fire service, parish councils."))
 
 
-class OutcomeRow(Form):
+class OutcomeRow(RowForm):
     measure = StringField(_l("Measure"), widget=GovTextInput(),
                           description=_l("For example, cycle marking kits given out"),
                           validators=[max_length(200, _l("Measure"))])
@@ -225,7 +224,7 @@ class OutcomesForm(SectionForm):
             row.form.how_measured.data = saved["how_measured"]
 
 
-class BudgetRow(Form):
+class BudgetRow(RowForm):
     item = StringField(_l("Item"), widget=GovTextInput(),
                        validators=[max_length(200, _l("Item"))])
     kind = SelectField(_l("Capital or revenue"), widget=GovSelect(), choices=COST_KINDS,
@@ -353,7 +352,7 @@ SECTION_FORMS: dict[str, type[SectionForm]] = {
 }
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(PortalForm):
     file = FileField(_l("Upload a file"), widget=GovFileInput(),
                      description=_l("PDF, Word, Excel, CSV, PNG or JPEG."),
                      validators=[InputRequired(_l("Select a file"))])
@@ -363,7 +362,7 @@ class EvidenceForm(FlaskForm):
                          render_kw={"class": "govuk-button--secondary"})
 
 
-class RemoveEvidenceForm(FlaskForm):
+class RemoveEvidenceForm(PortalForm):
     submit = SubmitField(_l("Remove"), widget=GovSubmitInput())
 
 
@@ -385,7 +384,7 @@ class AnswerForm(OneShotForm):
     submit = SubmitField(_l("Send answer"), widget=GovSubmitInput())
 
 
-class BidSearchForm(FlaskForm):
+class BidSearchForm(PortalForm):
     class Meta:
         csrf = False
 

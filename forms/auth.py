@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
     GovRadioInput,
@@ -9,8 +8,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import PasswordField, RadioField, StringField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from forms.base import PortalForm
 
-class SignInForm(FlaskForm):
+
+class SignInForm(PortalForm):
     email = StringField(
         _l("Email address"), widget=GovTextInput(),
         validators=[InputRequired(_l("Enter your email address")), Length(max=254)],
@@ -22,7 +23,7 @@ class SignInForm(FlaskForm):
     submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(PortalForm):
     email = StringField(
         _l("Email address"), widget=GovTextInput(),
         validators=[InputRequired(_l("Enter your email address")),
@@ -32,7 +33,7 @@ class ResetRequestForm(FlaskForm):
     submit = SubmitField(_l("Send reset link"), widget=GovSubmitInput())
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PortalForm):
     password = PasswordField(
         _l("New password"), widget=GovPasswordInput(),
         description=_l("At least 12 characters. Three or four unrelated words work well."),
@@ -46,11 +47,11 @@ class NewPasswordForm(FlaskForm):
     submit = SubmitField(_l("Save password"), widget=GovSubmitInput())
 
 
-class SignOutForm(FlaskForm):
+class SignOutForm(PortalForm):
     submit = SubmitField(_l("Sign out"), widget=GovSubmitInput())
 
 
-class LanguageForm(FlaskForm):
+class LanguageForm(PortalForm):
     language = RadioField(
         _l("Language"), widget=GovRadioInput(),
         choices=[("en", "English"), ("cy", "Cymraeg")],

@@ -8,10 +8,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import Field, FieldList, HiddenField, StringField
 from wtforms.validators import StopValidation, ValidationError
+
+from forms.base import PortalForm
 
 _MONEY = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 
@@ -158,7 +159,7 @@ def new_once_token() -> str:
     return once_token(user_id, current_app.config["SECRET_KEY"])
 
 
-class OneShotForm(FlaskForm):
+class OneShotForm(PortalForm):
     """A form whose post does something once (submit, decide, accept, pay, approve…).
 
     It carries a one-time token (render ``{{ form.once }}`` beside ``form.csrf_token``): the

@@ -25,6 +25,7 @@ from wtforms import (
 from wtforms.validators import InputRequired
 
 from forms.applicant import CountedTextArea
+from forms.base import PortalForm
 from forms.fields import DayMonthYearField, MoneyField, OneShotForm, max_length
 
 RECOMMENDATIONS = [
@@ -151,7 +152,7 @@ class DecisionForm(OneShotForm):
     submit = SubmitField(_l("Record decision"), widget=GovSubmitInput())
 
 
-class AuditSearchForm(FlaskForm):
+class AuditSearchForm(PortalForm):
     class Meta:
         csrf = False  # a search changes nothing
 

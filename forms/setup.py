@@ -7,7 +7,6 @@ from datetime import time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -19,7 +18,6 @@ from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     RadioField,
     SelectMultipleField,
@@ -28,6 +26,7 @@ from wtforms import (
 )
 from wtforms.validators import Regexp, StopValidation
 
+from forms.base import PortalForm, RowForm
 from forms.fields import DayMonthYearField, MoneyField, max_length, refresh_list_errors
 
 PAYMENT_RULES = [
@@ -159,7 +158,7 @@ def _required_text(label: Any, limit: int, message: Any, hint: Any = None,
                        validators=[Required(message), max_length(limit, label)])
 
 
-class FundForm(FlaskForm):
+class FundForm(PortalForm):
     name = _required_text(_l("Name of the fund"), 200, _l("Enter the name of the fund"))
     code = StringField(
         _l("Short code"), widget=GovTextInput(), filters=[_upper],
@@ -185,7 +184,7 @@ class FundForm(FlaskForm):
     submit = SubmitField(_l("Save fund"), widget=GovSubmitInput())
 
 
-class RoundForm(FlaskForm):
+class RoundForm(PortalForm):
     name = _required_text(_l("Name of the round"), 200, _l("Enter the name of the round"),
                           _l("For example, 2026/27 round"))
     financial_year = WholeNumberField(
@@ -227,7 +226,7 @@ class RoundForm(FlaskForm):
     submit = SubmitField(_l("Save round"), widget=GovSubmitInput())
 
 
-class CriterionRow(Form):
+class CriterionRow(RowForm):
     title = StringField(_l("Criterion"), widget=GovTextInput(), filters=[_strip],
                         validators=[max_length(200, _l("Criterion"))])
     guidance = StringField(_l("Guidance for assessors"), widget=GovTextArea(), filters=[_strip],
@@ -240,13 +239,13 @@ class CriterionRow(Form):
                     or self.weight.number_error)
 
 
-class DescriptorRow(Form):
+class DescriptorRow(RowForm):
     # The template labels each box with its place on the scale.
     text = StringField(_l("Descriptor"), widget=GovTextInput(), filters=[_strip],
                        validators=[max_length(100, _l("Descriptor"))])
 
 
-class CriteriaForm(FlaskForm):
+class CriteriaForm(PortalForm):
     rows = FieldList(FormField(CriterionRow), min_entries=CRITERION_ROWS,
                      max_entries=CRITERION_ROWS)
     scale_min = WholeNumberField(_l("Lowest score"), low=0, high=10,

@@ -31,9 +31,16 @@ def _plain_row_numbers(key: str) -> bool:
 
 
 class PortalRequest(Request):
+    #: Names of the posted fields whose value held NUL, which forms refuse (``forms.base``).
+    fields_with_nul: frozenset[str] = frozenset()
+
     def _load_form_data(self) -> None:
         super()._load_form_data()
-        self.__dict__["form"] = _without_nul(self.__dict__["form"])
+        posted = self.__dict__["form"]
+        self.fields_with_nul = frozenset(
+            key for key, value in posted.items(multi=True)
+            if isinstance(value, str) and "\x00" in value)
+        self.__dict__["form"] = _without_nul(posted)
 
     @cached_property
     def args(self) -> ImmutableMultiDict[str, str]:

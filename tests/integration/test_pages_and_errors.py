@@ -156,9 +156,10 @@ def test_other_error_pages_are_in_the_portal_design(app, tmp_path, code, heading
     assert heading in text_of(response) and "Accessibility statement" in text_of(response)
 
 
-def test_a_nul_character_typed_or_sent_is_taken_out_before_any_view_reads_it(app, client):
-    """PostgreSQL cannot store NUL in text: a search or a form carrying one is handled like
-    the same text without it, never a server error."""
+def test_a_nul_character_sent_is_refused_beside_its_field_and_never_reaches_the_database(
+        app, client):
+    """PostgreSQL cannot store NUL in text: a search carrying one is read without it; a form
+    field carrying one is refused beside the field and nothing is saved; never a 500."""
     from tests import bidding
 
     client.sign_in(bidding.OFFICER)
@@ -167,12 +168,15 @@ def test_a_nul_character_typed_or_sent_is_taken_out_before_any_view_reads_it(app
     year = bidding.round_of(app, "SCF").financial_year
     saved = bidding.save(client, bid_id, "delivery",
                          {**bidding.DELIVERY, "activities": "Twelve\x00 sessions"}, year)
-    assert saved.status_code == 302
+    assert saved.status_code == 200
+    page = text_of(saved)
+    assert "must not contain hidden control characters" in page
+    assert 'href="#activities"' in saved.get_data(as_text=True)
     with app.app_context():
         from portal.models import BidSection
 
-        answers = session.get(BidSection, (bid_id, "delivery")).answers
-    assert answers["activities"] == "Twelve sessions"
+        section = session.get(BidSection, (bid_id, "delivery"))
+    assert section is None or "activities" not in (section.answers or {})
 
 
 def test_the_public_register_is_linked_from_the_start_page_and_every_footer(client):
