@@ -1,12 +1,43 @@
-"""Sending stored files to those allowed to see them: always as attachments."""
+"""What the portal sends as a file: stored uploads, and every CSV and workbook it writes.
+
+One path for each, so that every download is an attachment with a safe file name (Werkzeug
+quotes it, and gives a non-ASCII name as RFC 6266's ``filename*``), and every private one is
+``Cache-Control: no-store`` (a shared cache must not keep personal data; ``send_file``'s own
+``no-cache`` lets it). Every CSV's text is written through ``exports.tables.csv_value`` /
+``spreadsheet_text``, which keeps a formula-like cell as text (OWASP's CSV injection).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from flask import Response, abort, send_file
+from flask import Response, abort, send_file, stream_with_context
+
+CSV = "text/csv; charset=utf-8"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _as_file(response: Response, filename: str, *, private: bool) -> Response:
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    if private:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def csv_file(chunks: Iterator[str], filename: str, *, private: bool = True) -> Response:
+    """A streamed CSV download of ``chunks`` (from ``exports.tables.csv_chunks`` or another
+    writer that passes its text through ``spreadsheet_text``) named ``filename``."""
+    return _as_file(Response(stream_with_context(chunks), content_type=CSV), filename,
+                    private=private)
+
+
+def workbook_file(handle: IO[bytes], filename: str) -> Response:
+    """An Excel workbook already written to ``handle`` (closed once sent), always private."""
+    response = send_file(handle, mimetype=XLSX, as_attachment=True, max_age=0,
+                         download_name=filename)
+    return _as_file(response, filename, private=True)
 
 
 def attachment(items: Iterable[Any], item_id: int, path_of: Callable[[Any], Path]) -> Response:
@@ -17,5 +48,6 @@ def attachment(items: Iterable[Any], item_id: int, path_of: Callable[[Any], Path
     path = path_of(item)
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype=item.content_type, as_attachment=True,
-                     download_name=item.original_name, max_age=0)
+    return _as_file(send_file(path, mimetype=item.content_type, as_attachment=True,
+                              download_name=item.original_name, max_age=0),
+                    item.original_name, private=True)

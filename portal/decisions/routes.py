@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -28,9 +23,8 @@ from forms.review import (
 )
 from portal.access import requires
 from portal.decisions import bp
-from portal.downloads import attachment
-from portal.exports.tables import spreadsheet_text
-from portal.formatting import pence_to_pounds
+from portal.downloads import attachment, csv_file
+from portal.exports.tables import RANKING, csv_chunks
 from portal.inputs import row_id
 from portal.models import AssessmentStatus, Bid, Round, User
 from portal.oneshot import one_shot
@@ -254,30 +248,19 @@ def ranking_csv(round_id: int):
     round_ = _round(round_id)
     ranked = assessment.ranking(round_)
 
-    def rows():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["rank", "reference", "title", "partnership", "score_percent",
-                         "moderated", "assessments", "requested_gbp", "cumulative_gbp",
-                         "within_remaining_budget", "assessments_needed_in"])
-        for position, item in enumerate(ranked, start=1):
-            writer.writerow([
-                position, item.bid.reference, spreadsheet_text(item.bid.title),
-                spreadsheet_text(item.bid.partnership),
-                "" if item.basis_points is None else f"{item.basis_points / 100:.2f}",
-                "yes" if item.moderated else "no", item.assessed,
-                pence_to_pounds(item.bid.amount_requested_pence),
-                pence_to_pounds(item.cumulative_pence), "yes" if item.fits else "no",
-                "yes" if item.readiness.met else "no"])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        if not ranked:
-            yield buffer.getvalue()
+    def yes_no(flag: bool) -> str:
+        return "yes" if flag else "no"
 
-    filename = f"ranking-{round_.fund.code}-{round_.financial_year}.csv"
-    return Response(stream_with_context(rows()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    rows = ({"rank": position, "reference": item.bid.reference, "title": item.bid.title,
+             "partnership": item.bid.partnership, "score_basis_points": item.basis_points,
+             "moderated": yes_no(item.moderated), "assessments": item.assessed,
+             "requested_pence": item.bid.amount_requested_pence,
+             "cumulative_pence": item.cumulative_pence,
+             "within_remaining_budget": yes_no(item.fits),
+             "assessments_needed_in": yes_no(item.readiness.met)}
+            for position, item in enumerate(ranked, start=1))
+    return csv_file(csv_chunks(RANKING, rows),
+                    f"ranking-{round_.fund.code}-{round_.financial_year}.csv")
 
 
 @bp.route("/manage/audit")

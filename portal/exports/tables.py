@@ -123,6 +123,18 @@ TABLES: dict[str, Table] = {table.name: table for table in (
         _c("approved_at", _l("Approved"), Kind.DATETIME, 18))),
 )}
 
+#: A round's bids in rank order, as the grants manager downloads them (not a report export).
+RANKING = Table("ranking", _l("Ranking"), (
+    _c("rank", _l("Rank"), Kind.INTEGER, 6), _c("reference", _l("Reference")),
+    _c("title", _l("Title"), width=40), _PARTNERSHIP,
+    _c("score_basis_points", _l("Weighted score (%)"), Kind.PERCENT, 12),
+    _c("moderated", _l("Moderated"), width=10),
+    _c("assessments", _l("Assessments"), Kind.INTEGER, 10),
+    _c("requested_pence", _l("Requested"), Kind.MONEY, 14),
+    _c("cumulative_pence", _l("Cumulative"), Kind.MONEY, 14),
+    _c("within_remaining_budget", _l("Within the remaining budget"), width=12),
+    _c("assessments_needed_in", _l("Assessments needed are in"), width=12)))
+
 
 # --- values ------------------------------------------------------------------------------------
 

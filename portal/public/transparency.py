@@ -15,6 +15,7 @@ from flask import Response, current_app, render_template, request, stream_with_c
 from flask_babel import gettext as _
 
 from portal.access import public
+from portal.downloads import csv_file
 from portal.exports import giving360
 from portal.pagination import page_number
 from portal.public import bp
@@ -85,11 +86,10 @@ def transparency():
 
 def _open_data(fmt: str) -> Response:
     pieces = giving360.export(fmt, current_app.config)
-    response = Response(stream_with_context(pieces), content_type=giving360.FORMATS[fmt])
     if fmt == "csv":
         name = giving360.giving_prefix(current_app.config["OPEN_DATA_PREFIX"])
-        response.headers.set("Content-Disposition", "attachment", filename=f"{name}.csv")
-    return response
+        return csv_file(iter(pieces), f"{name}.csv", private=False)
+    return Response(stream_with_context(pieces), content_type=giving360.FORMATS[fmt])
 
 
 @bp.route("/transparency/360giving.json")

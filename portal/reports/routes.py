@@ -15,11 +15,12 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Response, render_template, request, send_file, stream_with_context, url_for
+from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.access import requires
+from portal.downloads import csv_file, workbook_file
 from portal.exports.tables import TABLES, csv_chunks, write_workbook
 from portal.formatting import money
 from portal.models import Fund
@@ -28,8 +29,6 @@ from portal.reference import ISSUE_TYPES
 from portal.reports import bp
 from portal.services import reporting
 from portal.services.policy import Action
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class BadFilter(Exception):
@@ -277,8 +276,7 @@ def export_csv(name: str):
     choice = _choice(reporting.funds(), every_year=True)
     chunks = as_read(csv_chunks(table, reporting.export_rows(name, choice.filters)))
     filename = _filename(choice, name, "csv")
-    return Response(stream_with_context(chunks), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return csv_file(chunks, filename)
 
 
 @bp.route("/export/workbook.xlsx")
@@ -294,6 +292,5 @@ def export_workbook():
     except BaseException:
         handle.close()
         raise
-    return send_file(handle, mimetype=XLSX, as_attachment=True, max_age=0,
-                     download_name=_filename(choice, "grants", "xlsx"))
+    return workbook_file(handle, _filename(choice, "grants", "xlsx"))
 
