@@ -6,10 +6,11 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length
 
 from forms.base import PortalForm
+from forms.fields import RecordSelectField
 
 ROLE_CHOICES = [
     ("officer", _l("CSP officer")),
@@ -29,11 +30,13 @@ class UserSearchForm(PortalForm):
 
 
 class _RolesMixin:
-    organisation = SelectField(_l("Organisation"), widget=GovSelect(), coerce=int,
-                               validators=[InputRequired(_l("Select an organisation"))])
+    organisation = RecordSelectField(_l("Organisation"), widget=GovSelect(),
+                                     message=_l("Select an organisation from the list"),
+                                     validators=[InputRequired(_l("Select an organisation"))])
     roles = SelectMultipleField(
         _l("Roles"), widget=GovCheckboxesInput(), choices=ROLE_CHOICES,
         description=_l("Select all that apply. Partnership users can only be CSP officers."),
+        invalid_choice_message=_l("Select roles from the list"),
         validators=[InputRequired(_l("Select at least one role"))],
     )
 

@@ -22,14 +22,13 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
     SubmitField,
 )
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Optional, ValidationError
 
 from forms.base import PortalForm, RowForm
 from forms.fields import (
@@ -37,6 +36,8 @@ from forms.fields import (
     MoneyField,
     OneShotForm,
     RequiredWhenCompleted,
+    RowList,
+    WholeNumberField,
     max_length,
     refresh_list_errors,
 )
@@ -143,6 +144,7 @@ class ProblemForm(SectionForm):
     issue_types = SelectMultipleField(
         _l("Which issues will the project tackle?"), widget=GovCheckboxesInput(),
         choices=ISSUE_TYPES, description=_l("Select all that apply."),
+        invalid_choice_message=_l("Select the issues from the list"),
         validators=[RequiredWhenCompleted(_l("Select at least one issue"))])
     other_issue = _text(_l("Other issue"), 200, None, _l("Only if you selected Other."))
     district = _text(_l("District"), 100, _l("Enter the district"))
@@ -176,21 +178,18 @@ class OutcomeRow(RowForm):
     measure = StringField(_l("Measure"), widget=GovTextInput(),
                           description=_l("For example, cycle marking kits given out"),
                           validators=[max_length(200, _l("Measure"))])
-    target = IntegerField(_l("Target"), widget=GovTextInput(),
-                          validators=[Optional(),
-                                      NumberRange(min=0, max=10_000_000,
-                                                  message=_l("Target must be a whole number, 0 "
-                                                             "or more"))])
+    # At most 10,000,000 (the column is an INTEGER): "Target must be 10,000,000 or fewer".
+    target = WholeNumberField(_l("Target"), high=10_000_000, grouped=True)
     how_measured = StringField(_l("How it will be measured"), widget=GovTextInput(),
                                validators=[max_length(500, _l("How it will be measured"))])
 
     def filled(self) -> bool:
         return bool((self.measure.data or "").strip() or self.target.data is not None
-                    or (self.how_measured.data or "").strip())
+                    or self.target.number_error or (self.how_measured.data or "").strip())
 
 
 class OutcomesForm(SectionForm):
-    rows = FieldList(FormField(OutcomeRow), min_entries=OUTCOME_ROWS, max_entries=OUTCOME_ROWS)
+    rows = RowList(FormField(OutcomeRow), rows=OUTCOME_ROWS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -237,7 +236,7 @@ class BudgetRow(RowForm):
 
 
 class BudgetForm(SectionForm):
-    rows = FieldList(FormField(BudgetRow), min_entries=BUDGET_ROWS, max_entries=BUDGET_ROWS)
+    rows = RowList(FormField(BudgetRow), rows=BUDGET_ROWS)
     match_funding = MoneyField(_l("Match funding from others"),
                                description=_l("In pounds. Leave blank if there is none."))
     match_funding_sources = _long_text(_l("Where the match funding comes from"), 500, None)
@@ -298,20 +297,19 @@ class BudgetForm(SectionForm):
 
 
 class YouthForm(SectionForm):
-    age_from = IntegerField(_l("Youngest age"), widget=GovTextInput(),
-                            validators=[RequiredWhenCompleted(_l("Enter the youngest age")),
-                                        Optional(), NumberRange(min=0, max=25, message=_l(
-                                            "Youngest age must be between 0 and 25"))])
-    age_to = IntegerField(_l("Oldest age"), widget=GovTextInput(),
-                          validators=[RequiredWhenCompleted(_l("Enter the oldest age")),
-                                      Optional(), NumberRange(min=0, max=25, message=_l(
-                                          "Oldest age must be between 0 and 25"))])
-    young_people = IntegerField(_l("How many young people will take part?"),
-                                widget=GovTextInput(),
-                                validators=[RequiredWhenCompleted(
-                                    _l("Enter how many young people will take part")),
-                                    Optional(), NumberRange(min=1, max=100_000, message=_l(
-                                        "Number of young people must be 1 or more"))])
+    age_from = WholeNumberField(
+        _l("Youngest age"), low=0, high=25,
+        range_message=_l("Youngest age must be between 0 and 25"),
+        validators=[RequiredWhenCompleted(_l("Enter the youngest age"))])
+    age_to = WholeNumberField(
+        _l("Oldest age"), low=0, high=25,
+        range_message=_l("Oldest age must be between 0 and 25"),
+        validators=[RequiredWhenCompleted(_l("Enter the oldest age"))])
+    young_people = WholeNumberField(
+        _l("How many young people will take part?"), low=1, high=100_000, grouped=True,
+        message=_l("Enter the number of young people as a whole number, like 12"),
+        range_message=_l("Number of young people must be from 1 to 100,000"),
+        validators=[RequiredWhenCompleted(_l("Enter how many young people will take part"))])
     safeguarding_lead = _text(_l("Name of the safeguarding lead"), 200,
                               _l("Enter the name of the safeguarding lead"))
     safeguarding_policy = BooleanField(
@@ -323,7 +321,7 @@ class YouthForm(SectionForm):
         validators=[RequiredWhenCompleted(_l("Confirm everyone working with young people has "
                                              "a DBS check"))])
 
-    def validate_age_to(self, field: IntegerField) -> None:
+    def validate_age_to(self, field: WholeNumberField) -> None:
         if field.data is not None and self.age_from.data is not None and \
                 field.data < self.age_from.data:
             raise ValidationError(_l("Oldest age must be the same as or more than the youngest"))
@@ -391,4 +389,4 @@ class BidSearchForm(PortalForm):
     q = StringField(_l("Search by title or reference"), widget=GovTextInput(),
                     validators=[max_length(100, _l("Search"))])
     status = SelectField(_l("Status"), widget=GovSelect(), validate_choice=True, choices=[],
-                         default="")
+                         default="", invalid_choice_message=_l("Select a status from the list"))

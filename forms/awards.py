@@ -22,7 +22,6 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import (
     BooleanField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -31,7 +30,14 @@ from wtforms import (
 from wtforms.validators import InputRequired
 
 from forms.applicant import CountedTextArea
-from forms.fields import DayMonthYearField, MoneyField, OneShotForm, max_length
+from forms.fields import (
+    DayMonthYearField,
+    MoneyField,
+    OneShotForm,
+    WholeNumberField,
+    max_length,
+    record_id,
+)
 
 RAG_CHOICES = [
     ("green", _l("Green: on track")),
@@ -53,28 +59,6 @@ class AcceptOfferForm(OneShotForm):
     confirm = BooleanField(_l("On behalf of the partnership, I accept this grant on the terms "
                               "and conditions of this offer"), widget=GovCheckboxInput())
     submit = SubmitField(_l("Accept the offer"), widget=GovSubmitInput())
-
-
-class WholeNumberField(IntegerField):
-    """A count typed as people type it ('1,200'); ``data`` is None when blank."""
-
-    widget = GovTextInput()
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = (valuelist[0] if valuelist else "").strip().replace(",", "")
-        if not text:
-            self.data = None
-            return
-        try:
-            self.data = int(text)
-        except ValueError:
-            self.data = None
-            raise ValueError(str(_l("Enter what was achieved as a whole number, like 12"))) \
-                from None
-        if self.data > 10_000_000:  # the column is an INTEGER
-            self.data = None
-            raise ValueError(str(_l("What was achieved must be a whole number from 0 to "
-                                    "10,000,000")))
 
 
 class ReturnForm(OneShotForm):
@@ -106,7 +90,10 @@ def return_form(lines: list[Any], measures: list[Any], **kwargs: Any) -> ReturnF
         fields[f"line-{line.id}"] = MoneyField(line.item)
     for measure in measures:
         fields[f"achieved-{measure.id}"] = WholeNumberField(
-            _("Achieved so far"), description=_("Target: %(target)s", target=measure.target))
+            _("Achieved so far"), description=_("Target: %(target)s", target=measure.target),
+            high=10_000_000, grouped=True,  # the column is an INTEGER
+            message=_l("Enter what was achieved as a whole number, like 12"),
+            range_message=_l("What was achieved must be a whole number from 0 to 10,000,000"))
         fields[f"rag-{measure.id}"] = RadioField(_("RAG status"), widget=GovRadioInput(),
                                                  description=_("How this target is going."),
                                                  choices=RAG_CHOICES, validate_choice=False)
@@ -173,10 +160,9 @@ class VariationForm(OneShotForm):
 
     @staticmethod
     def line_id(value: str | None) -> int | None:
-        try:
-            return int(value or "")
-        except ValueError:
-            return None
+        """A line chosen: its id (ASCII digits within an INTEGER), else None, which the
+        service refuses beside the field in words."""
+        return record_id(value or "")
 
     def moves(self) -> list[dict[str, Any]]:
         to = self.to_line.data or ""

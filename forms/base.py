@@ -9,6 +9,11 @@ makes a title read differently from what it holds (the "Trojan Source" trick,
 CVE-2021-42574). NUL is taken out of the request before any form reads it
 (``portal.inputs``), which notes the fields it came in, so they are refused here too.
 
+Every field that takes text from the request gets the check, not only text boxes: a radio
+or select posted with a forged value is refused the same way (a file field's upload is not
+text). Every choice field gets messages naming it, instead of WTForms' "Not a valid choice"
+and "Invalid Choice: could not coerce", which a forged post would otherwise meet.
+
 A form built on a GET with no data of its own takes the data of ``g.kept_formdata`` when a
 request hook has put some there: what a person typed before their session ended, shown
 again after they sign in (``portal.security``).
@@ -22,24 +27,20 @@ from typing import Any
 from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, Form, StringField
+from wtforms import Field, FieldList, FileField, Form, FormField, SubmitField
+from wtforms.fields.choices import SelectFieldBase
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation
 
-# C0 controls but tab, LF and CR; DEL and the C1 controls; the bidi embeddings, overrides
-# and isolates (U+202A-U+202E, U+2066-U+2069).
-_UNUSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from portal.inputs import unusable_characters
+
+__all__ = ["PortalForm", "RowForm", "field_name", "plain_text", "unusable_characters"]
 
 
 def field_name(field: Field) -> str:
     """A field's label as the subject of an error message: "Title", not "Title (optional)"."""
     text = str(field.label.text) if field.label else field.name
     return re.sub(r"\s*\((optional|dewisol)\)\s*$", "", text, flags=re.IGNORECASE)
-
-
-def unusable_characters(text: str) -> bool:
-    """True when ``text`` holds a character no one types (see the module's docstring)."""
-    return bool(_UNUSABLE.search(text))
 
 
 def plain_text(_form: Any, field: Field) -> None:
@@ -54,11 +55,30 @@ def plain_text(_form: Any, field: Field) -> None:
             "of pasting it", label=field_name(field))))
 
 
+def _choice_messages(field: SelectFieldBase) -> None:
+    """Messages naming the field for a value not among its choices, or not of its kind (an
+    id that is not a number): only a forged or stale post meets them."""
+    name = field_name(field)
+    if getattr(field, "invalid_choice_message", "") is None:
+        field.invalid_choice_message = str(_l(
+            "Select one of the options shown for %(label)s", label=name))
+    if getattr(field, "invalid_value_message", "") is None:
+        field.invalid_value_message = str(_l(
+            "Select one of the options shown for %(label)s", label=name))
+
+
+# Fields holding no text of their own: an upload, a button, and lists of rows (whose
+# rows' fields are checked).
+_NOT_TEXT = (FileField, SubmitField, FieldList, FormField)
+
+
 class _PlainTextMeta(DefaultMeta):
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
         field = super().bind_field(form, unbound_field, options)
-        if isinstance(field, StringField):
+        if not isinstance(field, _NOT_TEXT):
             field.validators = [plain_text, *field.validators]
+        if isinstance(field, SelectFieldBase):
+            _choice_messages(field)
         return field
 
 

@@ -1,4 +1,11 @@
-"""Shared fields: money typed as people type it, and a rule for "required once completed"."""
+"""Shared fields: money, whole numbers, dates and ids typed (or posted) as people type them,
+lists of rows that keep their places, and a rule for "required once completed".
+
+Numbers are ASCII digits only. Python's ``int()``, ``Decimal()`` and a regular expression's
+``\\d`` all take other scripts' digits ("５０００", "٥٠٠٠") and ``int()`` takes "1_000" and "+5"
+too: none is how a person here types a number, and each would be stored as if they had
+typed the plain one.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +16,16 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
-from wtforms import Field, FieldList, HiddenField, StringField
+from wtforms import Field, FieldList, HiddenField, SelectField, StringField
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 
-from forms.base import PortalForm
+from forms.base import PortalForm, field_name
+from portal.inputs import row_id
 
-_MONEY = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+# ASCII digits only (re.ASCII: ``\d`` and ``\s`` otherwise match other scripts' digits and
+# spaces).
+_MONEY = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$", re.ASCII)
 
 
 class MoneyError(ValueError):
@@ -107,6 +118,10 @@ def max_length(limit: int, what: str) -> Callable[[Any, Field], None]:
     return check
 
 
+_DAY_OR_MONTH = re.compile(r"[0-9]{1,2}", re.ASCII)
+_YEAR = re.compile(r"[1-9][0-9]{3}", re.ASCII)
+
+
 class DayMonthYearField(Field):
     """A GOV.UK date input (day, month, year boxes); ``data`` is a date or None when blank."""
 
@@ -126,17 +141,19 @@ class DayMonthYearField(Field):
         if not any(parts):
             self.data = None
             return
-        label = str(self.label.text)
+        label = field_name(self)
         if not all(parts):
             self.data = None
             self.date_error = str(_l("%(label)s must include a day, month and year", label=label))
             return
         try:
+            # ASCII digits only: int() takes "１０" and "1_0" too. A year has four digits.
+            if not (_DAY_OR_MONTH.fullmatch(parts[0]) and _DAY_OR_MONTH.fullmatch(parts[1])
+                    and _YEAR.fullmatch(parts[2])):
+                raise ValueError(parts)
             day, month, year = (int(p) for p in parts)
-            if year < 1000:
-                raise ValueError
             self.data = date(year, month, day)
-        except (ValueError, OverflowError):  # 31 February, or a year of 20 digits
+        except (ValueError, OverflowError):  # 31 February, or not numbers at all
             self.data = None
             self.date_error = str(_l("%(label)s must be a real date", label=label))
 
@@ -146,6 +163,100 @@ class DayMonthYearField(Field):
     def pre_validate(self, form: Any) -> None:
         if self.date_error:
             raise StopValidation(self.date_error)
+
+
+_WHOLE = re.compile(r"[0-9]+", re.ASCII)
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+", re.ASCII)
+
+
+class WholeNumberField(StringField):
+    """A whole number typed as a person types it: ASCII digits, spaces either side, and
+    with ``grouped`` thousands separated by commas ("1,200"). ``data`` is an int from
+    ``low`` to ``high``, or None when blank.
+
+    Refused beside the field, with the field's name: anything else ("５", "1_000", "+5",
+    "1e3", "0x10", "5,00,0", "twelve") as not a whole number; a number outside the range
+    (40 digits included: the field never makes an int of more digits than ``high`` has)
+    as "… must be ``high`` or fewer" / "… ``low`` or more". ``message``, when given, is
+    said instead of all three; ``range_message`` instead of the last two."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, *, low: int = 0,
+                 high: int, grouped: bool = False, message: Any = None,
+                 range_message: Any = None, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.low, self.high, self.grouped = low, high, grouped
+        self.message, self.range_message = message, range_message or message
+        self.number_error: str | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.number_error = None
+        self.raw_text = valuelist[0] if valuelist else ""
+        text = self.raw_text.strip(" \t\r\n")
+        self.data = None
+        if not text:
+            return
+        if self.grouped and _GROUPED.fullmatch(text):
+            text = text.replace(",", "")
+        if text.startswith("-") and _WHOLE.fullmatch(text[1:]) and text.strip("-0"):
+            self.number_error = str(self.range_message or _l(  # a person's minus sign
+                "%(label)s must be %(low)s or more", label=field_name(self),
+                low=f"{self.low:,}"))
+            return
+        if not _WHOLE.fullmatch(text):
+            self.number_error = str(self.message or _l(
+                "%(label)s must be a whole number, like 12", label=field_name(self)))
+            return
+        digits = text.lstrip("0") or "0"
+        if len(digits) > len(str(self.high)) or int(digits) > self.high:
+            self.number_error = str(self.range_message or _l(
+                "%(label)s must be %(high)s or fewer", label=field_name(self),
+                high=f"{self.high:,}"))
+        elif int(digits) < self.low:
+            self.number_error = str(self.range_message or _l(
+                "%(label)s must be %(low)s or more", label=field_name(self),
+                low=f"{self.low:,}"))
+        else:
+            self.data = int(digits)
+
+    def pre_validate(self, form: Any) -> None:
+        if self.number_error:
+            raise StopValidation(self.number_error)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_text
+        return str(self.data) if isinstance(self.data, int) else ""
+
+
+def record_id(value: Any) -> int | None:
+    """A choice's value as a record id: an int (from the code) or the text of one (posted),
+    through ``portal.inputs.row_id`` (ASCII digits, within an INTEGER column); else None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return row_id(value) if isinstance(value, str) else None
+
+
+class RecordSelectField(SelectField):
+    """A select of records by id; ``data`` is the int id. A posted value that is no id of
+    ours ("５", "1_000", 40 digits, words) is refused with ``message`` beside the field, as a
+    valid id that is not among the choices is, instead of WTForms' "Invalid Choice: could
+    not coerce" or "Not a valid choice"."""
+
+    def __init__(self, label: Any = None, validators: Any = None, *, message: Any,
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("coerce", record_id)
+        super().__init__(label, validators, invalid_value_message=str(message),
+                         invalid_choice_message=str(message), **kwargs)
+        self.invalid_message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist:
+            return
+        self.data = record_id(valuelist[0])
+        if self.data is None and valuelist[0].strip():
+            raise ValueError(str(self.invalid_message))
 
 
 def new_once_token() -> str:
@@ -167,6 +278,38 @@ class OneShotForm(PortalForm):
     post's result instead of acting again (see ``portal.oneshot``)."""
 
     once = HiddenField(default=new_once_token)
+
+
+class RowList(FieldList):
+    """A list of a fixed number of rows (``rows-0-…`` to ``rows-<n-1>-…``) that keeps every
+    posted row in its place.
+
+    WTForms' FieldList numbers its entries from the indexes posted, in order: a post
+    without ``rows-0-…`` made ``rows-1`` the first row and added a ``rows-8`` no page
+    shows, moving every row (and its errors) up one. Here row ``i`` is always the posted
+    ``rows-i-…``; a row not posted is an empty row in its place; indexes beyond the list
+    are not read (no page of ours posts them)."""
+
+    def __init__(self, unbound_field: Any, label: Any = None, validators: Any = None, *,
+                 rows: int, **kwargs: Any) -> None:
+        super().__init__(unbound_field, label, validators, min_entries=rows,
+                         max_entries=rows, **kwargs)
+
+    def process(self, formdata: Any, data: Any = unset_value,
+                extra_filters: Any = None) -> None:
+        if not formdata:
+            super().process(formdata, data, extra_filters)
+            return
+        if extra_filters:
+            raise TypeError("RowList does not accept extra filters")
+        self.entries: list[Any] = []
+        if data is unset_value or not data:
+            data = self.default() if callable(self.default) else self.default
+        self.object_data = data
+        saved = list(data or [])
+        for index in range(self.max_entries or 0):
+            self._add_entry(formdata, saved[index] if index < len(saved) else unset_value,
+                            index=index)
 
 
 def refresh_list_errors(form: Any) -> None:

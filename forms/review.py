@@ -101,16 +101,22 @@ def moderation_form(criteria: list[Any]) -> FlaskForm:
     return ModerationForm()
 
 
+_ASSESSOR_LISTED = _l("Choose an assessor from the list")
+
+
 class AssignForm(OneShotForm):
     assessor = SelectField(_l("Assessor"), widget=GovSelect(), coerce=str,
+                           invalid_choice_message=_ASSESSOR_LISTED,
                            validators=[InputRequired(_l("Choose an assessor"))])
     submit = SubmitField(_l("Assign"), widget=GovSubmitInput())
 
 
 class BulkAssignForm(OneShotForm):
     bids = SelectMultipleField(_l("Bids"), widget=GovCheckboxesInput(), coerce=str,
+                               invalid_choice_message=_l("Select bids from the list"),
                                validators=[InputRequired(_l("Select at least one bid"))])
     assessor = SelectField(_l("Assessor"), widget=GovSelect(), coerce=str,
+                           invalid_choice_message=_ASSESSOR_LISTED,
                            validators=[InputRequired(_l("Choose an assessor"))])
     submit = SubmitField(_l("Assign selected bids"), widget=GovSubmitInput())
 
@@ -162,7 +168,8 @@ class AuditSearchForm(PortalForm):
                               choices=[("", _l("Any record")), ("bid", _l("Bid")),
                                        ("award", _l("Award")), ("return", _l("Return")),
                                        ("user", _l("User")), ("round", _l("Round")),
-                                       ("fund", _l("Fund"))])
+                                       ("fund", _l("Fund"))],
+                              invalid_choice_message=_l("Select a kind of record from the list"))
     record_id = StringField(_l("Record number"), widget=GovTextInput(),
                             validators=[max_length(60, _l("Record number"))])
     date_from = DayMonthYearField(_l("From"))

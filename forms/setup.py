@@ -17,7 +17,6 @@ from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
 )
 from wtforms import (
     BooleanField,
-    FieldList,
     FormField,
     RadioField,
     SelectMultipleField,
@@ -26,8 +25,15 @@ from wtforms import (
 )
 from wtforms.validators import Regexp, StopValidation
 
-from forms.base import PortalForm, RowForm
-from forms.fields import DayMonthYearField, MoneyField, max_length, refresh_list_errors
+from forms.base import PortalForm, RowForm, field_name
+from forms.fields import (
+    DayMonthYearField,
+    MoneyField,
+    RowList,
+    WholeNumberField,
+    max_length,
+    refresh_list_errors,
+)
 
 PAYMENT_RULES = [
     ("advance", _l("In full, in advance, when the offer is accepted")),
@@ -47,7 +53,8 @@ ORGANISATION_TYPES = [
 CRITERION_ROWS = 8
 SCALE_ROWS = 6
 
-_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE)
+# ASCII digits only (re.ASCII): "１７:００" is not a time anyone here types.
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE | re.ASCII)
 
 
 class Required:
@@ -107,7 +114,7 @@ class TimeOfDayField(StringField):
         except ValueError:
             self.data = None
             self.time_error = str(_l("%(label)s must be a real time, like 9:00 or 17:00",
-                                     label=self.label.text))
+                                     label=field_name(self)))
 
     def pre_validate(self, form: Any) -> None:
         if self.time_error:
@@ -117,38 +124,6 @@ class TimeOfDayField(StringField):
         if self.raw_data:
             return self.raw_text
         return self.data.strftime("%H:%M") if isinstance(self.data, time) else ""
-
-
-class WholeNumberField(StringField):
-    """A whole number within a range, with the message given (not WTForms' own)."""
-
-    widget = GovTextInput()
-
-    def __init__(self, label: Any, *, low: int, high: int, message: Any, **kwargs: Any) -> None:
-        super().__init__(label, **kwargs)
-        self.low, self.high, self.message = low, high, message
-        self.number_error: str | None = None
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        self.number_error = None
-        self.raw_text = valuelist[0] if valuelist else ""
-        text = self.raw_text.strip()
-        self.data = None
-        if not text:
-            return
-        if re.fullmatch(r"\d{1,6}", text) and self.low <= int(text) <= self.high:
-            self.data = int(text)
-        else:
-            self.number_error = str(self.message)
-
-    def pre_validate(self, form: Any) -> None:
-        if self.number_error:
-            raise StopValidation(self.number_error)
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_text
-        return str(self.data) if isinstance(self.data, int) else ""
 
 
 def _required_text(label: Any, limit: int, message: Any, hint: Any = None,
@@ -246,16 +221,14 @@ class DescriptorRow(RowForm):
 
 
 class CriteriaForm(PortalForm):
-    rows = FieldList(FormField(CriterionRow), min_entries=CRITERION_ROWS,
-                     max_entries=CRITERION_ROWS)
+    rows = RowList(FormField(CriterionRow), rows=CRITERION_ROWS)
     scale_min = WholeNumberField(_l("Lowest score"), low=0, high=10,
                                  message=_l("Lowest score must be a whole number from 0 to 10"),
                                  validators=[Required(_l("Enter the lowest score"))])
     scale_max = WholeNumberField(_l("Highest score"), low=1, high=10,
                                  message=_l("Highest score must be a whole number from 1 to 10"),
                                  validators=[Required(_l("Enter the highest score"))])
-    descriptors = FieldList(FormField(DescriptorRow), min_entries=SCALE_ROWS,
-                            max_entries=SCALE_ROWS)
+    descriptors = RowList(FormField(DescriptorRow), rows=SCALE_ROWS)
     submit = SubmitField(_l("Save criteria"), widget=GovSubmitInput())
 
     def validate(self, extra_validators: Any = None) -> bool:

@@ -11,11 +11,26 @@ WTForms reads a row number with ``str.isdigit`` and then ``int``, which fails on
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.utils import cached_property
+
+# C0 controls but tab, LF and CR; DEL and the C1 controls; the bidi embeddings, overrides
+# and isolates (U+202A-U+202E, U+2066-U+2069).
+_UNUSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def unusable_characters(text: str) -> bool:
+    """True when ``text`` holds a character no one types: a control character other than
+    tab, carriage return and line feed (NUL included), or a bidirectional embedding, override
+    or isolate. They arrive pasted from another program or forged; PostgreSQL cannot store
+    NUL; a bidi override makes text read differently from what it holds ("Trojan Source",
+    CVE-2021-42574). Every form's text field (``forms.base``) and every command that takes
+    text (``portal.cli``) refuses them."""
+    return bool(_UNUSABLE.search(text))
 
 
 def _without_nul(values: MultiDict[str, Any]) -> ImmutableMultiDict[str, Any]:
@@ -60,3 +75,13 @@ def row_id(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if 1 <= value <= LARGEST_ROW_ID else None
+
+
+def whole_number(text: str | None, *, digits: int = 10) -> int | None:
+    """A whole number typed or posted as plain ASCII digits (spaces either side allowed),
+    at most ``digits`` of them, else None. ``int()`` alone takes "５", "٥", "1_000", "+5" and
+    " 5\\n" and any number of digits; none of those is what a page of ours sends."""
+    text = (text or "").strip(" \t\r\n")
+    if not re.fullmatch(rf"[0-9]{{1,{digits}}}", text, flags=re.ASCII):
+        return None
+    return int(text)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from forms.review import ConflictForm, ReopenForm, assessment_form
 from portal.access import requires
 from portal.downloads import attachment
+from portal.inputs import whole_number
 from portal.models import AssessmentStatus, Assignment, ConflictStatus, Criterion
 from portal.oneshot import one_shot
 from portal.pagination import page_number
@@ -91,10 +92,11 @@ def _inputs(form: Any, criteria: list[Criterion]) -> list[assessment.ScoreInput]
     inputs = []
     for criterion in criteria:
         raw = form[f"score-{criterion.id}"].data
-        try:
-            score = int(raw) if raw not in (None, "", "None") else None
-        except (TypeError, ValueError):
-            score = -1  # refused by the service as outside the scale
+        if raw in (None, "", "None"):
+            score = None
+        else:  # "５", "1_0", "+5" or 40 digits: refused by the service as outside the scale
+            number = whole_number(raw, digits=3)
+            score = -1 if number is None else number
         inputs.append(assessment.ScoreInput(criterion.id, score,
                                             form[f"justification-{criterion.id}"].data or ""))
     return inputs
