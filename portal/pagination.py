@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import Select, func, select
 
 from portal.db import session
+from portal.inputs import whole_number
 
 PER_PAGE = 25
 
@@ -61,10 +62,8 @@ class Page:
 
 
 def page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        return 1
+    """The ``?page=`` asked for: ASCII digits ("５" is no page number), else the first page."""
+    return max(1, whole_number(request.args.get("page"), digits=9) or 1)
 
 
 def paginate(statement: Select, number: int, per_page: int = PER_PAGE,
