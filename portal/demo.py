@@ -152,9 +152,12 @@ def _user(local: str, name: str, organisation: Organisation, roles: set[Role]) -
 
 
 def _current_round_dates(now: datetime) -> tuple[int, datetime, datetime]:
-    year = financial_year_of(now.astimezone(UK).date())
-    opens = datetime.combine(datetime(year, 4, 1).date(), time(9, 0), tzinfo=UK)
+    # Open since 1 April, closing in 60 days: a round for the year it closes in (a round
+    # closes by the end of its financial year, and may open up to a year before it starts).
+    opens_year = financial_year_of(now.astimezone(UK).date())
+    opens = datetime.combine(datetime(opens_year, 4, 1).date(), time(9, 0), tzinfo=UK)
     closes_day = (now + timedelta(days=60)).astimezone(UK).date()
+    year = financial_year_of(closes_day)
     closes = datetime.combine(closes_day, time(12, 0), tzinfo=UK)
     return year, opens.astimezone(UTC), closes.astimezone(UTC)
 
@@ -282,7 +285,8 @@ def _demo_award(short: str, title: str, issue: str, lines: list[LineSpec],
                       actor=manager, now=now)
     award = session.scalars(select(Award).where(Award.bid_id == bid.id)).one()
     awards.accept(award, officer.name, "Community safety officer", True, officer)
-    awards.record_payment(award, total, now.date(), f"DEMO-{short.upper()}-1", finance)
+    awards.record_payment(award, total, now.astimezone(UK).date(), f"DEMO-{short.upper()}-1",
+                          finance)
     first_open = next(r for r in award.returns if r.status == ReturnStatus.DUE)
     first_open.due_date = now.date() + timedelta(days=due_in_days)
     session.flush()
@@ -381,7 +385,8 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
                       override_reason=DEMO_OVERRIDE,
                       actor=manager, now=moment + timedelta(days=30))
     award = session.scalars(select(Award).where(Award.bid_id == bid.id)).one()
-    awards.accept(award, officer.name, "Community safety officer", True, officer)
+    awards.accept(award, officer.name, "Community safety officer", True, officer,
+                  now=moment + timedelta(days=31))
     in_advance = round_.fund.payment_rule == PaymentRule.ADVANCE
     if in_advance:
         awards.record_payment(award, total, min(award.start_date, utcnow().date()),

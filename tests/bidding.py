@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -58,6 +59,14 @@ DECLARATIONS = {"accurate": "y", "authorised": "y", "name": "Sam Officer",
                 "role": "Community safety officer", "completed": "yes"}
 SECTIONS = {"about": ABOUT, "problem": PROBLEM, "delivery": DELIVERY, "outcomes": OUTCOMES,
             "budget": BUDGET, "youth": YOUTH, "declarations": DECLARATIONS}
+
+
+def early_acceptance(round_: Round) -> datetime:
+    """A moment to accept an offer on ``round_`` at so that a whole-year project keeps a
+    periodic and a final return whatever today is: a day after the round opens. No return
+    falls due within RETURN_GRACE_DAYS of acceptance (issue 13), so an offer accepted today
+    late in the year has its earlier periods merged into one return."""
+    return round_.opens_at + timedelta(days=1)
 
 
 def round_of(app: Any, code: str) -> Round:

@@ -18,17 +18,18 @@ from __future__ import annotations
 import calendar
 import enum
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.db import session, uk_today, utcnow
-from portal.formatting import money
+from portal.db import UK, session, uk_today, utcnow
+from portal.formatting import long_date, money
 from portal.models import (
     Award,
     AwardLine,
@@ -77,7 +78,8 @@ _LOCK_REFUSALS = {
 # --- dates -----------------------------------------------------------------------------------
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` calendar months (the month's last day if it is shorter)."""
     month = day.month - 1 + months
     year = day.year + month // 12
     month = month % 12 + 1
@@ -88,14 +90,23 @@ def _month_end(day: date) -> date:
     return date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
 
 
-def return_schedule(start: date, end: date, cadence: ReturnCadence,
-                    final_weeks: int) -> list[tuple[ReturnKind, date, date, date]]:
-    """(kind, period start, period end, due date) for a project running ``start``..``end``.
+def return_schedule(start: date, end: date, cadence: ReturnCadence, final_weeks: int,
+                    not_before: date | None = None) -> list[tuple[ReturnKind, date, date, date]]:
+    """(kind, period start, period end, due date) for a project running ``start``..``end``,
+    soonest due first: periods within the project's dates, one after another, from its start
+    to its end.
 
     Periods follow the financial year from 1 April (six-monthly: April-September due
-    31 October, October-March due 30 April); a period is reported by a periodic return
-    only if it ends before the project does. The final return covers what is left and is
-    due ``final_weeks`` after the project ends.
+    31 October, October-March due 30 April: the published PCC grant agreement in the domain
+    brief, "Financial returns"); a period is reported by a periodic return only if it ends
+    before the project does. The final return covers what is left and is due
+    ``final_weeks`` after the project ends.
+
+    No return falls due before ``not_before`` (the day the offer is accepted plus the grace
+    period, :func:`earliest_due`): a return that would is merged into the next one, so the
+    first return due covers from the start of the project; a final return that would is due
+    on ``not_before`` (issue 13: an offer accepted on 30 November must not have a return
+    already overdue for the period to 30 September).
     """
     schedule = []
     months = CADENCE_MONTHS.get(cadence)
@@ -104,17 +115,54 @@ def return_schedule(start: date, end: date, cadence: ReturnCadence,
         anchor = date(start.year if start.month >= 4 else start.year - 1, 4, 1)
         period_start = anchor
         while period_start <= end:
-            period_end = _add_months(period_start, months) - timedelta(days=1)
+            period_end = add_months(period_start, months) - timedelta(days=1)
             if period_end >= end:
                 break
-            if period_end >= start:
-                due = _month_end(_add_months(period_end.replace(day=1), 1))
-                schedule.append((ReturnKind.PERIODIC, max(period_start, start), period_end, due))
+            due = _month_end(add_months(period_end.replace(day=1), 1))
+            if period_end >= start and (not_before is None or due >= not_before):
+                schedule.append((ReturnKind.PERIODIC, covered_until + timedelta(days=1),
+                                 period_end, due))
                 covered_until = period_end
             period_start = period_end + timedelta(days=1)
-    schedule.append((ReturnKind.FINAL, covered_until + timedelta(days=1), end,
-                     end + timedelta(weeks=final_weeks)))
+    final_due = end + timedelta(weeks=final_weeks)
+    if not_before is not None:
+        final_due = max(final_due, not_before)
+    schedule.append((ReturnKind.FINAL, covered_until + timedelta(days=1), end, final_due))
     return schedule
+
+
+def earliest_due(accepted_on: date) -> date:
+    """The first day a return may fall due for an offer accepted on ``accepted_on`` (a UK
+    date): ``RETURN_GRACE_DAYS`` (a setting, default 30) later."""
+    return accepted_on + timedelta(days=int(current_app.config["RETURN_GRACE_DAYS"]))
+
+
+def _schedule_for(award: Award, accepted_on: date) -> list[tuple[ReturnKind, date, date, date]]:
+    round_ = award.round
+    return return_schedule(award.start_date, award.end_date, round_.return_cadence,
+                           round_.fund.final_return_weeks, earliest_due(accepted_on))
+
+
+def _reschedule(award: Award, wanted: list[tuple[ReturnKind, date, date, date]]) -> None:
+    """Make the award's returns the schedule ``wanted`` (:func:`return_schedule`), in place:
+    a return whose period still ends on the same day (and is of the same kind) keeps its row
+    and id and takes its new start and due date; the rest go (flushed first, so the unique
+    (award, period start, kind) key never sees two at once) and new ones are added. Only
+    before any return is filed: at acceptance, every return is still due."""
+    current = {(r.kind, r.period_end): r for r in award.returns}
+    keep = {(kind, last) for kind, _first, last, _due in wanted}
+    for key, row in current.items():
+        if key not in keep:
+            award.returns.remove(row)
+    session.flush()
+    for kind, first, last, due in wanted:
+        kept = current.get((kind, last))
+        if kept is None:
+            award.returns.append(GrantReturn(kind=kind, period_start=first, period_end=last,
+                                             due_date=due, status=ReturnStatus.DUE))
+        else:
+            kept.period_start, kept.due_date = first, due
+    session.flush()
 
 
 # --- offers and acceptance -------------------------------------------------------------------
@@ -137,17 +185,22 @@ def _scaled_lines(bid: Bid, amount: int) -> list[AwardLine]:
 
 @atomic
 def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
+    """The offer made by ``decision`` (at its moment), with the approved lines and the return
+    schedule as it would be were the offer accepted the day it is made; acceptance makes the
+    schedule again from the day it is accepted (:func:`accept`)."""
     start = bid.start_date or decision.decision_date
     end = bid.end_date or date(bid.round.financial_year + 1, 3, 31)
+    offered_at = decision.decided_at or utcnow()
     award = Award(bid_id=bid.id, decision_id=decision.id, round_id=bid.round_id,
                   organisation_id=bid.organisation_id, status=AwardStatus.OFFERED,
                   amount_pence=decision.amount_pence, paid_pence=0, start_date=start,
-                  end_date=end, offered_at=utcnow())
+                  end_date=end, offered_at=offered_at)
     award.lines = _scaled_lines(bid, decision.amount_pence)
     award.returns = [GrantReturn(kind=kind, period_start=first, period_end=last, due_date=due,
                                  status=ReturnStatus.DUE)
                      for kind, first, last, due in return_schedule(
-                         start, end, bid.round.return_cadence, bid.round.fund.final_return_weeks)]
+                         start, end, bid.round.return_cadence, bid.round.fund.final_return_weeks,
+                         earliest_due(offered_at.astimezone(UK).date()))]
     session.add(award)
     session.flush()
     audit.record("award.offered", "award", award.id, actor=actor,
@@ -180,9 +233,12 @@ def lock_award(award: Award, *, with_returns: bool = False) -> None:
 
 
 @atomic
-def accept(award: Award, name: str, role: str, confirmed: bool, actor: User) -> None:
-    """The partnership accepts the offer: one guarded write from offered to active; the
-    partnership, the managers and finance are told. Raises DomainError or ``Conflict``."""
+def accept(award: Award, name: str, role: str, confirmed: bool, actor: User,
+           now: datetime | None = None) -> None:
+    """The partnership accepts the offer at ``now`` (default: this moment): one guarded write
+    from offered to active; the return schedule is made again from the day of acceptance (no
+    return due within ``RETURN_GRACE_DAYS`` of it: :func:`return_schedule`); the partnership,
+    the managers and finance are told. Raises DomainError or ``Conflict``."""
     if award.status != AwardStatus.OFFERED:
         raise DomainError(_("This offer has already been accepted."))
     policy.require(actor, Action.ACT_FOR_PARTNERSHIP, award,
@@ -195,10 +251,14 @@ def accept(award: Award, name: str, role: str, confirmed: bool, actor: User) -> 
         raise DomainError(_("Confirm that the partnership accepts the terms and conditions"),
                           field="confirm")
     name, role = name.strip(), role.strip()
+    now = now or utcnow()
+    schedule = _schedule_for(award, now.astimezone(UK).date())
     transition = move(AWARD, "accept", award, actor,
-                      values={"accepted_at": utcnow(), "accepted_by_id": actor.id,
+                      values={"accepted_at": now, "accepted_by_id": actor.id,
                               "accepted_name": name, "accepted_role": role},
-                      after={"name": name, "role": role})
+                      after={"name": name, "role": role,
+                             "returns": [due.isoformat() for *_period, due in schedule]})
+    _reschedule(award, schedule)
     tell(transition, _l("Offer for %(reference)s accepted", reference=award.bid.reference),
          "offer_accepted", organisation_id=award.organisation_id, award=award,
          accepted_by=actor)
@@ -231,6 +291,24 @@ def payable_now(award: Award) -> int:
     return max(0, ceiling - award.paid_pence)
 
 
+def accepted_on(award: Award) -> date | None:
+    """The UK day the offer was accepted (None while it is an offer)."""
+    return award.accepted_at.astimezone(UK).date() if award.accepted_at else None
+
+
+def _check_money_date(award: Award, day: date, field: str, future: str) -> None:
+    """Money paid or received under an award is dated from the day its offer was accepted
+    (nothing is paid before the grant agreement exists: the Government Grants Functional
+    Standard in the domain brief) to today: a payment recorded is a fact, not a plan. Raises
+    DomainError beside ``field``, with ``future`` for a day after today."""
+    if day > uk_today():
+        raise DomainError(future, field=field)
+    first = accepted_on(award)
+    if first is not None and day < first:
+        raise DomainError(_("The date cannot be before %(date)s, when the offer was accepted",
+                            date=long_date(first)), field=field)
+
+
 def _already_paid(award: Award, reference: str) -> DomainError:
     return DomainError(_("A payment with reference %(reference)s is already recorded for this "
                          "award", reference=reference), field="reference")
@@ -260,8 +338,8 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
     reference = reference.strip()
     if not reference:
         raise DomainError(_("Enter the payment reference"), field="reference")
-    if paid_on > uk_today():
-        raise DomainError(_("The payment date must be today or in the past"), field="paid_on")
+    _check_money_date(award, paid_on, "paid_on",
+                      _("The payment date must be today or in the past"))
     if payment_with_reference(award, reference) is not None:
         raise _already_paid(award, reference)
     allowed = payable_now(award)
@@ -551,9 +629,8 @@ def record_repayment(repayment: Repayment, received_on: date, reference: str,
     reference = reference.strip()
     if not reference:
         raise DomainError(_("Enter the payment reference"), field="reference")
-    if received_on > uk_today():
-        raise DomainError(_("The date received must be today or in the past"),
-                          field="received_on")
+    _check_money_date(repayment.award, received_on, "received_on",
+                      _("The date received must be today or in the past"))
     transition = move(REPAYMENT, "receive", repayment, actor,
                       values={"received_on": received_on, "received_reference": reference,
                               "recorded_by_id": actor.id},

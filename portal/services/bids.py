@@ -16,7 +16,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from portal.db import session, utcnow
+from portal.db import UK, session, uk_today, utcnow
 from portal.formatting import money
 from portal.models import (
     Bid,
@@ -32,7 +32,7 @@ from portal.models import (
     User,
 )
 from portal.services import DomainError, audit
-from portal.services.rounds import RoundState, open_to, state_of
+from portal.services.rounds import RoundState, financial_year_dates, open_to, state_of
 from portal.services.workflow import atomic, move, tell
 from portal.workflows import BID
 
@@ -132,20 +132,38 @@ def start_bid(round_: Round, actor: User, token: str, now: datetime | None = Non
     return bid
 
 
-def _financial_year_bounds(round_: Round) -> tuple[date, date]:
-    return date(round_.financial_year, 4, 1), date(round_.financial_year + 1, 3, 31)
+MULTI_YEAR_YEARS = 3  # a multi-year fund's projects run up to three financial years
+
+
+def project_date_bounds(round_: Round) -> tuple[date, date]:
+    """The first and last day a project bid to ``round_`` may run (inclusive).
+
+    It starts no earlier than the round's financial year starts, nor than the round opens:
+    the grant pays for work from that year, not before the fund was offered. It ends by the
+    year's last day, as grant money is time-limited to the financial year unless the fund says
+    otherwise (domain brief, "Financial year"); a fund that allows multi-year projects allows
+    up to three financial years (the Putting Communities First fund ran 2022/23 to 2024/25:
+    seed 000, "over the same three-year period")."""
+    first, last = financial_year_dates(round_.financial_year)
+    first = max(first, round_.opens_at.astimezone(UK).date())
+    if round_.fund.allows_multi_year:
+        last = financial_year_dates(round_.financial_year + MULTI_YEAR_YEARS - 1)[1]
+    return first, last
 
 
 def _check_about(bid: Bid, answers: dict[str, Any]) -> None:
+    """The project's dates within :func:`project_date_bounds`, the end not before the start.
+    Raises DomainError beside the date."""
     start = date.fromisoformat(answers["start_date"]) if answers.get("start_date") else None
     end = date.fromisoformat(answers["end_date"]) if answers.get("end_date") else None
-    first, last = _financial_year_bounds(bid.round)
-    if bid.round.fund.allows_multi_year:
-        last = date(bid.round.financial_year + 3, 3, 31)
+    first, last = project_date_bounds(bid.round)
     for value, field in ((start, "start_date"), (end, "end_date")):
         if value is not None and not first <= value <= last:
             raise DomainError(_("Dates must be between %(first)s and %(last)s",
                                 first=_day(first), last=_day(last)), field=field)
+    if start is not None and end is not None and end < start:
+        raise DomainError(_("End date must be the same as or after the start date"),
+                          field="end_date")
 
 
 def _day(value: date) -> str:
@@ -350,10 +368,14 @@ def withdraw(bid: Bid, reason: str, actor: User) -> None:
 @atomic
 def request_more_information(bid: Bid, question: str, actor: User,
                              respond_by: date | None = None) -> InformationRequest:
-    """The OPCC asks the applicant a question; the bid waits for the answer.
-    Raises DomainError (no question, a bid not being assessed) or ``Conflict``."""
+    """The OPCC asks the applicant a question, to answer by ``respond_by`` (a UK date, today or
+    later; None: no date); the bid waits for the answer. Raises DomainError (no question, an
+    answer-by date in the past, a bid not being assessed) or ``Conflict``."""
     if not question.strip():
         raise DomainError(_("Enter the question"), field="question")
+    if respond_by is not None and respond_by < uk_today():
+        raise DomainError(_("The answer-by date must be today or in the future"),
+                          field="respond_by")
     previous = bid.status
     transition = move(BID, "request_information", bid, actor,
                       values={"status_before_request": previous, "updated_at": utcnow()},

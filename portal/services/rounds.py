@@ -37,6 +37,12 @@ def financial_year_of(day: date) -> int:
     return day.year if day.month >= 4 else day.year - 1
 
 
+def financial_year_dates(year: int) -> tuple[date, date]:
+    """The first and last day of financial year ``year``: 2026 (2026/27) is 1 April 2026 to
+    31 March 2027 (domain brief, "Financial year")."""
+    return date(year, 4, 1), date(year + 1, 3, 31)
+
+
 def all_rounds() -> Select:
     """Every round, newest first: for a paginated list."""
     return select(Round).order_by(Round.closes_at.desc(), Round.id)

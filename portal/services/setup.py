@@ -15,13 +15,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.db import UK, session
-from portal.formatting import money
+from portal.formatting import long_date, money
 from portal.models import Bid, Criterion, Fund, ModeratedScore, OrganisationType, Round, Score, User
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
+from portal.services.rounds import financial_year_dates
 from portal.services.workflow import atomic
 
 MOST_ASSESSMENTS = 20  # the most assessments a round may require before a decision
+OPENS_YEARS_BEFORE = 1  # a round opens at most a year before its financial year starts
 
 
 @dataclass(frozen=True)
@@ -208,10 +210,46 @@ def _check_money(details: RoundDetails, round_: Round | None) -> None:
                           field="cap")
 
 
-def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> None:
+def round_date_bounds(year: int) -> dict[str, tuple[date, date]]:
+    """For each date of a round funding financial year ``year``, the first and last day it
+    may fall on (inclusive), by the round form's field name.
+
+    A round may open before its year starts, so bids are decided and offers accepted by the
+    time the money is there, but no earlier than ``OPENS_YEARS_BEFORE`` year before that, and
+    it must open before the year ends. It closes no later than the year's last day: grant
+    money is time-limited to the financial year (domain brief, "Financial year"), so bids for
+    it cannot still be coming in afterwards. Closing after opening is checked on the moment.
+    """
+    first, last = financial_year_dates(year)
+    earliest = first.replace(year=first.year - OPENS_YEARS_BEFORE)
+    return {"opens_on": (earliest, last), "closes_on": (earliest, last)}
+
+
+def _check_round_dates(details: RoundDetails) -> None:
+    """Each date of the round within its financial year's bounds (:func:`round_date_bounds`)
+    and the closing moment after the opening one. Raises DomainError beside the date."""
+    label = f"{details.financial_year}/{(details.financial_year + 1) % 100:02d}"
+    bounds = round_date_bounds(details.financial_year)
+    earliest, latest = bounds["opens_on"]
+    if details.opens_on < earliest:
+        raise DomainError(_("A %(year)s round can open no earlier than %(first)s, a year "
+                            "before its financial year starts", year=label,
+                            first=long_date(earliest)), field="opens_on")
+    if details.opens_on > latest:
+        raise DomainError(_("A %(year)s round must open by %(last)s, the end of its financial "
+                            "year", year=label, last=long_date(latest)), field="opens_on")
+    if details.closes_on > bounds["closes_on"][1]:
+        raise DomainError(_("A %(year)s round must close by %(last)s, the end of its "
+                            "financial year", year=label, last=long_date(bounds["closes_on"][1])),
+                          field="closes_on")
+    # A closing date before the earliest opening date is before the opening too.
     if uk_moment(details.closes_on, details.closes_time) <= uk_moment(details.opens_on,
                                                                      details.opens_time):
         raise DomainError(_("The round must close after it opens"), field="closes_on")
+
+
+def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> None:
+    _check_round_dates(details)
     _check_money(details, round_)
     known = {kind.value for kind in OrganisationType}
     if not details.eligible_organisation_types or not set(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -29,8 +30,10 @@ from portal.models import (
     VariationStatus,
 )
 from portal.services import DomainError, audit, policy
-from portal.services.awards import OPEN_RETURN, lock_award
+from portal.services.awards import OPEN_RETURN, add_months, lock_award
+from portal.services.bids import MULTI_YEAR_YEARS
 from portal.services.policy import Action
+from portal.services.rounds import financial_year_dates
 from portal.services.workflow import atomic, move, tell
 from portal.workflows import VARIATION, Transition
 
@@ -41,6 +44,39 @@ VARIATION_ASKED = Transition("ask", frozenset(), VariationStatus.REQUESTED.value
                              _l("Change asked for"), ("managers",))
 
 
+def pending_variation(award: Award) -> Variation | None:
+    """The award's change still waiting for a decision, if there is one (at most one)."""
+    return session.scalar(select(Variation).where(Variation.award_id == award.id,
+                                                  Variation.status == VariationStatus.REQUESTED)
+                          .order_by(Variation.id).limit(1))
+
+
+def latest_end_date(award: Award) -> date:
+    """The latest end date an extension may ask for: ``MAX_EXTENSION_MONTHS`` (a setting,
+    default 12) after the current end, and never beyond what the fund allows. Grant money
+    is time-limited to the financial year, and carrying it over needs approval (domain
+    brief, "Financial year"): a one-year fund's project may be carried over into the next
+    financial year at most; a multi-year fund's stays within its three financial years
+    (:func:`portal.services.bids.project_date_bounds`)."""
+    months = int(current_app.config["MAX_EXTENSION_MONTHS"])
+    year = award.round.financial_year
+    years = MULTI_YEAR_YEARS if award.round.fund.allows_multi_year else 2
+    fund_last = financial_year_dates(year + years - 1)[1]
+    return min(add_months(award.end_date, months), fund_last)
+
+
+def check_new_end_date(award: Award, new_end: date) -> None:
+    """An extension's new end date: after the current end, by :func:`latest_end_date`.
+    Raises DomainError beside ``new_end_date``."""
+    if new_end <= award.end_date:
+        raise DomainError(_("The new end date must be after %(date)s",
+                            date=long_date(award.end_date)), field="new_end_date")
+    latest = latest_end_date(award)
+    if new_end > latest:
+        raise DomainError(_("The new end date can be no later than %(date)s",
+                            date=long_date(latest)), field="new_end_date")
+
+
 @atomic
 def request_variation(award: Award, kind: VariationKind, reason: str, actor: User, *,
                       moves: list[dict[str, Any]] | None = None,
@@ -49,8 +85,16 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
     grants managers are told. Raises DomainError beside the field it is about."""
     policy.require(actor, Action.ACT_FOR_PARTNERSHIP, award,
                    otherwise=_("Only the partnership's officers can ask to change this award."))
+    # One change waits at a time: the award's row is held so that two asked for at the same
+    # moment are checked one after the other, and the second finds the first.
+    lock_award(award)
     if award.status != AwardStatus.ACTIVE:
         raise DomainError(_("Variations can only be asked for on an active award."))
+    waiting = pending_variation(award)
+    if waiting is not None:
+        raise DomainError(_("You asked for a change on %(date)s and the OPCC has not decided it "
+                            "yet. Ask for another change once it is decided.",
+                            date=long_date(waiting.requested_at)), field="kind")
     if not reason.strip():
         raise DomainError(_("Enter the reason for the change"), field="reason")
     lines = {line.id: line for line in award.lines}
@@ -76,9 +120,7 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
     else:
         if new_end_date is None:
             raise DomainError(_("Enter the new end date"), field="new_end_date")
-        if new_end_date <= award.end_date:
-            raise DomainError(_("The new end date must be after %(date)s",
-                                date=long_date(award.end_date)), field="new_end_date")
+        check_new_end_date(award, new_end_date)
     variation = Variation(award_id=award.id, kind=kind, reason=reason.strip(),
                           moves=moves or [], new_end_date=new_end_date,
                           requested_by_id=actor.id, requested_at=utcnow())
@@ -116,6 +158,10 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
     if new_end is not None and new_end <= award.end_date:
         raise DomainError(_("The award already ends on %(date)s, no earlier than the date "
                             "asked for.", date=long_date(award.end_date)))
+    if new_end is not None and new_end > latest_end_date(award):
+        raise DomainError(_("The date asked for is after %(date)s, the latest this award can "
+                            "be extended to: decline it, and the partnership can ask again.",
+                            date=long_date(latest_end_date(award))), field="outcome")
     final = None
     if extending:  # its dates move with the end date: held too, before the first write
         final = session.scalar(select(GrantReturn).where(GrantReturn.award_id == award.id,

@@ -89,7 +89,8 @@ def awarded(app, *, officer_email: str = OFFICER, accepted: bool = False,
         award = session.scalar(select(Award).where(Award.bid_id == bid_id))
         if accepted:
             awards.accept(award, "Sam Officer", "Community safety officer", True,
-                          accounts.get_user_by_email(officer_email))
+                          accounts.get_user_by_email(officer_email),
+                          now=bidding.early_acceptance(award.round))
             session.commit()
         return award.id
 
@@ -227,7 +228,10 @@ def test_the_offer_shows_the_amount_lines_conditions_terms_and_return_dates(app,
         expected = [(long_date(r.period_start), long_date(r.period_end), long_date(r.due_date))
                     for r in award.returns]
     returns = table_rows(response, "Returns")
-    assert len(returns) == len(expected) == 2
+    # An offer made today counts its returns from today (none due within the grace period):
+    # a whole-year project has a periodic and a final return, or only the final one late in
+    # the year.
+    assert len(returns) == len(expected) in (1, 2)
     for row, (start, end, due) in zip(returns, expected):
         assert f"{start} to {end}" in row[1] and row[2] == due
 
@@ -505,7 +509,7 @@ def test_submitting_without_every_outcome_shows_the_error_beside_the_outcome(app
     ("line", "10.999", "Amount must not have more than 2 decimal places (pence)"),
     ("forecast_underspend", "-1", "Amount must be £0 or more"),
     ("achieved", "lots", "Enter what was achieved as a whole number, like 12"),
-    ("achieved", "-3", "Achieved must be 0 or more"),
+    ("achieved", "-3", "What was achieved must be a whole number from 0 to 10,000,000"),
     ("rag", "purple", "Select a RAG status"),
 ])
 def test_bad_values_in_a_return_are_refused_beside_their_field_and_nothing_is_saved(

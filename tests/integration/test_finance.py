@@ -64,7 +64,8 @@ def make_award(app, *, code="SCF", lines=LINES, title="Bike repair and lights") 
                           reasons="Fewer thefts and collisions", actor=manager,
                           override_reason="Decided before the portal held assessments (test)")
         award = session.scalar(select(Award).where(Award.bid_id == bid.id))
-        awards.accept(award, officer.name, "Community safety officer", True, officer)
+        awards.accept(award, officer.name, "Community safety officer", True, officer,
+                      now=bidding.early_acceptance(round_))
         session.commit()
         return award.id
 
@@ -80,17 +81,19 @@ def pay(app, award_id, pence):
 def test_a_payment_dated_today_on_a_uk_clock_is_not_in_the_future(app, monkeypatch):
     """00:30 on 15 June in London is still 14 June in UTC: the 15th is today, not tomorrow."""
     award_id = make_award(app)
-    just_after_uk_midnight = datetime(2026, 6, 14, 23, 30, tzinfo=UTC)
+    with app.app_context():  # a June after the offer was accepted
+        year = session.get(Award, award_id).accepted_at.year
+    just_after_uk_midnight = datetime(year, 6, 14, 23, 30, tzinfo=UTC)
     monkeypatch.setattr("portal.db.utcnow", lambda: just_after_uk_midnight)
     monkeypatch.setattr("portal.services.awards.utcnow", lambda: just_after_uk_midnight)
     with app.test_request_context():
         award = session.get(Award, award_id)
-        awards.record_payment(award, 100000, date(2026, 6, 15), "BACS-BST",
+        awards.record_payment(award, 100000, date(year, 6, 15), "BACS-BST",
                               accounts.get_user_by_email(FINANCE))
         session.commit()
         assert [p.reference for p in award.payments] == ["BACS-BST"]
         with pytest.raises(DomainError, match="today or in the past"):
-            awards.record_payment(award, 100000, date(2026, 6, 16), "BACS-LATER",
+            awards.record_payment(award, 100000, date(year, 6, 16), "BACS-LATER",
                                   accounts.get_user_by_email(FINANCE))
 
 

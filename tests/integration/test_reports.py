@@ -87,7 +87,8 @@ def make_grant(app, officer: str, code: str, lines: list[tuple[str, str, int]],
                           override_reason="Decided before the portal held assessments (test)",
                           actor=accounts.get_user_by_email(MANAGER))
         award = session.scalar(select(Award).where(Award.bid_id == bid.id))
-        awards.accept(award, user.name, "Community safety officer", True, user)
+        awards.accept(award, user.name, "Community safety officer", True, user,
+                      now=bidding.early_acceptance(round_))
         session.commit()
         return Grant(award.id, bid.reference, user.organisation.name, code, issues, total)
 
