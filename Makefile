@@ -7,11 +7,18 @@ export FLASK_APP := wsgi
 .PHONY: run test install assets translations extract-translations update-translations \
         compile-translations migrate demo-data bench clean
 
-run: install assets compile-translations  ## Build, migrate, load demo data and serve on :5000
+# Where `make run` serves: `make run PORT=8080`, or `make run HOST=0.0.0.0 PORT=8080` to be
+# reached from other machines (the environment's HOST and PORT count too). Links in emails
+# start with BASE_URL, which follows them unless it is set.
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+run: export BASE_URL ?= http://$(HOST):$(PORT)
+run: install assets compile-translations  ## Build, migrate, load demo data and serve on HOST:PORT (127.0.0.1:5000)
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data
-	@echo "Serving the portal at http://127.0.0.1:5000 (Ctrl+C to stop)"
-	$(BIN)/gunicorn --workers 2 --bind 127.0.0.1:5000 --access-logfile - wsgi:app
+	@echo "Serving the portal at http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
 test: install assets compile-translations  ## Lint, layers, types, then the whole suite (SQLite, PostgreSQL if set, browser if Chromium)
 	$(BIN)/ruff check .

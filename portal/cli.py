@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
@@ -10,6 +12,7 @@ from sqlalchemy import select
 from portal import migrate
 from portal.db import get_db, session
 from portal.exports import cli as exports_cli
+from portal.inputs import unusable_characters
 from portal.models import Organisation, Role
 from portal.services import DomainError, accounts
 
@@ -49,14 +52,39 @@ def db_current() -> None:
     command.current(migrate.alembic_config(get_db().engine))
 
 
+def typed_text(limit: int) -> Callable[[click.Context, click.Parameter, str | None], str | None]:
+    """A command's text option checked as every form's text field is (``forms.base``): no
+    control characters or bidi overrides (``portal.inputs.unusable_characters``), nothing
+    blank, at most ``limit`` characters. Refused with the option's name, before anything is
+    written."""
+
+    def check(_context: click.Context, parameter: click.Parameter,
+              value: str | None) -> str | None:
+        what = (parameter.name or "value").replace("_", " ")
+        if value is None:
+            return value
+        if unusable_characters(value):
+            raise click.BadParameter(
+                f"the {what} contains a control character or a hidden formatting character "
+                "(such as a right-to-left override): type it again instead of pasting it")
+        if not value.strip():
+            raise click.BadParameter(f"enter the {what}")
+        if len(value) > limit:
+            raise click.BadParameter(f"the {what} must be {limit} characters or fewer")
+        return value
+
+    return check
+
+
 @click.command("create-user")
 @with_appcontext
-@click.option("--name", prompt=True)
-@click.option("--email", prompt=True)
-@click.option("--organisation", "organisation_name", prompt="Organisation (exact name)")
+@click.option("--name", prompt=True, callback=typed_text(200))
+@click.option("--email", prompt=True, callback=typed_text(254))
+@click.option("--organisation", "organisation_name", prompt="Organisation (exact name)",
+              callback=typed_text(200))
 @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]),
               default=["admin"], show_default=True)
-@click.password_option()
+@click.password_option(callback=typed_text(256))
 def create_user(name: str, email: str, organisation_name: str, roles: tuple[str, ...],
                 password: str) -> None:
     """Create a user (to bootstrap the first administrator)."""
@@ -102,13 +130,25 @@ def send_reminders(days_before: int | None) -> None:
     from flask import current_app
 
     from portal.db import uk_today, write_intent
+    from portal.navigation import email_url
+    from portal.queries import reminders as held_reminders
     from portal.services import reminders
 
     write_intent.set(True)
     days = days_before if days_before is not None else current_app.config["REMINDER_DAYS_BEFORE"]
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         sent = reminders.send_reminders(uk_today(), days)
-    click.echo(f"Sent {sent} reminder(s).")
+        held = held_reminders.held()
+        page = email_url("decisions.held_reminders")
+    click.echo(f"Sent {sent} reminder(s).")  # emails handed to the mail server
+    if held:
+        click.echo(f"{len(held)} reminder(s) reached nobody (listed for the grants team at "
+                   f"{page}; sent on a later run once someone can receive them):")
+        for row in held:
+            why = ("no active officer" if row.reason == reminders.NO_RECIPIENT
+                   else "the mail server took no email")
+            click.echo(f"  {row.reference}, {row.partnership}: {row.kind.replace('_', ' ')} "
+                       f"(due {row.due_date.day} {row.due_date:%B %Y}): {why}")
 
 
 @click.command("verify-audit")

@@ -66,6 +66,7 @@ ACTION_LABELS: dict[str, Any] = {
     "user.language_changed": _l("Language changed"),
     "user.password_reset": _l("Password reset"),
     "user.password_reset_requested": _l("Password reset asked for"),
+    "user.password_reset_limited": _l("Password reset emails limited"),
     "user.roles_changed": _l("Roles changed"),
     "user.sign_in_failed": _l("Sign-in failed"),
     "user.signed_in": _l("Signed in"),

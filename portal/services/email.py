@@ -21,6 +21,7 @@ from portal.db import session, utcnow
 
 log = logging.getLogger(__name__)
 _QUEUE_KEY = "outgoing_email"
+_FAILED_KEY = "undelivered_email"
 _MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS",
               "MAIL_OUTBOX")
 
@@ -80,6 +81,13 @@ def _deliver_after_commit(db_session: Session) -> None:
             deliver(message, config)
         except (OSError, smtplib.SMTPException):
             log.exception("Could not send email to %s", message["To"])
+            db_session.info.setdefault(_FAILED_KEY, []).append(message)
+
+
+def take_undelivered() -> list[EmailMessage]:
+    """The messages this session's commits could not hand over (to the mail server or the
+    outbox) since the last call; forgets them."""
+    return session.info.pop(_FAILED_KEY, [])
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,26 +1,37 @@
 """Return reminders, for cron: a set number of days before a return is due, and once it is
 overdue (``GrantReturn.is_overdue``, the rule the dashboard counts: not sent and due before
-today). Each (return, kind) is sent at most once, even when two runs overlap: the
-reminder's row is inserted with a unique key before its email is queued, and the email
-leaves only if that insert commits. Each officer reads it in their own language."""
+today). Each officer reads it in their own language.
+
+A reminder counts as sent only when someone received it: its email was handed to the mail
+server (or written to the outbox) for at least one active officer of the partnership. Each
+(return, kind) is sent at most once, even when two runs overlap: the reminder's row in
+``reminders_sent`` is inserted with a unique key before its emails are queued, and the emails
+leave only if that insert commits; if the mail server then takes none of them, the row is
+deleted again. A reminder nobody could receive (no active officer, or no email taken) is
+held instead (``reminders_held``): listed for the grants team and tried again on every later
+run while it is still due, until someone can receive it."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from portal.db import session, utcnow
 from portal.models import Award, AwardStatus, GrantReturn, ReminderSent
+from portal.models.sending import ReminderHeld
 from portal.services import email
 from portal.services.awards import OPEN_RETURN
 from portal.services.workflow import atomic, audience
 
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
+NO_RECIPIENT = "no_recipient"  # the partnership has no active officer
+NOT_DELIVERED = "not_delivered"  # the mail server took none of its emails
 
 
 def _candidates(today: date, days_before: int) -> list[tuple[int, str]]:
@@ -41,43 +52,93 @@ def _candidates(today: date, days_before: int) -> list[tuple[int, str]]:
     return found
 
 
+def _hold(return_id: int, kind: str, reason: str) -> None:
+    """Note (or note again) that the (return, kind) reminder reached nobody, and why."""
+    now = utcnow()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    session.execute(
+        insert(ReminderHeld).values(return_id=return_id, kind=kind, reason=reason,
+                                    held_since=now, last_tried_at=now)
+        .on_conflict_do_update(index_elements=[ReminderHeld.return_id, ReminderHeld.kind],
+                               set_={"reason": reason, "last_tried_at": now}))
+
+
 @atomic
-def send_reminder(return_id: int, kind: str) -> bool:
-    """Claim the (return, kind) reminder and queue its email to the partnership; False if
-    it was sent before (by an earlier run, or one running now)."""
+def send_reminder(return_id: int, kind: str) -> int | None:
+    """Claim the (return, kind) reminder and queue its email to each active officer of the
+    partnership: the number of emails queued (they leave on commit). None if it was sent
+    before (by an earlier run, or one running now); 0 if nobody can receive it: it is then
+    held (``reminders_held``), not claimed, so a later run tries again."""
+    sent_before = select(ReminderSent.id).where(ReminderSent.return_id == return_id,
+                                                ReminderSent.kind == kind)
+    if session.scalar(sent_before) is not None:
+        return None
+    grant_return = session.execute(
+        select(GrantReturn).where(GrantReturn.id == return_id)
+        .options(joinedload(GrantReturn.award).joinedload(Award.bid))).scalar_one()
+    award = grant_return.award
+    officers = audience("partnership", organisation_id=award.organisation_id)
+    if not officers:
+        _hold(return_id, kind, NO_RECIPIENT)
+        return 0
     try:
         with session.begin_nested():
             session.add(ReminderSent(return_id=return_id, kind=kind, sent_at=utcnow()))
             session.flush()
     except IntegrityError:
-        return False
-    grant_return = session.execute(
-        select(GrantReturn).where(GrantReturn.id == return_id)
-        .options(joinedload(GrantReturn.award).joinedload(Award.bid))).scalar_one()
-    award = grant_return.award
+        return None
+    session.execute(delete(ReminderHeld).where(ReminderHeld.return_id == return_id,
+                                               ReminderHeld.kind == kind))
     reference = award.bid.reference
     subject = (_l("Return overdue: %(reference)s", reference=reference) if kind == OVERDUE
                else _l("Return due soon: %(reference)s", reference=reference))
-    for officer in audience("partnership", organisation_id=award.organisation_id):
+    for officer in officers:
         email.send(officer.email, subject, "return_reminder",
                    locale="cy" if officer.language == "cy" else "en_GB", user=officer,
                    grant_return=grant_return, award=award, overdue=kind == OVERDUE)
-    return True
+    return len(officers)
+
+
+@atomic
+def _undo_claim(return_id: int, kind: str) -> None:
+    """The mail server took none of the reminder's emails: it was not sent after all."""
+    session.execute(delete(ReminderSent).where(ReminderSent.return_id == return_id,
+                                               ReminderSent.kind == kind))
+    _hold(return_id, kind, NOT_DELIVERED)
+
+
+@atomic
+def _forget_held_except(due: set[tuple[int, str]]) -> None:
+    """Held reminders no longer due (the return came in, the award closed, a due-soon one
+    became overdue) are no longer listed."""
+    for held in list(session.scalars(select(ReminderHeld))):
+        if (held.return_id, held.kind) not in due:
+            session.delete(held)
 
 
 def send_reminders(today: date, days_before: int) -> int:
-    """Send the reminders due today; returns how many this run sent. Commits per reminder."""
+    """Send the reminders due today. Returns how many emails this run handed to the mail
+    server (or wrote to the outbox): the number the command prints. Commits per reminder;
+    what nobody could receive is held (``portal.queries.reminders.held``)."""
     candidates = _candidates(today, days_before)
     session.commit()
-    sent = 0
+    emails = 0
     for return_id, kind in candidates:
-        if not send_reminder(return_id, kind):
-            session.rollback()
-            continue
+        email.take_undelivered()  # only this reminder's failures count below
         try:
+            queued = send_reminder(return_id, kind)
             session.commit()
         except IntegrityError:
             session.rollback()  # another run committed the same reminder first
             continue
-        sent += 1
-    return sent
+        if not queued:
+            continue
+        received = queued - len(email.take_undelivered())
+        if received <= 0:
+            _undo_claim(return_id, kind)
+            session.commit()
+        emails += max(received, 0)
+    _forget_held_except(set(candidates))
+    session.commit()
+    return emails
