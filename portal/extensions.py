@@ -13,10 +13,11 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from jinja2 import pass_context
 from jinja2.runtime import Context
-from sqlalchemy.orm import joinedload
 
-from portal.db import session
+from portal import security
+from portal.inputs import LARGEST_ROW_ID
 from portal.models import User
+from portal.services import sessions as sign_ins
 
 SUPPORTED_LOCALES = ("en_GB", "cy")
 
@@ -30,15 +31,18 @@ def _select_locale() -> str:
 
 
 def _load_user(user_id: str) -> User | None:
+    """The user of the session, while its sign-in is live on the server (signing out,
+    deactivation and a new password end it: ``portal.services.sessions``). One query: the
+    user with its organisation and roles, joined to the sign-in."""
+    sign_in_id = cookie_session.get("sign_in")
     try:
         raw_id, stamp = user_id.split(":", 1)
-        # One query: the user with its organisation and roles joined.
-        user = session.get(User, int(raw_id), options=[joinedload(User.role_rows)])
-    except (ValueError, TypeError):
+        number = int(raw_id)
+    except (ValueError, TypeError, AttributeError):
         return None
-    if user is None or not user.is_active or user.security_stamp != stamp:
+    if not isinstance(sign_in_id, str) or not 0 < number <= LARGEST_ROW_ID:
         return None
-    return user
+    return sign_ins.signed_in_user(number, stamp, sign_in_id)
 
 
 def _kept_translations() -> NullTranslations | None:
@@ -93,6 +97,8 @@ babel = PortalBabel()
 
 
 def init_app(app: Flask) -> None:
+    # Before CSRF protection: a form posted after its session ended is kept, not refused.
+    app.before_request(security.keep_form_of_ended_session)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.sign_in"

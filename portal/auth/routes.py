@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from babel import Locale
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie_session
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext, refresh
 from flask_babel import gettext as _
-from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from forms.auth import LanguageForm, NewPasswordForm, ResetRequestForm, SignInForm, SignOutForm
+from portal import security
 from portal.access import public, requires
 from portal.auth import bp
 from portal.models import User
 from portal.navigation import home_endpoint
 from portal.refusals import show_refusal
 from portal.services import DomainError, accounts
+from portal.services import sessions as sign_ins
 from portal.services.policy import Action
 
 
@@ -32,11 +36,21 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _start_session(user: User) -> None:
-    # A fresh session on sign-in: nothing from before survives (session fixation).
+    """A fresh session on sign-in: nothing from before survives (session fixation) but the
+    language chosen and a form kept for this same user when their last session ended (one
+    kept for anyone else is deleted unseen). The session carries the id of its sign-in,
+    which the server keeps until sign-out (``portal.services.sessions``)."""
     language = cookie_session.get("language")
+    kept = cookie_session.get("kept_form")
     cookie_session.clear()
     if language:
         cookie_session["language"] = language
+    if isinstance(kept, str):
+        if sign_ins.kept_form(kept, user) is not None:
+            cookie_session["kept_form"] = kept
+        else:
+            sign_ins.forget_form(kept)
+    cookie_session["sign_in"] = sign_ins.begin(user)
     cookie_session.permanent = True  # expires after the idle lifetime
     login_user(user)
 
@@ -66,11 +80,63 @@ def sign_in():
 def sign_out():
     form = SignOutForm()
     if form.validate_on_submit():
-        accounts.record_sign_out(current_user)
+        # Ended on the server: a copy of the cookie taken before now opens nothing.
+        accounts.record_sign_out(current_user, cookie_session.get("sign_in"))
+        # The pages after signing out stay in the language of the pages before it.
+        language = "cy" if str(get_locale()) == "cy" else "en"
         logout_user()
         cookie_session.clear()
+        cookie_session["language"] = language
         flash(_("You have signed out."), "success")
     return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/session", methods=["GET"])
+@public
+def session_status():
+    """How long this browser's session has left, for the idle warning's script, without
+    renewing it. JSON: ``{"signed_in": bool, "seconds_left": int, "units": {"minute":
+    {category: "{n} minutes"}, "second": {...}}}``: the words for a number of minutes or
+    seconds in the page's language, by CLDR plural category (as ``Intl.PluralRules``)."""
+    security.do_not_renew_session()
+    signed_in = bool(current_user.is_authenticated)
+    response = jsonify(signed_in=signed_in, seconds_left=security.seconds_left(),
+                       units=_time_units() if signed_in else {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/session/keep-alive", methods=["POST"])
+@requires(Action.SIGNED_IN)
+def keep_alive():
+    """"Stay signed in": the session's idle lifetime starts again. JSON as ``session_status``
+    with ``csrf_token`` instead of ``units`` (the CSRF token is checked for every POST)."""
+    security.renew_session()
+    # A fresh CSRF token (the session's secret, signed now) for the page's forms: one kept
+    # open for longer than WTF_CSRF_TIME_LIMIT still saves.
+    response = jsonify(signed_in=True, seconds_left=security.seconds_left(),
+                       csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _time_units() -> dict[str, dict[str, str]]:
+    samples = _plural_samples(str(get_locale()))
+    return {
+        "minute": {tag: ngettext("{n} minute", "{n} minutes", n)
+                   for tag, n in samples.items()},
+        "second": {tag: ngettext("{n} second", "{n} seconds", n)
+                   for tag, n in samples.items()},
+    }
+
+
+def _plural_samples(locale: str) -> dict[str, int]:
+    """A whole number of each CLDR plural category of ``locale`` ({"one": 1, "other": 0}…)."""
+    rule = Locale.parse(locale).plural_form
+    samples: dict[str, int] = {}
+    for n in range(200):
+        samples.setdefault(rule(n), n)
+    return samples
 
 
 @bp.route("/reset-password", methods=["GET", "POST"])

@@ -47,6 +47,8 @@ from portal.models.bids import (
 )
 from portal.models.funds import Criterion, Fund, ReturnCadence, Round
 from portal.models.organisations import Organisation, OrganisationType
+from portal.models.sending import EmailLimit, ReminderHeld  # noqa: F401 - tables (issue 13)
+from portal.models.sessions import KeptForm, SignIn  # noqa: F401 - tables (issue 13)
 from portal.models.users import Role, SignInThrottle, UsedFormToken, User, UserRole
 
 __all__ = [

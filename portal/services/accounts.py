@@ -9,6 +9,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,7 +17,8 @@ from zxcvbn import zxcvbn
 
 from portal.db import session, utcnow
 from portal.models import Organisation, Role, SignInThrottle, User, UserRole
-from portal.services import DomainError, audit, email
+from portal.services import DomainError, audit, email, limits
+from portal.services import sessions as sign_ins
 from portal.services.workflow import atomic
 
 MIN_PASSWORD_LENGTH = 12
@@ -131,7 +133,9 @@ def locked_message() -> str:
 
 
 @atomic
-def record_sign_out(user: User) -> None:
+def record_sign_out(user: User, sign_in_id: str | None) -> None:
+    """Ends the sign-in ``sign_in_id`` on the server (every copy of its cookie) and audits."""
+    sign_ins.end(sign_in_id, sign_ins.SIGNED_OUT)
     audit.record("user.signed_out", "user", user.id, actor=user)
 
 
@@ -167,13 +171,22 @@ def set_password(user: User, password: str, *, actor: User | None, action: str) 
         raise DomainError(problem, field="password")
     user.password_hash = hash_password(password)
     user.security_stamp = secrets.token_hex(16)
+    sign_ins.end_all(user, sign_ins.PASSWORD_CHANGED)  # signed out on every device
     session.execute(delete(SignInThrottle).where(SignInThrottle.email == user.email))
     audit.record(action, "user", user.id, actor=actor)
 
 
 @atomic
 def request_password_reset(address: str) -> None:
-    """Email a reset link if an active account has this address; silent otherwise."""
+    """Email a reset link if an active account has this address; silent otherwise, and
+    silent past the limits on emails to one address and posts from one client
+    (``limits.take``): the first post over a limit is audited, and no email is sent."""
+    refused = limits.take(limits.PASSWORD_RESET, normalise_email(address))
+    if refused is not None:
+        if refused.first:
+            audit.record("user.password_reset_limited", "user", None, actor=None,
+                         after={"email": normalise_email(address), "limit": refused.by})
+        return
     user = get_user_by_email(address)
     if user is None or not user.active or user.password_hash is None:
         return
@@ -224,6 +237,19 @@ def create_user(name: str, address: str, organisation: Organisation, roles: set[
 @atomic
 def invite_user(name: str, address: str, organisation: Organisation, roles: set[Role], *,
                 actor: User) -> User:
+    """Create the account and email its invitation; refused beside the email field past the
+    limits on invitations to one address and from one client (``limits.take``)."""
+    refused = limits.take(limits.INVITATION, normalise_email(address))
+    if refused is not None:
+        minutes = refused.minutes_left
+        message = (ngettext("Too many invitations have been sent to this address. Try again "
+                            "in %(num)d minute.", "Too many invitations have been sent to this "
+                            "address. Try again in %(num)d minutes.", minutes)
+                   if refused.by == "address" else
+                   ngettext("You have sent too many invitations for now. Try again in %(num)d "
+                            "minute.", "You have sent too many invitations for now. Try again "
+                            "in %(num)d minutes.", minutes))
+        raise DomainError(message, field="email")
     user = create_user(name, address, organisation, roles, actor=actor)
     user.invited_at = utcnow()
     token = make_token(user, "invite")  # the email's template makes the link
@@ -260,6 +286,7 @@ def update_user(user: User, *, roles: set[Role], organisation: Organisation, act
     user.organisation = organisation
     if not active and user.active:
         user.security_stamp = secrets.token_hex(16)  # signs the user out everywhere
+        sign_ins.end_all(user, sign_ins.DEACTIVATED)
     user.active = active
     session.flush()
     after = _snapshot(user)
