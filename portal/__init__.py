@@ -83,6 +83,9 @@ def register_templates(app: Flask) -> None:
     from portal.services import audit, policy
 
     app.add_template_filter(audit.action_label, "action_label")
+    from portal import presenters
+
+    presenters.init_app(app)  # audit events in words: the event_details filter
     # The access policy, for pages that show or hide what a person may do.
     app.add_template_global(policy.can)
     app.add_template_global(policy.reason, "access_refusal")

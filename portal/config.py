@@ -74,6 +74,10 @@ def from_environment(instance_path: str) -> dict:
         # Sessions: idle sessions expire; cookies HttpOnly, SameSite, Secure over HTTPS.
         "PERMANENT_SESSION_LIFETIME": timedelta(minutes=_int("SESSION_IDLE_MINUTES", 30)),
         "SESSION_REFRESH_EACH_REQUEST": True,
+        # A sign-in ends this long after it began however busy (NIST SP 800-63B, 4.2.3),
+        # and the idle warning shows this many seconds before an idle session ends.
+        "SESSION_ABSOLUTE_HOURS": _int("SESSION_ABSOLUTE_HOURS", 12),
+        "SESSION_WARNING_SECONDS": _int("SESSION_WARNING_SECONDS", 120),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
@@ -85,9 +89,21 @@ def from_environment(instance_path: str) -> dict:
         # Failed sign-ins: after this many in a row the account is locked for a while.
         "SIGN_IN_MAX_FAILURES": _int("SIGN_IN_MAX_FAILURES", 5),
         "SIGN_IN_LOCK_MINUTES": _int("SIGN_IN_LOCK_MINUTES", 15),
+        # Forms that send email (password reset, invitation), each counted on its own in the
+        # database: at most this many emails to one address, and posts from one client
+        # address, in a window of this many minutes.
+        "EMAIL_LIMIT_PER_ADDRESS": _int("EMAIL_LIMIT_PER_ADDRESS", 3),
+        "EMAIL_LIMIT_PER_CLIENT": _int("EMAIL_LIMIT_PER_CLIENT", 20),
+        "EMAIL_LIMIT_WINDOW_MINUTES": _int("EMAIL_LIMIT_WINDOW_MINUTES", 60),
         "BABEL_DEFAULT_LOCALE": "en_GB",
         "BABEL_DEFAULT_TIMEZONE": "Europe/London",
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "REMINDER_DAYS_BEFORE": _int("REMINDER_DAYS_BEFORE", 14),
+        # No return falls due sooner than this many days after the offer is accepted: periods
+        # that would are reported in the first return due after it (issue 13).
+        "RETURN_GRACE_DAYS": _int("RETURN_GRACE_DAYS", 30),
+        # An extension moves an award's end date by at most this many months at a time
+        # (and never beyond what the fund allows: portal.services.variations).
+        "MAX_EXTENSION_MONTHS": _int("MAX_EXTENSION_MONTHS", 12),
         "OPEN_DATA_PREFIX": os.environ.get("OPEN_DATA_PREFIX", "360G-opcc-cambs"),
     }

@@ -248,6 +248,18 @@ def return_title(kind: str, start: date, end: date) -> str:
     return _("Return for %(start)s to %(end)s", start=long_date(start), end=long_date(end))
 
 
+def short_name(name: str, most: int = 60) -> str:
+    """A name typed or uploaded by someone (a file's), safe to show in a sentence: no control
+    or format characters (which could reorder or hide what is shown), and at most ``most``
+    characters, shortened in the middle so the start and the extension stay:
+    'a-very-long…report.pdf'. Pages escape it as any text."""
+    clean = "".join(c for c in name if c.isprintable()).strip()
+    if len(clean) <= most:
+        return clean
+    tail = max(10, most // 3)
+    return clean[:most - tail - 1] + "…" + clean[-tail:]
+
+
 def paragraphs(text: str | None, otherwise: str = "") -> Markup:
     """Text a user typed, a GOV.UK paragraph per line (blank lines dropped), escaped; or
     ``otherwise`` when there is none."""

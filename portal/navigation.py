@@ -36,9 +36,12 @@ def _items() -> list[dict]:
     items = []
     for action, endpoint, label in reversed(HOMES):
         if can(current_user, action):
-            prefix = url_for(endpoint)
-            items.append({"href": prefix, "text": str(label),
-                          "active": request.path.startswith(prefix)})
+            # An area is every page of its blueprint (the officer's /awards/ and /rounds/ as
+            # well as /bids/), not only those under its home's path.
+            area = endpoint.split(".")[0]
+            href = url_for(endpoint)
+            items.append({"href": href, "text": str(label),
+                          "active": request.blueprint == area})
     if can(current_user, Action.SEE_REPORTS):
         items.append(_item("reports.dashboard", _l("Reports")))
     elif can(current_user, Action.SEE_OWN_FIGURES):

@@ -1,20 +1,27 @@
 """Shared presentation: a bid's saved answers as rows for GOV.UK summary lists (check answers,
-the officer's read-only bid, and the same bid read by assessors and the grants manager). Every
-blueprint may use it; it reads models and forms, never the request."""
+the officer's read-only bid, and the same bid read by assessors and the grants manager), and
+audit events in words for every history and the audit trail. Every blueprint may use it; it
+reads models and forms, never the request."""
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
+from flask import Flask
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import BooleanField, FieldList, RadioField, SelectField, SelectMultipleField
 
 from forms.applicant import SECTION_FORMS
 from forms.fields import DayMonthYearField, MoneyField
-from portal.formatting import long_date, money
+from portal.formatting import date_time, long_date, money
 from portal.models import Bid
+from portal.services.bids import SECTIONS
+from portal.workflows import WORKFLOWS
 
 HIDDEN = {"version", "completed", "submit", "csrf_token"}
 
@@ -74,3 +81,338 @@ def summary_rows(bid: Bid, key: str) -> list[dict[str, Any]]:
             continue
         rows.append({"key": {"text": str(field.label.text)}, "value": {"text": _value(field)}})
     return rows
+
+
+# --- audit events in words ----------------------------------------------------------------------
+# Every history (an award's, a bid's, a round's, an account's) and the audit trail show what an
+# event recorded through ``event_details``: sentences in the reader's words, money in pounds,
+# dates as UK dates; a detail without a sentence of its own is "Label: value", never JSON.
+
+Details = dict[str, Any]
+
+_KEY_LABELS: dict[str, Any] = {
+    "active": _l("Active"), "allows_multi_year": _l("Projects may run over several years"),
+    "amount": _l("Amount"), "answered_request": _l("Question answered"),
+    "assessments_assigned": _l("Assessments assigned"),
+    "assessments_required": _l("Assessments required"),
+    "assessments_submitted": _l("Assessments submitted"), "assessor": _l("Assessor"),
+    "assignment": _l("Assignment"), "award": _l("Award"), "bid": _l("Bid"),
+    "budget_pence": _l("Budget"), "cap_pence": _l("Most a bid may ask for"),
+    "closes_at": _l("Closes"), "code": _l("Code"), "comment": _l("Comment"),
+    "comments": _l("Comments"), "conditions": _l("Conditions"), "conflict": _l("Declaration"),
+    "conflicted": _l("Conflict of interest"), "criteria": _l("Criteria"),
+    "descriptors": _l("Descriptions of the scores"), "eligible_organisation_types":
+    _l("Who may bid"), "eligible_spend": _l("Eligible spend"), "email": _l("Email address"),
+    "end_date": _l("End date"), "feedback": _l("Feedback"), "file": _l("File"),
+    "financial_year": _l("Financial year"), "from": _l("From budget line"),
+    "fund": _l("Fund"), "guidance": _l("Guidance"), "is_youth": _l("Youth fund"),
+    "justification": _l("Justification"), "kind": _l("Kind of change"),
+    "language": _l("Language"), "limit": _l("Not sent"), "locked": _l("Account locked"), "max": _l("Highest score"),
+    "min": _l("Lowest score"), "moves": _l("Money moved"), "name": _l("Name"),
+    "new_end_date": _l("New end date"), "new_item": _l("New budget line"),
+    "opens_at": _l("Opens"), "organisation": _l("Organisation"),
+    "override_reason": _l("Decided before the required assessments because"),
+    "paid": _l("Paid"), "paid_on": _l("Paid on"), "paid_to_date": _l("Paid to date"),
+    "payment_rule": _l("Payment rule"), "purpose": _l("Purpose"), "question": _l("Question"),
+    "rationale": _l("Rationale"), "reason": _l("Reason"), "received_on": _l("Received on"),
+    "recommendation": _l("Recommendation"), "reference": _l("Reference"),
+    "required_assessments": _l("Assessments required"), "return_cadence": _l("Returns"),
+    "returns": _l("Returns due"), "role": _l("Role"), "roles": _l("Roles"),
+    "round": _l("Round"), "scale": _l("Scoring scale"), "score": _l("Score"),
+    "scores": _l("Scores"), "section": _l("Section"), "size": _l("Size"),
+    "spend": _l("Spend reported"), "status": _l("Status"), "terms": _l("Terms"),
+    "title": _l("Title"), "to": _l("To budget line"), "underspend": _l("Underspend to repay"),
+    "variation": _l("Change asked for"), "version": _l("Version"), "weight": _l("Weight"),
+    "weighted": _l("Weighted score"),
+}
+# Amounts in pence (besides keys ending in _pence).
+_MONEY = {"amount", "paid_to_date", "paid", "spend", "eligible_spend", "underspend"}
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+@lru_cache(maxsize=1)
+def _choices() -> dict[str, dict[str, Any]]:
+    """Codes stored in details and their words (lazy: read in the reader's language)."""
+    from forms.admin import ROLE_CHOICES
+    from forms.review import RECOMMENDATIONS
+    from forms.setup import ORGANISATION_TYPES, PAYMENT_RULES, RETURN_CADENCES
+
+    return {
+        "roles": dict(ROLE_CHOICES), "recommendation": dict(RECOMMENDATIONS),
+        "payment_rule": dict(PAYMENT_RULES), "return_cadence": dict(RETURN_CADENCES),
+        "eligible_organisation_types": dict(ORGANISATION_TYPES),
+        "section": {s.key: s.title for s in SECTIONS},
+        "kind": {"reallocation": _l("Move money between budget lines"),
+                 "extension": _l("Extend the end date")},
+        "language": {"en": "English", "cy": "Cymraeg"},
+        "limit": {"address": _l("too many emails to this address"),
+                  "client": _l("too many requests from this computer")},
+    }
+
+
+def _label(key: str) -> str:
+    """A detail's name: ours, or the key in words ('budget_pence' -> 'Budget')."""
+    if key in _KEY_LABELS:
+        return str(_KEY_LABELS[key])
+    if key.isdigit():
+        return _("criterion %(number)s", number=key)
+    words = key.removesuffix("_pence").replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _size(octets: int) -> str:
+    if octets >= 1024 * 1024:
+        return _("%(n)s MB", n=f"{octets / 1024 / 1024:.1f}")
+    if octets >= 1024:
+        return _("%(n)s KB", n=f"{octets / 1024:.0f}")
+    return _("%(n)s bytes", n=octets)
+
+
+def _words(key: str, value: Any, states: Any = None) -> str:
+    """One detail's value in words: pounds for pence, UK dates, labels for codes, lists and
+    mappings spelled out."""
+    if _empty(value):
+        return _("none")
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, list):
+        return ", ".join(_words(key, item, states) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{_label(k)}: {_words(k, v, states)}" for k, v in value.items())
+    if isinstance(value, int) and (key in _MONEY or key.endswith("_pence")):
+        return money(value)
+    if key == "weighted" and isinstance(value, int):
+        return f"{value / 100:.1f}%"
+    if key == "size" and isinstance(value, int):
+        return _size(value)
+    if key in {"status", "conflict"} and states is not None and str(value) in states.states:
+        return states.label(str(value))
+    choices = _choices().get(key)
+    if choices is not None and str(value) in choices:
+        return str(choices[str(value)])
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return long_date(date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str) and _ISO_MOMENT.match(value):
+        try:
+            return date_time(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str) and key in {"status", "conflict"}:
+        return value.replace("_", " ")  # a state of no workflow (a section's)
+    return str(value)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _workflow_of(action: str, record_type: str = "") -> Any:
+    """The workflow whose states a ``status`` detail names: the one of the action's
+    transition, else the record's own (a bid's status for a bid)."""
+    for workflow in WORKFLOWS.values():
+        if any(t.action == action for t in workflow.transitions.values()):
+            return workflow
+    return WORKFLOWS.get(record_type)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".?!" else text + "."
+
+
+def _moves(moves: list[Details]) -> str:
+    parts = []
+    for step in moves:
+        amount = money(int(step.get("amount") or 0))
+        if step.get("to") is None:
+            parts.append(_("%(amount)s from budget line %(from)s to a new line “%(item)s”",
+                           amount=amount, **{"from": step.get("from"),
+                                             "item": step.get("new_item") or ""}))
+        else:
+            parts.append(_("%(amount)s from budget line %(from)s to budget line %(to)s",
+                           amount=amount, **{"from": step.get("from"), "to": step.get("to")}))
+    return "; ".join(parts)
+
+
+def _lines(before: Details, after: Details) -> str:
+    parts = []
+    for item, pence in after.items():
+        if item not in before:
+            parts.append(_("“%(item)s” added with %(amount)s", item=item, amount=_pence(pence)))
+        elif before[item] != pence:
+            parts.append(_("“%(item)s” from %(before)s to %(after)s", item=item,
+                           before=_pence(before[item]), after=_pence(pence)))
+    return _("Budget lines revised: %(changes)s", changes="; ".join(parts) or _("none"))
+
+
+def _pence(value: Any) -> str:
+    return money(value) if isinstance(value, int) else str(value)
+
+
+def _scores(scores: Details) -> str:
+    parts = []
+    for criterion, given in scores.items():
+        if isinstance(given, dict):
+            text = _("criterion %(number)s: %(score)s", number=criterion,
+                     score=_words("score", given.get("score")))
+            if given.get("justification"):
+                text += f" ({given['justification']})"
+        else:
+            text = _("criterion %(number)s: %(score)s", number=criterion,
+                     score=_words("score", given))
+        parts.append(text)
+    return "; ".join(parts) or _("none")
+
+
+def _criteria(snapshot: Details) -> str:
+    criteria = ", ".join(_("%(title)s (weight %(weight)s)", title=c.get("title", ""),
+                           weight=c.get("weight", "")) for c in snapshot.get("criteria") or [])
+    scale = snapshot.get("scale") or {}
+    text = _("Criteria: %(criteria)s", criteria=criteria or _("none"))
+    if scale:
+        text += ". " + _("Scores from %(min)s to %(max)s", min=scale.get("min"),
+                         max=scale.get("max"))
+    return text
+
+
+def _special(action: str, before: Details, after: Details) -> tuple[list[str], set[str]]:
+    """The sentences of actions that read better as one sentence, and the keys they used."""
+    a = after
+    if action == "award.payment_recorded":
+        return [_("Payment of %(amount)s recorded, reference %(reference)s, paid on %(date)s",
+                  amount=_pence(a.get("amount")), reference=a.get("reference") or _("none"),
+                  date=_words("paid_on", a.get("paid_on")))], {"amount", "reference", "paid_on"}
+    if action == "award.offered":
+        return [_("Grant of %(amount)s offered on bid %(bid)s", amount=_pence(a.get("amount")),
+                  bid=a.get("bid") or "")], {"amount", "bid"}
+    if action == "award.accepted" and a.get("name"):
+        return [_("Accepted by %(name)s, %(role)s", name=a["name"], role=a.get("role") or "")], \
+            {"name", "role"}
+    if action == "award.repayment_received":
+        return [_("Repayment of %(amount)s received on %(date)s, reference %(reference)s",
+                  amount=_pence(a.get("amount")), date=_words("received_on", a.get("received_on")),
+                  reference=a.get("reference") or _("none"))], {"amount", "received_on",
+                                                                "reference"}
+    if action == "award.extended":
+        return [_("End date moved from %(before)s to %(after)s",
+                  before=_words("end_date", before.get("end_date")),
+                  after=_words("end_date", a.get("end_date")))], {"end_date"}
+    if action == "award.lines_revised":
+        return [_lines(before, a)], set(before) | set(a)
+    if action == "variation.requested":
+        if a.get("kind") == "extension":
+            said = _("Asked to extend the end date to %(date)s",
+                     date=_words("new_end_date", a.get("new_end_date")))
+        else:
+            said = _("Asked to move %(moves)s", moves=_moves(a.get("moves") or []))
+        return [said], {"kind", "moves", "new_end_date", "variation"}
+    if action in {"decision.approved", "decision.declined"}:
+        said = (_("Grant of %(amount)s approved, decision %(reference)s",
+                  amount=_pence(a.get("amount")), reference=a.get("reference") or "")
+                if action == "decision.approved" else
+                _("Declined, decision %(reference)s", reference=a.get("reference") or ""))
+        used = {"amount", "reference"}
+        if "assessments_required" in a:
+            said += ". " + _("%(submitted)s of %(required)s required assessments submitted "
+                             "(%(assigned)s assigned)", submitted=a.get("assessments_submitted"),
+                             required=a.get("assessments_required"),
+                             assigned=a.get("assessments_assigned"))
+            used |= {"assessments_submitted", "assessments_required", "assessments_assigned"}
+        if not a.get("override_reason"):
+            used.add("override_reason")
+        return [said], used
+    if action == "bid.created":
+        return [_("Bid started in %(round)s (%(fund)s)", round=a.get("round") or "",
+                  fund=a.get("fund") or "")], {"round", "fund"}
+    if action == "bid.section_saved":
+        return [_("“%(section)s” saved: %(status)s", section=_words("section", a.get("section")),
+                  status=_words("status", a.get("status")))], {"section", "status", "version"}
+    if action in {"bid.evidence_added", "return.evidence_added"}:
+        return [_("File “%(name)s” attached (%(size)s)", name=a.get("file") or "",
+                  size=_words("size", a.get("size")))], {"file", "size", "award"}
+    if action == "bid.evidence_removed":
+        return [_("File “%(name)s” removed", name=before.get("file") or "")], {"file"}
+    if action == "bid.submitted" and a.get("reference"):
+        return [_("Submitted as %(reference)s", reference=a["reference"])], {"reference"}
+    if action == "bid.question_answered":
+        return [], {"answered_request"}
+    if action.startswith("return."):
+        return [], {"award"}
+    if action.startswith("variation."):
+        return [], {"variation"}
+    if action == "assessment.assigned":
+        return [_("Assigned to %(name)s", name=a.get("assessor") or "")], {"assessor",
+                                                                            "assignment"}
+    if action == "assessment.conflict_declared":
+        said = (_("%(name)s declared a conflict of interest: %(reason)s",
+                  name=a.get("assessor") or "", reason=a.get("reason") or "")
+                if a.get("conflicted") else
+                _("%(name)s declared no conflict of interest", name=a.get("assessor") or ""))
+        return [said], {"assessor", "conflicted", "reason", "conflict"}
+    if action in {"assessment.submitted", "assessment.draft_saved", "assessment.rescored"}:
+        said = [_("Assessment by %(name)s", name=a.get("assessor") or "")]
+        if a.get("weighted") is not None:
+            said.append(_("Weighted score %(score)s", score=_words("weighted", a["weighted"])))
+        if a.get("recommendation"):
+            said.append(_("Recommendation: %(recommendation)s",
+                          recommendation=_words("recommendation", a["recommendation"])))
+        if a.get("scores"):
+            said.append(_("Scores: %(scores)s", scores=_scores(a["scores"])))
+        return said, set(a) | set(before)
+    if action == "assessment.reopened":
+        return [_("%(name)s reopened their assessment", name=a.get("assessor") or "")], \
+            set(a) | set(before)
+    if action == "assessment.moderated":
+        said = [_("Moderated score %(score)s", score=_words("weighted", a.get("weighted")))]
+        if a.get("scores"):
+            said.append(_("Scores: %(scores)s", scores=_scores(a["scores"])))
+        if a.get("rationale"):
+            said.append(_("Rationale: %(text)s", text=a["rationale"]))
+        return said, set(a) | set(before)
+    if action == "round.criteria_changed":
+        return [_criteria(a)], set(a) | set(before)
+    return [], set()
+
+
+def event_sentences(action: str, before: Details | None, after: Details | None,
+                    record_type: str = "") -> list[str]:
+    """What an audit event recorded, as sentences: an action's own sentence where it has one,
+    then each other detail as "Label: value" (or "Label changed from x to y" when the event
+    has both before and after, and unchanged details left out)."""
+    before, after = dict(before or {}), dict(after or {})
+    states = _workflow_of(action, record_type)
+    sentences, used = _special(action, before, after)
+    for key in list(after) + [k for k in before if k not in after]:
+        if key in used:
+            continue
+        label = _label(key)
+        if key in before and key in after:
+            if before[key] == after[key]:
+                continue
+            sentences.append(_("%(label)s changed from %(before)s to %(after)s", label=label,
+                               before=_words(key, before[key], states),
+                               after=_words(key, after[key], states)))
+        elif _empty(before.get(key)) and _empty(after.get(key)):
+            continue  # nothing was recorded under it
+        elif key in after:
+            sentences.append(_("%(label)s: %(value)s", label=label,
+                               value=_words(key, after[key], states)))
+        else:
+            sentences.append(_("%(label)s was %(value)s", label=label,
+                               value=_words(key, before[key], states)))
+    return [_sentence(s) for s in sentences if s]
+
+
+def event_details(event: Any) -> str:
+    """An audit event's details in words (``event_sentences`` joined): what histories and the
+    audit trail show beside the action's name."""
+    return " ".join(event_sentences(event.action, event.before, event.after,
+                                    event.record_type or ""))
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(event_details)

@@ -41,12 +41,39 @@ def page_problems(html: str) -> list[str]:
                 or control.get("aria-labelledby") or control.find_parent("label")):
             continue
         problems.append(f"<{control.name} name={control.get('name')!r}> has no label")
+    problems += error_summary_problems(soup)
+    for table in soup.find_all("table"):
+        region = table.parent
+        if not ("portal-table-scroll" in (region.get("class") or []) and
+                region.get("tabindex") == "0" and region.get("role") == "region" and
+                region.get("aria-label")):
+            problems.append("a table is not in a labelled, focusable scrolling region "
+                            "(templates/macros/table.html)")
     for form in soup.find_all("form"):
         if form.get("action") is None:
             problems.append("a form has no action")
         if form.get("method", "get").lower() == "post" and not form.find(
                 "input", attrs={"name": "csrf_token"}):
             problems.append(f"POST form to {form.get('action')!r} has no CSRF token")
+    return problems
+
+
+def error_summary_problems(soup: BeautifulSoup) -> list[str]:
+    """Each link of an error summary leads to an element of the page that is shown: not
+    missing, not a hidden input, not inside something hidden."""
+    problems = []
+    for link in soup.select(".govuk-error-summary a[href]"):
+        href = str(link["href"])
+        if not href.startswith("#"):
+            continue
+        target = soup.find(id=href[1:])
+        if target is None:
+            problems.append(f"the error summary links to {href}, which is not on the page")
+        elif (target.name == "input" and target.get("type") == "hidden") or any(
+                element.has_attr("hidden") or "display:none" in
+                str(element.get("style", "")).replace(" ", "")
+                for element in [target, *target.parents] if hasattr(element, "has_attr")):
+            problems.append(f"the error summary links to {href}, which is hidden")
     return problems
 
 

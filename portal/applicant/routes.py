@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import Field
@@ -23,6 +23,8 @@ from portal import presenters
 from portal.access import requires
 from portal.applicant import bp
 from portal.downloads import attachment
+from portal.formatting import short_name
+from portal.inputs import whole_number
 from portal.models import Bid, BidStatus, Round
 from portal.oneshot import one_shot
 from portal.pagination import page_number
@@ -121,17 +123,14 @@ def section(bid_id: int, key: str):
     saved = bid.section(key)
     form = SECTION_FORMS[key]()
     conflict = None
-    if request.method == "GET":
+    if request.method == "GET" and "kept_formdata" not in g:  # else typed before a sign-in
         if saved is not None:
             form.load(saved.answers)
             form.completed.data = "yes" if saved.status == "completed" else "no"
         form.version.data = str(saved.version if saved else 0)
     elif form.validate_on_submit():
-        try:
-            expected = int(form.version.data or 0)
-        except ValueError:
-            abort(400)
-        if not 0 <= expected < 2**31:  # a version no section can have: a forged form
+        expected = whole_number(form.version.data or "0")
+        if expected is None or expected >= 2**31:  # a version no section can have: a forged form
             abort(400)
         try:
             bids.save_section(bid, key, form.answers(), completed=form.is_completing(),
@@ -178,12 +177,13 @@ def evidence_files(bid_id: int):
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            evidence.add(bid, upload.filename or "file", upload.stream, form.description.data or "",
-                         current_user)
+            added = evidence.add(bid, upload.filename or "file", upload.stream,
+                                 form.description.data or "", current_user)
         except DomainError as refused:
             show_refusal(form, refused, default="file")
         else:
-            flash(_("“%(name)s” uploaded.", name=upload.filename), "success")
+            # The name as stored (cleaned by the service), shortened for the sentence.
+            flash(_("“%(name)s” uploaded.", name=short_name(added.original_name)), "success")
             return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
     return render_template("applicant/evidence.html", bid=bid, form=form,
                            remove_form=RemoveEvidenceForm(),

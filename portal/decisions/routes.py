@@ -25,12 +25,13 @@ from portal.access import requires
 from portal.decisions import bp
 from portal.downloads import attachment, csv_file
 from portal.exports.tables import RANKING, csv_chunks
-from portal.inputs import row_id
+from portal.inputs import row_id, whole_number
 from portal.models import AssessmentStatus, Bid, Round, User
 from portal.oneshot import one_shot
 from portal.pagination import page_number
 from portal.presenters import summary_rows
 from portal.queries import decisions as queries
+from portal.queries import reminders as reminder_queries
 from portal.refusals import show_refusal
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
 from portal.services.policy import Action
@@ -158,10 +159,8 @@ def moderate(bid_id: int):
         for criterion in criteria:
             raw = form[f"score-{criterion.id}"].data
             if raw not in (None, ""):
-                try:
-                    scores[criterion.id] = int(raw)
-                except ValueError:
-                    scores[criterion.id] = -1
+                number = whole_number(raw, digits=3)  # ASCII digits: not "５" or "1_0"
+                scores[criterion.id] = -1 if number is None else number
         try:
             assessment.moderate(bid, scores, form.rationale.data, current_user,
                                 seen=form.seen.data or "")
@@ -277,3 +276,13 @@ def audit_trail():
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("decisions/audit.html", form=form, page=page,
                            pagination=page.govuk_params("decisions.audit_trail", **args))
+
+
+@bp.route("/manage/reminders")
+@requires(Action.MANAGE_GRANTS)
+def held_reminders():
+    """Return reminders nobody could receive (issue 13): sent by a later run of the reminders
+    once the partnership has an active officer again."""
+    page = reminder_queries.held_page(page_number())
+    return render_template("decisions/held_reminders.html", page=page,
+                           pagination=page.govuk_params("decisions.held_reminders"))

@@ -19,6 +19,7 @@ from portal.finance import bp
 from portal.formatting import money
 from portal.models import Award, AwardLine, AwardStatus, GrantReturn, ReturnStatus
 from portal.models.bids import CostKind
+from portal.models.funds import PaymentRule
 from portal.oneshot import one_shot
 from portal.pagination import page_number
 from portal.queries import finance as queries
@@ -90,11 +91,28 @@ def _award(award_id: int) -> Award:
     return awards.award_with_everything(award_id) or abort(404)
 
 
+def _nothing_payable(award: Award) -> str:
+    """Why nothing can be paid on an active award now (``awards.payable_now`` is £0): the
+    page says so instead of offering a payment the service would refuse."""
+    if award.paid_pence >= award.amount_pence:
+        return _("The award has been paid in full: nothing more can be paid.")
+    if awards.final_return_approved(award):
+        return _("The final return is approved and its eligible spend of %(eligible)s has been "
+                 "paid: nothing more can be paid.", eligible=money(awards.eligible_spend(award)))
+    if award.round.fund.payment_rule == PaymentRule.ARREARS:
+        return _("Under this fund's rule payments follow approved returns: the spend approved "
+                 "so far has been paid, so nothing can be paid until another return is "
+                 "approved.")
+    return _("Nothing can be paid now.")
+
+
 def _award_page(award: Award, payment_form: PaymentForm, repayment_form: RepaymentForm,
                 form: object | None = None) -> str:
+    payable = awards.payable_now(award)
     return render_template(
         "finance/award.html", award=award, payment_form=payment_form,
-        repayment_form=repayment_form, form=form, payable=awards.payable_now(award),
+        repayment_form=repayment_form, form=form, payable=payable,
+        nothing_payable=_nothing_payable(award) if payable <= 0 else "",
         eligible=awards.eligible_spend(award), rule=award.round.fund.payment_rule,
         final_approved=awards.final_return_approved(award),
         state_of=awards.return_state, today=uk_today(),

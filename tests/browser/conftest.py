@@ -57,6 +57,28 @@ SCRIPTS_RAN = """() => ({
 })"""
 
 
+# Reflow (WCAG 1.4.10): at 320 CSS pixels wide (a phone, or 400% zoom of a 1280px window)
+# the page never scrolls sideways; wide tables scroll inside their own region instead.
+NARROW = 320
+WIDE_ELEMENTS = """() => {
+  const root = document.documentElement;
+  if (root.scrollWidth <= root.clientWidth) return null;
+  const width = root.clientWidth;
+  const wide = [];
+  for (const element of document.body.querySelectorAll("*")) {
+    const box = element.getBoundingClientRect();
+    const scroller = element.closest(".portal-table-scroll");
+    if (box.right > width + 1 && (!scroller || scroller.getBoundingClientRect().right > width + 1)) {
+      const id = element.id ? "#" + element.id : "";
+      const classes = typeof element.className === "string" && element.className
+        ? "." + element.className.trim().split(/\\s+/).join(".") : "";
+      wide.push(element.tagName.toLowerCase() + id + classes + " (" + Math.round(box.right) + "px)");
+    }
+  }
+  return {scrollWidth: root.scrollWidth, clientWidth: width, wide: wide.slice(-8)};
+}"""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test under tests/browser carries the ``browser`` marker."""
     for item in items:
@@ -191,7 +213,8 @@ class Browser:
     # Checks
 
     def check(self) -> None:
-        """Run axe-core on the current page; fail on any violation or browser problem."""
+        """Run axe-core on the current page, then again at 320px wide, where the page must
+        not scroll sideways; fail on any violation or browser problem."""
         self.page.wait_for_load_state("load")
         url = self.page.url
         violations = self._axe(self.page) if self.javascript else self._axe_on_copy()
@@ -199,18 +222,44 @@ class Browser:
         if violations:
             raise AssertionError(f"axe-core found {len(violations)} accessibility "
                                  f"violation(s) on {url}:\n" + format_violations(violations))
+        self.check_narrow()
         if self.javascript:
             ran = self.page.evaluate(SCRIPTS_RAN)
             assert ran["inline"], f"{url}: the nonce'd inline script did not run (CSP?)"
             assert ran["module"], f"{url}: init.js did not initialise GOV.UK Frontend"
         self.assert_no_problems()
 
+    def check_narrow(self) -> None:
+        """The current page at ``NARROW`` pixels wide: no sideways scroll of the page, and
+        axe-core still clean. The window's size is put back afterwards."""
+        url = self.page.url
+        size = self.page.viewport_size
+        if size is not None and size["width"] > NARROW:
+            self.page.set_viewport_size({"width": NARROW, "height": size["height"]})
+        try:
+            wide = self.page.evaluate(WIDE_ELEMENTS)
+            if wide is not None:
+                raise AssertionError(
+                    f"{url} scrolls sideways at {NARROW}px wide (scrollWidth "
+                    f"{wide['scrollWidth']} > {wide['clientWidth']}); too wide: "
+                    + ", ".join(wide["wide"]))
+            if size is not None and size["width"] > NARROW:
+                violations = (self._axe(self.page) if self.javascript
+                              else self._axe_on_copy(width=NARROW))
+                if violations:
+                    raise AssertionError(f"axe-core found {len(violations)} accessibility "
+                                         f"violation(s) on {url} at {NARROW}px wide:\n"
+                                         + format_violations(violations))
+        finally:
+            if size is not None and size["width"] > NARROW:
+                self.page.set_viewport_size(size)
+
     def _axe(self, page: Page) -> list[dict[str, Any]]:
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self.axe_source)  # evaluate is not subject to the page's CSP
         return page.evaluate(AXE_RUN)
 
-    def _axe_on_copy(self) -> list[dict[str, Any]]:
+    def _axe_on_copy(self, width: int | None = None) -> list[dict[str, Any]]:
         """axe-core on a page that has JavaScript off.
 
         There Chromium runs no tasks or microtasks for evaluated code, so axe.run never
@@ -222,6 +271,9 @@ class Browser:
         url = self.page.url
         html = SCRIPT_ELEMENT.sub("", self.page.content())
         twin = self.twin.new_page()
+        if width is not None:
+            twin.set_viewport_size({"width": width, "height": (twin.viewport_size or
+                                                               {"height": 720})["height"]})
         try:
             twin.route(lambda address: address == url,
                        lambda route: route.fulfill(status=200, body=html,

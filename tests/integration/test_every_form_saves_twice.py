@@ -467,6 +467,7 @@ SAVING_FORMS: dict[str, tuple[Target, ...]] = {
 NOT_SAVING_FORMS: dict[str, str] = {
     "auth.sign_in": "signs in: a session, not a record",
     "auth.sign_out": "signs out: a session, not a record",
+    "auth.keep_alive": "renews the session (\"Stay signed in\"): a session, not a record",
     "auth.request_reset": "asks for a password reset email; edits nothing",
     "auth.reset_password": "spends a one-time reset link: a second post is refused by design",
     "auth.accept_invitation": "spends a one-time invitation link: a second post is refused",

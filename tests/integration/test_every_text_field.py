@@ -82,8 +82,14 @@ def _error_beside(page: BeautifulSoup, name: str) -> str:
     return message.get_text(" ", strip=True)
 
 
-CASES_TEXT = CASES + [pytest.param(endpoint, Target(user or "", page), id=endpoint)
-                      for endpoint, user, page in CREATING]
+# Saving forms with no text box to type in: their choices and hidden fields are checked
+# class by class in tests/unit/test_form_fields.py (the evidence page's text is the upload's
+# description, checked below with a file).
+NO_TEXT = {"auth.language", "admin.edit_user", "applicant.remove_evidence"}
+
+CASES_TEXT = [case for case in CASES if case.values[0] not in NO_TEXT] + [
+    pytest.param(endpoint, Target(user or "", page), id=endpoint)
+    for endpoint, user, page in CREATING]
 
 
 @pytest.mark.parametrize("kind", list(HIDDEN))
@@ -99,8 +105,7 @@ def test_hidden_characters_are_refused_beside_every_text_field(
     html = before.get_data(as_text=True)
     form = parse_form(html, wanted, url)
     names = _text_names(form, BeautifulSoup(html, "html.parser"))
-    if not names:
-        pytest.skip(f"{url}: the form has no text field (only choices or a button)")
+    assert names, f"{url}: no text field: add {endpoint} to NO_TEXT"
     data: dict[str, Any] = {name: list(values) for name, values in form.values.items()}
     for name in names:
         data[name] = [HIDDEN[kind]]
@@ -138,8 +143,7 @@ def test_tabs_new_lines_and_markup_are_saved_and_shown_as_typed(
     words = [name for name in _text_names(form, BeautifulSoup(html, "html.parser"))
              if name not in target.keep and re.search(r"[^\W\d_]", "".join(
                  form.values.get(name, []))) and "email" not in name]
-    if not words:
-        pytest.skip(f"{url}: no words to retype")
+    assert words, f"{url}: no words to retype"
     data: dict[str, Any] = {name: list(values) for name, values in form.values.items()}
     for name in words:
         data[name] = [TYPED]
@@ -178,4 +182,23 @@ def test_create_user_refuses_hidden_characters_in_what_it_is_given(app: Flask, o
     assert "control character" in result.output or "characters or fewer" in result.output
     with app.app_context():
         assert accounts.get_user_by_email("first@example.org") is None
+    assert table_row_counts(app) == counts
+
+
+@pytest.mark.parametrize("kind", list(HIDDEN))
+def test_an_upload_whose_description_holds_a_hidden_character_is_refused(
+        app: Flask, client: Any, kind: str) -> None:
+    import io
+
+    from tests import bidding
+
+    client.sign_in(bidding.OFFICER)
+    bid_id = bidding.start(client, app)
+    counts = table_row_counts(app)
+    response = client.submit(f"/bids/{bid_id}/evidence", {
+        "file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "plan.pdf"), "description": HIDDEN[kind]},
+        content_type="multipart/form-data")
+    assert response.status_code in (200, 400)
+    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert "control characters" in _error_beside(page, "description")
     assert table_row_counts(app) == counts

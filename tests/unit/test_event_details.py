@@ -1,0 +1,195 @@
+"""Histories in words: every audit action the portal records reads as sentences, with money
+in pounds and dates as UK dates, never JSON, key names or raw pence (issue 13, point 12)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask_babel import Babel
+
+from portal.presenters import event_sentences
+from portal.workflows import action_labels
+
+PORTAL = Path(__file__).resolve().parents[2] / "portal"
+ACTION = re.compile(r'"((?:assessment|award|bid|decision|fund|return|round|user|variation)'
+                    r'\.[a-z_]+)"')
+
+# What each action records, as the services write it (portal/services/*.py): a new action
+# needs a sample here, so its history is checked too.
+SNAPSHOT_ROUND = {"fund": "CSF", "name": "Round 1", "financial_year": "2026/27",
+                  "opens_at": "2026-04-01T09:00:00+01:00", "closes_at": "2026-05-31T17:00:00+01:00",
+                  "budget_pence": 25000000, "cap_pence": 1500000,
+                  "eligible_organisation_types": ["csp"], "return_cadence": "six_monthly",
+                  "guidance": "Read this.", "required_assessments": 2}
+SNAPSHOT_FUND = {"code": "CSF", "name": "Community Safety Fund", "purpose": "Safer streets",
+                 "is_youth": False, "allows_multi_year": True, "payment_rule": "arrears",
+                 "terms": "The terms."}
+SNAPSHOT_USER = {"name": "Ann Officer", "email": "ann@example.org", "organisation": "North CSP",
+                 "roles": ["officer"], "active": True, "language": "en"}
+SNAPSHOT_ASSESSMENT = {"assessor": "Asha Assessor", "status": "submitted",
+                       "scores": {"3": {"score": 4, "justification": "Clear plan"}},
+                       "recommendation": "fund", "weighted": 7250}
+READINESS = {"assessments_submitted": 2, "assessments_assigned": 2, "assessments_required": 2,
+             "override_reason": ""}
+SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
+    "assessment.assigned": (None, {"assessor": "Asha Assessor", "assignment": 7}),
+    "assessment.conflict_declared": ({"conflict": "undeclared"},
+                                     {"conflict": "conflicted", "assessor": "Asha Assessor",
+                                      "conflicted": True, "reason": "My sister runs it"}),
+    "assessment.draft_saved": (None, {**SNAPSHOT_ASSESSMENT, "status": "draft"}),
+    "assessment.submitted": (None, SNAPSHOT_ASSESSMENT),
+    "assessment.rescored": (None, SNAPSHOT_ASSESSMENT),
+    "assessment.reopened": ({"status": "submitted", **SNAPSHOT_ASSESSMENT},
+                            {"status": "draft", "assessor": "Asha Assessor"}),
+    "assessment.moderated": (None, {"scores": {"3": 4, "4": 2}, "rationale": "Agreed",
+                                    "weighted": 6400}),
+    "award.accepted": ({"status": "offered"},
+                       {"status": "active", "name": "Ann Officer", "role": "Manager"}),
+    "award.closed": ({"status": "active"}, {"status": "closed", "paid": 420000,
+                                            "eligible_spend": 410000, "underspend": 10000}),
+    "award.extended": ({"end_date": "2027-03-31"}, {"end_date": "2027-09-30"}),
+    "award.lines_revised": ({"Youth worker": 300000, "Equipment": 120000},
+                            {"Youth worker": 350000, "Equipment": 70000, "Venue hire": 1000}),
+    "award.offered": (None, {"bid": "CSF-2026-0001", "amount": 420000,
+                             "returns": ["2026-10-31", "2027-04-30"]}),
+    "award.payment_recorded": (None, {"amount": 420000, "paid_on": "2026-05-01",
+                                      "reference": "BACS-123", "paid_to_date": 420000}),
+    "award.repayment_received": ({"status": "awaited"},
+                                 {"status": "received", "amount": 10000,
+                                  "received_on": "2027-06-01", "reference": "REF-9"}),
+    "bid.created": (None, {"round": "Round 1", "fund": "Community Safety Fund"}),
+    "bid.evidence_added": (None, {"file": "plan.pdf", "size": 204800}),
+    "bid.evidence_removed": ({"file": "plan.pdf"}, None),
+    "bid.section_saved": (None, {"section": "budget", "status": "in_progress", "version": 3}),
+    "bid.status_changed": ({"status": "submitted"}, {"status": "in_assessment"}),
+    "bid.submitted": ({"status": "draft"}, {"status": "submitted", "reference": "CSF-2026-0001"}),
+    "bid.assessment_started": ({"status": "submitted"}, {"status": "in_assessment"}),
+    "bid.information_requested": ({"status": "submitted"},
+                                  {"status": "more_information_requested",
+                                   "question": "Who delivers it?"}),
+    "bid.question_answered": ({"status": "more_information_requested"},
+                              {"status": "submitted", "answered_request": 4}),
+    "bid.withdrawn": ({"status": "submitted"}, {"status": "withdrawn", "reason": "No venue"}),
+    "decision.approved": ({"status": "in_assessment"},
+                          {"status": "awarded", "reference": "D-1", "amount": 420000,
+                           "conditions": "Quarterly updates", **READINESS}),
+    "decision.declined": ({"status": "in_assessment"},
+                          {"status": "not_funded", "reference": "D-2", "feedback": "Too costly",
+                           **READINESS, "override_reason": "Deadline"}),
+    "fund.created": (None, SNAPSHOT_FUND),
+    "fund.updated": (SNAPSHOT_FUND, {**SNAPSHOT_FUND, "payment_rule": "advance"}),
+    "return.approved": ({"status": "submitted"}, {"status": "approved", "comments": "Fine"}),
+    "return.queried": ({"status": "submitted"}, {"status": "queried", "comments": "Receipts?"}),
+    "return.saved": ({"status": "due"}, {"status": "draft", "spend": 123456, "award": 3}),
+    "return.submitted": ({"status": "draft"}, {"status": "submitted", "spend": 123456,
+                                               "award": 3}),
+    "return.evidence_added": (None, {"file": "receipts.pdf", "size": 5000, "award": 3}),
+    "round.created": (None, SNAPSHOT_ROUND),
+    "round.updated": (SNAPSHOT_ROUND, {**SNAPSHOT_ROUND, "cap_pence": 2000000,
+                                       "closes_at": "2026-06-30T17:00:00+01:00"}),
+    "round.criteria_changed": (
+        {"criteria": [{"title": "Need", "guidance": "", "weight": 100}],
+         "scale": {"min": 0, "max": 5, "descriptors": ["None", "Weak"]}},
+        {"criteria": [{"title": "Need", "guidance": "", "weight": 60},
+                      {"title": "Value", "guidance": "Cost per person", "weight": 40}],
+         "scale": {"min": 0, "max": 5, "descriptors": ["None", "Weak"]}}),
+    "user.created": (None, SNAPSHOT_USER),
+    "user.invited": (None, {"email": "ann@example.org"}),
+    "user.invitation_accepted": (None, None),
+    "user.language_changed": ({"language": "en"}, {"language": "cy"}),
+    "user.password_reset": (None, None),
+    "user.password_reset_requested": (None, None),
+    "user.password_reset_limited": (None, {"email": "ann@example.org", "limit": "address"}),
+    "user.roles_changed": (SNAPSHOT_USER, {**SNAPSHOT_USER, "roles": ["assessor", "officer"]}),
+    "user.updated": (SNAPSHOT_USER, {**SNAPSHOT_USER, "active": False}),
+    "user.sign_in_failed": (None, {"email": "ann@example.org", "locked": False}),
+    "user.signed_in": (None, None),
+    "user.signed_out": (None, None),
+    "variation.requested": (None, {"variation": 2, "kind": "reallocation",
+                                   "moves": [{"from": 11, "to": 12, "amount": 50000},
+                                             {"from": 11, "to": None, "new_item": "Venue",
+                                              "amount": 1000}],
+                                   "new_end_date": None}),
+    "variation.approved": ({"status": "requested"},
+                           {"status": "approved", "variation": 2, "comment": "Agreed"}),
+    "variation.declined": ({"status": "requested"},
+                           {"status": "declined", "variation": 2, "comment": ""}),
+}
+
+
+def recorded_actions() -> set[str]:
+    """Every action the portal records: named in its source, or a workflow transition's."""
+    named = {name for path in PORTAL.rglob("*.py") if path.name != "audit.py"
+             for name in ACTION.findall(path.read_text())}
+    return named | set(action_labels())
+
+
+@pytest.fixture
+def babel_app():
+    app = Flask(__name__)
+    app.config["BABEL_DEFAULT_LOCALE"] = "en_GB"
+    Babel(app)
+    with app.test_request_context():
+        yield app
+
+
+def _integers(value: object) -> list[int]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [value]
+    if isinstance(value, dict):
+        return [i for v in value.values() for i in _integers(v)]
+    if isinstance(value, list):
+        return [i for v in value for i in _integers(v)]
+    return []
+
+
+def test_every_recorded_action_has_a_sample():
+    actions = recorded_actions()
+    assert len(actions) > 40  # the scan finds them
+    assert actions <= set(SAMPLES), sorted(actions - set(SAMPLES))
+
+
+@pytest.mark.parametrize("action", sorted(SAMPLES))
+def test_every_action_reads_as_words_with_pounds(babel_app, action):
+    before, after = SAMPLES[action]
+    text = " ".join(event_sentences(action, before, after, action.split(".")[0]))
+    assert "{" not in text and "}" not in text and "[" not in text, text
+    assert "_pence" not in text and "_" not in text, text
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", text), text  # ISO dates shown as UK dates
+    for amount in _integers(after) + _integers(before):
+        if amount >= 1000:  # amounts in pence are never shown as the bare number
+            assert not re.search(rf"(?<![\d,.£]){amount}(?![\d,])", text), (amount, text)
+
+
+def test_a_payment_reads_as_a_sentence(babel_app):
+    before, after = SAMPLES["award.payment_recorded"]
+    text = " ".join(event_sentences("award.payment_recorded", before, after, "award"))
+    assert text.startswith("Payment of £4,200.00 recorded, reference BACS-123, paid on "
+                           "1 May 2026.")
+    assert "Paid to date: £4,200.00." in text
+
+
+def test_changes_read_from_and_to_and_unchanged_details_are_left_out(babel_app):
+    before, after = SAMPLES["round.updated"]
+    text = " ".join(event_sentences("round.updated", before, after, "round"))
+    assert "Most a bid may ask for changed from £15,000.00 to £20,000.00." in text
+    assert "30 June 2026" in text
+    assert "Budget" not in text  # unchanged
+
+
+def test_states_are_in_the_workflow_words(babel_app):
+    before, after = SAMPLES["bid.assessment_started"]
+    text = " ".join(event_sentences("bid.assessment_started", before, after, "bid"))
+    assert text == "Status changed from Submitted to In assessment."
+
+
+def test_an_unknown_detail_reads_label_value(babel_app):
+    text = " ".join(event_sentences("something.new", None,
+                                    {"grant_total_pence": 123456, "new_thing": {"a_b": [1, 2]},
+                                     "when": "2026-05-01"}))
+    assert text == "Grant total: £1,234.56. New thing: A b: 1, 2. When: 1 May 2026."
