@@ -177,22 +177,32 @@ class Mailbox:
         return [m for m in self.messages if address in m["To"]]
 
 
-@pytest.fixture
-def smtp(app: Flask) -> Iterator[Mailbox]:
-    """A real SMTP server on loopback; the app sends through it for this test."""
+@contextmanager
+def mail_server(*apps: Flask) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback that ``apps`` send through while it runs."""
     from aiosmtpd.controller import Controller
 
     mailbox = Mailbox()
     port = free_port()
     controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
-    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    saved = [{key: app.config.get(key) for key in ("MAIL_SERVER", "MAIL_PORT")}
+             for app in apps]
+    for app in apps:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     try:
         yield mailbox
     finally:
-        app.config.update(saved)
+        for app, config in zip(apps, saved, strict=True):
+            app.config.update(config)
         controller.stop()
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback; the app sends through it for this test."""
+    with mail_server(app) as mailbox:
+        yield mailbox
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -16,6 +16,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -100,34 +101,43 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 # The server ----------------------------------------------------------------------------
 
-@pytest.fixture(scope="session")
-def live_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The portal with demo data, served on loopback; yields its base URL."""
+@contextmanager
+def served(backend: str, directory: Path, name: str, *, awards: bool = False,
+           **config: Any) -> Iterator[tuple[str, Any]]:
+    """The portal with the demo data (and the demo awards if asked), in a database of its own
+    (the integration tests' ``app`` owns TEST_DATABASE_URL's schema; one per xdist worker),
+    served on loopback with ``config``; yields its base URL and the app."""
     from tests.conftest import make_test_app
 
-    directory = tmp_path_factory.mktemp(f"live-{backend}")
-    # A database of its own (the integration tests' ``app`` owns TEST_DATABASE_URL's schema),
-    # one per xdist worker.
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     url, remove_database = isolated_database(backend, directory,
-                                             f"browser{'_' + worker if worker else ''}")
+                                             f"{name}{'_' + worker if worker else ''}")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    app = make_test_app(url, directory, SERVER_NAME=None, TESTING=False, BASE_URL=base_url)
+    app = make_test_app(url, directory, SERVER_NAME=None, TESTING=False, BASE_URL=base_url,
+                        **config)
     engine = get_db(app).engine
     migrate.upgrade(engine)
-    load_demo(app)
+    load_demo(app, awards=awards)
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=f"live-{backend}", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-{backend}",
+                              daemon=True)
     thread.start()
     try:
-        yield base_url
+        yield base_url, app
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         engine.dispose()
         remove_database()
+
+
+@pytest.fixture(scope="session")
+def live_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The portal with demo data, served on loopback; yields its base URL."""
+    with served(backend, tmp_path_factory.mktemp(f"live-{backend}"), "browser") as (url, _):
+        yield url
 
 
 # The browser ---------------------------------------------------------------------------

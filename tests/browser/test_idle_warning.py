@@ -5,20 +5,13 @@ short idle lifetime so that the warning comes within seconds."""
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
-from portal import migrate
-from portal.db import get_db
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, served
 from tests.browser.test_sign_in_browser import sign_in
-from tests.conftest import free_port, isolated_database
-from tests.helpers import load_demo
 
 LIFETIME = 24  # seconds of idleness before a session ends
 WARNING = 20  # seconds before the end that the warning opens
@@ -28,32 +21,11 @@ DIALOG = "#session-timeout"
 
 @pytest.fixture(scope="module")
 def live_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The portal as in conftest's ``live_server``, with sessions that end within seconds."""
-    from tests.conftest import make_test_app
-
-    directory = tmp_path_factory.mktemp(f"idle-{backend}")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    url, remove_database = isolated_database(backend, directory,
-                                             f"idle{'_' + worker if worker else ''}")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = make_test_app(url, directory, SERVER_NAME=None, TESTING=False, BASE_URL=base_url,
-                        PERMANENT_SESSION_LIFETIME=timedelta(seconds=LIFETIME),
-                        SESSION_WARNING_SECONDS=WARNING)
-    engine = get_db(app).engine
-    migrate.upgrade(engine)
-    load_demo(app)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=f"idle-{backend}", daemon=True)
-    thread.start()
-    try:
-        yield base_url
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        engine.dispose()
-        remove_database()
+    """The portal whose idle sessions end after LIFETIME seconds, warning WARNING before."""
+    with served(backend, tmp_path_factory.mktemp(f"idle-{backend}"), "idle",
+                PERMANENT_SESSION_LIFETIME=timedelta(seconds=LIFETIME),
+                SESSION_WARNING_SECONDS=WARNING) as (url, _):
+        yield url
 
 
 def seconds_left(browser: Browser) -> int:

@@ -9,23 +9,16 @@ account and is not named below with the reason."""
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
 
-from portal import migrate
 from portal.access import access_of
-from portal.db import get_db
-from tests.browser.conftest import NARROW, Browser
+from tests.browser.conftest import NARROW, Browser, served
 from tests.browser.test_sign_in_browser import sign_in
-from tests.conftest import free_port, isolated_database
-from tests.helpers import load_demo
 
 ACCOUNTS = ["officer.southcambs@example.org", "officer.fenland@example.org",
             "assessor1@example.org", "manager@example.org", "finance@example.org",
@@ -61,29 +54,9 @@ LINKS = """() => Array.from(document.querySelectorAll("a[href]"), a => a.href)""
 @pytest.fixture(scope="module")
 def demo_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
     """The portal with the demo data and the demo awards, served on loopback."""
-    from tests.conftest import make_test_app
-
-    directory = tmp_path_factory.mktemp(f"narrow-{backend}")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    url, remove_database = isolated_database(backend, directory,
-                                             f"narrow{'_' + worker if worker else ''}")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    app = make_test_app(url, directory, SERVER_NAME=None, TESTING=False, BASE_URL=base_url)
-    engine = get_db(app).engine
-    migrate.upgrade(engine)
-    load_demo(app, awards=True)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="narrow", daemon=True)
-    thread.start()
-    try:
-        yield base_url, app
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        engine.dispose()
-        remove_database()
+    with served(backend, tmp_path_factory.mktemp(f"narrow-{backend}"), "narrow",
+                awards=True) as server:
+        yield server
 
 
 def _endpoint(app: Any, path: str) -> str | None:

@@ -26,7 +26,7 @@ from portal.models import (
 from portal.services import accounts, bids
 from tests import bidding
 from tests.bidding import OFFICER
-from tests.conftest import Mailbox, free_port
+from tests.conftest import mail_server
 from tests.helpers import signed_in, table_row_counts, text_of
 
 MANAGER = "manager@example.org"
@@ -168,16 +168,9 @@ def _officers(app) -> list[str]:
 @pytest.fixture
 def race_app(committed_app):
     """A database whose writes commit, and a real SMTP server on loopback."""
-    from aiosmtpd.controller import Controller
-
     app = committed_app("submit_race")
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield app, mailbox
-    controller.stop()
+    with mail_server(app) as mailbox:
+        yield app, mailbox
 
 
 def test_five_submits_at_once_make_one_submission_one_reference_and_one_email_each(race_app):

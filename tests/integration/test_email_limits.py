@@ -18,7 +18,7 @@ from portal import migrate
 from portal.db import get_db, session
 from portal.models import AuditEvent, Organisation
 from portal.services import limits
-from tests.conftest import Mailbox, free_port, isolated_database, make_test_app
+from tests.conftest import isolated_database, mail_server, make_test_app
 from tests.helpers import load_demo, table_row_counts, text_of
 
 MANAGER = "manager@example.org"
@@ -182,21 +182,14 @@ def test_refused_invitations_do_not_use_up_the_limit(app, smtp, monkeypatch):
 def two_workers(backend, tmp_path):
     """Two app instances (as two workers or hosts would be) on one database whose writes
     commit, both sending through one SMTP server."""
-    from aiosmtpd.controller import Controller
-
     url, remove = isolated_database(backend, tmp_path, "email_limits")
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    apps = [make_test_app(url, tmp_path / f"worker{n}", MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-            for n in (1, 2)]
+    apps = [make_test_app(url, tmp_path / f"worker{n}") for n in (1, 2)]
     migrate.upgrade(get_db(apps[0]).engine)
     load_demo(apps[0])
     try:
-        yield apps, mailbox
+        with mail_server(*apps) as mailbox:
+            yield apps, mailbox
     finally:
-        controller.stop()
         for application in apps:
             get_db(application).engine.dispose()
         remove()

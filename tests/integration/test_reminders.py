@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from portal.db import session, utcnow
 from portal.models import GrantReturn, ReminderSent
 from portal.services import reminders
-from tests.conftest import Mailbox, free_port
+from tests.conftest import mail_server
 
 
 @pytest.fixture
@@ -23,15 +23,8 @@ def real_app(committed_app):
 
 @pytest.fixture
 def smtp_for(real_app):
-    from aiosmtpd.controller import Controller
-
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    real_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield mailbox
-    controller.stop()
+    with mail_server(real_app) as mailbox:
+        yield mailbox
 
 
 def run(app, today=None, days=14):

@@ -15,7 +15,7 @@ from portal.models import Award, AwardStatus, GrantReturn, ReminderSent, Role, U
 from portal.models.sending import ReminderHeld
 from portal.services import accounts, reminders
 from portal.services.awards import OPEN_RETURN
-from tests.conftest import Mailbox, free_port
+from tests.conftest import free_port, mail_server
 from tests.helpers import signed_in, text_of
 
 FENLAND = "officer.fenland@example.org"  # the demo's return due soon
@@ -31,15 +31,8 @@ def real_app(committed_app):
 
 @pytest.fixture
 def smtp_for(real_app):
-    from aiosmtpd.controller import Controller
-
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    real_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
-    yield mailbox
-    controller.stop()
+    with mail_server(real_app) as mailbox:
+        yield mailbox
 
 
 def run(app, today=None, days=14) -> int:
