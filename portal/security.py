@@ -299,6 +299,13 @@ def _typed_fields() -> list[tuple[str, str]]:
             if name not in _TOKENS]
 
 
+def showing_saved() -> bool:
+    """True on a GET whose form shows what is saved (or its defaults): the view fills it. False
+    on a POST, and on the one GET that shows what was typed before the session ended
+    (``g.kept_formdata``, which the form has read already): filling it would lose the text."""
+    return request.method == "GET" and "kept_formdata" not in g
+
+
 def _show_kept_form() -> None:
     """After signing in again as the same user, the page whose form was kept is shown with
     what was typed (``g.kept_formdata``), once: the id leaves the session, and the row is

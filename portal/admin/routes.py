@@ -13,6 +13,7 @@ from portal.models import Role
 from portal.pagination import page_number
 from portal.queries import admin as queries
 from portal.refusals import show_refusal
+from portal.security import showing_saved
 from portal.services import DomainError, accounts, audit
 from portal.services.policy import Action
 
@@ -53,7 +54,7 @@ def edit_user(user_id: int):
     user = queries.user(user_id) or abort(404)
     form = EditUserForm()
     form.organisation.choices = queries.organisation_choices()
-    if request.method == "GET":
+    if showing_saved():
         form.organisation.data = user.organisation_id
         form.roles.data = sorted(role.value for role in user.roles)
         form.active.data = user.active

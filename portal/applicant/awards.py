@@ -20,6 +20,7 @@ from portal.inputs import row_id
 from portal.models import Award, CostKind, GrantReturn, VariationKind
 from portal.oneshot import one_shot
 from portal.refusals import show_refusal
+from portal.security import showing_saved
 from portal.services import DomainError, awards, return_evidence, variations
 from portal.services.policy import Action
 
@@ -176,7 +177,8 @@ def award_return(award_id: int, return_id: int):
     form = return_form(list(award.lines), list(award.bid.outcomes))
     lock = awards.return_lock(grant_return)
     if request.method == "GET":
-        _load_return(form, grant_return)
+        if showing_saved():
+            _load_return(form, grant_return)
     elif lock is not None or form.validate_on_submit():
         # Not editable: straight to the service, which says why (closed, not accepted, in).
         try:

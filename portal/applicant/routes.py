@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import Field
@@ -30,6 +30,7 @@ from portal.oneshot import one_shot
 from portal.pagination import page_number
 from portal.queries import applicant as queries
 from portal.refusals import show_refusal
+from portal.security import showing_saved
 from portal.services import DomainError, audit, bids, decisions, evidence, rounds
 from portal.services.policy import Action
 
@@ -123,7 +124,7 @@ def section(bid_id: int, key: str):
     saved = bid.section(key)
     form = SECTION_FORMS[key]()
     conflict = None
-    if request.method == "GET" and "kept_formdata" not in g:  # else typed before a sign-in
+    if showing_saved():
         if saved is not None:
             form.load(saved.answers)
             form.completed.data = "yes" if saved.status == "completed" else "no"

@@ -20,6 +20,7 @@ from portal.auth import bp
 from portal.models import User
 from portal.navigation import home_endpoint
 from portal.refusals import show_refusal
+from portal.security import showing_saved
 from portal.services import DomainError, accounts
 from portal.services import sessions as sign_ins
 from portal.services.policy import Action
@@ -186,7 +187,7 @@ def accept_invitation(token: str):
 @public
 def language():
     form = LanguageForm()
-    if request.method == "GET":
+    if showing_saved():
         form.language.data = (current_user.language if current_user.is_authenticated
                               else cookie_session.get("language", "en"))
     if form.validate_on_submit():

@@ -33,6 +33,7 @@ from portal.presenters import summary_rows
 from portal.queries import decisions as queries
 from portal.queries import reminders as reminder_queries
 from portal.refusals import show_refusal
+from portal.security import showing_saved
 from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
 from portal.services.policy import Action
 
@@ -148,9 +149,9 @@ def moderate(bid_id: int):
     submitted = [a for a in assessment.assignments_of(bid)
                  if a.status == AssessmentStatus.SUBMITTED]
     current = assessment.moderation_of(bid)
-    if request.method == "GET":
+    if showing_saved():
         form.seen.data = assessment.moderation_stamp(current)
-    if request.method == "GET" and current is not None:
+    if showing_saved() and current is not None:
         for item in current.scores:
             form[f"score-{item.criterion_id}"].data = str(item.score)
         form.rationale.data = current.rationale
@@ -208,7 +209,7 @@ def decide(bid_id: int):
         flash(_("This bid has already been decided."), "error")
         return redirect(url_for("decisions.bid", bid_id=bid.id))
     form = DecisionForm()
-    if request.method == "GET":
+    if showing_saved():
         form.amount.data = bid.amount_requested_pence
     if form.validate_on_submit():
         override = form.override_reason.data or ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from portal.models import Fund, Round
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.queries import decisions as queries
 from portal.refusals import Target, show_refusal
+from portal.security import showing_saved
 from portal.services import DomainError, rounds, setup
 from portal.services.policy import Action
 
@@ -46,7 +47,7 @@ def _fund_details(form: FundForm) -> setup.FundDetails:
 @requires(Action.MANAGE_GRANTS)
 def new_fund():
     form = FundForm()
-    if request.method == "GET":
+    if showing_saved():
         form.payment_rule.data = PaymentRule.ADVANCE.value
     if form.validate_on_submit():
         try:
@@ -64,7 +65,7 @@ def new_fund():
 def edit_fund(fund_id: int):
     fund = _fund(fund_id)
     form = FundForm()
-    if request.method == "GET":
+    if showing_saved():
         for name in ("code", "name", "purpose", "is_youth", "allows_multi_year", "terms"):
             form[name].data = getattr(fund, name)
         form.payment_rule.data = fund.payment_rule.value
@@ -118,7 +119,7 @@ def _load_round(form: RoundForm, round_: Round) -> None:
 def new_round(fund_id: int):
     fund = _fund(fund_id)
     form = RoundForm()
-    if request.method == "GET":
+    if showing_saved():
         form.eligible_organisation_types.data = ["csp"]
         form.return_cadence.data = ReturnCadence.SIX_MONTHLY.value
     if form.validate_on_submit():
@@ -138,7 +139,7 @@ def new_round(fund_id: int):
 def edit_round(round_id: int):
     round_ = _round(round_id)
     form = RoundForm()
-    if request.method == "GET":
+    if showing_saved():
         _load_round(form, round_)
     if form.validate_on_submit():
         try:
@@ -200,7 +201,7 @@ def edit_criteria(round_id: int):
         flash(setup.locked_message(), "error")
         return redirect(url_for("decisions.criteria", round_id=round_.id))
     form = CriteriaForm()
-    if request.method == "GET":
+    if showing_saved():
         _load_criteria(form, round_)
     if form.validate_on_submit():
         chosen = [setup.CriterionDetails(row.title.data or "", row.guidance.data or "",

@@ -19,6 +19,7 @@ from portal.presenters import summary_rows
 from portal.queries import review as queries
 from portal.refusals import show_refusal
 from portal.review import bp
+from portal.security import showing_saved
 from portal.services import DomainError, assessment, bids, evidence
 from portal.services.policy import Action
 
@@ -112,7 +113,7 @@ def assess(assignment_id: int):
     bid = assignment.bid
     criteria = list(bid.round.criteria)
     form = assessment_form(criteria)
-    if request.method == "GET":
+    if showing_saved():
         _load(form, assignment)
     elif form.validate_on_submit():
         submitting = bool(form.submit.data)
