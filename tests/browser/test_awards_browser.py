@@ -26,13 +26,11 @@ thread (the werkzeug server serving ``live_server``'s port).
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -40,13 +38,12 @@ from sqlalchemy import select
 
 from portal.db import session
 from portal.models import Award, Fund, Round
-from portal.services import accounts, bids, decisions
+from portal.services import accounts, bids, decisions, setup
 from tests import bidding
-from tests.browser.conftest import Browser
+from tests.browser.conftest import Browser, served
 from tests.helpers import DEMO_PASSWORD
 
 if TYPE_CHECKING:
-    from flask import Flask
     from playwright.sync_api import Locator
 
 OFFICER = bidding.OFFICER  # officer.southcambs@example.org
@@ -80,30 +77,38 @@ class Offer:
     year: int  # the round's financial year
 
 
-def live_app(base_url: str) -> Flask:
-    """The Flask app behind the live server: the werkzeug server serving its port.
-
-    conftest.py runs ``server.serve_forever`` in a thread; while it runs, the thread keeps
-    that bound method (CPython's ``Thread._target``), and so the server and its app."""
-    port = urlsplit(base_url).port
-    for thread in threading.enumerate():
-        server = getattr(getattr(thread, "_target", None), "__self__", None)
-        if getattr(server, "server_port", None) == port and hasattr(server, "app"):
-            return server.app
-    raise AssertionError(f"no live server thread serving {base_url} (has conftest.py's "
-                         "live_server fixture changed?)")
+@pytest.fixture(scope="module")
+def awards_server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A server of this module's own: the journey adds a round for next year to its fund."""
+    with served(backend, tmp_path_factory.mktemp(f"awards-{backend}"), "awards") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def offer(live_server: str) -> Offer:
-    """A submitted Safer Communities Fund bid for the whole financial year (so a periodic
-    April-September return and a final one), approved in full by the grants manager."""
+def live_server(awards_server: Any) -> str:
+    return awards_server[0]
+
+
+@pytest.fixture(scope="module")
+def offer(awards_server: Any) -> Offer:
+    """A submitted Safer Communities Fund bid for the whole of next financial year, approved
+    in full by the grants manager. Next year's, so that an offer accepted today, whatever the
+    day, has a periodic April-September return and a final one: no return falls due within
+    RETURN_GRACE_DAYS of acceptance (issue 13), and late in this year the periodic return
+    would have been merged into the final one."""
     title = f"Bike lights and repairs {uuid.uuid4().hex[:8]}"
-    with live_app(live_server).test_request_context():
+    with awards_server[1].test_request_context():
         officer = accounts.get_user_by_email(OFFICER)
         manager = accounts.get_user_by_email(MANAGER)
-        round_ = session.scalar(select(Round).join(Fund).where(Fund.code == "SCF"))
-        year = round_.financial_year
+        this_year = session.scalar(select(Round).join(Fund).where(Fund.code == "SCF"))
+        year = this_year.financial_year + 1
+        today = datetime.now(UK).date()
+        round_ = setup.create_round(this_year.fund, setup.RoundDetails(
+            name=f"{year}/{(year + 1) % 100:02d} round", financial_year=year,
+            opens_on=today - timedelta(days=1), opens_time=time(9, 0),
+            closes_on=today + timedelta(days=30), closes_time=time(12, 0),
+            budget_pence=10_000_000, cap_pence=500_000, eligible_organisation_types=["csp"],
+            return_cadence=this_year.return_cadence, guidance=""), manager)
         bid = bids.start_bid(round_, officer, bids.new_creation_token())
         for section in bids.sections_for(round_):
             answers: dict[str, Any] = bidding._answers(year, AMOUNT)[section.key]
