@@ -17,6 +17,7 @@ Sessions that end while idle (issue 13):
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from typing import Any
@@ -202,7 +203,10 @@ def seconds_left() -> int:
     if signed_at is None or current_app.session_interface.should_set_cookie(current_app,
                                                                           session):
         return int(lifetime)
-    return max(0, int(signed_at + lifetime - time.time()))
+    # The cookie's timestamp is in whole seconds and itsdangerous refuses it only once its age
+    # in whole seconds exceeds the lifetime: it is good until a second after signed_at +
+    # lifetime, and the warning must not say "signed out" while the server still accepts it.
+    return max(0, math.ceil(signed_at + lifetime + 1 - time.time()))
 
 
 # --- a form posted after its session ended ----------------------------------------------------
