@@ -10,15 +10,20 @@ export FLASK_APP := wsgi
 # Where `make run` serves: `make run PORT=8080`, or `make run HOST=0.0.0.0 PORT=8080` to be
 # reached from other machines (the environment's HOST and PORT count too). Links in emails
 # start with BASE_URL, which follows them unless it is set.
+# A wildcard host (0.0.0.0, ::) is where to listen, not an address to visit: links and the
+# printed address then use this machine's loopback; an IPv6 host is bracketed.
 HOST ?= 127.0.0.1
 PORT ?= 5000
+LISTEN = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)):$(PORT)
+VISIT = $(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(if $(filter ::,$(HOST)),[::1],$(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)))):$(PORT)
 
-run: export BASE_URL ?= http://$(HOST):$(PORT)
+run: export BASE_URL ?= http://$(VISIT)
 run: install assets compile-translations  ## Build, migrate, load demo data and serve on HOST:PORT (127.0.0.1:5000)
+	@case "$(PORT)" in ''|*[!0-9]*) echo "PORT must be a port number, like 8080 (not '$(PORT)')"; exit 2;; esac
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data
-	@echo "Serving the portal at http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	@echo "Serving the portal at http://$(VISIT) (Ctrl+C to stop)"
+	$(BIN)/gunicorn --workers 2 --bind $(LISTEN) --access-logfile - wsgi:app
 
 test: install assets compile-translations  ## Lint, layers, types, then the whole suite (SQLite, PostgreSQL if set, browser if Chromium)
 	$(BIN)/ruff check .

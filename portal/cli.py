@@ -140,7 +140,7 @@ def send_reminders(days_before: int | None) -> None:
         sent = reminders.send_reminders(uk_today(), days)
         held = held_reminders.held()
         page = email_url("decisions.held_reminders")
-    click.echo(f"Sent {sent} reminder(s).")  # emails handed to the mail server
+    click.echo(f"Sent {sent} reminder email(s).")  # emails handed to the mail server
     if held:
         click.echo(f"{len(held)} reminder(s) reached nobody (listed for the grants team at "
                    f"{page}; sent on a later run once someone can receive them):")

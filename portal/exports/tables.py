@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,8 @@ from portal.db import UK
 from portal.formatting import pence_to_pounds
 
 CHUNK = 16 * 1024  # characters of CSV gathered before a chunk is yielded
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Kind(enum.Enum):
@@ -174,10 +176,18 @@ def csv_value(column: Column, value: Any) -> str:
 
 
 def spreadsheet_text(text: str) -> str:
-    """``text`` as a spreadsheet will show it, never run it: a cell starting with = + - @, a
-    tab or a carriage return is a formula to Excel and LibreOffice (OWASP's CSV injection), so
-    it gets a leading apostrophe. Every CSV the portal writes passes its text through this."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """``text`` as a spreadsheet will show it, never run it (OWASP's CSV injection).
+
+    A cell whose first character, after any leading spaces (Unicode's, the no-break and
+    ideographic ones included) and quotation marks, is = + - @ (or their full-width forms), a
+    tab or a line break is a formula to Excel or LibreOffice (LibreOffice trims spaces on
+    import when asked): it gets a leading apostrophe. Control characters other than tab and
+    line breaks are dropped: no one types them and a terminal runs some (data loaded outside
+    the forms can hold them). Every CSV the portal writes passes its text through this."""
+    text = _CONTROL.sub("", text)
+    lead = text.lstrip().lstrip("\"'“”‘’").lstrip()
+    return "'" + text if lead.startswith(FORMULA_START) or text.startswith(("\t", "\r", "\n")) \
+        else text
 
 
 # --- CSV ---------------------------------------------------------------------------------------

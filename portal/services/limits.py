@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -91,6 +92,22 @@ def _prune(now: datetime) -> None:
         execution_options={"synchronize_session": False})
 
 
+def _client_key(address: str | None) -> str | None:
+    """The client a limit counts: an IPv4 address as it is, an IPv6 address by its /64 (one
+    household or office network holds a whole /64, and would otherwise have 2**64 clients)."""
+    if not address:
+        return None
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def take(form: str, address: str) -> Refusal | None:
     """Count one email from ``form`` (``PASSWORD_RESET`` or ``INVITATION``) to ``address``
     (normalised) for this request's client (``g.client_address``, none for a command): None
@@ -103,7 +120,7 @@ def take(form: str, address: str) -> Refusal | None:
     config = current_app.config
     now = utcnow()
     _prune(now)
-    client = g.get("client_address")
+    client = _client_key(g.get("client_address"))
     checks = ([("client", client, config["EMAIL_LIMIT_PER_CLIENT"])] if client else [])
     checks.append(("address", address, config["EMAIL_LIMIT_PER_ADDRESS"]))
     for by, key, limit in checks:

@@ -90,4 +90,4 @@ def test_two_runs_at_once_send_each_reminder_once(real_app, smtp_for):
 def test_the_command_reports_what_it_sent(real_app, smtp_for):
     result = real_app.test_cli_runner().invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "Sent 2 reminder(s)." in result.output
+    assert "Sent 2 reminder email(s)." in result.output

@@ -66,7 +66,7 @@ def test_a_partnership_without_an_active_officer_gets_its_reminder_once_it_has_o
                                                                                   smtp_for):
     set_active(real_app, FENLAND, False)
     output = command(real_app)
-    assert "Sent 1 reminder(s)." in output  # Cambridge's: the one email written
+    assert "Sent 1 reminder email(s)." in output  # Cambridge's: the one email written
     assert len(smtp_for.messages) == 1 and smtp_for.to(CAMBRIDGE)
     assert "1 reminder(s) reached nobody" in output
     assert "Safer Fenland Partnership: due soon" in output and "no active officer" in output
@@ -74,16 +74,16 @@ def test_a_partnership_without_an_active_officer_gets_its_reminder_once_it_has_o
     assert len(sent_rows(real_app)) == 1  # Fenland's is not marked sent
     assert held_rows(real_app) == [("due_soon", "no_recipient")]
 
-    assert "Sent 0 reminder(s)." in command(real_app)  # still nobody: still held
+    assert "Sent 0 reminder email(s)." in command(real_app)  # still nobody: still held
     assert held_rows(real_app) == [("due_soon", "no_recipient")]
 
     set_active(real_app, FENLAND, True)
     output = command(real_app)
-    assert "Sent 1 reminder(s)." in output and "reached nobody" not in output
+    assert "Sent 1 reminder email(s)." in output and "reached nobody" not in output
     [fenland] = smtp_for.to(FENLAND)
     assert fenland["Subject"].startswith("Return due soon")
     assert len(sent_rows(real_app)) == 2 and held_rows(real_app) == []
-    assert "Sent 0 reminder(s)." in command(real_app)  # and never again
+    assert "Sent 0 reminder email(s)." in command(real_app)  # and never again
     assert len(smtp_for.messages) == 2
 
 
@@ -94,7 +94,7 @@ def test_the_count_printed_is_the_emails_written(real_app, smtp_for):
                              {Role.OFFICER}, actor=None)
         session.commit()
     output = command(real_app)
-    assert "Sent 3 reminder(s)." in output
+    assert "Sent 3 reminder email(s)." in output
     assert len(smtp_for.messages) == 3
     assert smtp_for.to("second.fenland@example.org") and smtp_for.to(FENLAND)
 

@@ -32,9 +32,26 @@ def test_port_is_honoured_and_printed():
 
 
 def test_host_and_port_are_honoured_together():
-    commands = dry_run("PORT=8080", "HOST=0.0.0.0")
-    assert "--bind 0.0.0.0:8080" in commands
-    assert "http://0.0.0.0:8080" in commands
+    commands = dry_run("PORT=8080", "HOST=192.0.2.10")
+    assert "--bind 192.0.2.10:8080" in commands
+    assert "http://192.0.2.10:8080" in commands
+
+
+@pytest.mark.parametrize(("host", "bind", "visit"), [
+    ("0.0.0.0", "0.0.0.0:8080", "http://127.0.0.1:8080"),
+    ("::", "[::]:8080", "http://[::1]:8080"),
+    ("2001:db8::5", "[2001:db8::5]:8080", "http://[2001:db8::5]:8080"),
+])
+def test_a_wildcard_or_ipv6_host_listens_there_and_links_to_an_address_one_can_visit(
+        host, bind, visit):
+    commands = dry_run("PORT=8080", f"HOST={host}")
+    assert f"--bind {bind}" in commands
+    assert visit in commands and "http://0.0.0.0" not in commands
+
+
+def test_a_port_that_is_not_a_number_is_refused_before_anything_runs():
+    commands = dry_run("PORT=abc")
+    assert "PORT must be a port number" in commands
 
 
 def test_the_default_is_loopback_port_5000():
