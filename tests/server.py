@@ -334,7 +334,8 @@ class Page:
 
     def form(self, action: str | None = None) -> Form:
         """The POST form whose action is ``action`` (a path; the page's own URL when the form
-        has no action), or the page's only POST form other than sign-out."""
+        has no action), or the page's only POST form other than the frame's (sign-out, the
+        idle warning's)."""
         forms = []
         for tag in self.soup.find_all("form"):
             if (tag.get("method") or "get").lower() != "post":
@@ -345,7 +346,9 @@ class Page:
             wanted = urlsplit(urljoin(self.url, action)).path
             chosen = [(t, u) for t, u in forms if urlsplit(u).path == wanted]
         else:
-            chosen = [(t, u) for t, u in forms if not urlsplit(u).path.endswith("/sign-out")]
+            # The frame's own forms: sign out, and "Stay signed in" of the idle warning.
+            chosen = [(t, u) for t, u in forms
+                      if not urlsplit(u).path.endswith(("/sign-out", "/session/keep-alive"))]
         if len(chosen) != 1:
             actions = [urlsplit(u).path for _t, u in forms]
             raise AssertionError(f"{self.path} (status {self.status}): expected one form posting "
