@@ -13,6 +13,15 @@ Sessions that end while idle (issue 13):
   ``forms.base.PortalForm`` reads);
 - the chosen language outlives the session that ended (the visitor's, not the user's, choice
   is kept: the pages after it are in the same language).
+
+The idle limit is the server's alone, from the time signed into the cookie
+(:meth:`IdleSessionInterface.open_session`). The cookie itself is sent with an ``Expires`` at
+the absolute limit (:meth:`IdleSessionInterface.get_expiration_time`), not at the idle one:
+a browser deletes a cookie at its ``Expires``, and a save arriving after that would come
+with no cookie at all, so the server could neither tell who posted nor keep what was typed
+(and CSRF protection would refuse it as "expired"). A browser-session cookie (no
+``Expires``) would work too, but browsers that restore the last session keep such cookies
+for days; the absolute limit is the longest the cookie can be of any use.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -43,6 +53,8 @@ from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from wtforms import ValidationError
 
 from portal.access import PUBLIC, access_of
@@ -87,6 +99,10 @@ def init_app(app: Flask) -> None:
 
     app.add_template_global(seconds_left, "session_seconds_left")
     app.before_request(_show_kept_form)
+    # Flask-Login's own handler sends a POST to a signed-in page, made while signed out, to
+    # sign in with next=<that path>: after signing in, the browser would GET a POST-only
+    # route (405). Set after extensions.init_app (create_app), which installs Flask-Login.
+    app.login_manager.unauthorized_handler(_unauthorized)  # type: ignore[attr-defined]
 
     @app.before_request
     def _client_address() -> None:
@@ -127,8 +143,12 @@ class IdleSessionInterface(SecureCookieSessionInterface):
     renew it (:func:`do_not_renew_session`).
 
     A validly signed cookie older than the lifetime opens as a new, empty session that keeps
-    only the language chosen, with the ended session's contents on its ``ended`` attribute for
-    :func:`keep_form_of_ended_session`."""
+    only the language chosen, with the ended session's contents on its ``ended`` attribute and
+    the seconds since it ended on ``ended_ago`` for :func:`keep_form_of_ended_session`.
+
+    The cookie's ``Expires`` is the absolute limit, not the idle one (see the module's
+    docstring): the browser keeps it past the idle end, so that a late save still says whose
+    it is."""
 
     renew_after = 60  # seconds
 
@@ -147,18 +167,30 @@ class IdleSessionInterface(SecureCookieSessionInterface):
         signed_at = signed.timestamp()
         age = time.time() - signed_at
         if age > max_age or age < -CLOCK_SKEW or not isinstance(data, dict):
-            return self._after_expiry(data if isinstance(data, dict) else {})
+            return self._after_expiry(data if isinstance(data, dict) else {},
+                                      age - max_age if age > max_age else None)
         session = self.session_class(data)
         # When the cookie was signed, for should_set_cookie; Flask's session class has no slot.
         session.signed_at = signed_at  # type: ignore[attr-defined]
         return session
 
-    def _after_expiry(self, ended: dict[str, Any]) -> SecureCookieSession:
+    def _after_expiry(self, ended: dict[str, Any], ago: float | None) -> SecureCookieSession:
         language = ended.get("language")
         fresh = self.session_class({"language": language} if language in LANGUAGES else {})
-        fresh.ended = ended  # type: ignore[attr-defined]  # read by keep_form_of_ended_session
+        # Read by keep_form_of_ended_session (Flask's session class has no slots for them).
+        fresh.ended = ended  # type: ignore[attr-defined]
+        fresh.ended_ago = ago  # type: ignore[attr-defined]  # None: signed "in the future"
         fresh.modified = bool(fresh)  # the expired cookie is replaced by the language alone
         return fresh
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        """A permanent session's cookie lasts until the absolute limit of a sign-in
+        (``SESSION_ABSOLUTE_HOURS``), counted from this response: never less than what is
+        left of its sign-in. The idle limit is checked by the server (``open_session``).
+        Other sessions (the language of a visitor) last as long as the browser session."""
+        if not session.permanent:
+            return None
+        return datetime.now(UTC) + sign_ins.absolute_lifetime()
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
         if g.get("session_not_renewed"):
@@ -221,18 +253,22 @@ def keep_form_of_ended_session() -> ResponseReturnValue | None:
     (``sessions.keep_form``: not files, not the CSRF or one-shot tokens), their id goes in the
     new session, and the browser is sent to sign in, then back to the page.
 
+    Only a save arriving within the absolute lifetime of a sign-in after its session ended
+    is kept, and only while its sign-in's row is there and was not ended on purpose (a
+    deleted row keeps nothing): an old cookie replayed keeps nothing. The page to come back
+    to after signing in is given only when it answers GET (:func:`_page_of_post`).
+
     Signing out of a session that has ended already just says so; the idle warning's
-    keep-alive gets JSON ``{"signed_in": false}`` (401)."""
+    keep-alive (which only its script calls) always answers JSON: ``{"signed_in": false}``
+    (401) when not signed in, 400 without a valid CSRF token (:func:`_keep_alive_refusal`)."""
+    if request.endpoint == "auth.keep_alive" and request.method == "POST":
+        return _keep_alive_refusal()
     ended = getattr(session, "ended", None)
     if request.method != "POST" or not ended or not ended.get("_user_id"):
         return None
     view = current_app.view_functions.get(request.endpoint or "")
     if view is None or access_of(view) in (None, PUBLIC):
         return None  # a public form: CSRF protection answers as usual
-    if request.endpoint == "auth.keep_alive":
-        response = jsonify(signed_in=False, seconds_left=0)
-        response.headers["Cache-Control"] = "no-store"
-        return response, 401
     if request.endpoint == "auth.sign_out":
         flash(_("You have signed out."), "success")
         return redirect(url_for("auth.sign_in"))
@@ -243,7 +279,9 @@ def keep_form_of_ended_session() -> ResponseReturnValue | None:
     sign_in_id = ended.get("sign_in")
     user_id = _user_id_of(ended)
     kept = None
+    ago = getattr(session, "ended_ago", None)
     if (page is not None and user_id is not None and isinstance(sign_in_id, str)
+            and ago is not None and ago <= sign_ins.absolute_lifetime().total_seconds()
             and sign_ins.ended_because(sign_in_id) is None):
         kept = sign_ins.keep_form(user_id, page, _typed_fields())
     if kept is not None:
@@ -255,6 +293,56 @@ def keep_form_of_ended_session() -> ResponseReturnValue | None:
         flash(_("Your session ended because you had been inactive. Sign in again to "
                 "continue."), "info")
     return redirect(url_for("auth.sign_in", next=page))
+
+
+def _json(status: int, **values: Any) -> ResponseReturnValue:
+    response = jsonify(**values)
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
+def _keep_alive_refusal() -> ResponseReturnValue | None:
+    """``POST /session/keep-alive`` is called only by the idle warning's script, which reads
+    JSON: when signed out (or the session ended) ``{"signed_in": false, "seconds_left": 0}``
+    (401), without a valid CSRF token ``{"signed_in": true, "error": "csrf"}`` (400), instead
+    of the sign-in redirect and the HTML "form has expired" page. None: the view answers."""
+    if getattr(session, "ended", None) is not None or not current_user.is_authenticated:
+        return _json(401, signed_in=False, seconds_left=0)
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        try:
+            validate_csrf(request.form.get(field))
+        except ValidationError:
+            return _json(400, signed_in=True, error="csrf")
+    return None
+
+
+def _unauthorized() -> ResponseReturnValue:
+    """Flask-Login's answer to a signed-out request for a signed-in page: sign in, then back
+    to the page when it answers GET (for a POST-only route, home after signing in). The
+    keep-alive answers JSON (401)."""
+    if request.endpoint == "auth.keep_alive":
+        return _json(401, signed_in=False, seconds_left=0)
+    manager = current_app.login_manager  # type: ignore[attr-defined]
+    flash(str(manager.login_message), manager.login_message_category)
+    target: str | None = None
+    if request.method == "GET":
+        target = request.full_path if request.query_string else request.path
+    elif _answers_get(request.path):
+        target = request.path
+    return redirect(url_for("auth.sign_in", next=target))
+
+
+def _answers_get(path: str) -> bool:
+    """Whether a GET of ``path`` on this site finds a page (some route answers GET)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        adapter.match(path, method="GET")
+    except RequestRedirect:
+        return False  # e.g. a missing trailing slash: not where the form was
+    except HTTPException:
+        return False  # 404, or 405: a POST-only route
+    return True
 
 
 def _posted_from_session(ended: dict[str, Any]) -> bool:
@@ -287,13 +375,14 @@ def _user_id_of(ended: dict[str, Any]) -> int | None:
 
 
 def _page_of_post() -> str | None:
-    """The page the form was on: the path posted to when it shows a page (GET), else the
-    referring page of this site, else None."""
-    rule = request.url_rule
-    if rule is not None and "GET" in (rule.methods or ()):
+    """The page the form was on: the path posted to when it answers GET, else the referring
+    page of this site when that answers GET, else None (never a POST-only route: signing in
+    would end on a 405)."""
+    if _answers_get(request.path):
         return request.path
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc == request.host and referrer.path.startswith("/"):
+    if (referrer.netloc == request.host and referrer.path.startswith("/")
+            and not referrer.path.startswith("//") and _answers_get(referrer.path)):
         return referrer.path
     return None
 

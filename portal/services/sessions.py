@@ -10,13 +10,18 @@ while its row is live (:func:`signed_in_user`, one query with the user, as befor
 - it holds across workers and hosts: the rows are in the database.
 
 A sign-in also ends ``SESSION_ABSOLUTE_HOURS`` (default 12) after it began, however busy:
-reauthentication at least every 12 hours is NIST SP 800-63B's rule for AAL2, and it bounds the
-table (rows older than that are deleted at the next sign-in of anyone). The idle limit stays
-the cookie's (``PERMANENT_SESSION_LIFETIME``): rows are never written on a page view.
+reauthentication at least every 12 hours is NIST SP 800-63B's rule for AAL2. Rows are deleted
+at the next sign-in of anyone once twice that old (:data:`SIGN_IN_ROWS_KEPT_FOR`): a save
+arriving after its session ended (within the absolute lifetime, ``portal.security``) still
+finds its row, and the table stays small. The idle limit is checked from the time signed
+into the cookie (``PERMANENT_SESSION_LIFETIME``): rows are never written on a page view.
 
 **Kept forms.** A form posted after its session ended while idle is kept (``KeptForm``) for
 the same user, for a day at most, and shown again once, after they sign in
-(``portal.security`` decides when; this module stores and finds).
+(``portal.security`` decides when; this module stores and finds). A replayed cookie must not
+fill the database (issue 13, review): one kept form per user and page (a later save replaces
+the earlier), at most :data:`KEPT_FORMS_PER_USER` per user (the oldest go), and every keep
+deletes a batch of the forms older than a day.
 """
 
 from __future__ import annotations
@@ -38,15 +43,28 @@ from portal.services.workflow import atomic
 SIGNED_OUT = "signed_out"
 DEACTIVATED = "deactivated"
 PASSWORD_CHANGED = "password_changed"
+# ``ended_because`` of a sign-in whose row is not (or no longer) in the table.
+GONE = "gone"
 
 KEPT_FORM_HOURS = 24
 # What a kept form may hold: a bid section's text boxes, with room; a post beyond is not kept.
 KEPT_FORM_MAX_FIELDS = 500
 KEPT_FORM_MAX_CHARACTERS = 200_000
+# A person has few pages open at once: more kept forms than this is a replayed cookie.
+KEPT_FORMS_PER_USER = 5
+# Kept forms older than a day deleted by each keep (bounded: a keep stays quick).
+KEPT_FORM_PURGE_BATCH = 100
 
 
 def absolute_lifetime() -> timedelta:
+    """The longest a sign-in lasts, however busy (``SESSION_ABSOLUTE_HOURS``, default 12)."""
     return timedelta(hours=current_app.config.get("SESSION_ABSOLUTE_HOURS", 12))
+
+
+def sign_in_rows_kept_for() -> timedelta:
+    """How long a sign-in's row is kept after it began: its absolute lifetime, then as long
+    again, in which a save after its end may still be kept (``portal.security``)."""
+    return 2 * absolute_lifetime()
 
 
 # --- sign-ins ---------------------------------------------------------------------------------
@@ -56,10 +74,10 @@ def absolute_lifetime() -> timedelta:
 def begin(user: User) -> str:
     """A new live sign-in of ``user``; returns its id (43 URL-safe characters) for the session.
 
-    Also deletes every sign-in begun more than the absolute lifetime ago and every kept form
-    older than a day (indexed deletes; they keep both tables small)."""
+    Also deletes every sign-in begun more than :func:`sign_in_rows_kept_for` ago and every
+    kept form older than a day (indexed deletes; they keep both tables small)."""
     now = utcnow()
-    session.execute(delete(SignIn).where(SignIn.created_at < now - absolute_lifetime()))
+    session.execute(delete(SignIn).where(SignIn.created_at < now - sign_in_rows_kept_for()))
     session.execute(delete(KeptForm).where(
         KeptForm.created_at < now - timedelta(hours=KEPT_FORM_HOURS)))
     sign_in = SignIn(id=secrets.token_urlsafe(32), user_id=user.id, created_at=now)
@@ -86,9 +104,16 @@ def signed_in_user(user_id: int, stamp: str, sign_in_id: str) -> User | None:
 
 
 def ended_because(sign_in_id: str) -> str | None:
-    """Why the sign-in ``sign_in_id`` ended (``SIGNED_OUT``…), or None while it is live or
-    once its row is gone."""
-    return session.scalar(select(SignIn.ended_because).where(SignIn.id == sign_in_id))
+    """Why the sign-in ``sign_in_id`` was ended on purpose (``SIGNED_OUT``, ``DEACTIVATED``,
+    ``PASSWORD_CHANGED``…), ``GONE`` when it has no row (never was, or deleted as old), or
+    None when nothing ended it (it is live, or ended by time: idle or absolute lifetime)."""
+    row = session.execute(select(SignIn.ended_at, SignIn.ended_because)
+                          .where(SignIn.id == sign_in_id)).one_or_none()
+    if row is None:
+        return GONE
+    if row.ended_at is None:
+        return None
+    return row.ended_because or SIGNED_OUT
 
 
 @atomic
@@ -115,14 +140,30 @@ def end_all(user: User, because: str) -> None:
 def keep_form(user_id: int, path: str, fields: Iterable[tuple[str, str]]) -> str | None:
     """Keeps a form's posted fields for ``user_id`` and the page at ``path``; returns the
     kept form's id (43 URL-safe characters), or None when the post is too large to keep
-    (``KEPT_FORM_MAX_FIELDS``, ``KEPT_FORM_MAX_CHARACTERS``) or names no user."""
+    (``KEPT_FORM_MAX_FIELDS``, ``KEPT_FORM_MAX_CHARACTERS``) or names no user.
+
+    Bounded however often it is called: the user's earlier form kept for the same page is
+    replaced, the user keeps at most ``KEPT_FORMS_PER_USER`` (the oldest are deleted), and up
+    to ``KEPT_FORM_PURGE_BATCH`` forms of anyone older than a day are deleted."""
     pairs = [[name, value] for name, value in fields]
     size = sum(len(name) + len(value) for name, value in pairs)
     if (not pairs or len(pairs) > KEPT_FORM_MAX_FIELDS or size > KEPT_FORM_MAX_CHARACTERS
             or len(path) > 500 or session.get(User, user_id) is None):
         return None
+    now = utcnow()
+    stale = (select(KeptForm.id)
+             .where(KeptForm.created_at < now - timedelta(hours=KEPT_FORM_HOURS))
+             .limit(KEPT_FORM_PURGE_BATCH))
+    session.execute(delete(KeptForm).where(KeptForm.id.in_(stale)))
+    session.execute(delete(KeptForm).where(KeptForm.user_id == user_id,
+                                           KeptForm.path == path))
+    others = session.scalars(select(KeptForm.id).where(KeptForm.user_id == user_id)
+                             .order_by(KeptForm.created_at.desc(), KeptForm.id)).all()
+    oldest = others[KEPT_FORMS_PER_USER - 1:]
+    if oldest:
+        session.execute(delete(KeptForm).where(KeptForm.id.in_(oldest)))
     kept = KeptForm(id=secrets.token_urlsafe(32), user_id=user_id, path=path, fields=pairs,
-                    created_at=utcnow())
+                    created_at=now)
     session.add(kept)
     session.flush()
     return kept.id

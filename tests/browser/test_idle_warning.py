@@ -12,6 +12,7 @@ import pytest
 
 from tests.browser.conftest import Browser, served
 from tests.browser.test_sign_in_browser import sign_in
+from tests.helpers import DEMO_PASSWORD
 
 LIFETIME = 24  # seconds of idleness before a session ends
 WARNING = 20  # seconds before the end that the warning opens
@@ -80,3 +81,46 @@ def test_when_the_time_runs_out_the_warning_says_so(browser_page: Browser):
     ended.wait_for(state="hidden")
     browser_page.goto("/bids/")  # the session really ended: sign in to see the page
     assert browser_page.path == "/sign-in"
+
+
+def test_a_save_after_the_session_ended_keeps_what_was_typed(browser_page: Browser):
+    """The ended warning's advice is true: close it, save, sign in, and what was typed is
+    there. The browser still has its cookie when the save arrives (its Expires is the
+    absolute limit; only the server counts idleness), so the server knows whose it is."""
+    page = browser_page.page
+    # Getting to the section takes longer than the quiet time before the warning here: while
+    # it does, "Stay signed in" whenever the warning is in the way (Playwright runs the
+    # handler before an action the dialog would block).
+    warning = page.get_by_role("dialog", name="You’re about to be signed out")
+    page.add_locator_handler(warning, lambda dialog: dialog.get_by_role(
+        "button", name="Stay signed in").click())
+    sign_in(browser_page, OFFICER)
+    browser_page.click_button("See funding rounds and start a bid")
+    browser_page.click_link("Safer Communities Fund")
+    browser_page.click_button("Start a bid")
+    browser_page.click_link("About the project")
+    section = browser_page.path
+    typed = "Typed in a real browser while the session ran out, then saved."
+    browser_page.fill("Summary of the project", typed)
+    page.remove_locator_handler(warning)
+
+    ended = page.get_by_role("dialog", name="You have been signed out")
+    ended.wait_for(state="visible", timeout=(LIFETIME + 20) * 1000)
+    page.wait_for_timeout(2000)  # well past the end, as the server counts it
+    cookies = {c["name"]: c for c in browser_page.context.cookies()}
+    assert "session" in cookies  # the browser kept it past the idle end
+    assert cookies["session"]["expires"] == -1 or cookies["session"]["expires"] > (
+        page.evaluate("Date.now() / 1000") + 3600)
+    browser_page.check()
+    ended.get_by_role("button", name="Close").click()
+    ended.wait_for(state="hidden")
+
+    browser_page.click_button("Save and continue")
+    assert browser_page.path == "/sign-in", browser_page.text()
+    assert "what you typed will be shown again" in browser_page.text()
+    browser_page.fill("Email address", OFFICER)
+    browser_page.fill("Password", DEMO_PASSWORD)
+    browser_page.click_button("Sign in", within="main")
+    assert browser_page.path == section
+    assert "We kept what you typed" in browser_page.text()
+    assert page.get_by_label("Summary of the project", exact=True).input_value() == typed

@@ -117,7 +117,8 @@ def test_staying_signed_in_renews_the_session(app, client, clock):
 
 def test_staying_signed_in_needs_the_csrf_token(app, client):
     client.sign_in(OFFICER)
-    assert client.post("/session/keep-alive", data={}).status_code == 400
+    refused = client.post("/session/keep-alive", data={})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "csrf"
 
 
 def test_staying_signed_in_after_the_end_says_so(app, client, clock):
