@@ -20,7 +20,7 @@ from portal.models import (
     User,
 )
 from portal.models.funds import PaymentRule, ReturnCadence
-from portal.services import accounts
+from portal.services import accounts, audit
 from portal.services.rounds import financial_year_of
 
 DEMO_PASSWORD = "grants-demo-password"
@@ -152,10 +152,13 @@ def _user(local: str, name: str, organisation: Organisation, roles: set[Role]) -
 
 
 def _current_round_dates(now: datetime) -> tuple[int, datetime, datetime]:
-    # Open since 1 April, closing in 60 days: a round for the year it closes in (a round
-    # closes by the end of its financial year, and may open up to a year before it starts).
+    # Open since 1 April (or since the demo awards' bids were sent, if earlier), closing in
+    # 60 days: a round for the year it closes in (a round closes by the end of its financial
+    # year, and may open up to a year before it starts).
     opens_year = financial_year_of(now.astimezone(UK).date())
-    opens = datetime.combine(datetime(opens_year, 4, 1).date(), time(9, 0), tzinfo=UK)
+    opens = min(datetime.combine(datetime(opens_year, 4, 1).date(), time(9, 0), tzinfo=UK),
+                datetime.combine((now - _DEMO_OPENS_AGO).astimezone(UK).date(), time(9, 0),
+                                 tzinfo=UK))
     closes_day = (now + timedelta(days=60)).astimezone(UK).date()
     year = financial_year_of(closes_day)
     closes = datetime.combine(closes_day, time(12, 0), tzinfo=UK)
@@ -232,6 +235,14 @@ def accounts_table() -> str:
 
 # --- demo awards (post-award) -----------------------------------------------------------------
 
+# The demo awards were accepted this long ago: every return due in the demo falls due well
+# after the grace period (RETURN_GRACE_DAYS, 30) that follows acceptance, as the schedule
+# rule says. Their bids were sent a fortnight before, while the round was open (it opens
+# _DEMO_OPENS_AGO before the demo is loaded at the latest), and paid a week after acceptance.
+DEMO_ACCEPTED_AGO = timedelta(days=120)
+_DEMO_SENT_BEFORE = timedelta(days=14)
+_DEMO_OPENS_AGO = DEMO_ACCEPTED_AGO + _DEMO_SENT_BEFORE + timedelta(days=7)
+
 DEMO_AWARDS: list[tuple[str, str, str, list[LineSpec], int]] = [
     # (officer, title, issue, lines [(item, kind, pence)], days from today the first open
     #  return is due: within the reminder window, or overdue)
@@ -258,7 +269,9 @@ def _demo_award(short: str, title: str, issue: str, lines: list[LineSpec],
                              .order_by(Round.closes_at.desc())).first()
     assert round_ is not None, "load() makes this year's round first"
     year = round_.financial_year
-    bid = bids.start_bid(round_, officer, f"demo-{short}-{year}", now)
+    accepted = now - DEMO_ACCEPTED_AGO
+    sent = accepted - _DEMO_SENT_BEFORE
+    bid = bids.start_bid(round_, officer, f"demo-{short}-{year}", sent)
     total = sum(pence for _i, _k, pence in lines)
     answers: dict[str, dict[str, Any]] = {
         "about": {"title": title, "summary": f"{title}: a swift, visible response.",
@@ -277,19 +290,29 @@ def _demo_award(short: str, title: str, issue: str, lines: list[LineSpec],
                          "role": "Community safety officer"},
     }
     for key, value in answers.items():
-        bids.save_section(bid, key, value, completed=True, expected_version=None, actor=officer)
-    bids.submit(bid, officer, now)
+        bids.save_section(bid, key, value, completed=True, expected_version=None, actor=officer,
+                          now=sent)
+    bids.submit(bid, officer, sent)
     decisions.approve(bid, total, purpose=title, conditions="Publicise the OPCC's support.",
                       reasons="Visible action where residents report the problem most.",
                       override_reason=DEMO_OVERRIDE,
-                      actor=manager, now=now)
+                      actor=manager, now=accepted - timedelta(days=1))
     award = session.scalars(select(Award).where(Award.bid_id == bid.id)).one()
-    awards.accept(award, officer.name, "Community safety officer", True, officer)
-    awards.record_payment(award, total, now.astimezone(UK).date(), f"DEMO-{short.upper()}-1",
-                          finance)
-    first_open = next(r for r in award.returns if r.status == ReturnStatus.DUE)
-    first_open.due_date = now.date() + timedelta(days=due_in_days)
+    awards.accept(award, officer.name, "Community safety officer", True, officer, now=accepted)
+    awards.record_payment(award, total, (accepted + timedelta(days=7)).astimezone(UK).date(),
+                          f"DEMO-{short.upper()}-1", finance)
+    # The demo shows one return due soon and one overdue (the reminders need both) whatever
+    # the day it is loaded: the first open return's due date is set to that, and the change
+    # is on the award's history like any other. Either date is long after the grace period.
+    first_open = min((r for r in award.returns if r.status == ReturnStatus.DUE),
+                     key=lambda r: r.due_date)
+    before = [r.due_date.isoformat() for r in sorted(award.returns, key=lambda r: r.due_date)]
+    first_open.due_date = now.astimezone(UK).date() + timedelta(days=due_in_days)
     session.flush()
+    audit.record("award.returns_rescheduled", "award", award.id, actor=None,
+                 before={"returns": before},
+                 after={"returns": [r.due_date.isoformat()
+                                    for r in sorted(award.returns, key=lambda r: r.due_date)]})
     return True
 
 
@@ -378,7 +401,7 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
     }
     for section in bids.sections_for(round_):
         bids.save_section(bid, section.key, answers[section.key], completed=True,
-                          expected_version=None, actor=officer)
+                          expected_version=None, actor=officer, now=moment)
     bids.submit(bid, officer, moment)
     decisions.approve(bid, total, purpose=title, conditions="Publicise the OPCC's support.",
                       reasons="Prevention where the Strategic Assessment shows most harm.",

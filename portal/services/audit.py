@@ -43,6 +43,7 @@ ACTION_LABELS: dict[str, Any] = {
     "award.offered": _l("Grant offered"),
     "award.payment_recorded": _l("Payment recorded"),
     "award.repayment_received": _l("Repayment received"),
+    "award.returns_rescheduled": _l("Return dates changed"),
     "bid.created": _l("Bid started"),
     "bid.evidence_added": _l("File attached"),
     "bid.evidence_removed": _l("File removed"),

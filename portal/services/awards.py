@@ -412,6 +412,44 @@ def return_lock(grant_return: GrantReturn) -> ReturnLock | None:
     return None
 
 
+def sendable_from(grant_return: GrantReturn) -> date:
+    """The first UK day the partnership may send (submit) the return, and finance approve it:
+    the day its period starts. A return reports what happened in its period, so none can be
+    sent before that period has begun (issue 13: a final return sent, approved and closed
+    before the project started). Drafts may be saved at any time."""
+    return grant_return.period_start
+
+
+def sendable(grant_return: GrantReturn, today: date | None = None) -> bool:
+    """Whether the return may be sent on ``today`` (default: the UK's today)."""
+    return (today or uk_today()) >= sendable_from(grant_return)
+
+
+def _not_sendable_yet(grant_return: GrantReturn) -> str:
+    return _("You can send this return from %(date)s",
+             date=long_date(sendable_from(grant_return)))
+
+
+def spend_reported(award: Award, grant_return: GrantReturn | None = None,
+                   spend: dict[int, int] | None = None) -> int:
+    """Spend (pence) reported in the award's sent returns (submitted or approved), with
+    ``spend`` in place of ``grant_return``'s own lines when given."""
+    total = 0
+    for other in award.returns:
+        if grant_return is not None and other.id == grant_return.id:
+            continue
+        if other.status in {ReturnStatus.SUBMITTED, ReturnStatus.APPROVED}:
+            total += sum(line.spend_pence for line in other.lines)
+    return total + sum((spend or {}).values())
+
+
+def forecast_ceiling(award: Award, grant_return: GrantReturn, spend: dict[int, int]) -> int:
+    """The most the return may forecast as underspend (pence): what the award has left, its
+    amount less the spend reported (:func:`spend_reported`, this return's ``spend`` included),
+    never below 0. Nobody can leave unspent more than they still have."""
+    return max(0, award.amount_pence - spend_reported(award, grant_return, spend))
+
+
 def return_editable(grant_return: GrantReturn) -> bool:
     """Whether the partnership may still change the return (see :func:`return_lock`)."""
     return return_lock(grant_return) is None
@@ -435,8 +473,9 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                 outcomes: list[OutcomeInput], case_study: str, forecast_underspend: int, *,
                 submit: bool, actor: User, expected_version: int | None = None) -> None:
     """Save a return as a draft (any number of times, lines and outcomes updated in place)
-    or submit it to finance (who, with the partnership, are told). Raises DomainError
-    beside the field it is about, or ``Conflict`` when the return moved meanwhile or was
+    or submit it to finance (who, with the partnership, are told): not before its period
+    starts (:func:`sendable`, beside ``submit``), with a forecast underspend no more than the
+    award has left (:func:`forecast_ceiling`). Raises DomainError beside the field it is about, or ``Conflict`` when the return moved meanwhile or was
     saved since ``expected_version`` (the version the officer's page showed; None: no
     check)."""
     award = grant_return.award
@@ -451,6 +490,11 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
     if forecast_underspend < 0:
         raise DomainError(_("Forecast underspend cannot be negative"),
                           field="forecast_underspend")
+    ceiling = forecast_ceiling(award, grant_return, spend)
+    if forecast_underspend > ceiling:
+        raise DomainError(_("Forecast underspend must be %(most)s or less: what the award has "
+                            "left after the spend reported", most=money(ceiling)),
+                          field="forecast_underspend")
     measures = {m.id for m in award.bid.outcomes}
     for item in outcomes:
         if item.measure_id not in measures:
@@ -462,6 +506,8 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                               field=f"achieved-{item.measure_id}")
     if len({o.measure_id for o in outcomes}) != len(outcomes):
         raise DomainError(_("Report on each outcome measure once."))
+    if submit and not sendable(grant_return):
+        raise DomainError(_not_sendable_yet(grant_return), field="submit")
     if submit:
         for item in outcomes:
             if item.achieved is None or item.rag is None or not item.narrative.strip():
@@ -573,6 +619,9 @@ def review_return(grant_return: GrantReturn, approve: bool, comments: str,
     if grant_return.status != ReturnStatus.SUBMITTED:
         raise DomainError(_("Only a submitted return can be checked: this one is %(status)s.",
                             status=RETURN.label(grant_return.status).lower()))
+    if approve and not sendable(grant_return):
+        raise DomainError(_("This return covers from %(date)s: it can be approved from then",
+                            date=long_date(sendable_from(grant_return))), field="outcome")
     comments = comments.strip()
     if not approve and not comments:
         raise DomainError(_("Say what needs to change"), field="comments")
@@ -628,7 +677,7 @@ def record_repayment(repayment: Repayment, received_on: date, reference: str,
         raise DomainError(_("This repayment has already been recorded as received."))
     reference = reference.strip()
     if not reference:
-        raise DomainError(_("Enter the payment reference"), field="reference")
+        raise DomainError(_("Enter the receipt reference"), field="reference")
     _check_money_date(repayment.award, received_on, "received_on",
                       _("The date received must be today or in the past"))
     transition = move(REPAYMENT, "receive", repayment, actor,

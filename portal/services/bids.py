@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from flask_babel import gettext as _
@@ -151,9 +151,18 @@ def project_date_bounds(round_: Round) -> tuple[date, date]:
     return first, last
 
 
-def _check_about(bid: Bid, answers: dict[str, Any]) -> None:
-    """The project's dates within :func:`project_date_bounds`, the end not before the start.
-    Raises DomainError beside the date."""
+def _check_end_not_past(end: date | None, today: date) -> None:
+    """A project bid for must not have ended already: a grant pays for work to come, and a
+    bid whose project ended before it was sent was submitted and awarded (issue 13). Raises
+    DomainError beside ``end_date``."""
+    if end is not None and end < today:
+        raise DomainError(_("The end date must be today or in the future: the project cannot "
+                            "have ended before the bid is sent"), field="end_date")
+
+
+def _check_about(bid: Bid, answers: dict[str, Any], today: date) -> None:
+    """The project's dates within :func:`project_date_bounds`, the end not before the start
+    nor before ``today`` (a UK date). Raises DomainError beside the date."""
     start = date.fromisoformat(answers["start_date"]) if answers.get("start_date") else None
     end = date.fromisoformat(answers["end_date"]) if answers.get("end_date") else None
     first, last = project_date_bounds(bid.round)
@@ -164,6 +173,7 @@ def _check_about(bid: Bid, answers: dict[str, Any]) -> None:
     if start is not None and end is not None and end < start:
         raise DomainError(_("End date must be the same as or after the start date"),
                           field="end_date")
+    _check_end_not_past(end, today)
 
 
 def _day(value: date) -> str:
@@ -225,8 +235,10 @@ def _replace_by_position(current: list[Any], rows: list[dict[str, Any]], model: 
 
 @atomic
 def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool,
-                 expected_version: int | None, actor: User) -> BidSection:
-    """Save one section from a copy at ``expected_version`` (None: the section is new).
+                 expected_version: int | None, actor: User,
+                 now: datetime | None = None) -> BidSection:
+    """Save one section from a copy at ``expected_version`` (None: the section is new), at
+    ``now`` (default: this moment; the project's end date is checked against its UK day).
 
     A save from a stale copy raises SectionConflict and changes nothing.
     """
@@ -234,12 +246,12 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
     if section_named(bid.round, key) is None:
         raise DomainError(_("This bid has no such section."))
+    now = now or utcnow()
     if key == "about":
-        _check_about(bid, answers)
+        _check_about(bid, answers, now.astimezone(UK).date())
     if key == "budget":
         _check_budget(bid, answers)
     status = SectionStatus.COMPLETED if completed else SectionStatus.IN_PROGRESS
-    now = utcnow()
     # The bid is held as a draft for this save: a submission at the same moment either waits
     # for it (and then checks what it saved) or has won, and this save is refused.
     held = cast(CursorResult[Any], session.execute(
@@ -300,7 +312,8 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     """Submit a complete draft before the round closes: one guarded write from draft, then
     the reference (e.g. SCF-2026-0007) and the partnership's email. Returns the reference.
 
-    Raises DomainError (incomplete, closed, over the cap, not a draft) or ``Conflict`` when
+    Raises DomainError (incomplete, closed, over the cap, not a draft, a project that has
+    ended: beside ``end_date``) or ``Conflict`` when
     the same bid was submitted a moment earlier (a double click): nothing is changed then.
     """
     # Lock the bid, then read it again: a section saved a moment ago is checked, and a save
@@ -320,6 +333,7 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
                             when=_when(bid.round.closes_at)))
     if now < bid.round.opens_at:
         raise DomainError(_("This round is not open for bids yet."))
+    _check_end_not_past(bid.end_date, now.astimezone(UK).date())
     cap = bid.round.cap_pence
     if cap is not None and bid.amount_requested_pence > cap:
         raise DomainError(_("The total asked for must be %(cap)s or less.", cap=money(cap)))
@@ -364,18 +378,28 @@ def withdraw(bid: Bid, reason: str, actor: User) -> None:
 
 # --- requests for more information -----------------------------------------------------------
 
+# The longest a partnership may be given to answer a question (days after it is asked): the
+# bid waits for the answer, so its decision waits too; a round is decided within months, and
+# a date years away is a typing slip (issue 13: 31/12/9999 was accepted).
+MOST_DAYS_TO_ANSWER = 90
+
 
 @atomic
 def request_more_information(bid: Bid, question: str, actor: User,
                              respond_by: date | None = None) -> InformationRequest:
-    """The OPCC asks the applicant a question, to answer by ``respond_by`` (a UK date, today or
-    later; None: no date); the bid waits for the answer. Raises DomainError (no question, an
-    answer-by date in the past, a bid not being assessed) or ``Conflict``."""
+    """The OPCC asks the applicant a question, to answer by ``respond_by`` (a UK date after
+    today and at most ``MOST_DAYS_TO_ANSWER`` days ahead; None: no date); the bid waits for
+    the answer. Raises DomainError (no question, an answer-by date out of that range, a bid
+    not being assessed) or ``Conflict``."""
     if not question.strip():
         raise DomainError(_("Enter the question"), field="question")
-    if respond_by is not None and respond_by < uk_today():
-        raise DomainError(_("The answer-by date must be today or in the future"),
-                          field="respond_by")
+    today = uk_today()
+    if respond_by is not None and not today < respond_by <= today + timedelta(
+            days=MOST_DAYS_TO_ANSWER):
+        raise DomainError(_("The answer-by date must be after today and no later than "
+                            "%(last)s, %(days)d days from today",
+                            last=_day(today + timedelta(days=MOST_DAYS_TO_ANSWER)),
+                            days=MOST_DAYS_TO_ANSWER), field="respond_by")
     previous = bid.status
     transition = move(BID, "request_information", bid, actor,
                       values={"status_before_request": previous, "updated_at": utcnow()},

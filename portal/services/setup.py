@@ -14,16 +14,31 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal.db import UK, session
-from portal.formatting import long_date, money
-from portal.models import Bid, Criterion, Fund, ModeratedScore, OrganisationType, Round, Score, User
+from portal.db import UK, session, uk_today
+from portal.formatting import date_time, long_date, money
+from portal.models import (
+    Bid,
+    BidStatus,
+    Criterion,
+    Fund,
+    ModeratedScore,
+    OrganisationType,
+    Round,
+    Score,
+    User,
+)
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
-from portal.services.rounds import financial_year_dates
+from portal.services.rounds import financial_year_dates, financial_year_of
 from portal.services.workflow import atomic
 
 MOST_ASSESSMENTS = 20  # the most assessments a round may require before a decision
 OPENS_YEARS_BEFORE = 1  # a round opens at most a year before its financial year starts
+# A round funds a financial year from YEARS_BACK before the current one (history being
+# recorded: the demo's last year, a late grant put on the record) to YEARS_AHEAD after it
+# (planning ahead); anything further is a typing slip (issue 13: a round for 2099/00).
+YEARS_BACK = 5
+YEARS_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -202,6 +217,8 @@ def _check_money(details: RoundDetails, round_: Round | None) -> None:
                             "committed to approved awards", committed=money(committed)),
                           field="budget")
     cap = details.cap_pence
+    if cap is not None and details.budget_pence == 0:
+        raise DomainError(_("The budget must be more than £0"), field="budget")
     if cap is not None and cap <= 0:
         raise DomainError(_("The most a bid can ask for must be more than £0"), field="cap")
     if cap is not None and cap > details.budget_pence:
@@ -248,8 +265,53 @@ def _check_round_dates(details: RoundDetails) -> None:
         raise DomainError(_("The round must close after it opens"), field="closes_on")
 
 
+def financial_year_bounds(today: date | None = None) -> tuple[int, int]:
+    """The first and last financial year (its starting year) a round may fund on ``today``
+    (default: the UK's today): ``YEARS_BACK`` before the current one to ``YEARS_AHEAD``
+    after it."""
+    current = financial_year_of(today or uk_today())
+    return current - YEARS_BACK, current + YEARS_AHEAD
+
+
+def _year_label(year: int) -> str:
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def _check_financial_year(details: RoundDetails, round_: Round | None) -> None:
+    """The year within :func:`financial_year_bounds`; on a round that has bids other than
+    drafts (sent, decided or awarded), the year as it was: their references, project dates
+    and awards belong to that year. Raises DomainError beside ``financial_year``."""
+    year = details.financial_year
+    if round_ is not None and year != round_.financial_year and session.scalar(
+            select(Bid.id).where(Bid.round_id == round_.id, Bid.status != BidStatus.DRAFT)
+            .limit(1)):
+        raise DomainError(_("The financial year cannot change: bids to this round have been "
+                            "submitted for %(year)s", year=_year_label(round_.financial_year)),
+                          field="financial_year")
+    first, last = financial_year_bounds()
+    if not first <= year <= last:
+        raise DomainError(_("The financial year must be from %(first)s to %(last)s",
+                            first=_year_label(first), last=_year_label(last)),
+                          field="financial_year")
+
+
+def _check_opening_against_bids(details: RoundDetails, round_: Round | None) -> None:
+    """A round cannot open after a bid to it was submitted: the bid would have come in
+    before the round existed. Raises DomainError beside ``opens_on``."""
+    if round_ is None:
+        return
+    first_sent = session.scalar(select(func.min(Bid.submitted_at))
+                                .where(Bid.round_id == round_.id))
+    if first_sent is not None and uk_moment(details.opens_on, details.opens_time) > first_sent:
+        raise DomainError(_("The round must open by %(when)s, when the first bid to it was "
+                            "submitted", when=date_time(first_sent)),
+                          field="opens_on")
+
+
 def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> None:
+    _check_financial_year(details, round_)
     _check_round_dates(details)
+    _check_opening_against_bids(details, round_)
     _check_money(details, round_)
     known = {kind.value for kind in OrganisationType}
     if not details.eligible_organisation_types or not set(

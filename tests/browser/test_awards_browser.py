@@ -39,6 +39,7 @@ from sqlalchemy import select
 from portal.db import session
 from portal.models import Award, Fund, Round
 from portal.services import accounts, bids, decisions, setup
+from portal.services.awards import add_months
 from tests import bidding
 from tests.browser.conftest import Browser, served
 from tests.helpers import DEMO_PASSWORD
@@ -200,14 +201,37 @@ def fill_return(browser: Browser, spend: dict[str, str], achieved: tuple[str, st
 
 # The journey --------------------------------------------------------------------------------
 
-def test_an_award_runs_from_offer_to_close_with_its_underspend_repaid(
-        open_browser: Callable[..., Browser], offer: Offer) -> None:
-    year = offer.year
+def schedule_texts(year: int) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    """The periodic and final returns of a project running financial year ``year``, as the
+    pages show them: (kind, period, due date)."""
     periodic = ("Periodic return", f"1 April {year} to 30 September {year}",
                 f"31 October {year}")
-    final_end = date(year + 1, 3, 31)
     final = ("Final return", f"1 October {year} to 31 March {year + 1}",
-             long_date(final_end + timedelta(weeks=6)))
+             long_date(date(year + 1, 3, 31) + timedelta(weeks=6)))
+    return periodic, final
+
+
+def let_time_pass(awards_server: Any, award_id: int, years: int) -> None:
+    """Simulate ``years`` passing: the award's project dates, return periods and due dates
+    move back by that many years, straight in the live server's database. A return is sent
+    only once its period has started (issue 13), and the journey's project runs next
+    financial year (so that an offer accepted today keeps both of its returns, see
+    ``offer``): without this, none of its returns could be sent today."""
+    with awards_server[1].test_request_context():
+        award = session.get_one(Award, award_id)
+        back = -12 * years
+        award.start_date = add_months(award.start_date, back)
+        award.end_date = add_months(award.end_date, back)
+        for grant_return in award.returns:
+            grant_return.period_start = add_months(grant_return.period_start, back)
+            grant_return.period_end = add_months(grant_return.period_end, back)
+            grant_return.due_date = add_months(grant_return.due_date, back)
+        session.commit()
+
+
+def test_an_award_runs_from_offer_to_close_with_its_underspend_repaid(
+        open_browser: Callable[..., Browser], offer: Offer, awards_server: Any) -> None:
+    periodic, final = schedule_texts(offer.year)  # as offered: next financial year
     today = datetime.now(UTC).date()  # what the server compares payment dates with
     award_path = f"/awards/{offer.award_id}"
 
@@ -251,7 +275,7 @@ def test_an_award_runs_from_offer_to_close_with_its_underspend_repaid(
     assert officer.h1() == f"Grant offer: {offer.title}"
     letter = officer.text()
     assert f"I am pleased to offer {PARTNERSHIP} a grant of £4,750.00" in letter
-    assert f"from 1 April {year} to 31 March {year + 1}" in letter
+    assert f"from 1 April {offer.year} to 31 March {offer.year + 1}" in letter
     assert CONDITIONS in letter and TERMS in letter and PURPOSE in letter
     assert (f"Accepted on behalf of {PARTNERSHIP} by Sam Officer, Community safety officer, "
             f"on {accepted_on}.") in letter
@@ -261,6 +285,14 @@ def test_an_award_runs_from_offer_to_close_with_its_underspend_repaid(
     assert page.get_by_role("heading", name=f"Grant offer: {offer.title}").is_visible()
     page.emulate_media(media="screen")
     officer.click_link("Back to the award")
+
+    # Time passes: the project is under way -------------------------------------------------
+    # A year on, the project runs this financial year and both of its returns' periods have
+    # started (the final one starts on 1 October: from April to September that is two years
+    # on). Acceptance stays today, so payments are still dated today.
+    years = 1 if date(offer.year - 1, 10, 1) <= datetime.now(UK).date() else 2
+    let_time_pass(awards_server, offer.award_id, years)
+    periodic, final = schedule_texts(offer.year - years)
 
     # Finance pays the whole award in advance -----------------------------------------------
     finance = open_browser()

@@ -65,7 +65,7 @@ def make_award(app, *, start: date, end: date, accepted_on: date | None,
             if section.key == "about":
                 answers.update(start_date=start.isoformat(), end_date=end.isoformat())
             bids.save_section(bid, section.key, answers, completed=True, expected_version=None,
-                              actor=officer)
+                              actor=officer, now=moment)
         bids.submit(bid, officer, moment)
         decided = decided_on or (accepted_on - timedelta(days=1) if accepted_on else opens)
         decisions.approve(bid, AMOUNT, purpose="Lights", conditions="", reasons="Safer roads",

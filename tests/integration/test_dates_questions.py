@@ -1,15 +1,16 @@
-"""Asking the partnership a question (issue 13, point 4): an answer-by date in the past is
-refused beside the field and changes nothing; the email states the answer-by date as a UK
-date."""
+"""Asking the partnership a question (issue 13, point 4): an answer-by date must be after
+today and at most MOST_DAYS_TO_ANSWER days ahead; otherwise it is refused beside the field and
+changes nothing; the email states the answer-by date as a UK date."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from portal.db import uk_today
 from portal.formatting import long_date
+from portal.services.bids import MOST_DAYS_TO_ANSWER
 from tests import bidding
 from tests.helpers import signed_in, table_row_counts, text_of
 
@@ -23,15 +24,18 @@ def _ask(client, bid_id: int, respond_by):
     return client.submit(f"/manage/bids/{bid_id}/ask", data)
 
 
-@pytest.mark.parametrize("days_ago", [1, 365 * 30])
-def test_an_answer_by_date_in_the_past_is_refused_beside_the_field(app, days_ago):
+@pytest.mark.parametrize("days_from_today", [-1, -365 * 30, 0, MOST_DAYS_TO_ANSWER + 1, "9999"])
+def test_an_answer_by_date_not_after_today_or_too_far_ahead_is_refused_beside_the_field(
+        app, days_from_today):
     bid_id = bidding.submitted_bid(app)
     manager = signed_in(app, MANAGER)
     before = table_row_counts(app)
-    response = _ask(manager, bid_id, uk_today() - timedelta(days=days_ago))
+    day = date(9999, 12, 31) if days_from_today == "9999" else \
+        uk_today() + timedelta(days=days_from_today)
+    response = _ask(manager, bid_id, day)
     assert response.status_code == 200
     assert 'href="#respond_by' in response.get_data(as_text=True)
-    assert "The answer-by date must be today or in the future" in text_of(response)
+    assert "The answer-by date must be after today and no later than" in text_of(response)
     assert table_row_counts(app) == before
 
 
@@ -53,6 +57,8 @@ def test_a_question_with_no_answer_by_date_says_none(app, smtp):
     assert "Please answer by" not in message.get_content()
 
 
-def test_today_is_a_fine_answer_by_date(app):
+@pytest.mark.parametrize("days", [1, MOST_DAYS_TO_ANSWER])
+def test_tomorrow_and_the_last_day_allowed_are_fine_answer_by_dates(app, days):
     bid_id = bidding.submitted_bid(app)
-    assert _ask(signed_in(app, MANAGER), bid_id, uk_today()).status_code == 302
+    response = _ask(signed_in(app, MANAGER), bid_id, uk_today() + timedelta(days=days))
+    assert response.status_code == 302, text_of(response)[:1000]
