@@ -10,7 +10,7 @@ from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired, Length
 
 from forms.base import PortalForm
-from forms.fields import RecordSelectField
+from forms.fields import EmailAddressField, RecordSelectField
 
 ROLE_CHOICES = [
     ("officer", _l("CSP officer")),
@@ -44,10 +44,10 @@ class _RolesMixin:
 class InviteUserForm(_RolesMixin, PortalForm):
     name = StringField(_l("Full name"), widget=GovTextInput(),
                        validators=[InputRequired(_l("Enter the user's full name")),
-                                   Length(max=200, message=_l("Name must be 200 characters or "
-                                                              "fewer"))])
-    email = StringField(
-        _l("Email address"), widget=GovTextInput(),
+                                   Length(max=200, message=_l("Full name must be 200 characters "
+                                                              "or fewer"))])
+    email = EmailAddressField(
+        _l("Email address"),
         validators=[InputRequired(_l("Enter the user's email address")),
                     Email(_l("Enter an email address in the correct format, like "
                              "name@example.org")), Length(max=254)],

@@ -3,17 +3,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
     GovRadioInput,
     GovSubmitInput,
-    GovTextInput,
 )
-from wtforms import PasswordField, RadioField, StringField, SubmitField
+from wtforms import PasswordField, RadioField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
 from forms.base import PortalForm
+from forms.fields import EmailAddressField
 
 
 class SignInForm(PortalForm):
-    email = StringField(
-        _l("Email address"), widget=GovTextInput(),
+    email = EmailAddressField(
+        _l("Email address"),
         validators=[InputRequired(_l("Enter your email address")), Length(max=254)],
     )
     password = PasswordField(
@@ -24,8 +24,8 @@ class SignInForm(PortalForm):
 
 
 class ResetRequestForm(PortalForm):
-    email = StringField(
-        _l("Email address"), widget=GovTextInput(),
+    email = EmailAddressField(
+        _l("Email address"),
         validators=[InputRequired(_l("Enter your email address")),
                     Email(_l("Enter an email address in the correct format, like "
                              "name@example.org")), Length(max=254)],

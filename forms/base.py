@@ -9,10 +9,12 @@ makes a title read differently from what it holds (the "Trojan Source" trick,
 CVE-2021-42574). NUL is taken out of the request before any form reads it
 (``portal.inputs``), which notes the fields it came in, so they are refused here too.
 
-Every field that takes text from the request gets the check, not only text boxes: a radio
-or select posted with a forged value is refused the same way (a file field's upload is not
-text). Every choice field gets messages naming it, instead of WTForms' "Not a valid choice"
-and "Invalid Choice: could not coerce", which a forged post would otherwise meet.
+Every field that takes text from the request gets the check, not only text boxes: a radio,
+select, checkbox or hidden field posted with a forged value is refused the same way, with
+words that do not ask for text to be retyped (a file field's upload is not text). Every
+choice field gets messages naming it, instead of WTForms' "Not a valid choice" and "Invalid
+Choice: could not coerce", which a forged post would otherwise meet. A checkbox takes only
+its own value ("y") or nothing: WTForms would read ``confirm=n`` as selected.
 
 A form built on a GET with no data of its own takes the data of ``g.kept_formdata`` when a
 request hook has put some there: what a person typed before their session ended, shown
@@ -27,7 +29,16 @@ from typing import Any
 from flask import g, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, FieldList, FileField, Form, FormField, SubmitField
+from wtforms import (
+    BooleanField,
+    Field,
+    FieldList,
+    FileField,
+    Form,
+    FormField,
+    HiddenField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation
@@ -43,16 +54,52 @@ def field_name(field: Field) -> str:
     return re.sub(r"\s*\((optional|dewisol)\)\s*$", "", text, flags=re.IGNORECASE)
 
 
+def _forged_message(field: Field) -> str | None:
+    """What to say when a field no one types in (a hidden field, a checkbox, radios, a
+    select) was sent something its page never sends: not "retype the text", and not a
+    checkbox's whole sentence as a name. None for a field people type in."""
+    if isinstance(field, HiddenField):
+        return str(_l("The form was changed: reload the page and try again"))
+    if isinstance(field, BooleanField):
+        return str(_l("The form was changed: select this box again if it applies"))
+    if isinstance(field, SelectFieldBase):
+        return str(_l("Select one of the options shown for %(label)s", label=field_name(field)))
+    return None
+
+
 def plain_text(_form: Any, field: Field) -> None:
-    """Refuses a text field holding a control character or bidi override, or whose posted
-    value held NUL (taken out by ``portal.inputs`` before the form read it)."""
+    """Refuses a field holding a control character, bidi override or invisible character
+    (``portal.inputs.unusable_characters``), or whose posted value held NUL (taken out by
+    ``portal.inputs`` before the form read it). Words for a text field ("… must not contain
+    hidden control characters"); for a hidden field, checkbox, radios or select, which
+    only a forged post gets wrong, a message that does not ask for text to be retyped."""
     values = field.raw_data or []
     posted_nul = field.name in getattr(request, "fields_with_nul", ())
     if posted_nul or any(isinstance(v, str) and unusable_characters(v) for v in values):
         field.errors[:] = []
-        raise StopValidation(str(_l(
+        raise StopValidation(_forged_message(field) or str(_l(
             "%(label)s must not contain hidden control characters: retype the text instead "
             "of pasting it", label=field_name(field))))
+
+
+#: What a checkbox of ours sends when it is selected (WTForms' BooleanField renders
+#: ``value="y"``); nothing at all when it is not.
+CHECKED = "y"
+
+
+def checkbox_value(_form: Any, field: Field) -> None:
+    """Refuses a checkbox sent anything but its own value or nothing. WTForms' BooleanField
+    takes every value but "false" and "" as selected, so a forged ``confirm=n`` accepted an
+    offer and ``is_youth=maybe`` made a youth fund. The box is shown again not selected, with
+    its own value, for the person to select it if they mean to. (It runs before
+    ``plain_text``, which a value with a hidden character would otherwise meet first.)"""
+    values = field.raw_data or []
+    posted_nul = field.name in getattr(request, "fields_with_nul", ())
+    if posted_nul or (values and values[0] not in (CHECKED, "")):
+        field.data = False
+        field.raw_data = []
+        field.errors[:] = []
+        raise StopValidation(_forged_message(field) or "")
 
 
 def _choice_messages(field: SelectFieldBase) -> None:
@@ -75,7 +122,10 @@ _NOT_TEXT = (FileField, SubmitField, FieldList, FormField)
 class _PlainTextMeta(DefaultMeta):
     def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
         field = super().bind_field(form, unbound_field, options)
-        if not isinstance(field, _NOT_TEXT):
+        if isinstance(field, BooleanField) and not isinstance(field, SubmitField):
+            # (A SubmitField is a BooleanField too: a button sends its own words.)
+            field.validators = [checkbox_value, plain_text, *field.validators]
+        elif not isinstance(field, _NOT_TEXT):
             field.validators = [plain_text, *field.validators]
         if isinstance(field, SelectFieldBase):
             _choice_messages(field)

@@ -21,11 +21,12 @@ from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 
 from forms.base import PortalForm, field_name
-from portal.inputs import row_id
+from portal.inputs import email_address_problem, row_id
 
-# ASCII digits only (re.ASCII: ``\d`` and ``\s`` otherwise match other scripts' digits and
-# spaces).
-_MONEY = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$", re.ASCII)
+# ASCII digits only (re.ASCII: ``\d`` otherwise matches other scripts' digits). Spaces only
+# between "£" and the number: spaces either end are taken off first, and none is allowed
+# inside the number ("50 00" is not £5,000, nor "1 2.3 4" £12.34).
+_MONEY = re.compile(r"^£? *(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$", re.ASCII)
 
 
 class MoneyError(ValueError):
@@ -33,13 +34,15 @@ class MoneyError(ValueError):
 
 
 def parse_money(text: str) -> int:
-    """'5000', '5,000', '£5,000.00', '4999.99' -> pence. Refuses negatives, words, >2 decimals."""
-    cleaned = text.strip().replace(" ", "")
-    if cleaned.startswith("-") or cleaned.startswith("£-"):
+    """'5000', '5,000', '£5,000.00', '£ 5000', ' 4999.99 ' -> pence. Refuses negatives, words,
+    more than 2 decimals, other scripts' digits and spaces inside the number ('50 00',
+    '1 2.3 4', '1,2 34': each was once read as the digits run together)."""
+    cleaned = text.strip(" \t\r\n")
+    if cleaned.lstrip("£").lstrip(" ").startswith("-"):
         raise MoneyError(str(_l("Amount must be £0 or more")))
     if not _MONEY.match(cleaned):
         raise MoneyError(str(_l("Enter an amount in pounds, like 4750 or 4,750.00")))
-    number = cleaned.lstrip("£").replace(",", "")
+    number = cleaned.lstrip("£").lstrip(" ").replace(",", "")
     if "." in number and len(number.split(".")[1]) > 2:
         raise MoneyError(str(_l("Amount must not have more than 2 decimal places (pence)")))
     try:
@@ -88,6 +91,32 @@ class MoneyField(StringField):
         if getattr(self, "raw_text", None) is not None and self.raw_data:
             return self.raw_text
         return pence_to_text(self.data) if isinstance(self.data, int) else ""
+
+
+def _ascii_email(_form: Any, field: Field) -> None:
+    problem = email_address_problem(field.data) if isinstance(field.data, str) else None
+    if problem:
+        field.errors[:] = []
+        raise StopValidation(problem)
+
+
+def _strip_ends(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+class EmailAddressField(StringField):
+    """An email address as people type or paste it: spaces either side are taken off
+    (" name@example.org" is that address, not a refusal); anything but ASCII is refused
+    beside the field (``portal.inputs.email_address_problem``: look-alike letters make a
+    second account that reads the same, and most mail servers cannot deliver to it), after
+    the hidden-character check and before the field's own ``validators`` (required, shape,
+    length)."""
+
+    widget = GovTextInput()
+
+    def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        kwargs["filters"] = [_strip_ends, *kwargs.get("filters", ())]
+        super().__init__(label, [_ascii_email, *(validators or ())], **kwargs)
 
 
 class RequiredWhenCompleted:

@@ -47,7 +47,7 @@ class RepaymentForm(OneShotForm):
     received_on = DayMonthYearField(_l("Date received"), description=_l("For example, 14 6 2026"),
                                     validators=[Required(_l("Enter the date received"))])
     received_reference = StringField(_l("Receipt reference"), widget=GovTextInput(),
-                                     validators=[Required(_l("Enter the payment reference")),
+                                     validators=[Required(_l("Enter the receipt reference")),
                                                  max_length(100, _l("Receipt reference"))])
     record_repayment = SubmitField(_l("Record as received"), widget=GovSubmitInput())
 

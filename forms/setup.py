@@ -53,8 +53,9 @@ ORGANISATION_TYPES = [
 CRITERION_ROWS = 8
 SCALE_ROWS = 6
 
-# ASCII digits only (re.ASCII): "１７:００" is not a time anyone here types.
-_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.IGNORECASE | re.ASCII)
+# ASCII digits only (re.ASCII): "１７:００" is not a time anyone here types. Spaces only
+# before "am" or "pm" ("5 pm"): "1 7:00" is not 17:00.
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))? *(am|pm)?$", re.IGNORECASE | re.ASCII)
 
 
 class Required:
@@ -77,12 +78,19 @@ def _strip(value: Any) -> Any:
 
 
 def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
+    """A code in capitals, only when it is ASCII: ``str.upper`` makes "straße" "STRASSE" and
+    "ıd" "ID", which the code's pattern would then take. Anything else is left as typed for
+    the pattern to refuse."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    return value.upper() if value.isascii() else value
 
 
 def parse_time(text: str) -> time:
-    """'17:00', '9:30', '9.30am', '5pm' -> a time. ValueError if it is not a real time."""
-    match = _TIME.match(text.strip().replace(" ", ""))
+    """'17:00', '9:30', '9.30am', '5 pm' -> a time. ValueError if it is not a real time, or
+    has spaces inside the number ('1 7:00', '9 :30')."""
+    match = _TIME.match(text.strip(" \t\r\n"))
     if match is None:
         raise ValueError(text)
     hour, minute = int(match.group(1)), int(match.group(2) or 0)

@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class RowId(IntegerConverter):
     """``<int:…>`` in every route: 1 to 2,147,483,647, the range of an INTEGER key, written in
-    ASCII digits (Werkzeug's default pattern also matches "١" and "１", which ``int`` reads as 1)."""
+    ASCII digits (Werkzeug's default pattern also matches "١" and "１", which ``int`` reads as 1)
+    and only as ``url_for`` writes it: no leading zeros, so ``/bids/0002`` is not a second
+    address of ``/bids/2`` (a 404, as for any id that matches no route)."""
 
-    regex = r"[0-9]+"
+    regex = r"[1-9][0-9]*"
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
         kwargs.setdefault("min", 1)

@@ -15,22 +15,48 @@ import re
 from typing import Any
 
 from flask import Request
+from flask_babel import gettext
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.utils import cached_property
 
 # C0 controls but tab, LF and CR; DEL and the C1 controls; the bidi embeddings, overrides
-# and isolates (U+202A-U+202E, U+2066-U+2069).
-_UNUSABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# and isolates (U+202A-U+202E, U+2066-U+2069) and marks (U+200E, U+200F, U+061C); the
+# invisible ones: zero-width space (U+200B), word joiner and invisible operators
+# (U+2060-U+2064), byte order mark / zero-width no-break space (U+FEFF), Mongolian vowel
+# separator (U+180E); the line and paragraph separators (U+2028, U+2029), which break lines
+# in some programs and not in others. Zero-width (non-)joiners (U+200C, U+200D) are kept:
+# Persian, Indic scripts and emoji sequences need them.
+_UNUSABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b\u200e\u200f"
+    "\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
 def unusable_characters(text: str) -> bool:
     """True when ``text`` holds a character no one types: a control character other than
-    tab, carriage return and line feed (NUL included), or a bidirectional embedding, override
-    or isolate. They arrive pasted from another program or forged; PostgreSQL cannot store
-    NUL; a bidi override makes text read differently from what it holds ("Trojan Source",
-    CVE-2021-42574). Every form's text field (``forms.base``) and every command that takes
-    text (``portal.cli``) refuses them."""
+    tab, carriage return and line feed (NUL included), a bidirectional embedding, override,
+    isolate or mark, an invisible character (zero-width space, word joiner, byte order mark
+    and the like) or a line or paragraph separator (the full list is ``_UNUSABLE``). They
+    arrive pasted from another program or forged; PostgreSQL cannot store NUL; a bidi
+    override makes text read differently from what it holds ("Trojan Source",
+    CVE-2021-42574); an invisible character makes two titles or names that look the same
+    differ. Every form's field (``forms.base``) and every command that takes text
+    (``portal.cli``) refuses them."""
     return bool(_UNUSABLE.search(text))
+
+
+def email_address_problem(text: str) -> str | None:
+    """Why an email address (spaces either side already taken off) cannot be used, or None:
+    it holds something other than ASCII. Staff and partnership addresses of a UK public
+    service are ASCII; a non-ASCII one is either a look-alike of another ("ｍanager@…" with
+    a full-width m, "mаnager@…" with a Cyrillic a, which would make a second account that
+    reads the same) or one most mail servers cannot deliver to (a non-ASCII ``To:`` needs
+    SMTPUTF8). Every email field (``forms.fields.EmailAddressField``) and
+    ``accounts.create_user`` (invitations and the ``create-user`` command) refuse it with
+    this message."""
+    if text.isascii():
+        return None
+    return gettext("Email address must contain only the letters a to z, numbers and symbols "
+                   "such as . - _ @: type it again without accented or look-alike letters")
 
 
 def _without_nul(values: MultiDict[str, Any]) -> ImmutableMultiDict[str, Any]:

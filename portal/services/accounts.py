@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from zxcvbn import zxcvbn
 
 from portal.db import session, utcnow
+from portal.inputs import email_address_problem
 from portal.models import Organisation, Role, SignInThrottle, User, UserRole
 from portal.services import DomainError, audit, email, limits
 from portal.services import sessions as sign_ins
@@ -35,7 +36,12 @@ class SignInRefused(DomainError):
 
 
 def normalise_email(address: str) -> str:
-    return address.strip().lower()
+    """An address as stored and looked up: spaces either side taken off, ASCII letters in
+    lower case. Anything but ASCII is left as it is (and so matches no account, every stored
+    address being ASCII: ``create_user``): ``str.lower`` would fold the Kelvin sign "K" into
+    "k" and find another person's account by a look-alike."""
+    address = address.strip()
+    return address.lower() if address.isascii() else address
 
 
 def hash_password(password: str) -> str:
@@ -183,9 +189,11 @@ def request_password_reset(address: str) -> None:
     (``limits.take``): the first post over a limit is audited, and no email is sent."""
     refused = limits.take(limits.PASSWORD_RESET, normalise_email(address))
     if refused is not None:
-        if refused.first:
-            audit.record("user.password_reset_limited", "user", None, actor=None,
-                         after={"email": normalise_email(address), "limit": refused.by})
+        if refused.first:  # the account's id, never an address typed for no account
+            limited = get_user_by_email(address)
+            audit.record("user.password_reset_limited", "user",
+                         limited.id if limited is not None else None, actor=None,
+                         after={"limit": refused.by})
         return
     user = get_user_by_email(address)
     if user is None or not user.active or user.password_hash is None:
@@ -217,6 +225,9 @@ def _check_roles_fit(roles: set[Role], organisation: Organisation) -> None:
 def create_user(name: str, address: str, organisation: Organisation, roles: set[Role], *,
                 actor: User | None, password: str | None = None) -> User:
     address = normalise_email(address)
+    problem = email_address_problem(address)  # look-alike or undeliverable: ASCII only
+    if problem:
+        raise DomainError(problem, field="email")
     if get_user_by_email(address) is not None:
         raise DomainError(_("A user with this email address already exists"), field="email")
     _check_roles_fit(roles, organisation)

@@ -59,7 +59,8 @@ def test_one_address_gets_at_most_the_limit_of_reset_emails_from_any_number_of_c
     assert len(smtp.to(MANAGER)) == limit
     assert len(answers) == 1 and "Check your email" in answers.pop()  # the same neutral page
     [event] = limited_events(app)
-    assert event.after == {"email": MANAGER, "limit": "address"}
+    assert event.after == {"limit": "address"}  # the account's id, not the address typed
+    assert event.record_id is not None
     ask_reset(client_at(app, "10.0.0.99"), MANAGER)
     assert len(smtp.to(MANAGER)) == limit
     assert len(limited_events(app)) == 1  # audited once a window, not once a post
@@ -235,3 +236,12 @@ def test_posts_at_the_same_moment_on_two_workers_never_pass_the_limit(two_worker
         thread.join(timeout=120)
     assert statuses == [200] * posts
     assert len(mailbox.to(MANAGER)) == limit
+
+
+def test_a_limited_reset_for_no_account_keeps_no_address_in_the_audit(app, smtp):
+    nobody = "nobody.at.all@example.org"
+    for n in range(app.config["EMAIL_LIMIT_PER_ADDRESS"] + 1):
+        ask_reset(client_at(app, f"10.9.0.{n}"), nobody)
+    [event] = limited_events(app)
+    assert event.record_id is None and event.after == {"limit": "address"}
+    assert "nobody" not in repr(event.after)

@@ -12,13 +12,23 @@ import pytest
 
 from tests import bidding
 from tests.helpers import signed_in, table_row_counts, text_of
-from tests.integration.test_awards_applicant import awarded, facts, variation_url
+from tests.integration.test_awards_applicant import (
+    awarded,
+    complete_return,
+    facts,
+    return_facts,
+    return_url,
+    variation_url,
+)
 from tests.integration.test_bidding_bad_input import saved
 from tests.integration.test_decision_integrity import assessed_bid, decide, decisions_of
 from tests.integration.test_decision_integrity import error_beside as error_of
 from tests.integration.test_finance import FINANCE, make_award, payments_of, post_payment
+from tests.integration.test_round_setup import MANAGER, ROUND, fund_named
 
-NOT_MONEY = ["５０００", "٥٠٠٠", "1_000", "1e3", "0x10", "5,00,0"]
+# Spaces inside a number were once taken out: "50 00" was stored as £5,000.00, "1 2.3 4" as
+# £12.34, "1,2 34" as £1,234.00.
+NOT_MONEY = ["５０００", "٥٠٠٠", "1_000", "1e3", "0x10", "5,00,0", "50 00", "1 2.3 4", "1,2 34"]
 MONEY_MESSAGE = "Enter an amount in pounds, like 4750 or 4,750.00"
 
 
@@ -97,3 +107,46 @@ def test_a_budget_post_missing_its_first_row_keeps_the_rows_in_place(app):
     page = response.get_data(as_text=True)
     assert MONEY_MESSAGE in error_of(response, "rows-1-amount")  # beside row 1, not row 0
     assert 'href="#rows-1-amount"' in page and 'name="rows-8-item"' not in page
+
+
+@pytest.mark.parametrize(("field", "typed", "message"), [
+    *[("budget", typed, MONEY_MESSAGE) for typed in NOT_MONEY],
+    ("cap", "50 00", MONEY_MESSAGE),
+    ("opens_time", "1 7:00", "Opening time must be a real time, like 9:00 or 17:00"),
+    ("closes_time", "1 7:00", "Closing time must be a real time, like 9:00 or 17:00"),
+    ("closes_time", "5 :00pm", "Closing time must be a real time, like 9:00 or 17:00"),
+])
+def test_a_round_takes_money_and_times_without_spaces_inside(app, field, typed, message):
+    manager = signed_in(app, MANAGER)
+    fund = fund_named(app, "SCF")
+    counts = table_row_counts(app)
+    response = manager.submit(f"/manage/funds/{fund.id}/rounds/new", dict(ROUND, **{field: typed}))
+    assert response.status_code == 200
+    assert error_of(response, field) == f"Error: {message}"
+    assert table_row_counts(app) == counts
+
+
+def test_a_round_still_takes_spaces_at_either_end_and_after_the_pound_sign(app):
+    manager = signed_in(app, MANAGER)
+    fund = fund_named(app, "SCF")
+    response = manager.submit(f"/manage/funds/{fund.id}/rounds/new", dict(
+        ROUND, budget=" £ 40,000 ", cap="£ 5000", opens_time=" 9:00 ", closes_time="5 pm"))
+    assert response.status_code == 302, text_of(response)[:500]
+
+
+@pytest.mark.parametrize("typed", ["50 00", "1 2.3 4", "1,2 34"])
+def test_return_spend_takes_no_spaces_inside_the_number(app, typed):
+    award_id = awarded(app, accepted=True)
+    known = facts(app, award_id)
+    return_id = known["returns"][0]
+    data = complete_return(app, award_id)
+    name = f"line-{known['lines']['Spare parts']}"
+    data[name] = typed
+    data["save_draft"] = "y"
+    officer = signed_in(app, bidding.OFFICER)
+    counts = table_row_counts(app)
+    response = officer.submit(return_url(award_id, return_id), data)
+    assert response.status_code == 200
+    assert MONEY_MESSAGE in error_of(response, name)
+    assert return_facts(app, return_id)["spend"] == {}
+    assert table_row_counts(app) == counts

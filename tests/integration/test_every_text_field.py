@@ -32,7 +32,11 @@ from tests.integration.test_every_form_saves_twice import (
 )
 
 HIDDEN = {"control": "Bike \x01lights", "escape": "Bike \x1b[2Jlights",
-          "bidi": "Bike \u202elights", "NUL": "Bike \x00lights"}
+          "bidi": "Bike \u202elights", "NUL": "Bike \x00lights",
+          # Invisible: a zero-width space and a byte order mark; a line separator. (Every
+          # other one of portal.inputs.unusable_characters is fed to every form class by
+          # tests/unit/test_form_fields.py.)
+          "invisible": "Bike\u200b \ufefflights", "separator": "Bike\u2028lights"}
 TYPED = "<b>Bold</b> & <i>x</i>\tand\r\na second line"
 
 # Pages that create something or sign in: (endpoint, who signs in, page).
@@ -164,6 +168,7 @@ def test_tabs_new_lines_and_markup_are_saved_and_shown_as_typed(
 
 @pytest.mark.parametrize(("option", "value"), [
     ("--name", "First \x1b[2JAdmin"), ("--name", "First \u202eAdmin"),
+    ("--name", "First\u200b Admin"), ("--organisation", "\ufeffOPCC"),
     ("--email", "first\x01@example.org"), ("--organisation", "OPCC\x00"),
     ("--name", "x" * 201)])
 def test_create_user_refuses_hidden_characters_in_what_it_is_given(app: Flask, option: str,

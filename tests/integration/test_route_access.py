@@ -153,15 +153,18 @@ def test_a_user_with_several_roles_gets_every_section_in_the_navigation(app, cli
 
 
 def test_an_id_too_large_for_its_column_or_zero_is_not_found_on_every_route(app, client):
-    """Every ``<int:…>`` in every route, given 0 or a number beyond an INTEGER key: 404, the
-    same for anyone, never a database error."""
+    """Every ``<int:…>`` in every route, given 0, a number beyond an INTEGER key, other
+    scripts' digits or leading zeros (``/bids/0002``, a second address of ``/bids/2``): 404,
+    the same for anyone, never a database error. (Signed out, a route that matched would
+    send the visitor to sign in instead.)"""
     checked = 0
     for rule in app.url_map.iter_rules():
         ints = [name for name, converter in rule._converters.items()
                 if isinstance(converter, IntegerConverter)]
         if not ints or "GET" not in rule.methods:
             continue
-        for bad in ("0", str(2**31), str(10**25), "١", "１"):  # the last two: int() reads 1
+        for bad in ("0", str(2**31), str(10**25), "١", "１",  # int() reads these two as 1
+                    "01", "0002", "00"):
             values = {name: 1 for name in rule.arguments}
             values.update({name: 987654 for name in ints})
             path = rule.build(values, append_unknown=False)[1].replace("987654", bad)

@@ -55,6 +55,8 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
                             {"Youth worker": 350000, "Equipment": 70000, "Venue hire": 1000}),
     "award.offered": (None, {"bid": "CSF-2026-0001", "amount": 420000,
                              "returns": ["2026-10-31", "2027-04-30"]}),
+    "award.returns_rescheduled": ({"returns": ["2026-10-31", "2027-04-30"]},
+                                  {"returns": ["2026-11-30", "2027-04-30"]}),
     "award.payment_recorded": (None, {"amount": 420000, "paid_on": "2026-05-01",
                                       "reference": "BACS-123", "paid_to_date": 420000}),
     "award.repayment_received": ({"status": "awaited"},
@@ -102,7 +104,7 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
     "user.language_changed": ({"language": "en"}, {"language": "cy"}),
     "user.password_reset": (None, None),
     "user.password_reset_requested": (None, None),
-    "user.password_reset_limited": (None, {"email": "ann@example.org", "limit": "address"}),
+    "user.password_reset_limited": (None, {"limit": "address"}),
     "user.roles_changed": (SNAPSHOT_USER, {**SNAPSHOT_USER, "roles": ["assessor", "officer"]}),
     "user.updated": (SNAPSHOT_USER, {**SNAPSHOT_USER, "active": False}),
     "user.sign_in_failed": (None, {"email": "ann@example.org", "locked": False}),
@@ -193,3 +195,85 @@ def test_an_unknown_detail_reads_label_value(babel_app):
                                     {"grant_total_pence": 123456, "new_thing": {"a_b": [1, 2]},
                                      "when": "2026-05-01"}))
     assert text == "Grant total: £1,234.56. New thing: A b: 1, 2. When: 1 May 2026."
+
+
+# --- names, not ids, and never "None" (issue 13, presentation) -------------------------------
+
+BARE_ID = re.compile(r"\b(?:budget line|line|return|criterion|variation|assignment|award) \d+\b",
+                     re.IGNORECASE)
+NO_NUMBER_REQUIRED = {"assessments_submitted": 2, "assessments_assigned": 3,
+                      "assessments_required": None, "override_reason": ""}
+EXTRA_SAMPLES = {
+    "decision.approved (no number required)": (
+        "decision.approved", {"status": "in_assessment"},
+        {"status": "awarded", "reference": "D-3", "amount": 420000, **NO_NUMBER_REQUIRED}),
+    "round.created (blank details)": (
+        "round.created", None, {**SNAPSHOT_ROUND, "required_assessments": None,
+                                "cap_pence": None, "guidance": None}),
+    "round.criteria_changed (no scale)": (
+        "round.criteria_changed", None, {"criteria": [{"title": "Need"}],
+                                         "scale": {"min": None, "max": None}}),
+}
+
+
+def _every_sample():
+    for action, (before, after) in SAMPLES.items():
+        yield action, action, before, after
+    for name, (action, before, after) in EXTRA_SAMPLES.items():
+        yield name, action, before, after
+
+
+@pytest.mark.parametrize(("name", "action", "before", "after"), list(_every_sample()),
+                         ids=[s[0] for s in _every_sample()])
+def test_no_history_says_none_or_names_a_record_by_its_id(babel_app, name, action, before,
+                                                          after):
+    text = " ".join(event_sentences(action, before, after, action.split(".")[0]))
+    assert "None" not in text, (name, text)
+    assert not BARE_ID.search(text), (name, text)
+
+
+def test_a_decision_where_every_assigned_assessor_is_required_says_so(babel_app):
+    _name, before, after = ("", *EXTRA_SAMPLES["decision.approved (no number required)"][1:])
+    text = " ".join(event_sentences("decision.approved", before, after, "bid"))
+    assert ("2 of 3 assessments submitted (every assigned assessor's assessment is required)"
+            in text), text
+
+
+def test_moves_and_scores_use_the_names_of_lines_and_criteria(babel_app):
+    from portal.queries.history import RecordNames
+
+    names = RecordNames(award_lines={11: "Youth worker", 12: "Equipment"},
+                        criteria={3: "Need", 4: "Value"})
+    before, after = SAMPLES["variation.requested"]
+    text = " ".join(event_sentences("variation.requested", before, after, "variation", names))
+    assert "£500.00 from “Youth worker” to “Equipment”" in text, text
+    assert "£10.00 from “Youth worker” to a new line “Venue”" in text, text
+    unnamed = " ".join(event_sentences("variation.requested", before, after, "variation"))
+    assert "from a budget line to a budget line" in unnamed, unnamed
+    before, after = SAMPLES["assessment.moderated"]
+    text = " ".join(event_sentences("assessment.moderated", before, after, "assessment", names))
+    assert "Scores: “Need”: 4; “Value”: 2." in text, text
+    before, after = SAMPLES["assessment.submitted"]
+    text = " ".join(event_sentences("assessment.submitted", before, after, "assessment", names))
+    assert "“Need”: 4 (Clear plan)" in text, text
+
+
+def test_a_return_in_an_award_history_is_named_by_its_kind_and_period(babel_app):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from portal.presenters import event_record, section_title
+    from portal.queries.history import RecordNames
+
+    names = RecordNames(returns={4: ("interim", date(2026, 4, 1), date(2026, 9, 30)),
+                                 5: ("final", date(2026, 10, 1), date(2027, 3, 31))},
+                        variations={2: "extension"})
+    event = SimpleNamespace(record_type="return", record_id="4")
+    assert event_record(event, names) == "Return for 1 April 2026 to 30 September 2026"
+    event = SimpleNamespace(record_type="return", record_id="5")
+    assert event_record(event, names).startswith("Final return, 1 October 2026")
+    assert event_record(SimpleNamespace(record_type="variation", record_id="2"), names) == \
+        "Change asked for: extend the end date"
+    assert event_record(SimpleNamespace(record_type="return", record_id="9"), names) == ""
+    assert section_title("about") == "About the project"
+    assert section_title("declarations") == "Declarations"

@@ -39,6 +39,7 @@ from forms.awards import return_form
 from forms.base import PortalForm
 from forms.fields import (
     DayMonthYearField,
+    EmailAddressField,
     MoneyField,
     RecordSelectField,
     RowList,
@@ -46,8 +47,8 @@ from forms.fields import (
     parse_money,
 )
 from forms.review import assessment_form, moderation_form
-from forms.setup import TimeOfDayField
-from portal.inputs import PortalRequest, whole_number
+from forms.setup import TimeOfDayField, parse_time
+from portal.inputs import PortalRequest, email_address_problem, whole_number
 
 # --- the forms, found --------------------------------------------------------------------
 
@@ -147,7 +148,24 @@ def test_the_walk_finds_the_forms() -> None:
 # --- text -------------------------------------------------------------------------------
 
 HIDDEN = {"control character": "a\x01b", "escape": "a\x1b[31mb", "bidi override": "a\u202eb",
-          "NUL": "a\x00b", "DEL": "a\x7fb", "C1 control": "a\x85b", "isolate": "a\u2066b"}
+          "NUL": "a\x00b", "DEL": "a\x7fb", "C1 control": "a\x85b", "isolate": "a\u2066b",
+          "zero-width space": "a\u200bb", "byte order mark": "\ufeffab",
+          "line separator": "a\u2028b", "paragraph separator": "a\u2029b",
+          "left-to-right mark": "a\u200eb", "right-to-left mark": "a\u200fb",
+          "Arabic letter mark": "a\u061cb", "word joiner": "a\u2060b",
+          "function application": "a\u2061b", "invisible times": "a\u2062b",
+          "invisible separator": "a\u2063b", "invisible plus": "a\u2064b",
+          "Mongolian vowel separator": "a\u180eb"}
+
+# What a field no one types in says when it is sent a hidden character (or a checkbox
+# anything but its own value): nothing about retyping text, and no checkbox sentence.
+NOT_TYPED = {HiddenField: "The form was changed: reload the page and try again",
+             BooleanField: "The form was changed: select this box again if it applies",
+             SelectFieldBase: "Select one of the options shown for"}
+
+
+def _not_typed_message(field: Field) -> str | None:
+    return next((words for kind, words in NOT_TYPED.items() if isinstance(field, kind)), None)
 
 
 @pytest.mark.parametrize("kind", list(HIDDEN))
@@ -161,11 +179,16 @@ def test_every_field_of_every_form_refuses_hidden_characters(form_app: Flask, fo
     silent = sorted(f.name for f in fields if not errors.get(f.name))
     assert not silent, f"{form_name}: {kind} taken without an error in {silent}"
     for field in fields:
-        if isinstance(field, StringField) and not isinstance(
+        message = " ".join(errors[field.name])
+        not_typed = _not_typed_message(field)
+        if not_typed:
+            assert not_typed in message, (form_name, field.name, message)
+            assert "retype" not in message and "control characters" not in message
+        elif isinstance(field, StringField) and not isinstance(
                 field, MoneyField | WholeNumberField | TimeOfDayField):
             assert any("hidden control characters" in e for e in errors[field.name]), (
                 form_name, field.name, errors[field.name])
-            assert "(optional)" not in " ".join(errors[field.name])
+        assert "(optional)" not in message
 
 
 def _words_fields(fields: list[Field]) -> list[Field]:
@@ -212,7 +235,7 @@ def test_very_long_text_is_refused_beside_the_field(form_app: Flask, form_name: 
 # --- numbers ----------------------------------------------------------------------------
 
 NOT_NUMBERS = ["５０００", "٥٠٠٠", "1_000", "1e3", "0x10", "+5", "9" * 40, "5,00,0", "五",
-               "１２", "1 2 3 4 5 6"]
+               "１２", "1 2 3 4 5 6", "50 00", "1 2.3 4", "1,2 34", "1 7:00", "1 0"]
 
 
 def _number_fields(form_app: Flask) -> list[tuple[str, str, str]]:
@@ -246,8 +269,6 @@ def test_every_number_date_and_id_field_takes_ascii_digits_only(form_app: Flask,
                                                                  name: str, kind: str) -> None:
     make = FORMS[form_name]
     for typed in NOT_NUMBERS:
-        if kind == "money" and typed == "1 2 3 4 5 6":
-            continue  # "1 000" is how some people group thousands: taken as 123,456
         values = [typed, "1", "2027"] if kind == "date" else [typed]
         data = MultiDict([(name, v) for v in values])
         form = _bind(form_app, make, data)
@@ -270,7 +291,12 @@ def test_every_number_date_and_id_field_takes_ascii_digits_only(form_app: Flask,
 @pytest.mark.parametrize(("typed", "pence"), [
     ("５０００", None), ("٥٠٠٠", None), ("1_000", None), ("1e3", None), ("0x10", None),
     ("+5", None), ("5,00,0", None), ("9" * 40, None), ("1,000", 100000), (" 5 ", 500),
-    ("£5,000.50", 500050), ("1 000", 100000), ("5\u00a0000", None), ("５.00", None),
+    ("£5,000.50", 500050), ("5\u00a0000", None), ("５.00", None),
+    # Spaces at either end and between "£" and the number only: inside the number they
+    # were once taken out ("50 00" became £5,000.00).
+    ("£ 5,000", 500000), (" £ 12.34 ", 1234), ("\t5\n", 500), ("50 00", None),
+    ("1 2.3 4", None), ("1,2 34", None), ("1 000", None), ("12 .34", None), ("12. 34", None),
+    ("£5 ,000", None), ("5 £", None), ("£ -5", None),
 ])
 def test_money_is_ascii_digits_as_people_type_them(form_app: Flask, typed: str,
                                                    pence: int | None) -> None:
@@ -416,3 +442,121 @@ def test_a_checkbox_is_checked_too(form_app: Flask) -> None:
 
     form = _bind(form_app, Agreed, MultiDict({"agree": "y\u202e"}))
     assert form.agree.errors
+
+
+@pytest.mark.parametrize(("typed", "hour", "minute"), [
+    ("17:00", 17, 0), (" 17:00 ", 17, 0), ("9.30am", 9, 30), ("5 pm", 17, 0), ("5pm", 17, 0),
+    ("1 7:00", None, None), ("17 :00", None, None), ("17: 00", None, None),
+    ("1 7", None, None), ("9:3 0", None, None), ("１７:００", None, None),
+])
+def test_a_time_has_no_spaces_inside_its_number(typed: str, hour: int | None,
+                                                minute: int | None) -> None:
+    if hour is None:
+        with pytest.raises(ValueError):  # noqa: PT011 - any refusal
+            parse_time(typed)
+    else:
+        assert (parse_time(typed).hour, parse_time(typed).minute) == (hour, minute)
+
+
+# --- email addresses --------------------------------------------------------------------
+
+
+def _email_fields(form_app: Flask) -> list[Any]:
+    """(form, field name) of every field holding an email address, found by its name."""
+    return [pytest.param(form_name, field.name, id=f"{form_name}:{field.name}")
+            for form_name, make in FORMS.items()
+            for field in _posted_fields(form_app, make) if "email" in field.name]
+
+
+def test_the_walk_finds_every_email_field(form_app: Flask) -> None:
+    found = {param.values[0] for param in _email_fields(form_app)}
+    assert {"forms.auth.SignInForm", "forms.auth.ResetRequestForm",
+            "forms.admin.InviteUserForm"} <= found
+
+
+LOOKALIKES = ["\uff4danager@example.org",  # full-width m
+              "m\u0430nager@example.org",  # Cyrillic a
+              "\u212aate@example.org",  # Kelvin sign, which str.lower() folds into k
+              "jos\u00e9@example.org", "name@ex\u00e4mple.org", "\u540d@example.org"]
+
+
+@pytest.mark.parametrize(("form_name", "name"), _email_fields(_make_app()))
+def test_every_email_field_refuses_non_ascii_and_trims_spaces(form_app: Flask, form_name: str,
+                                                              name: str) -> None:
+    make = FORMS[form_name]
+    field = next(f for f in _posted_fields(form_app, make) if f.name == name)
+    assert isinstance(field, EmailAddressField), f"{form_name}.{name} is not an EmailAddressField"
+    for typed in LOOKALIKES:
+        form = _bind(form_app, make, MultiDict({name: typed}))
+        errors = _errors_of(form)[name]
+        assert errors == [email_address_problem(typed)], (typed, errors)
+        assert "letters a to z" in errors[0]
+    for typed in (" manager@example.org", "manager@example.org  ", "\tmanager@example.org\n"):
+        form = _bind(form_app, make, MultiDict({name: typed}))
+        assert form[name].data == "manager@example.org"
+        assert not _errors_of(form)[name], (typed, _errors_of(form)[name])
+
+
+# --- checkboxes -------------------------------------------------------------------------
+
+
+def _checkboxes(form_app: Flask) -> list[Any]:
+    return [pytest.param(form_name, field.name, id=f"{form_name}:{field.name}")
+            for form_name, make in FORMS.items()
+            for field in _posted_fields(form_app, make) if isinstance(field, BooleanField)]
+
+
+def test_the_walk_finds_the_checkboxes(form_app: Flask) -> None:
+    found = {param.values[1] for param in _checkboxes(form_app)}
+    assert {"confirm", "is_youth", "active", "accurate"} <= found
+
+
+@pytest.mark.parametrize(("form_name", "name"), _checkboxes(_make_app()))
+def test_every_checkbox_takes_only_its_own_value(form_app: Flask, form_name: str,
+                                                 name: str) -> None:
+    """WTForms takes any value but "false" and "" as a selected box: ``confirm=n`` accepted
+    an offer, ``is_youth=maybe`` made a youth fund."""
+    make = FORMS[form_name]
+    for posted in ("n", "no", "maybe", "false", "0", "off", "on", "true", "1", "yes", "Y",
+                   " y", "y\u200b"):
+        form = _bind(form_app, make, MultiDict({name: posted}))
+        assert _errors_of(form)[name] == [NOT_TYPED[BooleanField]], (posted, form[name].errors)
+        assert form[name].data is False
+        assert form[name]._value() == "y"  # shown again with its own value, not selected
+    selected = _bind(form_app, make, MultiDict({name: "y"}))
+    assert selected[name].data is True and not _errors_of(selected)[name]
+    for unselected in (MultiDict({name: ""}), MultiDict({"other": "y"})):
+        form = _bind(form_app, make, unselected)
+        assert form[name].data is False and not _errors_of(form)[name]
+
+
+# --- codes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("scf", "SCF"), (" Scf2 ", "SCF2"), ("stra\u00dfe", None), ("\u0131d", None),
+    ("\uff33\uff23\uff26", None), ("\ufb00", None),  # full-width SCF; the "ff" ligature
+])
+def test_a_fund_code_is_checked_as_ascii_before_it_is_put_in_capitals(
+        form_app: Flask, typed: str, code: str | None) -> None:
+    """``str.upper`` makes "straße" "STRASSE", "ıd" "ID" and "ﬀ" "FF"."""
+    form = _bind(form_app, FORMS["forms.setup.FundForm"], MultiDict({"code": typed}))
+    if code is None:
+        assert form.code.errors == [
+            "Short code must be 2 to 10 capital letters or numbers, like SCF"], form.code.errors
+        assert form.code.data == typed.strip()
+    else:
+        assert form.code.data == code and not form.code.errors
+
+
+@pytest.mark.parametrize("form_name", list(FORMS))
+def test_a_button_is_not_taken_for_a_checkbox(form_app: Flask, form_name: str) -> None:
+    """A SubmitField is a BooleanField in WTForms: a button sends its own words (or anything a
+    test client sends), and is never refused as a checkbox."""
+    make = FORMS[form_name]
+    with form_app.test_request_context():
+        buttons = [f.name for f in _leaves(make()) if isinstance(f, SubmitField)]
+    for words in ("x", "Save", "y"):
+        form = _bind(form_app, make, MultiDict({name: words for name in buttons}))
+        errors = _errors_of(form)
+        assert not any(errors[name] for name in buttons), (form_name, words, errors)
