@@ -18,8 +18,9 @@ from wtforms import BooleanField, FieldList, RadioField, SelectField, SelectMult
 
 from forms.applicant import SECTION_FORMS
 from forms.fields import DayMonthYearField, MoneyField
-from portal.formatting import date_time, long_date, money
+from portal.formatting import date_time, long_date, money, return_title
 from portal.models import Bid
+from portal.queries.history import RecordNames, record_names
 from portal.services.bids import SECTIONS
 from portal.workflows import WORKFLOWS
 
@@ -156,7 +157,7 @@ def _label(key: str) -> str:
     if key in _KEY_LABELS:
         return str(_KEY_LABELS[key])
     if key.isdigit():
-        return _("criterion %(number)s", number=key)
+        return _("A criterion")  # an id: never shown bare
     words = key.removesuffix("_pence").replace("_", " ").strip()
     return words[:1].upper() + words[1:]
 
@@ -224,17 +225,24 @@ def _sentence(text: str) -> str:
     return text if not text or text[-1] in ".?!" else text + "."
 
 
-def _moves(moves: list[Details]) -> str:
+def _line(names: RecordNames, line_id: Any) -> str:
+    """A budget line of an award by its item (“Mechanic”), else "a budget line": never its id."""
+    item = names.award_lines.get(line_id) if isinstance(line_id, int) else None
+    return _("“%(item)s”", item=item) if item else _("a budget line")
+
+
+def _moves(moves: list[Details], names: RecordNames) -> str:
     parts = []
     for step in moves:
         amount = money(int(step.get("amount") or 0))
         if step.get("to") is None:
-            parts.append(_("%(amount)s from budget line %(from)s to a new line “%(item)s”",
-                           amount=amount, **{"from": step.get("from"),
+            parts.append(_("%(amount)s from %(from)s to a new line “%(item)s”",
+                           amount=amount, **{"from": _line(names, step.get("from")),
                                              "item": step.get("new_item") or ""}))
         else:
-            parts.append(_("%(amount)s from budget line %(from)s to budget line %(to)s",
-                           amount=amount, **{"from": step.get("from"), "to": step.get("to")}))
+            parts.append(_("%(amount)s from %(from)s to %(to)s", amount=amount,
+                           **{"from": _line(names, step.get("from")),
+                              "to": _line(names, step.get("to"))}))
     return "; ".join(parts)
 
 
@@ -253,17 +261,18 @@ def _pence(value: Any) -> str:
     return money(value) if isinstance(value, int) else str(value)
 
 
-def _scores(scores: Details) -> str:
+def _scores(scores: Details, names: RecordNames) -> str:
+    """Each score beside its criterion's title (“Need”: 4), else "a criterion": never the
+    criterion's id, which is what the audit details key scores by."""
     parts = []
     for criterion, given in scores.items():
-        if isinstance(given, dict):
-            text = _("criterion %(number)s: %(score)s", number=criterion,
-                     score=_words("score", given.get("score")))
-            if given.get("justification"):
-                text += f" ({given['justification']})"
-        else:
-            text = _("criterion %(number)s: %(score)s", number=criterion,
-                     score=_words("score", given))
+        number = int(criterion) if str(criterion).isdigit() else None
+        title = names.criteria.get(number) if number is not None else None
+        which = _("“%(title)s”", title=title) if title else _("a criterion")
+        score = given.get("score") if isinstance(given, dict) else given
+        text = _("%(criterion)s: %(score)s", criterion=which, score=_words("score", score))
+        if isinstance(given, dict) and given.get("justification"):
+            text += f" ({given['justification']})"
         parts.append(text)
     return "; ".join(parts) or _("none")
 
@@ -274,12 +283,13 @@ def _criteria(snapshot: Details) -> str:
     scale = snapshot.get("scale") or {}
     text = _("Criteria: %(criteria)s", criteria=criteria or _("none"))
     if scale:
-        text += ". " + _("Scores from %(min)s to %(max)s", min=scale.get("min"),
-                         max=scale.get("max"))
+        text += ". " + _("Scores from %(min)s to %(max)s", min=_words("min", scale.get("min")),
+                         max=_words("max", scale.get("max")))
     return text
 
 
-def _special(action: str, before: Details, after: Details) -> tuple[list[str], set[str]]:
+def _special(action: str, before: Details, after: Details,
+             names: RecordNames) -> tuple[list[str], set[str]]:
     """The sentences of actions that read better as one sentence, and the keys they used."""
     a = after
     if action == "award.payment_recorded":
@@ -308,7 +318,7 @@ def _special(action: str, before: Details, after: Details) -> tuple[list[str], s
             said = _("Asked to extend the end date to %(date)s",
                      date=_words("new_end_date", a.get("new_end_date")))
         else:
-            said = _("Asked to move %(moves)s", moves=_moves(a.get("moves") or []))
+            said = _("Asked to move %(moves)s", moves=_moves(a.get("moves") or [], names))
         return [said], {"kind", "moves", "new_end_date", "variation"}
     if action in {"decision.approved", "decision.declined"}:
         said = (_("Grant of %(amount)s approved, decision %(reference)s",
@@ -316,11 +326,19 @@ def _special(action: str, before: Details, after: Details) -> tuple[list[str], s
                 if action == "decision.approved" else
                 _("Declined, decision %(reference)s", reference=a.get("reference") or ""))
         used = {"amount", "reference"}
-        if "assessments_required" in a:
+        if "assessments_required" in a and a.get("assessments_required") is None:
+            # The round names no number: every assigned assessor's assessment is required.
+            said += ". " + _("%(submitted)s of %(assigned)s assessments submitted (every "
+                             "assigned assessor's assessment is required)",
+                             submitted=a.get("assessments_submitted") or 0,
+                             assigned=a.get("assessments_assigned") or 0)
+        elif "assessments_required" in a:
             said += ". " + _("%(submitted)s of %(required)s required assessments submitted "
-                             "(%(assigned)s assigned)", submitted=a.get("assessments_submitted"),
+                             "(%(assigned)s assigned)",
+                             submitted=a.get("assessments_submitted") or 0,
                              required=a.get("assessments_required"),
-                             assigned=a.get("assessments_assigned"))
+                             assigned=a.get("assessments_assigned") or 0)
+        if "assessments_required" in a:
             used |= {"assessments_submitted", "assessments_required", "assessments_assigned"}
         if not a.get("override_reason"):
             used.add("override_reason")
@@ -361,7 +379,7 @@ def _special(action: str, before: Details, after: Details) -> tuple[list[str], s
             said.append(_("Recommendation: %(recommendation)s",
                           recommendation=_words("recommendation", a["recommendation"])))
         if a.get("scores"):
-            said.append(_("Scores: %(scores)s", scores=_scores(a["scores"])))
+            said.append(_("Scores: %(scores)s", scores=_scores(a["scores"], names)))
         return said, set(a) | set(before)
     if action == "assessment.reopened":
         return [_("%(name)s reopened their assessment", name=a.get("assessor") or "")], \
@@ -369,7 +387,7 @@ def _special(action: str, before: Details, after: Details) -> tuple[list[str], s
     if action == "assessment.moderated":
         said = [_("Moderated score %(score)s", score=_words("weighted", a.get("weighted")))]
         if a.get("scores"):
-            said.append(_("Scores: %(scores)s", scores=_scores(a["scores"])))
+            said.append(_("Scores: %(scores)s", scores=_scores(a["scores"], names)))
         if a.get("rationale"):
             said.append(_("Rationale: %(text)s", text=a["rationale"]))
         return said, set(a) | set(before)
@@ -379,13 +397,15 @@ def _special(action: str, before: Details, after: Details) -> tuple[list[str], s
 
 
 def event_sentences(action: str, before: Details | None, after: Details | None,
-                    record_type: str = "") -> list[str]:
+                    record_type: str = "", names: RecordNames | None = None) -> list[str]:
     """What an audit event recorded, as sentences: an action's own sentence where it has one,
     then each other detail as "Label: value" (or "Label changed from x to y" when the event
-    has both before and after, and unchanged details left out)."""
+    has both before and after, and unchanged details left out). Records the details name by
+    id (budget lines, criteria) are named from ``names`` (``event_names``), else in words
+    ("a budget line"), never by their id."""
     before, after = dict(before or {}), dict(after or {})
     states = _workflow_of(action, record_type)
-    sentences, used = _special(action, before, after)
+    sentences, used = _special(action, before, after, names or RecordNames())
     for key in list(after) + [k for k in before if k not in after]:
         if key in used:
             continue
@@ -407,12 +427,41 @@ def event_sentences(action: str, before: Details | None, after: Details | None,
     return [_sentence(s) for s in sentences if s]
 
 
-def event_details(event: Any) -> str:
+def event_names(events: Any) -> RecordNames:
+    """The names of the records a page's events point at by id: one query per kind of record,
+    whatever the number of events. ``events``: audit events, or a ``Page`` of them."""
+    return record_names(list(getattr(events, "items", events) or []))
+
+
+def event_details(event: Any, names: RecordNames | None = None) -> str:
     """An audit event's details in words (``event_sentences`` joined): what histories and the
-    audit trail show beside the action's name."""
+    audit trail show beside the action's name; ``names`` from ``event_names``."""
     return " ".join(event_sentences(event.action, event.before, event.after,
-                                    event.record_type or ""))
+                                    event.record_type or "", names))
+
+
+def event_record(event: Any, names: RecordNames | None = None) -> str:
+    """The record an event of an award's history is about, in words ("Return for 1 April 2026
+    to 30 September 2026", "Change asked for: extend the end date"), or "" when the history's
+    own record (or one without a name) is meant: never "return 4"."""
+    names = names or RecordNames()
+    record = int(event.record_id) if str(event.record_id or "").isdigit() else None
+    if event.record_type == "return" and record in names.returns:
+        kind, start, end = names.returns[record]
+        return return_title(kind, start, end)
+    if event.record_type == "variation" and record in names.variations:
+        words = _choices()["kind"].get(names.variations[record])
+        return _("Change asked for: %(kind)s", kind=str(words).lower()) if words else ""
+    return ""
+
+
+def section_title(key: str) -> str:
+    """A bid section's title by its key ("about" -> "About the project")."""
+    return str(_choices()["section"].get(key, _("a section")))
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(event_details)
+    app.add_template_filter(event_names)
+    app.add_template_filter(event_record)
+    app.add_template_filter(section_title)

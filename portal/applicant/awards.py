@@ -202,7 +202,7 @@ def award_return(award_id: int, return_id: int):
         "applicant/awards/return.html", award=award, grant_return=grant_return, form=form,
         state=awards.return_state(grant_return), queries=queries, checks=checks,
         groups=_line_groups(award), measures=list(award.bid.outcomes),
-        lock=lock,
+        lock=lock, sendable=awards.sendable(grant_return),
         outcomes={o.outcome_measure_id: o for o in grant_return.outcomes},
         rag_labels=dict(RAG_CHOICES))
 

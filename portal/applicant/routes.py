@@ -55,16 +55,18 @@ def home():
     form = BidSearchForm(request.args)
     form.status.choices = [("", _("All statuses"))] + [
         (status.value, bids.status_label(status)) for status in BidStatus]
-    if not form.validate():
-        abort(400)
-    query = (form.q.data or "").strip()
-    page = queries.bids_page(current_user.organisation_id, page_number(), query,
-                             form.status.data or "")
-    filtered = bool(query or form.status.data)
+    valid = form.validate()
+    # A search that cannot be understood shows the form with its errors beside the fields and
+    # the bids unfiltered (issue 13), never a bare 400 page that loses what was typed.
+    query = (form.q.data or "").strip() if valid else ""
+    status = (form.status.data or "") if valid else ""
+    page = queries.bids_page(current_user.organisation_id, page_number(), query, status)
+    filtered = bool(query or status)
     return render_template("applicant/home.html", form=form, page=page, filtered=filtered,
                            status_label=bids.status_label,
                            pagination=page.govuk_params("applicant.home", q=query or None,
-                                                        status=form.status.data or None))
+                                                        status=status or None)), \
+        200 if valid else 400
 
 
 @bp.route("/rounds/")

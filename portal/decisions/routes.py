@@ -11,6 +11,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from forms.review import (
@@ -92,7 +93,8 @@ def round_page(round_id: int):
             except DomainError as refused:
                 done, skipped = 0, [refused.message]
             if done:
-                flash(_("%(name)s assigned to %(n)d bids.", name=assessor.name, n=done),
+                flash(ngettext("%(name)s assigned to %(num)d bid.",
+                               "%(name)s assigned to %(num)d bids.", done, name=assessor.name),
                       "success")
                 for reason in skipped:
                     flash(reason, "error")
@@ -123,7 +125,11 @@ def bid(bid_id: int):
         else:
             flash(_("%(name)s assigned.", name=assessor.name), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
+    # Only assessors not yet assigned to this bid are offered: assigning one again is refused
+    # (by the service, whose reason a forged post still gets).
     assignments = assessment.assignments_of(bid)
+    taken = {str(a.assessor_id) for a in assignments}
+    form.assessor.choices = [c for c in form.assessor.choices if c[0] not in taken]
     return render_template("decisions/bid.html", bid=bid, form=form, assignments=assignments,
                            decision=decisions.decision_of(bid),
                            readiness=decisions.readiness(bid, assignments),
@@ -196,7 +202,8 @@ def ask(bid_id: int):
             flash(_("Your question has been sent to %(csp)s.", csp=bid.organisation.name),
                   "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
-    return render_template("decisions/ask.html", bid=bid, form=form)
+    return render_template("decisions/ask.html", bid=bid, form=form,
+                           open_request=bids.open_request(bid))
 
 
 @bp.route("/manage/bids/<int:bid_id>/decide", methods=["GET", "POST"])
@@ -231,7 +238,8 @@ def decide(bid_id: int):
             flash(_("Decision recorded and %(csp)s told.", csp=bid.organisation.name), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
     return render_template("decisions/decide.html", bid=bid, form=form, round=bid.round,
-                           readiness=decisions.readiness(bid))
+                           readiness=decisions.readiness(bid),
+                           open_request=bids.open_request(bid))
 
 
 @bp.route("/manage/rounds/<int:round_id>/ranking")

@@ -69,9 +69,17 @@ class Choice:
 
 
 def _choice(funds: list[Fund], organisation_id: int | None = None,
-            every_year: bool = False) -> Choice:
+            every_year: bool = False, errors: dict[str, str] | None = None) -> Choice:
     """The financial year and fund asked for; ``every_year``: ``year=all`` may ask for all
-    years at once (the exports)."""
+    years at once (the exports). A value not understood raises ``BadFilter``, or, given
+    ``errors`` (the dashboards' filter form), is noted there by field name ("year", "fund")
+    and the default (this year, every fund) is used instead."""
+
+    def refuse(name: str, message: str) -> None:
+        if errors is None:
+            raise BadFilter(message)
+        errors[name] = message
+
     raw_year = request.args.get("year", "").strip()
     year: int | None
     if not raw_year:
@@ -81,16 +89,20 @@ def _choice(funds: list[Fund], organisation_id: int | None = None,
     elif re.fullmatch(r"[0-9]{4}", raw_year) and 2000 <= int(raw_year) <= 2100:
         year = int(raw_year)
     else:
-        raise BadFilter(_("“%(value)s” is not a financial year. Give the year it starts in, "
-                          "for example %(example)d.", value=raw_year[:20],
-                          example=reporting.current_year()))
+        year = reporting.current_year()
+        refuse("year", _("“%(value)s” is not a financial year. Select a financial year from "
+                         "the list", value=raw_year[:20]) if errors is not None else
+               _("“%(value)s” is not a financial year. Give the year it starts in, "
+                 "for example %(example)d.", value=raw_year[:20],
+                 example=reporting.current_year()))
     raw_fund = request.args.get("fund", "").strip()
     fund = None
     if raw_fund:
         fund = next((f for f in funds if f.code.lower() == raw_fund.lower()), None)
         if fund is None:
-            raise BadFilter(_("There is no fund with the code “%(value)s”.",
-                              value=raw_fund[:20]))
+            refuse("fund", _("There is no fund with the code “%(value)s”. Select a fund from "
+                             "the list", value=raw_fund[:20]) if errors is not None else
+                   _("There is no fund with the code “%(value)s”.", value=raw_fund[:20]))
     return Choice(year, fund, reporting.Filters(year=year, fund_id=fund.id if fund else None,
                                                 organisation_id=organisation_id))
 
@@ -228,20 +240,25 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
 # --- dashboards --------------------------------------------------------------------------------
 
 
-def _dashboard(template: str, organisation_id: int | None, endpoint: str) -> str:
+def _dashboard(template: str, organisation_id: int | None,
+               endpoint: str) -> tuple[str, int]:
     funds = reporting.funds()
-    choice = _choice(funds, organisation_id)
+    errors: dict[str, str] = {}
+    choice = _choice(funds, organisation_id, errors=errors)
     shown = choice.year
     assert shown is not None  # only the exports may ask for every year at once
     board = reporting.dashboard(choice.filters)
     issue_label = {code: str(label) for code, label in ISSUE_TYPES}
     years = sorted(set(reporting.years()) | {shown}, reverse=True)
+    # A filter not understood: the figures for the default, the form with the error beside
+    # its field and an error summary (issue 13), status 400.
     return render_template(
         template, board=board, choice=choice, funds=funds, endpoint=endpoint, exports=TABLES,
-        all_years=ALL_YEARS,
+        all_years=ALL_YEARS, filter_errors=errors,
         years=[(year, year_label(year)) for year in years], year=year_label(shown),
         issue_label=issue_label,
-        charts=_charts(board, shown, issue_label, organisation_id is not None))
+        charts=_charts(board, shown, issue_label, organisation_id is not None)), \
+        400 if errors else 200
 
 
 @bp.route("/")

@@ -98,8 +98,8 @@ def check(workflow: Workflow, name: str, record: Any, actor: User | None) -> Tra
         policy.require(actor, transition)
     current = getattr(record, workflow.column)
     if current.value not in transition.sources:
-        raise NotAllowed(_("This %(noun)s cannot be changed that way now: it is %(state)s.",
-                           noun=workflow.noun, state=workflow.label(current).lower()))
+        raise NotAllowed(_("This %(noun)s cannot be changed that way now: its status is "
+                           "“%(state)s”.", noun=workflow.noun, state=workflow.label(current)))
     return transition
 
 

@@ -650,7 +650,7 @@ def test_a_repayment_needs_a_date_and_a_reference(app, finance, repayment):
                               form_url=f"/finance/awards/{award_id}")
     assert response.status_code == 200
     assert "Enter the date received" in error_beside(response, "received_on")
-    assert "Enter the payment reference" in error_beside(response, "received_reference")
+    assert "Enter the receipt reference" in error_beside(response, "received_reference")
     assert load(app, Repayment, repayment_id).received_on is None
 
 
