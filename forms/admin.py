@@ -7,10 +7,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms.validators import Email, InputRequired
 
 from forms.base import PortalForm
-from forms.fields import EmailAddressField, RecordSelectField
+from forms.fields import EmailAddressField, RecordSelectField, max_length
 
 ROLE_CHOICES = [
     ("officer", _l("CSP officer")),
@@ -26,7 +26,7 @@ class UserSearchForm(PortalForm):
         csrf = False  # a GET search changes nothing
 
     q = StringField(_l("Search by name or email"), widget=GovTextInput(),
-                    validators=[Length(max=100)])
+                    validators=[max_length(100, _l("Search"))])
 
 
 class _RolesMixin:
@@ -44,13 +44,12 @@ class _RolesMixin:
 class InviteUserForm(_RolesMixin, PortalForm):
     name = StringField(_l("Full name"), widget=GovTextInput(),
                        validators=[InputRequired(_l("Enter the user's full name")),
-                                   Length(max=200, message=_l("Full name must be 200 characters "
-                                                              "or fewer"))])
+                                   max_length(200, _l("Full name"))])
     email = EmailAddressField(
         _l("Email address"),
         validators=[InputRequired(_l("Enter the user's email address")),
                     Email(_l("Enter an email address in the correct format, like "
-                             "name@example.org")), Length(max=254)],
+                             "name@example.org")), max_length(254, _l("Email address"))],
     )
     submit = SubmitField(_l("Send invitation"), widget=GovSubmitInput())
 

@@ -5,20 +5,22 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
 )
 from wtforms import PasswordField, RadioField, SubmitField
-from wtforms.validators import Email, EqualTo, InputRequired, Length
+from wtforms.validators import Email, EqualTo, InputRequired
 
 from forms.base import PortalForm
-from forms.fields import EmailAddressField
+from forms.fields import EmailAddressField, max_length
 
 
 class SignInForm(PortalForm):
     email = EmailAddressField(
         _l("Email address"),
-        validators=[InputRequired(_l("Enter your email address")), Length(max=254)],
+        validators=[InputRequired(_l("Enter your email address")),
+                    max_length(254, _l("Email address"))],
     )
     password = PasswordField(
         _l("Password"), widget=GovPasswordInput(),
-        validators=[InputRequired(_l("Enter your password")), Length(max=256)],
+        validators=[InputRequired(_l("Enter your password")),
+                    max_length(256, _l("Password"))],
     )
     submit = SubmitField(_l("Sign in"), widget=GovSubmitInput())
 
@@ -28,7 +30,7 @@ class ResetRequestForm(PortalForm):
         _l("Email address"),
         validators=[InputRequired(_l("Enter your email address")),
                     Email(_l("Enter an email address in the correct format, like "
-                             "name@example.org")), Length(max=254)],
+                             "name@example.org")), max_length(254, _l("Email address"))],
     )
     submit = SubmitField(_l("Send reset link"), widget=GovSubmitInput())
 
@@ -37,7 +39,8 @@ class NewPasswordForm(PortalForm):
     password = PasswordField(
         _l("New password"), widget=GovPasswordInput(),
         description=_l("At least 12 characters. Three or four unrelated words work well."),
-        validators=[InputRequired(_l("Enter a new password")), Length(max=256)],
+        validators=[InputRequired(_l("Enter a new password")),
+                    max_length(256, _l("New password"))],
     )
     confirm = PasswordField(
         _l("Confirm new password"), widget=GovPasswordInput(),
