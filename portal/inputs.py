@@ -12,6 +12,7 @@ WTForms reads a row number with ``str.isdigit`` and then ``int``, which fails on
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from flask import Request
@@ -31,6 +32,14 @@ _UNUSABLE = re.compile(
     "\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
+# Every other format character (Unicode's category Cf: soft hyphen, tags, interlinear
+# annotation, musical formatting...) is refused too, but the zero-width non-joiner and joiner,
+# which Persian words and emoji sequences need; and the Hangul fillers and the combining
+# grapheme joiner, letters or marks that show as nothing.
+_JOINERS = {"\u200c", "\u200d"}
+_BLANK_LETTERS = {"\u034f", "\u115f", "\u1160", "\u3164", "\uffa0"}
+
+
 def unusable_characters(text: str) -> bool:
     """True when ``text`` holds a character no one types: a control character other than
     tab, carriage return and line feed (NUL included), a bidirectional embedding, override,
@@ -41,7 +50,11 @@ def unusable_characters(text: str) -> bool:
     CVE-2021-42574); an invisible character makes two titles or names that look the same
     differ. Every form's field (``forms.base``) and every command that takes text
     (``portal.cli``) refuses them."""
-    return bool(_UNUSABLE.search(text))
+    if _UNUSABLE.search(text):
+        return True
+    return not text.isascii() and any(
+        (unicodedata.category(c) == "Cf" and c not in _JOINERS) or c in _BLANK_LETTERS
+        for c in text)
 
 
 def email_address_problem(text: str) -> str | None:

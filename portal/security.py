@@ -59,6 +59,7 @@ from wtforms import ValidationError
 
 from portal.access import PUBLIC, access_of
 from portal.db import SAFE_METHODS
+from portal.inputs import unusable_characters
 from portal.services import sessions as sign_ins
 
 # A cookie signed up to this many seconds "in the future" (another host's clock a little
@@ -328,13 +329,17 @@ def _unauthorized() -> ResponseReturnValue:
     target: str | None = None
     if request.method == "GET":
         target = request.full_path if request.query_string else request.path
-    elif _answers_get(request.path):
+    elif answers_get(request.path):
         target = request.path
     return redirect(url_for("auth.sign_in", next=target))
 
 
-def _answers_get(path: str) -> bool:
-    """Whether a GET of ``path`` on this site finds a page (some route answers GET)."""
+def answers_get(path: str) -> bool:
+    """Whether a GET of ``path`` on this site finds a page (some route answers GET). A path
+    holding a character no one types (NUL, a control) is no page: it is never kept or sent to
+    (PostgreSQL cannot even store NUL)."""
+    if unusable_characters(path):
+        return False
     adapter = current_app.url_map.bind_to_environ(request.environ)
     try:
         adapter.match(path, method="GET")
@@ -378,11 +383,11 @@ def _page_of_post() -> str | None:
     """The page the form was on: the path posted to when it answers GET, else the referring
     page of this site when that answers GET, else None (never a POST-only route: signing in
     would end on a 405)."""
-    if _answers_get(request.path):
+    if answers_get(request.path):
         return request.path
     referrer = urlsplit(request.referrer or "")
     if (referrer.netloc == request.host and referrer.path.startswith("/")
-            and not referrer.path.startswith("//") and _answers_get(referrer.path)):
+            and not referrer.path.startswith("//") and answers_get(referrer.path)):
         return referrer.path
     return None
 

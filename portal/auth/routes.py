@@ -20,7 +20,7 @@ from portal.auth import bp
 from portal.models import User
 from portal.navigation import home_endpoint
 from portal.refusals import show_refusal
-from portal.security import showing_saved
+from portal.security import answers_get, showing_saved
 from portal.services import DomainError, accounts
 from portal.services import sessions as sign_ins
 from portal.services.policy import Action
@@ -32,6 +32,8 @@ def _safe_next(target: str | None) -> str | None:
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if not answers_get(parts.path):  # a POST-only route would end on a 405
         return None
     return target
 

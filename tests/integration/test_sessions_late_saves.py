@@ -278,3 +278,30 @@ def test_the_keep_alive_answers_json_when_signed_out(app, client):
     assert response.status_code == 401 and response.is_json
     assert response.get_json() == {"signed_in": False, "seconds_left": 0}
 
+
+
+# --- a third attack ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["sections/a%00b", "sections/a%01b", "sections/a%E2%80%AEb"])
+def test_a_late_save_to_a_path_holding_a_control_character_keeps_nothing_and_is_no_error(
+        app, client, clock, path):
+    """PostgreSQL cannot store NUL: such a path was kept, and the keeping was a 500."""
+    late = LateSaves(app, client)
+    clock(lifetime(app) + 60)
+    client.set_cookie("session", late.cookie, domain=DOMAIN)
+    counts = table_row_counts(app)
+    response = client.post(f"/bids/{late.bid_id}/{path}", data={**late.tokens, "x": "y"})
+    assert response.status_code < 500
+    assert table_row_counts(app) == counts
+
+
+@pytest.mark.parametrize("target", ["/sign-out", "/session/keep-alive", "/rounds/1/start"])
+def test_signing_in_never_goes_on_to_a_page_that_only_takes_posts(app, client, target):
+    """A hand-made ?next= naming a POST-only route would end the sign-in on a 405."""
+    response = client.post(f"/sign-in?next={target}", data={
+        "csrf_token": client.csrf_token("/sign-in"), "email": OFFICER,
+        "password": "grants-demo-password"})
+    assert response.status_code == 302
+    assert response.headers["Location"] != target
+    assert client.get(response.headers["Location"]).status_code == 200

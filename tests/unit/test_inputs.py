@@ -20,7 +20,12 @@ def test_row_id(text, expected):
 @pytest.mark.parametrize("character", [
     "\x00", "\x01", "\x1b", "\x7f", "\x85", "\u202e", "\u2066",  # controls, bidi
     "\u200b", "\ufeff", "\u2028", "\u2029", "\u200e", "\u200f", "\u061c",  # issue 13, again
-    "\u2060", "\u2061", "\u2062", "\u2063", "\u2064", "\u180e"])
+    "\u2060", "\u2061", "\u2062", "\u2063", "\u2064", "\u180e",
+    # Every other format character, and letters and marks that show as nothing (a third
+    # attack): soft hyphen, grapheme joiner, Hangul fillers, deprecated format, annotation,
+    # a tag, musical formatting.
+    "\u00ad", "\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\u206f", "\ufff9",
+    "\U000e0041", "\U0001d173"])
 def test_unusable_characters_are_found_anywhere_in_the_text(character):
     from portal.inputs import unusable_characters
 
