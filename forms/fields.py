@@ -37,7 +37,7 @@ def parse_money(text: str) -> int:
     """'5000', '5,000', '£5,000.00', '£ 5000', ' 4999.99 ' -> pence. Refuses negatives, words,
     more than 2 decimals, other scripts' digits and spaces inside the number ('50 00',
     '1 2.3 4', '1,2 34': each was once read as the digits run together)."""
-    cleaned = text.strip(" \t\r\n")
+    cleaned = text.strip(" \t\r\n\u00a0\u202f")  # and no-break spaces a spreadsheet adds
     if cleaned.lstrip("£").lstrip(" ").startswith("-"):
         raise MoneyError(str(_l("Amount must be £0 or more")))
     if not _MONEY.match(cleaned):

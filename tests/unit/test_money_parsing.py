@@ -39,3 +39,9 @@ def test_refused_amounts(typed, message):
 def test_amounts_round_trip_as_text():
     assert pence_to_text(475000) == "4,750.00"
     assert parse_money(pence_to_text(101370)) == 101370
+
+
+@pytest.mark.parametrize("text", ["100\u00a0", "\u00a0100", "\u202f100\u202f"])
+def test_no_break_spaces_at_the_ends_are_taken_off_as_spaces_are(text):
+    """Copied from a spreadsheet, a number often ends with a no-break space."""
+    assert parse_money(text) == 10000
