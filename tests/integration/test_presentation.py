@@ -183,3 +183,27 @@ def test_at_the_file_limit_the_error_leads_to_a_sentence_on_the_page(app, client
     assert soup.select_one(".govuk-error-summary a[href='#file']") is not None
     assert soup.find(id="file").name == "p"
     assert "up to 1" in soup.find(id="file").get_text()
+
+
+def test_the_audit_trail_costs_the_same_however_many_records_its_events_name(
+        app, count_queries):
+    """Histories name the records their events point at (returns, budget lines, criteria):
+    one query per kind of record on the page, never one per event."""
+    from tests import bidding
+    from tests.helpers import signed_in
+
+    manager = signed_in(app, "manager@example.org")
+
+    def cost() -> int:
+        with count_queries() as queries:
+            assert manager.get("/manage/audit").status_code == 200
+        return len(queries)
+
+    bidding.submitted_bid(app, title="A first bid")
+    few = cost()
+    assert app.test_cli_runner().invoke(args=["demo-data"]).exit_code == 0  # awards, returns
+    every_kind = cost()
+    assert every_kind <= few + 4  # at most one query more per kind: returns, lines, criteria...
+    for n in range(6):
+        bidding.submitted_bid(app, title=f"Another bid {n}")
+    assert cost() <= every_kind  # more events, no more queries
