@@ -61,6 +61,19 @@ def _posts_to(app: Flask, endpoint: str):  # type: ignore[no-untyped-def]
     return wanted
 
 
+def open_form(app: Flask, client: Any, endpoint: str, target: Target) -> tuple[str, Any, str, Any]:
+    """Sign in as the target's user and read the page's form posting to ``endpoint``:
+    (page URL, the action matcher, the page's HTML, the form as a browser would send it)."""
+    url = target.page(app)
+    if target.user:
+        client.sign_in(target.user)
+    wanted = _posts_to(app, endpoint)
+    page = client.get(url)
+    assert page.status_code == 200, url
+    html = page.get_data(as_text=True)
+    return url, wanted, html, parse_form(html, wanted, url)
+
+
 def _text_names(form: Any, page: BeautifulSoup) -> list[str]:
     """Text boxes and areas holding words (not money, numbers, dates or codes)."""
     names = []
@@ -100,14 +113,7 @@ CASES_TEXT = [case for case in CASES if case.values[0] not in NO_TEXT] + [
 @pytest.mark.parametrize(("endpoint", "target"), CASES_TEXT)
 def test_hidden_characters_are_refused_beside_every_text_field(
         app: Flask, client: Any, endpoint: str, target: Target, kind: str) -> None:
-    url = target.page(app)
-    if target.user:
-        client.sign_in(target.user)
-    wanted = _posts_to(app, endpoint)
-    before = client.get(url)
-    assert before.status_code == 200, url
-    html = before.get_data(as_text=True)
-    form = parse_form(html, wanted, url)
+    url, wanted, html, form = open_form(app, client, endpoint, target)
     names = _text_names(form, BeautifulSoup(html, "html.parser"))
     assert names, f"{url}: no text field: add {endpoint} to NO_TEXT"
     data: dict[str, Any] = {name: list(values) for name, values in form.values.items()}
@@ -139,11 +145,7 @@ def test_hidden_characters_are_refused_beside_every_text_field(
         "applicant.section", "decisions.edit_fund", "review.assess", "decisions.moderate")])
 def test_tabs_new_lines_and_markup_are_saved_and_shown_as_typed(
         app: Flask, client: Any, endpoint: str, target: Target) -> None:
-    url = target.page(app)
-    client.sign_in(target.user)
-    wanted = _posts_to(app, endpoint)
-    html = client.get(url).get_data(as_text=True)
-    form = parse_form(html, wanted, url)
+    url, wanted, html, form = open_form(app, client, endpoint, target)
     words = [name for name in _text_names(form, BeautifulSoup(html, "html.parser"))
              if name not in target.keep and re.search(r"[^\W\d_]", "".join(
                  form.values.get(name, []))) and "email" not in name]

@@ -18,7 +18,7 @@ from portal.models import User
 from portal.services import sessions as sign_ins
 from tests.helpers import text_of
 from tests.integration.test_every_form_saves_twice import CASES, Target, parse_form, shown
-from tests.integration.test_every_text_field import NO_TEXT, _posts_to, _text_names
+from tests.integration.test_every_text_field import NO_TEXT, _text_names, open_form
 
 KEPT = [case for case in CASES if case.values[0] not in NO_TEXT | {
     "applicant.evidence_files"}]  # an upload's file cannot be kept; its description can't alone
@@ -29,11 +29,7 @@ def test_the_text_typed_before_the_session_ended_is_what_the_form_shows(
         app: Flask, client: Any, endpoint: str, target: Target) -> None:
     from bs4 import BeautifulSoup
 
-    url = target.page(app)
-    client.sign_in(target.user)
-    wanted = _posts_to(app, endpoint)
-    html = client.get(url).get_data(as_text=True)
-    form = parse_form(html, wanted, url)
+    url, wanted, html, form = open_form(app, client, endpoint, target)
     names = _text_names(form, BeautifulSoup(html, "html.parser"))
     words = [name for name in names if name not in target.keep]
     assert words, f"{url}: no text to keep"
