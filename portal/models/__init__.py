@@ -15,6 +15,7 @@ from portal.models.assessments import (
 from portal.models.audit import AuditEvent
 from portal.models.awards import (
     Award,
+    AwardAction,
     AwardLine,
     AwardStatus,
     GrantReturn,
@@ -23,6 +24,7 @@ from portal.models.awards import (
     ReminderSent,
     Repayment,
     RepaymentStatus,
+    ReturnAction,
     ReturnEvidence,
     ReturnKind,
     ReturnLine,
@@ -45,7 +47,7 @@ from portal.models.bids import (
     ReferenceCounter,
     SectionStatus,
 )
-from portal.models.funds import Criterion, Fund, ReturnCadence, Round
+from portal.models.funds import Criterion, Fund, ReturnCadence, Round, RoundYear, year_label
 from portal.models.organisations import Organisation, OrganisationType
 from portal.models.sending import EmailLimit, ReminderHeld  # noqa: F401 - tables (issue 13)
 from portal.models.sessions import KeptForm, SignIn  # noqa: F401 - tables (issue 13)
@@ -53,6 +55,7 @@ from portal.models.users import Role, SignInThrottle, UsedFormToken, User, UserR
 
 __all__ = [
     "Award",
+    "AwardAction",
     "AwardLine",
     "AwardStatus",
     "GrantReturn",
@@ -61,6 +64,7 @@ __all__ = [
     "ReminderSent",
     "Repayment",
     "RepaymentStatus",
+    "ReturnAction",
     "ReturnEvidence",
     "ReturnKind",
     "ReturnLine",
@@ -98,6 +102,8 @@ __all__ = [
     "ReturnCadence",
     "Role",
     "Round",
+    "RoundYear",
+    "year_label",
     "SignInThrottle",
     "UsedFormToken",
     "User",

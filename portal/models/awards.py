@@ -76,6 +76,9 @@ class Rag(enum.StrEnum):
 class VariationKind(enum.StrEnum):
     REALLOCATION = "reallocation"
     EXTENSION = "extension"
+    # Money of one financial year moved to a later one of the award (issue 14): without an
+    # approved carry-forward, what a year leaves unspent is underspend.
+    CARRY_FORWARD = "carry_forward"
 
 
 class VariationStatus(enum.StrEnum):
@@ -116,6 +119,10 @@ class Award(Base):
     accepted_name: Mapped[str | None] = mapped_column(String(200))
     accepted_role: Mapped[str | None] = mapped_column(String(200))
     closed_at: Mapped[datetime | None]
+    # Payments planned per financial year, pence by starting year as text ({"2022": 4500000});
+    # a payment is never recorded ahead of the years planned so far (issue 14).
+    payment_plan: Mapped[dict[str, int]] = mapped_column(JSON, default=dict,
+                                                          server_default="{}")
 
     bid: Mapped[Bid] = relationship(lazy="joined")
     decision: Mapped[Decision] = relationship()
@@ -136,6 +143,9 @@ class Award(Base):
                                                        order_by="Variation.id")
     repayments: Mapped[list[Repayment]] = relationship(back_populates="award",
                                                        cascade="all, delete-orphan")
+    actions: Mapped[list[AwardAction]] = relationship(back_populates="award",
+                                                      cascade="all, delete-orphan",
+                                                      order_by="AwardAction.position")
 
 
 class AwardLine(Base):
@@ -156,8 +166,39 @@ class AwardLine(Base):
     original_pence: Mapped[int] = mapped_column(BigInteger)
     revised_pence: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Per financial year, pence by starting year as text; each adds up to its total above.
+    original_years: Mapped[dict[str, int]] = mapped_column(JSON, default=dict,
+                                                            server_default="{}")
+    revised_years: Mapped[dict[str, int]] = mapped_column(JSON, default=dict,
+                                                           server_default="{}")
+    # The action plan's actions the line relates to, by number ("1.1", "1.5"): seed 001,
+    # the budget table's "Relates to Actions".
+    action_numbers: Mapped[list[str]] = mapped_column(JSON, default=list,
+                                                        server_default="[]")
 
     award: Mapped[Award] = relationship(back_populates="lines")
+
+
+class AwardAction(Base):
+    """An action of a partnership's action plan held by its award (seed 001: numbered actions
+    with a lead and a target date, reported GREEN, AMBER, RED or CLOSED in each return)."""
+
+    __tablename__ = "award_actions"
+    __table_args__ = (
+        UniqueConstraint("award_id", "number"),
+        UniqueConstraint("award_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    award_id: Mapped[int] = mapped_column(ForeignKey("awards.id", ondelete="CASCADE"),
+                                          index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(500))
+    lead: Mapped[str] = mapped_column(String(200), default="")
+    target_date: Mapped[date | None] = mapped_column(Date)
+
+    award: Mapped[Award] = relationship(back_populates="actions")
 
 
 class Payment(Base):
@@ -222,6 +263,8 @@ class GrantReturn(Base):
                                                        order_by="ReturnReview.id")
     evidence: Mapped[list[ReturnEvidence]] = relationship(back_populates="grant_return",
                                                           cascade="all, delete-orphan")
+    actions: Mapped[list[ReturnAction]] = relationship(back_populates="grant_return",
+                                                       cascade="all, delete-orphan")
 
     @property
     def spend_pence(self) -> int:
@@ -270,6 +313,24 @@ class ReturnOutcome(Base):
 
     grant_return: Mapped[GrantReturn] = relationship(back_populates="outcomes")
     measure: Mapped[OutcomeMeasure] = relationship()
+
+
+class ReturnAction(Base):
+    """A return's report on one action of the award's action plan: its RAG status and
+    narrative (seed 001)."""
+
+    __tablename__ = "return_actions"
+    __table_args__ = (UniqueConstraint("return_id", "action_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("grant_returns.id", ondelete="CASCADE"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("award_actions.id", ondelete="CASCADE"),
+                                           index=True)
+    rag: Mapped[Rag | None] = mapped_column(_enum(Rag, "return_action_rag"))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+
+    grant_return: Mapped[GrantReturn] = relationship(back_populates="actions")
+    action: Mapped[AwardAction] = relationship()
 
 
 class ReturnEvidence(Base):

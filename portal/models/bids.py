@@ -137,6 +137,10 @@ class BudgetLine(Base):
     item: Mapped[str] = mapped_column(String(200))
     kind: Mapped[CostKind] = mapped_column(_enum(CostKind, "cost_kind"))
     amount_pence: Mapped[int] = mapped_column(BigInteger)
+    # The amount for each financial year, pence by starting year as text ({"2022": 4500000,
+    # ...}); they add up to ``amount_pence``. A line of a one-year round has its one year.
+    year_amounts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict,
+                                                          server_default="{}")
 
     bid: Mapped[Bid] = relationship(back_populates="budget_lines")
 

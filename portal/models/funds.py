@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -13,8 +14,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.db import Base, enum_column, utcnow
 
@@ -44,6 +46,10 @@ class Fund(Base):
     is_youth: Mapped[bool] = mapped_column(Boolean, default=False)
     # Whether projects may run beyond the round's financial year.
     allows_multi_year: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A fund of direct awards (issue 14): the Commissioner decides without a competition (a
+    # partnership's yearly allocation, a three-year agreement). Its rounds are budgets that are
+    # never open to bids; the grants manager makes each award from one of them.
+    direct: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     payment_rule: Mapped[PaymentRule] = mapped_column(enum_column(PaymentRule, "payment_rule", 20),
                                                       default=PaymentRule.ADVANCE)
     terms: Mapped[str] = mapped_column(Text, default="")
@@ -68,8 +74,11 @@ class Round(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    # The financial year the round funds, by its starting year: 2026 means 2026/27.
+    # The financial year the round funds, by its starting year: 2026 means 2026/27; a round
+    # over several years (issue 14: Putting Communities First ran 2022/23 to 2024/25) funds
+    # ``years`` financial years from it, each with its own budget (``year_budgets``).
     financial_year: Mapped[int] = mapped_column(Integer)
+    years: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     opens_at: Mapped[datetime]
     closes_at: Mapped[datetime]
     budget_pence: Mapped[int] = mapped_column(BigInteger)
@@ -90,10 +99,64 @@ class Round(Base):
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="round", order_by="Criterion.position", cascade="all, delete-orphan"
     )
+    year_budgets: Mapped[list[RoundYear]] = relationship(
+        back_populates="round", order_by="RoundYear.financial_year",
+        cascade="all, delete-orphan")
 
     @property
     def financial_year_label(self) -> str:
-        return f"{self.financial_year}/{(self.financial_year + 1) % 100:02d}"
+        """``2022/23``, or ``2022/23 to 2024/25`` for a round over several years."""
+        first = year_label(self.financial_year)
+        if (self.years or 1) == 1:
+            return first
+        return f"{first} to {year_label(self.last_financial_year)}"
+
+    @property
+    def last_financial_year(self) -> int:
+        return self.financial_year + (self.years or 1) - 1
+
+    @property
+    def financial_years(self) -> list[int]:
+        """The financial years the round funds, by starting year: [2022, 2023, 2024]."""
+        return list(range(self.financial_year, self.last_financial_year + 1))
+
+    @property
+    def remaining_pence(self) -> int:
+        return self.budget_pence - self.committed_pence
+
+
+def year_label(year: int) -> str:
+    """A financial year by its starting year, as users write it: 2022 -> ``2022/23``."""
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+class RoundYear(Base):
+    """One financial year of a round: its budget (pence), the awards committed against it and,
+    if set, the most one bid may have in that year. A round's ``budget_pence`` and
+    ``committed_pence`` are the sums of its years (issue 14: "its pot is committed and
+    reported per financial year and in total"); the database refuses a year committed beyond
+    its budget, as it does the round."""
+
+    __tablename__ = "round_years"
+    __table_args__ = (
+        CheckConstraint("budget_pence >= 0", name="budget_not_negative"),
+        CheckConstraint("cap_pence IS NULL OR cap_pence > 0", name="cap_positive"),
+        CheckConstraint("committed_pence >= 0 AND committed_pence <= budget_pence",
+                        name="committed_within_budget"),
+    )
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    financial_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    budget_pence: Mapped[int] = mapped_column(BigInteger)
+    committed_pence: Mapped[int] = mapped_column(BigInteger, default=0)
+    cap_pence: Mapped[int | None] = mapped_column(BigInteger)
+
+    round: Mapped[Round] = relationship(back_populates="year_budgets")
+
+    @property
+    def label(self) -> str:
+        return year_label(self.financial_year)
 
     @property
     def remaining_pence(self) -> int:
@@ -130,3 +193,26 @@ class Criterion(Base):
     descriptors: Mapped[dict[str, str]] = mapped_column(JSON, default=lambda: dict(DEFAULT_SCALE))
 
     round: Mapped[Round] = relationship(back_populates="criteria")
+
+
+@event.listens_for(Session, "before_flush")
+def keep_single_year(flushing: Session, _context: Any, _instances: Any) -> None:
+    """Before a flush: every round of one year has exactly one ``RoundYear``, its own year
+    with its budget, cap and committed total (what the guarded UPDATEs of :func:`commit` keep
+    in step afterwards). A round over several years keeps the years its setup gave it."""
+    for record in list(flushing.new) + list(flushing.dirty):
+        if not isinstance(record, Round) or (record.years or 1) != 1:
+            continue
+        if record.financial_year is None or record.budget_pence is None:
+            continue
+        rows = list(record.year_budgets)
+        if len(rows) == 1 and rows[0].financial_year == record.financial_year:
+            row = rows[0]
+        else:
+            for extra in rows:
+                record.year_budgets.remove(extra)
+            row = RoundYear(financial_year=record.financial_year)
+            record.year_budgets.append(row)
+        row.budget_pence = record.budget_pence
+        row.cap_pence = record.cap_pence
+        row.committed_pence = record.committed_pence or 0

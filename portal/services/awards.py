@@ -50,7 +50,7 @@ from portal.models import (
 )
 from portal.models.awards import return_overdue
 from portal.models.funds import PaymentRule, ReturnCadence
-from portal.services import DomainError, audit, policy
+from portal.services import DomainError, audit, policy, years
 from portal.services.policy import Action
 from portal.services.workflow import Conflict, atomic, move, tell
 from portal.workflows import AWARD, REPAYMENT, RETURN
@@ -169,7 +169,8 @@ def _reschedule(award: Award, wanted: list[tuple[ReturnKind, date, date, date]])
 
 
 def _scaled_lines(bid: Bid, amount: int) -> list[AwardLine]:
-    """The bid's lines as approved lines; a part award scales them to add up exactly."""
+    """The bid's lines as approved lines; a part award scales them to add up exactly, and each
+    line's amounts per financial year with it (:func:`portal.services.years.scale`)."""
     requested = bid.amount_requested_pence or 1
     lines = []
     for line in bid.budget_lines:
@@ -180,6 +181,11 @@ def _scaled_lines(bid: Bid, amount: int) -> list[AwardLine]:
         remainder = amount - sum(line.original_pence for line in lines)
         lines[-1].original_pence += remainder
         lines[-1].revised_pence += remainder
+    for approved, asked in zip(lines, bid.budget_lines, strict=True):
+        amounts = years.by_year(asked.year_amounts) or {bid.round.financial_year: 1}
+        split = years.scale(amounts, approved.original_pence, sum(amounts.values()))
+        approved.original_years = years.as_json(split)
+        approved.revised_years = years.as_json(split)
     return lines
 
 
@@ -196,6 +202,7 @@ def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
                   amount_pence=decision.amount_pence, paid_pence=0, start_date=start,
                   end_date=end, offered_at=offered_at)
     award.lines = _scaled_lines(bid, decision.amount_pence)
+    award.payment_plan = years.as_json(year_totals(award.lines))
     award.returns = [GrantReturn(kind=kind, period_start=first, period_end=last, due_date=due,
                                  status=ReturnStatus.DUE)
                      for kind, first, last, due in return_schedule(
@@ -207,6 +214,17 @@ def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
                  after={"bid": bid.reference, "amount": award.amount_pence,
                         "returns": [r.due_date.isoformat() for r in award.returns]})
     return award
+
+
+def year_totals(lines: list[AwardLine], *, revised: bool = False) -> dict[int, int]:
+    """The lines' amounts per financial year added up (pence by starting year): the original
+    allocation, or the revised one."""
+    totals: dict[int, int] = {}
+    for line in lines:
+        for year, pence in years.by_year(line.revised_years if revised
+                                          else line.original_years).items():
+            totals[year] = totals.get(year, 0) + pence
+    return totals
 
 
 def award_for_organisation(award_id: int, organisation_id: int) -> Award | None:

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import CursorResult, Select, case, func, select, update
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.db import session, utcnow
@@ -37,7 +36,7 @@ from portal.models import (
     Round,
     User,
 )
-from portal.services import DomainError, audit, awards, policy
+from portal.services import DomainError, audit, awards, policy, years
 from portal.services.bids import _next_reference
 from portal.services.policy import Action
 from portal.services.workflow import Conflict, Transition, atomic, move, tell
@@ -187,19 +186,46 @@ def _record(bid: Bid, decision: Decision, actor: User) -> None:
         raise DomainError(_("This bid has already been decided.")) from None
 
 
+def bid_years(bid: Bid) -> dict[int, int]:
+    """What the bid asks for in each financial year (pence by starting year): its lines'
+    amounts per year added up; a line without years counts in the round's first year."""
+    totals: dict[int, int] = {}
+    for line in bid.budget_lines:
+        amounts = years.by_year(line.year_amounts) or {bid.round.financial_year: line.amount_pence}
+        for year, pence in amounts.items():
+            totals[year] = totals.get(year, 0) + pence
+    return totals
+
+
 @atomic
-def commit_to_budget(round_: Round, amount: int) -> None:
-    """Add ``amount`` to the round's committed total, or refuse if it would pass the budget."""
-    result = cast(CursorResult[Any], session.execute(
-        update(Round)
-        .where(Round.id == round_.id, Round.committed_pence + amount <= Round.budget_pence)
-        .values(committed_pence=Round.committed_pence + amount)
-        .execution_options(synchronize_session=False)))
-    if result.rowcount != 1:
-        session.refresh(round_)
-        raise DomainError(_("Only %(remaining)s of the round's budget remains.",
-                            remaining=money(round_.remaining_pence)), field="amount")
-    session.refresh(round_)
+def commit_to_budget(round_: Round, amount: int, amounts: dict[int, int] | None = None) -> None:
+    """Add ``amount`` to the round's committed total and ``amounts`` (pence per financial
+    year; by default all of it in the round's first year) to each year's, or refuse if any
+    would pass its budget (:func:`portal.services.years.commit`)."""
+    years.commit(round_, amounts if amounts is not None else {round_.financial_year: amount})
+
+
+def _check_years(round_: Round, amounts: dict[int, int]) -> None:
+    """Each year's share of an award within that year's cap and what remains of its budget
+    (issue 14: "the cap and pot are checked per year and in total"). Raises DomainError
+    beside ``amount`` naming the year."""
+    if (round_.years or 1) == 1:
+        return
+    rows = {row.financial_year: row for row in round_.year_budgets}
+    for year, pence in amounts.items():
+        row = rows.get(year)
+        if row is None:
+            raise DomainError(_("The round has no budget for %(year)s",
+                                year=years.year_label(year)), field="amount")
+        if row.cap_pence is not None and pence > row.cap_pence:
+            raise DomainError(_("The award for %(year)s (%(amount)s) cannot be more than the "
+                                "round's limit of %(cap)s for that year",
+                                year=row.label, amount=money(pence), cap=money(row.cap_pence)),
+                              field="amount")
+        if pence > row.remaining_pence:
+            raise DomainError(_("Only %(remaining)s of the budget for %(year)s remains",
+                                remaining=money(row.remaining_pence), year=row.label),
+                              field="amount")
 
 
 @atomic
@@ -228,13 +254,15 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
     if amount_pence > bid.round.remaining_pence:
         raise DomainError(_("Only %(remaining)s of the round's budget remains.",
                             remaining=money(bid.round.remaining_pence)), field="amount")
+    amounts = years.scale(bid_years(bid), amount_pence, bid.amount_requested_pence)
+    _check_years(bid.round, amounts)
     ready, override = _check_override(bid, override_reason)
     now = now or utcnow()
     before = bid.status.value
     transition = _move("award", bid, actor, now)
     # Read again with the bid's row held: an assessment reopened a moment ago counts.
     ready, override = _check_override(bid, override_reason)
-    commit_to_budget(bid.round, amount_pence)
+    commit_to_budget(bid.round, amount_pence, amounts)
     decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.APPROVED, amount_pence=amount_pence,
                         purpose=purpose.strip(), conditions=conditions.strip(),
                         crime_reduction_reasons=reasons.strip(), decided_by_id=actor.id,
