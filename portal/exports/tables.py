@@ -96,6 +96,8 @@ TABLES: dict[str, Table] = {table.name: table for table in (
         _c("reference", _l("Reference")), _c("decision_reference", _l("Decision")),
         _c("title", _l("Title"), width=40), _PARTNERSHIP, _FUND, _ROUND,
         _c("financial_year", _l("Financial year"), Kind.INTEGER, 10),
+        # The round's years as users write them: "2022/23 to 2024/25" (issue 14).
+        _c("financial_years", _l("Financial years"), width=20),
         _c("status", _l("Status")), _c("amount_pence", _l("Awarded"), Kind.MONEY, 14),
         _c("paid_pence", _l("Paid"), Kind.MONEY, 14),
         _c("spent_pence", _l("Spent (approved returns)"), Kind.MONEY, 14),

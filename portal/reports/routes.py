@@ -193,7 +193,25 @@ def _largest(rows: list[reporting.Row], size: Callable[[reporting.Row], int],
 
 
 def _round_label(row: reporting.Row) -> str:
-    return f"{row.key}, {row.detail}"
+    label = f"{row.key}, {row.detail}"
+    return f"{label} ({row.years})" if row.years else label
+
+
+def _year_charts(board: reporting.Dashboard) -> dict[int, Chart | None]:
+    """For each round over several years (and each direct fund's budget): its budget,
+    committed, paid and spent in each financial year, the table beside it giving the same
+    figures and the totals."""
+    series = [(_("Budget"), BUDGET), (_("Committed"), COMMITTED), (_("Paid"), PAID),
+              (_("Spent"), SPENT)]
+    fields = ["budget_pence", "committed_pence", "paid_pence", "spent_pence"]
+    return {table.round_id: bar_chart(
+        f"chart-years-{table.round_id}",
+        _("%(fund)s, %(round)s: money by financial year", fund=table.fund, round=table.name),
+        _("Bar chart of the budget, committed, paid and spent in each financial year of "
+          "%(years)s. The table that follows gives the same figures and the totals.",
+          years=table.years_label),
+        series, [(row.label, [getattr(row, name) for name in fields]) for row in table.rows])
+        for table in board.years}
 
 
 def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
@@ -257,7 +275,8 @@ def _dashboard(template: str, organisation_id: int | None,
         all_years=ALL_YEARS, filter_errors=errors,
         years=[(year, year_label(year)) for year in years], year=year_label(shown),
         issue_label=issue_label,
-        charts=_charts(board, shown, issue_label, organisation_id is not None)), \
+        charts=_charts(board, shown, issue_label, organisation_id is not None),
+        year_charts=_year_charts(board)), \
         400 if errors else 200
 
 

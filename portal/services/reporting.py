@@ -18,6 +18,13 @@ the financial year (and fund) of the round that made the award.
 A bid with several issue types counts its award under each of them, so the issue-type
 figures add up to more than the total.
 
+A round over several financial years (issue 14: Putting Communities First ran 2022/23 to
+2024/25) is in scope in each year it funds, with its whole figures; :func:`year_tables` splits
+its pot by financial year (and does the same for a direct fund's budget, however many years it
+has): budget and committed per year (``RoundYear``), paid per year (payments by the year
+holding ``paid_on``) and spent per year (approved returns by the year their period ends in,
+brought within the award's years: ``portal.services.years.return_year``).
+
 Export rows are plain selects, streamed in batches (``yield_per``) so an export of any size
 holds only one batch in memory.
 """
@@ -30,7 +37,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, Subquery, and_, case, func, literal, select
+from sqlalchemy import Select, Subquery, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.db import session, uk_today
@@ -38,6 +45,7 @@ from portal.models import (
     AssessmentStatus,
     Assignment,
     Award,
+    AwardLine,
     AwardStatus,
     Bid,
     BidStatus,
@@ -51,9 +59,12 @@ from portal.models import (
     ReturnLine,
     ReturnStatus,
     Round,
+    RoundYear,
     User,
+    year_label,
 )
 from portal.models.awards import AWAITED_RETURN
+from portal.services import years as money_years
 from portal.services.rounds import financial_year_of
 
 BATCH = 500  # rows fetched at a time by the exports
@@ -80,6 +91,8 @@ class Row:
 
     key: str  # fund name, partnership name or issue type code
     detail: str = ""  # the round's name, for round rows
+    # A round over several years: its years ("2022/23 to 2024/25"), unless its name says them.
+    years: str = ""
     awards: int = 0
     committed_pence: int = 0
     paid_pence: int = 0
@@ -96,12 +109,51 @@ class Row:
 
 
 @dataclass(frozen=True)
+class YearRow:
+    """One financial year of a round's pot (or the total, ``year`` None), money in pence."""
+
+    year: int | None
+    budget_pence: int = 0
+    committed_pence: int = 0
+    paid_pence: int = 0
+    spent_pence: int = 0
+
+    @property
+    def label(self) -> str:
+        return year_label(self.year) if self.year is not None else ""
+
+    @property
+    def remaining_pence(self) -> int:
+        return self.budget_pence - self.committed_pence
+
+
+@dataclass(frozen=True)
+class YearTable:
+    """A round over several years, or a direct fund's budget: its figures per financial year
+    and in total."""
+
+    round_id: int
+    fund: str
+    name: str
+    years_label: str  # "2022/23 to 2024/25"
+    direct: bool
+    rows: list[YearRow]
+
+    @property
+    def total(self) -> YearRow:
+        return YearRow(None, **{name: sum(getattr(row, name) for row in self.rows)
+                                for name in ("budget_pence", "committed_pence", "paid_pence",
+                                             "spent_pence")})
+
+
+@dataclass(frozen=True)
 class Dashboard:
     filters: Filters
     rounds: list[Row]
     partnerships: list[Row]
     issue_types: list[Row]
     total: Row = field(default_factory=lambda: Row(key=""))
+    years: list[YearTable] = field(default_factory=list)
 
 
 def current_year() -> int:
@@ -113,8 +165,12 @@ def funds() -> list[Fund]:
 
 
 def years() -> list[int]:
-    """Financial years that have rounds, newest first, always with the current one."""
-    found = set(session.scalars(select(Round.financial_year).distinct()))
+    """Financial years that have rounds (each year of a round over several), newest first,
+    always with the current one."""
+    found = {first + offset
+             for first, count in session.execute(
+                 select(Round.financial_year, Round.years).distinct())
+             for offset in range(max(int(count or 1), 1))}
     return sorted(found | {current_year()}, reverse=True)
 
 
@@ -127,8 +183,10 @@ def _pence(value: Any) -> int:
 
 
 def _where_round(statement: _Select, filters: Filters) -> _Select:
+    """Rounds that fund the year asked for (a round over several years, in each of them)."""
     if filters.year is not None:
-        statement = statement.where(Round.financial_year == filters.year)
+        statement = statement.where(Round.financial_year <= filters.year,
+                                    Round.financial_year + Round.years > filters.year)
     if filters.fund_id is not None:
         statement = statement.where(Round.fund_id == filters.fund_id)
     return statement
@@ -261,17 +319,28 @@ def round_rows(filters: Filters, on: date | None = None,
     counts = _return_counts_by_round(filters, on or uk_today())
     scoped = filters.organisation_id is not None
     statement = _where_round(
-        select(Round.id, Fund.name, Round.name, Round.budget_pence, Round.committed_pence)
+        select(Round.id, Fund.name, Round.name, Round.budget_pence, Round.committed_pence,
+               Round.financial_year, Round.years)
         .join(Fund, Fund.id == Round.fund_id).order_by(Fund.name, Round.name), filters)
     rows = []
-    for round_id, fund, name, budget, round_committed in session.execute(statement):
+    for round_id, fund, name, budget, round_committed, first, count in session.execute(
+            statement):
         values = sums.by_round.get(round_id, _Sum()).figures()
         if not scoped:  # the round's own commitment, kept within its budget
             values["committed_pence"] = _pence(round_committed)
         due, overdue, queried = counts.get(round_id, (0, 0, 0))
-        rows.append(Row(key=fund, detail=name, budget_pence=_pence(budget), returns_due=due,
+        spanned = years_label(first, count)
+        rows.append(Row(key=fund, detail=name, years="" if spanned in name else spanned,
+                        budget_pence=_pence(budget), returns_due=due,
                         returns_overdue=overdue, returns_queried=queried, **values))
     return rows
+
+
+def years_label(first: int, count: int | None) -> str:
+    """A round's years as ``Round.financial_year_label`` writes them, for a round over
+    several ("2022/23 to 2024/25"); "" for a round of one year (its year is the page's)."""
+    count = int(count or 1)
+    return "" if count <= 1 else f"{year_label(first)} to {year_label(first + count - 1)}"
 
 
 def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
@@ -281,7 +350,7 @@ def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
                  .where(Organisation.type == OrganisationType.CSP))
     if filters.organisation_id is not None:
         statement = statement.where(Organisation.id == filters.organisation_id)
-    rows = [Row(key=name, detail="",
+    rows = [Row(key=name, detail="", years="",
                 **sums.by_partnership.get(organisation_id, _Sum()).figures())
             for organisation_id, name in session.execute(statement)]
     return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
@@ -290,25 +359,147 @@ def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
 def issue_type_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
     """Awards under each issue type of their bid: an award counts under each of its types."""
     sums = sums or _sums_of(filters)
-    rows = [Row(key=issue, detail="", **total.figures())
+    rows = [Row(key=issue, detail="", years="", **total.figures())
             for issue, total in sums.by_issue.items()]
     return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
 
 
 def total(rows: list[Row]) -> Row:
     """The sum of ``rows``, figure by figure."""
-    numbers = [f.name for f in fields(Row) if f.name not in {"key", "detail"}]
+    numbers = [f.name for f in fields(Row) if f.name not in {"key", "detail", "years"}]
     return Row(key="", **{name: sum(getattr(row, name) for row in rows) for name in numbers})
 
 
 def dashboard(filters: Filters, on: date | None = None) -> Dashboard:
     """Four queries, whatever the data size: the awards in scope (added up three ways), the
-    returns awaited by round, the rounds and the partnerships."""
+    returns awaited by round, the rounds and the partnerships; for the grants team, one more
+    for the rounds over several years and direct funds' budgets and, if there are any, at
+    most four for their figures by year (:func:`year_tables`)."""
     sums = _sums_of(filters)
     rounds = round_rows(filters, on, sums)
+    tables = year_tables(filters) if filters.organisation_id is None else []
     return Dashboard(filters=filters, rounds=rounds,
                      partnerships=partnership_rows(filters, sums),
-                     issue_types=issue_type_rows(filters, sums), total=total(rounds))
+                     issue_types=issue_type_rows(filters, sums), total=total(rounds),
+                     years=tables)
+
+
+# --- money by financial year (issue 14) ----------------------------------------------------------
+
+
+def award_years(lines: list[tuple[Any, Any]], start: date, end: date) -> list[int]:
+    """``portal.services.years.award_years`` on plain values: the years an award's lines
+    (``(original_years, revised_years)`` as their JSON columns hold them) have money in, else
+    the years its dates span. The same answer for the same award (a test compares them)."""
+    found: set[int] = set()
+    for original, revised in lines:
+        found.update(year for year, pence in money_years.by_year(revised).items() if pence)
+        found.update(money_years.by_year(original))
+    return sorted(found) if found else money_years.years_between(start, end)
+
+
+def spend_year(period_end: date, years_of_award: list[int]) -> int:
+    """``portal.services.years.return_year`` on plain values: the year a return's period
+    ends in, brought within the award's years."""
+    year = financial_year_of(period_end)
+    if not years_of_award:
+        return year
+    return min(max(year, years_of_award[0]), years_of_award[-1])
+
+
+def year_tables(filters: Filters) -> list[YearTable]:
+    """Each round in scope over several years, and each direct fund's round (its budget), by
+    fund and name, with budget, committed, paid and spent per financial year and in total.
+
+    One query for the rounds; if there are any, four more at most: their budgets per year,
+    payments by round and day, approved spend by award and period end, and the lines' years
+    of the awards with approved spend. Rows are added up here by financial year (``financial_year_of``, the one
+    rule), so the cost in queries does not grow with the number of awards."""
+    statement = _where_round(
+        select(Round.id, Fund.name, Round.name, Round.financial_year, Round.years,
+               Fund.direct)
+        .join(Fund, Fund.id == Round.fund_id)
+        .where(or_(Round.years > 1, Fund.direct.is_(True)))
+        .order_by(Fund.name, Round.name), filters)
+    found = list(session.execute(statement))
+    if not found:
+        return []
+    ids = [row[0] for row in found]
+    budgets: dict[int, dict[int, tuple[int, int]]] = {round_id: {} for round_id in ids}
+    for round_id, year, budget, committed in session.execute(
+            select(RoundYear.round_id, RoundYear.financial_year, RoundYear.budget_pence,
+                   RoundYear.committed_pence).where(RoundYear.round_id.in_(ids))):
+        budgets[round_id][year] = (_pence(budget), _pence(committed))
+    paid = _paid_by_year(ids, filters)
+    spent = _spent_by_year(ids, filters)
+    tables = []
+    for round_id, fund, name, first, count, direct in found:
+        shown = sorted(set(budgets[round_id]) | set(paid.get(round_id, {}))
+                       | set(spent.get(round_id, {}))
+                       | set(range(first, first + max(int(count or 1), 1))))
+        rows = [YearRow(year, *budgets[round_id].get(year, (0, 0)),
+                        paid_pence=paid.get(round_id, {}).get(year, 0),
+                        spent_pence=spent.get(round_id, {}).get(year, 0))
+                for year in shown]
+        label = years_label(first, count) or year_label(first)
+        tables.append(YearTable(round_id, fund, name, label, bool(direct), rows))
+    return tables
+
+
+def _scoped_awards(statement: _Select, ids: list[int], filters: Filters) -> _Select:
+    statement = statement.where(Award.round_id.in_(ids))
+    if filters.organisation_id is not None:
+        statement = statement.where(Award.organisation_id == filters.organisation_id)
+    return statement
+
+
+def _paid_by_year(ids: list[int], filters: Filters) -> dict[int, dict[int, int]]:
+    """Payments on the rounds' awards by round and the financial year holding ``paid_on``."""
+    result: dict[int, dict[int, int]] = {}
+    statement = _scoped_awards(
+        select(Award.round_id, Payment.paid_on, func.sum(Payment.amount_pence))
+        .join(Award, Award.id == Payment.award_id), ids, filters
+    ).group_by(Award.round_id, Payment.paid_on)
+    for round_id, paid_on, pence in session.execute(statement):
+        year = financial_year_of(paid_on)
+        by_year = result.setdefault(round_id, {})
+        by_year[year] = by_year.get(year, 0) + _pence(pence)
+    return result
+
+
+def _spent_by_year(ids: list[int], filters: Filters) -> dict[int, dict[int, int]]:
+    """Spend in approved returns on the rounds' awards by round and financial year: the
+    year each return's period ends in, within the award's years (:func:`spend_year`)."""
+    statement = _scoped_awards(
+        select(Award.id, Award.round_id, Award.start_date, Award.end_date,
+               GrantReturn.period_end, func.sum(ReturnLine.spend_pence))
+        .join(Award, Award.id == GrantReturn.award_id)
+        .join(ReturnLine, ReturnLine.return_id == GrantReturn.id)
+        .where(GrantReturn.status == ReturnStatus.APPROVED), ids, filters
+    ).group_by(Award.id, Award.round_id, Award.start_date, Award.end_date,
+               GrantReturn.period_end)
+    spend = list(session.execute(statement))
+    if not spend:
+        return {}
+    with_spend = {row[0] for row in spend}
+    lines: dict[int, list[tuple[Any, Any]]] = {award_id: [] for award_id in with_spend}
+    for award_id, original, revised in session.execute(
+            select(AwardLine.award_id, AwardLine.original_years, AwardLine.revised_years)
+            .where(AwardLine.award_id.in_(
+                _scoped_awards(select(Award.id).join(GrantReturn, GrantReturn.award_id == Award.id)
+                               .where(GrantReturn.status == ReturnStatus.APPROVED),
+                               ids, filters)))):
+        if award_id in lines:
+            lines[award_id].append((original, revised))
+    result: dict[int, dict[int, int]] = {}
+    years_of: dict[int, list[int]] = {}
+    for award_id, round_id, start, end, period_end, pence in spend:
+        if award_id not in years_of:
+            years_of[award_id] = award_years(lines[award_id], start, end)
+        year = spend_year(period_end, years_of[award_id])
+        by_year = result.setdefault(round_id, {})
+        by_year[year] = by_year.get(year, 0) + _pence(pence)
+    return result
 
 
 # --- export rows -------------------------------------------------------------------------------
@@ -356,6 +547,7 @@ def _awards(filters: Filters) -> Select:
                    Decision.reference.label("decision_reference"), Bid.title.label("title"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),
                    Round.name.label("round"), Round.financial_year.label("financial_year"),
+                   Round.years.label("years"),
                    Award.status.label("status"), Award.amount_pence.label("amount_pence"),
                    Award.paid_pence.label("paid_pence"),
                    func.coalesce(spent.c.spent, 0).label("spent_pence"),
@@ -422,5 +614,12 @@ def export_rows(table: str, filters: Filters) -> Iterator[Any]:
     if filters.organisation_id is not None:
         statement = statement.where(Organisation.id == filters.organisation_id)
     result = session.execute(statement.execution_options(yield_per=BATCH))
+    if table == "awards":  # the round's years as users write them (issue 14)
+        for row in result:
+            values = row._mapping
+            yield {**values, "financial_years": years_label(
+                values["financial_year"], values["years"]) or year_label(
+                values["financial_year"])}
+        return
     for row in result:
         yield row._mapping

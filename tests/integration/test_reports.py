@@ -467,7 +467,7 @@ HEADERS = {
     "assessments": ["bid_reference", "partnership", "fund", "round", "assessor", "assigned_at",
                     "conflict", "status", "recommendation", "score_percent", "submitted_at"],
     "awards": ["reference", "decision_reference", "title", "partnership", "fund", "round",
-               "financial_year", "status", "amount_gbp", "paid_gbp", "spent_gbp",
+               "financial_year", "financial_years", "status", "amount_gbp", "paid_gbp", "spent_gbp",
                "returned_gbp", "start_date", "end_date", "offered_at", "accepted_at",
                "closed_at", "override_reason"],
     "payments": ["award_reference", "partnership", "fund", "round", "paid_on", "amount_gbp",
