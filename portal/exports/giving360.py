@@ -46,7 +46,7 @@ SCHEMA_VERSION = "1.4"  # the package's "version": major.minor of the 360Giving 
 CURRENCY = "GBP"
 COUNTRY = "GB"
 # ONS entity codes (the first three characters of an area code) to 360Giving geoCodeType.
-GEO_CODE_TYPES = {"E22": "CSP", "E23": "PFA"}
+GEO_CODE_TYPES = {"E06": "UA", "E07": "NMD", "E22": "CSP", "E23": "PFA"}
 BATCH = 500  # rows fetched at a time while streaming
 
 # The columns of the CSV: 360Giving's flattened titles (the schema's titles joined by ":"),

@@ -38,6 +38,8 @@ ACTION_LABELS: dict[str, Any] = {
     "assessment.submitted": _l("Assessment submitted"),
     "award.accepted": _l("Offer accepted"),
     "award.closed": _l("Award closed"),
+    "award.action_plan_saved": _l("Action plan saved"),
+    "award.carried_forward": _l("Money carried forward"),
     "award.extended": _l("End date extended"),
     "award.lines_revised": _l("Budget lines revised"),
     "award.offered": _l("Grant offered"),

@@ -28,7 +28,10 @@ def state_of(round_: Round, now: datetime | None = None) -> RoundState:
 
 def open_to(round_: Round, organisation_type: str) -> bool:
     """Whether organisations of ``organisation_type`` (an ``OrganisationType`` value) may bid
-    in the round, whatever its dates."""
+    in the round, whatever its dates. A round of a fund of direct awards (``Fund.direct``) is
+    a budget the grants manager makes awards from: it is open to no one's bids."""
+    if round_.fund.direct:
+        return False
     return organisation_type in (round_.eligible_organisation_types or [])
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import select
 from portal.db import session
 from portal.models import Award, Bid, Fund, Round
 from portal.oneshot import is_one_shot
-from portal.services import accounts, assessment, awards, bids, decisions, evidence
+from portal.services import accounts, agreements, assessment, awards, bids, decisions, evidence
 from tests import bidding
 
 OFFICER = bidding.OFFICER  # South Cambridgeshire
@@ -152,6 +152,39 @@ def return_page(app: Flask) -> str:
         return f"/awards/{award.id}/returns/{grant_return.id}"
 
     return _made(app, make)
+
+
+def action_plan_page(app: Flask) -> str:
+    """An approved award's action plan, saved once with two actions, the first line relating
+    to both (issue 14)."""
+
+    def make() -> str:
+        bid, _ = _assessed_bid()
+        decisions.approve(bid, bid.amount_requested_pence, purpose="Bike lights and repairs",
+                          conditions="", reasons="Safer roads in winter", actor=_user(MANAGER))
+        award = session.scalar(select(Award).where(Award.bid_id == bid.id))
+        agreements.save_action_plan(
+            award, [agreements.ActionInput(number="1.1", title="Training event", lead="Ann",
+                                           target_date=None),
+                    agreements.ActionInput(number="1.2", title="Leaflets", lead="",
+                                           target_date=None)],
+            [["1.1", "1.2"]] + [[] for _line in award.lines[1:]], _user(MANAGER))
+        return f"/manage/awards/{award.id}/action-plan"
+
+    return _made(app, make)
+
+
+def renumber_actions(form: Form) -> None:
+    """Action numbers stay unique when a row is copied: 1.1, 1.2, 1.3 … in row order; a line
+    relates to no action that a dropped row took away."""
+    numbers = sorted((name for name in form.kinds if re.fullmatch(r"actions-\d+-number", name)),
+                     key=lambda name: int(name.split("-")[1]))
+    filled = [name for name in numbers if (form.values.get(name) or [""])[0].strip()]
+    for position, name in enumerate(filled, start=1):
+        form.values[name] = [f"1.{position}"]
+    for name in form.kinds:
+        if re.fullmatch(r"lines-\d+-actions", name):
+            form.values[name] = [""]
 
 
 def assessment_page(app: Flask) -> str:
@@ -299,8 +332,9 @@ def _set_row(form: Form, names: list[str], source: dict[str, list[str]] | None) 
             form.values.pop(name, None)
             if value:
                 form.values[name] = list(value)
-        else:
-            form.values[name] = list(value) if value else [""]
+        else:  # a blank for each input of the name (a date's day, month and year)
+            form.values[name] = (list(value) if value
+                                 else [""] * max(1, len(form.values.get(name) or [""])))
 
 
 def _reshape(form: Form, rows: list[list[str]], save: int) -> bool:
@@ -450,6 +484,9 @@ SAVING_FORMS: dict[str, tuple[Target, ...]] = {
         Target(ASSESSOR, assessment_page, "draft", button="save_draft",
                changes=(keyed_rows("score", "justification"),)),),
     "decisions.moderate": (Target(MANAGER, moderation_page, changes=()),),
+    "decisions.action_plan": (
+        Target(MANAGER, action_plan_page,
+               changes=(field_list_rows(("actions",), adjust=renumber_actions),)),),
     "decisions.edit_fund": (Target(MANAGER, fund_page, keep=("code",), changes=()),),
     "decisions.edit_round": (
         Target(MANAGER, round_page("edit"),
@@ -479,6 +516,8 @@ NOT_SAVING_FORMS: dict[str, str] = {
     "decisions.new_fund": "creates a fund; a fund is saved again through decisions.edit_fund",
     "decisions.new_round": "creates a round; a round is saved again through "
                            "decisions.edit_round and decisions.edit_criteria",
+    "decisions.new_direct_award": "makes a direct award, once per creation token; its action "
+                                  "plan is saved again through decisions.action_plan",
     # One-shot transitions by issue 11 ("One effect per intent"), while they are being made
     # @one_shot; once they are, these lines may go.
     "applicant.accept_offer": "accepts an offer: a one-shot transition",

@@ -50,6 +50,13 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
                        {"status": "active", "name": "Ann Officer", "role": "Manager"}),
     "award.closed": ({"status": "active"}, {"status": "closed", "paid": 420000,
                                             "eligible_spend": 410000, "underspend": 10000}),
+    "award.action_plan_saved": (
+        {"actions": [{"number": "1.4", "title": "Conference", "lead": "", "target_date": None}],
+         "lines": {"1": ["1.4"]}},
+        {"actions": [{"number": "1.4", "title": "Conference", "lead": "Ann",
+                      "target_date": "2027-03-31"}], "lines": {"1": []}}),
+    "award.carried_forward": ({"Bike lights": {"2025": 66667, "2026": 66667}},
+                              {"Bike lights": {"2025": 33334, "2026": 100000}}),
     "award.extended": ({"end_date": "2027-03-31"}, {"end_date": "2027-09-30"}),
     "award.lines_revised": ({"Youth worker": 300000, "Equipment": 120000},
                             {"Youth worker": 350000, "Equipment": 70000, "Venue hire": 1000}),
