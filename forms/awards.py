@@ -69,6 +69,7 @@ class ReturnForm(OneShotForm):
 
     line_ids: list[int]
     measure_ids: list[int]
+    action_ids: list[int]
 
     def spend(self) -> dict[int, int]:
         """Spend typed per approved line (blank lines are left out)."""
@@ -79,15 +80,31 @@ class ReturnForm(OneShotForm):
         return [(m, self[f"achieved-{m}"].data, self[f"rag-{m}"].data or None,
                  self[f"narrative-{m}"].data or "") for m in self.measure_ids]
 
+    def action_values(self) -> list[tuple[int, str | None, str]]:
+        """(action id, RAG status or None, narrative) for each action of the award's plan."""
+        return [(a, self[f"action-rag-{a}"].data or None, self[f"action-narrative-{a}"].data or "")
+                for a in self.action_ids]
+
     def is_submitting(self) -> bool:
         return bool(self["submit"].data)
 
 
-def return_form(lines: list[Any], measures: list[Any], **kwargs: Any) -> ReturnForm:
-    """A return form for these award lines and outcome measures, fields in page order."""
+def return_form(lines: list[Any], measures: list[Any], actions: list[Any] | None = None,
+                **kwargs: Any) -> ReturnForm:
+    """A return form for these award lines, outcome measures and actions of the award's
+    action plan (issue 14: RAG status and narrative beside spend), fields in page order."""
     fields: dict[str, Any] = {}
     for line in lines:
         fields[f"line-{line.id}"] = MoneyField(line.item)
+    for action in actions or []:
+        fields[f"action-rag-{action.id}"] = RadioField(
+            _("RAG status of action %(number)s", number=action.number), widget=GovRadioInput(),
+            choices=RAG_CHOICES, validate_choice=False)
+        fields[f"action-narrative-{action.id}"] = StringField(
+            _("Narrative for action %(number)s", number=action.number),
+            widget=CountedTextArea(NARRATIVE_LIMIT),
+            description=_("What was done, and why, on this action in the period."),
+            validators=[max_length(NARRATIVE_LIMIT, _l("Narrative"))])
     for measure in measures:
         fields[f"achieved-{measure.id}"] = WholeNumberField(
             _("Achieved so far"), description=_("Target: %(target)s", target=measure.target),
@@ -117,6 +134,7 @@ def return_form(lines: list[Any], measures: list[Any], **kwargs: Any) -> ReturnF
     fields["submit"] = SubmitField(_l("Submit return"), widget=GovSubmitInput())
     fields["line_ids"] = [line.id for line in lines]
     fields["measure_ids"] = [measure.id for measure in measures]
+    fields["action_ids"] = [action.id for action in actions or []]
     form_class = type("ReturnForm", (ReturnForm,), fields)
     return form_class(**kwargs)
 
@@ -125,7 +143,9 @@ class VariationForm(OneShotForm):
     kind = RadioField(_l("What do you want to change?"), widget=GovRadioInput(),
                       description=_l("Ask for one change at a time."),
                       choices=[("reallocation", _l("Move money between budget lines")),
-                               ("extension", _l("Extend the end date"))],
+                               ("extension", _l("Extend the end date")),
+                               ("carry_forward", _l("Carry money forward to a later "
+                                                    "financial year"))],
                       validators=[InputRequired(_l("Select what you want to change"))])
     from_line = SelectField(_l("Move money from"), widget=GovSelect(), validate_choice=False,
                             choices=[])
@@ -137,25 +157,43 @@ class VariationForm(OneShotForm):
     amount = MoneyField(_l("Amount to move"), description=_l("In pounds"))
     new_end_date = DayMonthYearField(_l("New end date"),
                                      description=_l("For example, 30 6 2027"))
+    carry_line = SelectField(_l("Budget line"), widget=GovSelect(), validate_choice=False,
+                             choices=[])
+    from_year = SelectField(_l("From financial year"), widget=GovSelect(),
+                            validate_choice=False, choices=[])
+    to_year = SelectField(_l("To financial year"), widget=GovSelect(), validate_choice=False,
+                          choices=[])
+    carry_amount = MoneyField(_l("Amount to carry forward"), description=_l("In pounds"))
     reason = StringField(_l("Why do you need this change?"), widget=CountedTextArea(2000),
                          validators=[max_length(2000, _l("Reason"))])
     submit = SubmitField(_l("Ask for the change"), widget=GovSubmitInput())
 
     REALLOCATION_ONLY = ("from_line", "to_line", "new_item", "amount")
+    EXTENSION_ONLY = ("new_end_date",)
+    CARRY_FORWARD_ONLY = ("carry_line", "from_year", "to_year", "carry_amount")
 
     def set_lines(self, lines: list[Any]) -> None:
         choices = [(str(line.id), line.item) for line in lines]
         self.from_line.choices = [("", _("Choose a line"))] + choices
         self.to_line.choices = ([("", _("Choose a line"))] + choices
                                 + [(NEW_LINE, _("A new line (name it below)"))])
+        self.carry_line.choices = [("", _("Choose a line"))] + choices
+
+    def set_years(self, years: list[tuple[int, str]]) -> None:
+        """The financial years of the award (starting year, label), for a carry-forward."""
+        choices = [(str(year), label) for year, label in years]
+        self.from_year.choices = [("", _("Choose a year"))] + choices
+        self.to_year.choices = [("", _("Choose a year"))] + choices
 
     def validate(self, extra_validators: Any = None) -> bool:
         """Only the fields of the chosen kind of change count."""
         super().validate(extra_validators)
-        ignored = ("new_end_date",) if self.kind.data == "reallocation" else \
-            self.REALLOCATION_ONLY if self.kind.data == "extension" else ()
-        for name in ignored:
-            self[name].errors = []
+        kept = {"reallocation": self.REALLOCATION_ONLY, "extension": self.EXTENSION_ONLY,
+                "carry_forward": self.CARRY_FORWARD_ONLY}.get(self.kind.data or "")
+        if kept is not None:
+            for name in self.REALLOCATION_ONLY + self.EXTENSION_ONLY + self.CARRY_FORWARD_ONLY:
+                if name not in kept:
+                    self[name].errors = []
         return not any(field.errors for field in self)
 
     @staticmethod
@@ -170,3 +208,11 @@ class VariationForm(OneShotForm):
                  "to": None if to == NEW_LINE else self.line_id(to) if to else None,
                  "new_item": (self.new_item.data or "").strip() if to == NEW_LINE else "",
                  "amount": self.amount.data or 0}]
+
+    def carry_moves(self) -> list[dict[str, Any]]:
+        """The carry-forward asked for: ``[{"line", "from_year", "to_year", "amount"}]``, ids
+        and years as ints (None when not one: the service refuses it beside the field)."""
+        return [{"line": record_id(self.carry_line.data or ""),
+                 "from_year": record_id(self.from_year.data or ""),
+                 "to_year": record_id(self.to_year.data or ""),
+                 "amount": self.carry_amount.data or 0}]

@@ -19,7 +19,7 @@ from wtforms import BooleanField, FieldList, RadioField, SelectField, SelectMult
 from forms.applicant import SECTION_FORMS
 from forms.fields import DayMonthYearField, MoneyField
 from portal.formatting import date_time, long_date, money, return_title
-from portal.models import Bid
+from portal.models import Bid, year_label
 from portal.queries.history import RecordNames, record_names
 from portal.services.bids import SECTIONS
 from portal.workflows import WORKFLOWS
@@ -235,7 +235,12 @@ def _moves(moves: list[Details], names: RecordNames) -> str:
     parts = []
     for step in moves:
         amount = money(int(step.get("amount") or 0))
-        if step.get("to") is None:
+        if "from_year" in step:  # a carry-forward (issue 14)
+            parts.append(_("%(amount)s of %(line)s from %(from)s to %(to)s", amount=amount,
+                           line=_line(names, step.get("line")),
+                           **{"from": _year(step.get("from_year")),
+                              "to": _year(step.get("to_year"))}))
+        elif step.get("to") is None:
             parts.append(_("%(amount)s from %(from)s to a new line “%(item)s”",
                            amount=amount, **{"from": _line(names, step.get("from")),
                                              "item": step.get("new_item") or ""}))
@@ -244,6 +249,27 @@ def _moves(moves: list[Details], names: RecordNames) -> str:
                            **{"from": _line(names, step.get("from")),
                               "to": _line(names, step.get("to"))}))
     return "; ".join(parts)
+
+
+def _year(value: Any) -> str:
+    """A financial year by its starting year (2022 or "2022") as users write it, 2022/23."""
+    text = str(value)
+    return year_label(int(text)) if text.isascii() and text.isdigit() else _("a year")
+
+
+def _years(before: Details, after: Details) -> str:
+    """A carry-forward's lines, each year by year: “Bike lights” 2025/26 £666.67 to £333.34."""
+    parts = []
+    for item, amounts in after.items():
+        was = before.get(item) or {}
+        if not isinstance(amounts, dict) or not isinstance(was, dict):
+            continue
+        for year, pence in sorted(amounts.items()):
+            if was.get(year) != pence:
+                parts.append(_("“%(item)s” %(year)s from %(before)s to %(after)s", item=item,
+                               year=_year(year), before=_pence(was.get(year, 0)),
+                               after=_pence(pence)))
+    return _("Money carried forward: %(changes)s", changes="; ".join(parts) or _("none"))
 
 
 def _lines(before: Details, after: Details) -> str:
@@ -313,6 +339,8 @@ def _special(action: str, before: Details, after: Details,
                   after=_words("end_date", a.get("end_date")))], {"end_date"}
     if action == "award.lines_revised":
         return [_lines(before, a)], set(before) | set(a)
+    if action == "award.carried_forward":
+        return [_years(before, a)], set(before) | set(a)
     if action == "variation.requested":
         if a.get("kind") == "extension":
             said = _("Asked to extend the end date to %(date)s",

@@ -16,12 +16,13 @@ from forms.fields import MoneyError, parse_money
 from portal.access import requires
 from portal.applicant import bp
 from portal.downloads import attachment
+from portal.formatting import money
 from portal.inputs import row_id
 from portal.models import Award, CostKind, GrantReturn, VariationKind
 from portal.oneshot import one_shot
 from portal.refusals import show_refusal
 from portal.security import showing_saved
-from portal.services import DomainError, awards, return_evidence, variations
+from portal.services import DomainError, awards, return_evidence, variations, years
 from portal.services.policy import Action
 
 SPEND_FIELD = re.compile(r"^line-([0-9]+)$")
@@ -73,7 +74,12 @@ def award(award_id: int):
     award = _own_award(award_id)
     return render_template("applicant/awards/award.html", award=award,
                            states={r.id: awards.return_state(r) for r in award.returns},
-                           line_names={line.id: line.item for line in award.lines})
+                           line_names={line.id: line.item for line in award.lines},
+                           figures=awards.year_figures(award) if awards.spans_years(award)
+                           else [],
+                           closed_actions=awards.closed_actions_with_money(award)
+                           if award.status.value == "active" else [],
+                           year_label=years.year_label)
 
 
 @bp.route("/awards/<int:award_id>/offer-letter")
@@ -122,6 +128,11 @@ def _load_return(form: ReturnForm, grant_return: GrantReturn) -> None:
         form[f"achieved-{outcome.outcome_measure_id}"].data = outcome.achieved
         form[f"rag-{outcome.outcome_measure_id}"].data = outcome.rag.value if outcome.rag else None
         form[f"narrative-{outcome.outcome_measure_id}"].data = outcome.narrative
+    for report in grant_return.actions:
+        if f"action-rag-{report.action_id}" not in form._fields:
+            continue
+        form[f"action-rag-{report.action_id}"].data = report.rag.value if report.rag else None
+        form[f"action-narrative-{report.action_id}"].data = report.narrative
     form["case_study"].data = grant_return.case_study
     form["version"].data = str(grant_return.version)
     if grant_return.forecast_underspend_pence:
@@ -150,12 +161,18 @@ def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
     upload = form["evidence"].data
     outcomes = [awards.OutcomeInput(measure_id, achieved, rag, narrative)
                 for measure_id, achieved, rag, narrative in form.outcome_values()]
+    # The action plan's reports (issue 14) go only to an award that has actions, so that
+    # returns of awards without them are saved as before.
+    extra: dict[str, Any] = {}
+    if grant_return.award.actions:
+        extra["actions"] = [awards.ActionInput(action_id, rag, narrative)
+                            for action_id, rag, narrative in form.action_values()]
     return_evidence.save_return_with_file(
         grant_return,
         (upload.filename, upload.stream) if upload is not None and upload.filename else None,
         _posted_spend(form), outcomes, form["case_study"].data or "",
         form["forecast_underspend"].data or 0, submit=form.is_submitting(),
-        actor=current_user, expected_version=_version(form))
+        actor=current_user, expected_version=_version(form), **extra)
 
 
 def _version(form: ReturnForm) -> int | None:
@@ -174,7 +191,7 @@ def _version(form: ReturnForm) -> int | None:
 def award_return(award_id: int, return_id: int):
     award = _own_award(award_id)
     grant_return = _own_return(award, return_id)
-    form = return_form(list(award.lines), list(award.bid.outcomes))
+    form = return_form(list(award.lines), list(award.bid.outcomes), list(award.actions))
     lock = awards.return_lock(grant_return)
     if request.method == "GET":
         if showing_saved():
@@ -204,7 +221,7 @@ def award_return(award_id: int, return_id: int):
         groups=_line_groups(award), measures=list(award.bid.outcomes),
         lock=lock, sendable=awards.sendable(grant_return),
         outcomes={o.outcome_measure_id: o for o in grant_return.outcomes},
-        rag_labels=dict(RAG_CHOICES))
+        rag_labels=dict(RAG_CHOICES), action_reports=awards.action_reports(grant_return))
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>/evidence/<int:evidence_id>")
@@ -225,14 +242,19 @@ def new_variation(award_id: int):
     award = _own_award(award_id)
     form = VariationForm()
     form.set_lines(list(award.lines))
+    form.set_years([(year, years.year_label(year))
+                    for year in variations.carry_forward_years(award)])
+    if showing_saved():
+        _propose(form, award)
     if form.validate_on_submit():
         kind = VariationKind(form.kind.data)
-        reallocating = kind == VariationKind.REALLOCATION
+        moves = (form.moves() if kind == VariationKind.REALLOCATION else
+                 form.carry_moves() if kind == VariationKind.CARRY_FORWARD else None)
         try:
             variations.request_variation(
-                award, kind, form.reason.data or "", current_user,
-                moves=form.moves() if reallocating else None,
-                new_end_date=None if reallocating else form.new_end_date.data)
+                award, kind, form.reason.data or "", current_user, moves=moves,
+                new_end_date=form.new_end_date.data if kind == VariationKind.EXTENSION
+                else None)
         except DomainError as refused:
             if not _show_refusal(form, refused):
                 return redirect(url_for("applicant.award", award_id=award.id))
@@ -241,3 +263,22 @@ def new_variation(award_id: int):
                     "is decided."), "success")
             return redirect(url_for("applicant.award", award_id=award.id))
     return render_template("applicant/awards/variation.html", award=award, form=form)
+
+
+def _propose(form: VariationForm, award: Award) -> None:
+    """A re-allocation proposed from the award page (an action closed with money left on its
+    line): the form starts with the line, the amount and the reason filled in. Only a line
+    of this award and what it has left are taken from the link; the rest is the officer's."""
+    for proposal in awards.closed_actions_with_money(award):
+        if row_id(request.args.get("from_line", "")) != proposal.line.id:
+            continue
+        if row_id(request.args.get("action", "")) != proposal.action.id:
+            continue
+        form.kind.data = VariationKind.REALLOCATION.value
+        form.from_line.data = str(proposal.line.id)
+        form.amount.data = proposal.left_pence
+        form.reason.data = _("Action %(number)s (%(title)s) is closed with %(amount)s left on "
+                             "“%(item)s”.", number=proposal.action.number,
+                             title=proposal.action.title, amount=money(proposal.left_pence),
+                             item=proposal.line.item)
+        return

@@ -1,5 +1,6 @@
 """The grants manager decides partnerships' requests to vary an award: moving money between
-budget lines, or extending the end date."""
+budget lines, carrying a line's money forward to a later financial year, or extending the end
+date."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from portal.models import Variation, VariationKind, VariationStatus
 from portal.oneshot import one_shot
 from portal.queries import decisions as queries
 from portal.refusals import show_refusal
-from portal.services import DomainError
+from portal.services import DomainError, years
 from portal.services import variations as variation_service
 from portal.services.policy import Action
 
@@ -45,6 +46,28 @@ def _moves(variation: Variation) -> list[Move]:
         moves.append(Move(items.get(move.get("from"), "?"), target, move.get("to") is None,
                           int(move.get("amount", 0))))
     return moves
+
+
+@dataclass
+class Carry:
+    """One carry-forward, named for people: the line's item and the years' labels."""
+
+    item: str
+    from_year: str
+    to_year: str
+    amount_pence: int
+
+
+def _carries(variation: Variation) -> list[Carry]:
+    items: dict[int | None, str] = {line.id: line.item for line in variation.award.lines}
+    carries = []
+    for move in variation.moves or []:
+        first, then = move.get("from_year"), move.get("to_year")
+        carries.append(Carry(items.get(move.get("line"), "?"),
+                             years.year_label(first) if isinstance(first, int) else "?",
+                             years.year_label(then) if isinstance(then, int) else "?",
+                             int(move.get("amount", 0))))
+    return carries
 
 
 @bp.route("/manage/variations")
@@ -77,8 +100,13 @@ def variation(variation_id: int):
             return redirect(url_for("decisions.variation", variation_id=variation.id))
     award = variation.award
     return render_template("decisions/variations/decide.html", variation=variation, award=award,
-                           form=form, moves=_moves(variation),
+                           form=form,
+                           moves=_moves(variation)
+                           if variation.kind == VariationKind.REALLOCATION else [],
+                           carries=_carries(variation)
+                           if variation.kind == VariationKind.CARRY_FORWARD else [],
                            waiting=variation.status == VariationStatus.REQUESTED,
-                           reallocation=variation.kind == VariationKind.REALLOCATION)
+                           reallocation=variation.kind == VariationKind.REALLOCATION,
+                           kind=variation.kind.value, year_label=years.year_label)
 
 

@@ -117,6 +117,7 @@ def _award_page(award: Award, payment_form: PaymentForm, repayment_form: Repayme
         final_approved=awards.final_return_approved(award),
         state_of=awards.return_state, today=uk_today(),
         groups=_allocation_groups(award),
+        figures=awards.year_figures(award) if awards.spans_years(award) else [],
         history=audit.history("award", award.id, ("return", [r.id for r in award.returns])))
 
 
@@ -250,7 +251,8 @@ def check_return(return_id: int):
         "finance/check_return.html", grant_return=grant_return, award=award, form=form,
         shown=shown, groups=_check_groups(grant_return) if shown else [],
         state=awards.return_state(grant_return, uk_today()),
-        eligible=awards.eligible_spend(award))
+        eligible=awards.eligible_spend(award),
+        action_reports=awards.action_reports(grant_return) if shown else [])
 
 
 def _checked_message(award: Award, approved: bool) -> str:

@@ -32,6 +32,7 @@ from portal.db import UK, session, uk_today, utcnow
 from portal.formatting import long_date, money
 from portal.models import (
     Award,
+    AwardAction,
     AwardLine,
     AwardStatus,
     Bid,
@@ -41,6 +42,7 @@ from portal.models import (
     Rag,
     Repayment,
     RepaymentStatus,
+    ReturnAction,
     ReturnKind,
     ReturnLine,
     ReturnOutcome,
@@ -52,6 +54,7 @@ from portal.models.awards import return_overdue
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.services import DomainError, audit, policy, years
 from portal.services.policy import Action
+from portal.services.rounds import financial_year_of
 from portal.services.workflow import Conflict, atomic, move, tell
 from portal.workflows import AWARD, REPAYMENT, RETURN
 
@@ -110,6 +113,10 @@ def return_schedule(start: date, end: date, cadence: ReturnCadence, final_weeks:
     """
     schedule = []
     months = CADENCE_MONTHS.get(cadence)
+    if months is None and financial_year_of(start) != financial_year_of(end):
+        # A project over several financial years reports at least once a year, so that its
+        # spend can be put against each year's money (issue 14).
+        months = CADENCE_MONTHS[ReturnCadence.ANNUAL]
     covered_until = start - timedelta(days=1)
     if months:
         anchor = date(start.year if start.month >= 4 else start.year - 1, 4, 1)
@@ -285,28 +292,151 @@ def accept(award: Award, name: str, role: str, confirmed: bool, actor: User,
 # --- payments --------------------------------------------------------------------------------
 
 
-def eligible_spend(award: Award) -> int:
-    """Approved spend, each line capped at its revised allocation (overspend is the
-    recipient's)."""
-    spent: dict[int, int] = {}
+SENT_RETURN = {ReturnStatus.SUBMITTED, ReturnStatus.APPROVED}
+
+
+def spend_by_year(award: Award, statuses: frozenset[ReturnStatus] | set[ReturnStatus] = frozenset(
+        {ReturnStatus.APPROVED})) -> dict[int, dict[int, int]]:
+    """Spend reported in the award's returns of ``statuses`` (by default: approved), per
+    line id and financial year: a return's spend belongs to the year of
+    :func:`portal.services.years.return_year`."""
+    award_years = years.award_years(award)
+    spent: dict[int, dict[int, int]] = {}
     for grant_return in award.returns:
-        if grant_return.status == ReturnStatus.APPROVED:
-            for line in grant_return.lines:
-                spent[line.award_line_id] = spent.get(line.award_line_id, 0) + line.spend_pence
-    return sum(min(spent.get(line.id, 0), line.revised_pence) for line in award.lines)
+        if grant_return.status not in statuses:
+            continue
+        year = years.return_year(grant_return, award_years)
+        for line in grant_return.lines:
+            of_line = spent.setdefault(line.award_line_id, {})
+            of_line[year] = of_line.get(year, 0) + line.spend_pence
+    return spent
+
+
+def line_year_amounts(line: AwardLine) -> dict[int, int] | None:
+    """The line's revised amount per financial year, or None when its years do not add up to
+    its revised total (a line without years: its total is its only cap)."""
+    amounts = years.by_year(line.revised_years)
+    if not amounts or sum(amounts.values()) != line.revised_pence:
+        return None
+    return amounts
+
+
+def _eligible_of_line(line: AwardLine, spent: dict[int, int]) -> dict[int, int]:
+    """Eligible spend of one line per year: each year's approved spend capped at the line's
+    revised amount for that year (overspend, in a year or in all, is the recipient's)."""
+    amounts = line_year_amounts(line)
+    if amounts is None:  # no years to cap by: the total caps, counted in the last year spent
+        total = min(sum(spent.values()), line.revised_pence)
+        return {max(spent): total} if spent else {}
+    return {year: min(pence, amounts.get(year, 0)) for year, pence in spent.items()}
+
+
+def eligible_spend(award: Award) -> int:
+    """Approved spend, each line capped per financial year at its revised amount for that
+    year (overspend is the recipient's; what a year leaves unspent is not spent in a later
+    one unless a carry-forward moved it there). For a one-year award: each line capped at its
+    revised allocation."""
+    spent = spend_by_year(award)
+    return sum(sum(_eligible_of_line(line, spent.get(line.id, {})).values())
+               for line in award.lines)
+
+
+@dataclass
+class YearFigures:
+    """One financial year of an award, for the pages: the lines' revised allocation, the
+    spend approved in returns, what of it is eligible, and what is left (allocation less
+    eligible spend: underspend once the year is over, unless carried forward); the payments
+    planned and made in the year."""
+
+    year: int
+    allocation_pence: int = 0
+    spend_pence: int = 0
+    eligible_pence: int = 0
+    planned_pence: int = 0
+    paid_pence: int = 0
+
+    @property
+    def label(self) -> str:
+        return years.year_label(self.year)
+
+    @property
+    def left_pence(self) -> int:
+        return self.allocation_pence - self.eligible_pence
+
+
+def payments_by_year(award: Award) -> dict[int, int]:
+    """What was paid in each financial year (a payment's year is that of its ``paid_on``)."""
+    paid: dict[int, int] = {}
+    for payment in award.payments:
+        year = financial_year_of(payment.paid_on)
+        paid[year] = paid.get(year, 0) + payment.amount_pence
+    return paid
+
+
+def year_figures(award: Award) -> list[YearFigures]:
+    """The award's money year by year (:class:`YearFigures`), earliest first: every year it
+    has money, spend or payments in."""
+    spent = spend_by_year(award)
+    rows: dict[int, YearFigures] = {}
+
+    def row(year: int) -> YearFigures:
+        return rows.setdefault(year, YearFigures(year))
+
+    for year in years.award_years(award):
+        row(year)
+    for line in award.lines:
+        for year, pence in (line_year_amounts(line) or {}).items():
+            row(year).allocation_pence += pence
+        of_line = spent.get(line.id, {})
+        for year, pence in of_line.items():
+            row(year).spend_pence += pence
+        for year, pence in _eligible_of_line(line, of_line).items():
+            row(year).eligible_pence += pence
+    for year, pence in years.by_year(award.payment_plan).items():
+        row(year).planned_pence += pence
+    for year, pence in payments_by_year(award).items():
+        row(year).paid_pence += pence
+    return [rows[year] for year in sorted(rows)]
+
+
+def spans_years(award: Award) -> bool:
+    """Whether the award's money is over more than one financial year (pages then show it
+    year by year)."""
+    return len(years.award_years(award)) > 1 or len(years.by_year(award.payment_plan)) > 1
+
+
+def planned_to_date(award: Award, today: date | None = None) -> tuple[int, int] | None:
+    """(the payments planned for the years up to the current financial year, that year), or
+    None when the award has no plan. The first year of the plan counts from acceptance even
+    before it starts (an offer may be accepted before its year: its first payment is not
+    ahead of the plan)."""
+    plan = years.by_year(award.payment_plan)
+    if not plan:
+        return None
+    year = max(financial_year_of(today or uk_today()), min(plan))
+    return sum(pence for planned, pence in plan.items() if planned <= year), year
 
 
 def payable_now(award: Award) -> int:
     """What may be paid now under the fund's rule, never beyond the award (pence). In arrears,
     never beyond the spend approved in returns; once the final return is approved, never beyond
-    the eligible spend whatever the rule (paying more would only ask for it back)."""
-    rule = award.round.fund.payment_rule
+    the eligible spend whatever the rule (paying more would only ask for it back); never ahead
+    of the payment plan (the years planned up to the current financial year)."""
     if award.status != AwardStatus.ACTIVE:
         return 0
-    ceiling = award.amount_pence
-    if rule == PaymentRule.ARREARS or final_return_approved(award):
-        ceiling = min(ceiling, eligible_spend(award))
+    ceiling = _ceiling_by_rule(award)
+    planned = planned_to_date(award)
+    if planned is not None:
+        ceiling = min(ceiling, planned[0])
     return max(0, ceiling - award.paid_pence)
+
+
+def _ceiling_by_rule(award: Award) -> int:
+    """The most paid to date may be under the award and the fund's rule, the plan aside."""
+    ceiling = award.amount_pence
+    if award.round.fund.payment_rule == PaymentRule.ARREARS or final_return_approved(award):
+        ceiling = min(ceiling, eligible_spend(award))
+    return ceiling
 
 
 def accepted_on(award: Award) -> date | None:
@@ -363,7 +493,12 @@ def record_payment(award: Award, amount: int, paid_on: date, reference: str,
     allowed = payable_now(award)
     if amount > allowed:
         rule = award.round.fund.payment_rule
-        if rule == PaymentRule.ARREARS:
+        planned = planned_to_date(award)
+        if planned is not None and planned[0] < _ceiling_by_rule(award):
+            reason = _("Payments cannot run ahead of the payment plan: %(planned)s is planned "
+                       "up to %(year)s, so %(n)s can be paid now.", planned=money(planned[0]),
+                       year=years.year_label(planned[1]), n=money(allowed))
+        elif rule == PaymentRule.ARREARS:
             reason = _("Under this fund's rule payments follow approved returns: %(n)s can be "
                        "paid now.", n=money(allowed))
         elif final_return_approved(award):
@@ -410,6 +545,15 @@ def final_return_approved(award: Award) -> bool:
 class OutcomeInput:
     measure_id: int
     achieved: int | None
+    rag: str | None
+    narrative: str
+
+
+@dataclass
+class ActionInput:
+    """A return's report on one action of the award's action plan, as typed."""
+
+    action_id: int
     rag: str | None
     narrative: str
 
@@ -489,13 +633,19 @@ def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn
 @atomic
 def save_return(grant_return: GrantReturn, spend: dict[int, int],
                 outcomes: list[OutcomeInput], case_study: str, forecast_underspend: int, *,
-                submit: bool, actor: User, expected_version: int | None = None) -> None:
+                submit: bool, actor: User, expected_version: int | None = None,
+                actions: list[ActionInput] | None = None) -> None:
     """Save a return as a draft (any number of times, lines and outcomes updated in place)
     or submit it to finance (who, with the partnership, are told): not before its period
     starts (:func:`sendable`, beside ``submit``), with a forecast underspend no more than the
     award has left (:func:`forecast_ceiling`). Raises DomainError beside the field it is about, or ``Conflict`` when the return moved meanwhile or was
     saved since ``expected_version`` (the version the officer's page showed; None: no
-    check)."""
+    check).
+
+    ``actions``: the RAG status and narrative of each action of the award's action plan
+    (issue 14), updated in place like the outcomes; all required on submit, optional on a
+    draft; None leaves the return's action reports as they are (and is refused on submit
+    when the award has actions)."""
     award = grant_return.award
     require_return_editable(grant_return)
     lines = {line.id: line for line in award.lines}
@@ -524,6 +674,7 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                               field=f"achieved-{item.measure_id}")
     if len({o.measure_id for o in outcomes}) != len(outcomes):
         raise DomainError(_("Report on each outcome measure once."))
+    _check_actions(award, actions, submit)
     if submit and not sendable(grant_return):
         raise DomainError(_not_sendable_yet(grant_return), field="submit")
     if submit:
@@ -549,9 +700,11 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                       after={"spend": sum(spend.values()), "award": award.id})
     # The write won: the lines and outcomes follow, read afresh (a save that waited for
     # another's commit sees the rows that one left).
-    session.refresh(grant_return, ["lines", "outcomes"])
+    session.refresh(grant_return, ["lines", "outcomes", "actions"])
     _replace_lines(grant_return, spend)
     _replace_outcomes(grant_return, outcomes)
+    if actions is not None:
+        _replace_actions(grant_return, actions)
     if submit and before == ReturnStatus.QUERIED:
         grant_return.reviews.append(ReturnReview(outcome="resubmitted", comments="",
                                                  by_id=actor.id, at=utcnow()))
@@ -590,6 +743,93 @@ def _replace_outcomes(grant_return: GrantReturn, outcomes: list[OutcomeInput]) -
         row.achieved = item.achieved
         row.rag = Rag(item.rag) if item.rag else None
         row.narrative = item.narrative.strip()
+
+
+def _check_actions(award: Award, actions: list[ActionInput] | None, submit: bool) -> None:
+    """Each action reported is one of the award's, once, with a RAG status of the four; on
+    submit, every action of the award has a RAG status and a narrative. Refuses beside the
+    action's RAG field."""
+    known = {action.id for action in award.actions}
+    reported = actions or []
+    for item in reported:
+        if item.action_id not in known:
+            raise DomainError(_("Report only on the actions of this award's action plan."),
+                              field="actions")
+        if item.rag is not None and item.rag not in {r.value for r in Rag}:
+            raise DomainError(_("Select a RAG status"), field=f"action-rag-{item.action_id}")
+    if len({item.action_id for item in reported}) != len(reported):
+        raise DomainError(_("Report on each action once."), field="actions")
+    if not submit:
+        return
+    given = {item.action_id: item for item in reported}
+    for action in award.actions:
+        given_item = given.get(action.id)
+        if given_item is None or given_item.rag is None:
+            raise DomainError(_("Select a RAG status for action %(number)s",
+                                number=action.number), field=f"action-rag-{action.id}")
+        if not given_item.narrative.strip():
+            raise DomainError(_("Give a narrative for action %(number)s", number=action.number),
+                              field=f"action-narrative-{action.id}")
+
+
+def _replace_actions(grant_return: GrantReturn, actions: list[ActionInput]) -> None:
+    """The return's action reports updated in place (one row per action, as the unique key
+    says): rows of actions no longer reported go first, flushed, then the rest."""
+    current = {row.action_id: row for row in grant_return.actions}
+    wanted = {item.action_id for item in actions}
+    for action_id, row in current.items():
+        if action_id not in wanted:
+            grant_return.actions.remove(row)
+    session.flush()
+    for item in actions:
+        row = current.get(item.action_id) or ReturnAction(action_id=item.action_id)
+        if item.action_id not in current:
+            grant_return.actions.append(row)
+        row.rag = Rag(item.rag) if item.rag else None
+        row.narrative = item.narrative.strip()
+
+
+def action_reports(grant_return: GrantReturn) -> list[tuple[AwardAction, ReturnAction | None]]:
+    """Each action of the award's plan beside the return's report on it (None: not
+    reported), in the plan's order."""
+    reports = {row.action_id: row for row in grant_return.actions}
+    return [(action, reports.get(action.id)) for action in grant_return.award.actions]
+
+
+@dataclass
+class ClosedAction:
+    """An action reported closed whose line still has money left: a re-allocation to
+    propose (issue 14, seed 000: "£1,000 from a cancelled conference")."""
+
+    action: AwardAction
+    line: AwardLine
+    left_pence: int
+
+
+def closed_actions_with_money(award: Award) -> list[ClosedAction]:
+    """Each action reported CLOSED in a submitted or approved return (the latest such return
+    that reports it says), with each of its lines (``AwardLine.action_numbers``) that still
+    has money left: its revised amount less the spend approved on it."""
+    latest: dict[int, tuple[tuple[date, int], Rag | None]] = {}
+    for grant_return in award.returns:
+        if grant_return.status not in SENT_RETURN:
+            continue
+        key = (grant_return.period_end, grant_return.id)
+        for row in grant_return.actions:
+            if row.action_id not in latest or latest[row.action_id][0] < key:
+                latest[row.action_id] = (key, row.rag)
+    spent = spend_by_year(award)
+    found = []
+    for action in award.actions:
+        if action.id not in latest or latest[action.id][1] != Rag.CLOSED:
+            continue
+        for line in award.lines:
+            if action.number not in (line.action_numbers or []):
+                continue
+            left = line.revised_pence - sum(spent.get(line.id, {}).values())
+            if left > 0:
+                found.append(ClosedAction(action, line, left))
+    return found
 
 
 @dataclass
@@ -721,7 +961,9 @@ def award_with_everything(award_id: int) -> Award | None:
         select(Award).where(Award.id == award_id)
         .options(selectinload(Award.lines), selectinload(Award.payments),
                  selectinload(Award.returns).selectinload(GrantReturn.lines),
-                 selectinload(Award.variations), selectinload(Award.repayments)))
+                 selectinload(Award.returns).selectinload(GrantReturn.actions),
+                 selectinload(Award.variations), selectinload(Award.repayments),
+                 selectinload(Award.actions)))
 
 
 class ReturnFacts(Protocol):

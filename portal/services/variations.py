@@ -1,7 +1,11 @@
-"""Variations of an award: the partnership asks to move money between budget lines or to
-extend the end date; a grants manager approves or declines (re-allocation needs the OPCC's
-agreement: seed 000, "agreed by OPCC"). Approved moves revise the award's lines in place;
-an extension moves the end date and the final return with it.
+"""Variations of an award: the partnership asks to move money between budget lines, to
+extend the end date, or to carry money of a line forward from one financial year to a later
+one; a grants manager approves or declines (re-allocation needs the OPCC's agreement: seed
+000, "agreed by OPCC"). Approved moves revise the award's lines in place (each line's years
+with them); an extension moves the end date and the final return with it; a carry-forward
+moves a line's money between years and the round's commitment with it (issue 14: money not
+spent in a year is carried forward only by an approved variation, otherwise it is
+underspend).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal.db import session, utcnow
+from portal.db import session, uk_today, utcnow
 from portal.formatting import long_date, money
 from portal.models import (
     Award,
@@ -29,11 +33,11 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
-from portal.services import DomainError, audit, policy
-from portal.services.awards import OPEN_RETURN, add_months, lock_award
+from portal.services import DomainError, audit, policy, years
+from portal.services.awards import OPEN_RETURN, SENT_RETURN, add_months, lock_award, spend_by_year
 from portal.services.bids import MULTI_YEAR_YEARS
 from portal.services.policy import Action
-from portal.services.rounds import financial_year_dates
+from portal.services.rounds import financial_year_dates, financial_year_of
 from portal.services.workflow import atomic, move, tell
 from portal.workflows import VARIATION, Transition
 
@@ -117,6 +121,11 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
             if int(step["amount"]) > source.revised_pence:
                 raise DomainError(_("“%(item)s” has only %(n)s to move", item=source.item,
                                     n=money(source.revised_pence)), field="amount")
+    elif kind == VariationKind.CARRY_FORWARD:
+        if not moves:
+            raise DomainError(_("Choose the line, the years and the amount to carry forward"),
+                              field="carry_amount")
+        check_carry_forward(award, moves)
     else:
         if new_end_date is None:
             raise DomainError(_("Enter the new end date"), field="new_end_date")
@@ -170,12 +179,20 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
     reallocating = approve and variation.kind == VariationKind.REALLOCATION
     if reallocating:
         _check_moves(award, variation.moves)  # every move checked before any line changes
+    carrying = approve and variation.kind == VariationKind.CARRY_FORWARD
+    if carrying:  # checked again against the award and the pot as they are now
+        try:
+            check_carry_forward(award, variation.moves, pot=True)
+        except DomainError as refused:
+            raise DomainError(refused.message, field="outcome") from None
     transition = move(VARIATION, "approve" if approve else "decline", variation, actor,
                       values={"decided_by_id": actor.id, "decided_at": utcnow(),
                               "decision_comment": comment},
                       record_id=award.id, after={"variation": variation.id, "comment": comment})
     if reallocating:
         _reallocate(award, variation.moves, actor)
+    if carrying:
+        _carry_forward(award, variation.moves, actor)
     if new_end is not None:
         before_end = award.end_date
         award.end_date = new_end
@@ -192,21 +209,57 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
          award=award, variation=variation, approved=approve)
 
 
+def _years_taken(line: AwardLine, amount: int, unspent: dict[int, int]) -> dict[int, int]:
+    """Which financial years ``amount`` moved off ``line`` comes from: what the years have
+    left unspent first, latest year first, then the rest of the years' amounts, latest
+    first. A line without years gives it all from its one year (none: an empty dict)."""
+    amounts = years.by_year(line.revised_years)
+    if not amounts or sum(amounts.values()) != line.revised_pence:
+        return {}
+    taken: dict[int, int] = {}
+    still = amount
+    left = {year: min(max(0, unspent.get(year, 0)), pence) for year, pence in amounts.items()}
+    for pool in (left, amounts):
+        for year in sorted(amounts, reverse=True):
+            share = min(still, pool[year] - (taken.get(year, 0) if pool is amounts else 0))
+            if share > 0:
+                taken[year] = taken.get(year, 0) + share
+                still -= share
+    return taken
+
+
+def _shift_years(line: AwardLine, amounts: dict[int, int], sign: int) -> None:
+    current = years.by_year(line.revised_years)
+    for year, pence in amounts.items():
+        current[year] = current.get(year, 0) + sign * pence
+    line.revised_years = years.as_json(current)
+
+
 def _reallocate(award: Award, moves: list[dict[str, Any]], actor: User) -> None:
-    """Apply checked moves to the award's lines: revised amounts change in place, a new
-    line goes after the last one."""
+    """Apply checked moves to the award's lines: revised amounts change in place, each line's
+    years with them (the money stays in the years it was in: the round's commitment per year
+    is unchanged), a new line goes after the last one."""
     lines = {line.id: line for line in award.lines}
     before = {line.item: line.revised_pence for line in award.lines}
+    spent = spend_by_year(award, SENT_RETURN)
     for step in moves:
         source = lines[step["from"]]
         amount = int(step["amount"])
+        unspent = {year: pence - spent.get(source.id, {}).get(year, 0)
+                   for year, pence in years.by_year(source.revised_years).items()}
+        taken = _years_taken(source, amount, unspent)
         source.revised_pence -= amount
+        _shift_years(source, taken, -1)
         if step.get("to") is not None:
-            lines[step["to"]].revised_pence += amount
+            target = lines[step["to"]]
+            target.revised_pence += amount
+            _shift_years(target, taken, 1)
         else:
             award.lines.append(AwardLine(position=max(lines_pos(award)) + 1,
                                          item=step["new_item"].strip(), kind=source.kind,
                                          original_pence=0, revised_pence=amount,
+                                         original_years={},
+                                         revised_years=years.as_json(taken),
                                          note=_("Added by variation")))
     session.flush()
     audit.record("award.lines_revised", "award", award.id, actor=actor, before=before,
@@ -228,6 +281,104 @@ def _check_moves(award: Award, moves: list[dict[str, Any]]) -> None:
             if step["to"] not in revised:
                 raise DomainError(_("A line in this variation no longer exists."))
             revised[step["to"]] += amount
+
+
+def carry_forward_years(award: Award) -> list[int]:
+    """The financial years money of the award may be in: its lines' years and the years its
+    dates run over."""
+    return sorted(set(years.award_years(award))
+                  | set(years.years_between(award.start_date, award.end_date)))
+
+
+def unspent_in_year(award: Award, line: AwardLine, year: int) -> int:
+    """What ``line`` has left unspent in financial ``year``: its revised amount for the year
+    less the spend reported for the year in sent (submitted or approved) returns."""
+    revised = years.by_year(line.revised_years).get(year, 0)
+    spent = spend_by_year(award, SENT_RETURN).get(line.id, {}).get(year, 0)
+    return max(0, revised - spent)
+
+
+def check_carry_forward(award: Award, moves: list[dict[str, Any]], *,
+                        pot: bool = False, today: Any = None) -> None:
+    """A carry-forward (``[{"line", "from_year", "to_year", "amount"}]``), refused beside the
+    field it is about before anything is written: both years the award's, the later one after
+    the first, not closed (``years.year_is_over`` on the UK's today) and not after the
+    agreement's end; an amount more than £0 and within what the line has left unspent in the
+    year it leaves. With ``pot``, the round must have room in the year it goes to."""
+    today = today or uk_today()
+    lines = {line.id: line for line in award.lines}
+    award_years = carry_forward_years(award)
+    last = financial_year_of(award.end_date)
+    wanted: dict[tuple[int, int], int] = {}
+    for step in moves:
+        line_id = step.get("line")
+        line = lines.get(line_id) if isinstance(line_id, int) else None
+        if line is None:
+            raise DomainError(_("Choose a budget line of this award"), field="carry_line")
+        first, then = step.get("from_year"), step.get("to_year")
+        if not isinstance(first, int) or first not in award_years:
+            raise DomainError(_("Choose a financial year of this award to carry money from"),
+                              field="from_year")
+        if not isinstance(then, int):
+            raise DomainError(_("Choose a financial year of this award to carry money to"),
+                              field="to_year")
+        if then <= first:
+            raise DomainError(_("Choose a year after %(year)s to carry money to",
+                                year=years.year_label(first)), field="to_year")
+        if then > last:
+            raise DomainError(_("%(year)s is beyond the agreement's end (%(end)s, in "
+                                "%(last)s): money cannot be carried forward into it",
+                                year=years.year_label(then), end=long_date(award.end_date),
+                                last=years.year_label(last)), field="to_year")
+        if years.year_is_over(then, today):
+            raise DomainError(_("%(year)s is over: money cannot be carried forward into a "
+                                "closed year", year=years.year_label(then)), field="to_year")
+        if then not in award_years or then not in award.round.financial_years:
+            raise DomainError(_("%(year)s is not a year of this award",
+                                year=years.year_label(then)), field="to_year")
+        amount = step.get("amount")
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+            raise DomainError(_("Enter an amount more than £0"), field="carry_amount")
+        key = (line.id, first)
+        wanted[key] = wanted.get(key, 0) + amount
+        left = unspent_in_year(award, line, first)
+        if wanted[key] > left:
+            raise DomainError(_("“%(item)s” has only %(n)s left unspent in %(year)s",
+                                item=line.item, n=money(left), year=years.year_label(first)),
+                              field="carry_amount")
+    if pot:
+        rows = {row.financial_year: row for row in award.round.year_budgets}
+        into: dict[int, int] = {}
+        for step in moves:
+            into[step["to_year"]] = into.get(step["to_year"], 0) + int(step["amount"])
+        for year, pence in into.items():
+            row = rows.get(year)
+            if row is not None:
+                session.refresh(row)
+            if row is None or row.remaining_pence < pence:
+                raise DomainError(_("Only %(remaining)s of the round's budget for %(year)s "
+                                    "remains: the money cannot be carried into it",
+                                    remaining=money(row.remaining_pence if row else 0),
+                                    year=years.year_label(year)), field="to_year")
+
+
+def _carry_forward(award: Award, moves: list[dict[str, Any]], actor: User) -> None:
+    """Apply checked carry-forwards: each line's revised years change in place (its total
+    does not), and the round's commitment moves from one year to the other (released, then
+    committed: refused beside the decision if the later year's pot has no room)."""
+    lines = {line.id: line for line in award.lines}
+    before = {line.item: years.by_year(line.revised_years) for line in award.lines}
+    for step in moves:
+        line, amount = lines[step["line"]], int(step["amount"])
+        _shift_years(line, {step["from_year"]: amount}, -1)
+        _shift_years(line, {step["to_year"]: amount}, 1)
+        years.release(award.round, {step["from_year"]: amount})
+        years.commit(award.round, {step["to_year"]: amount}, field="outcome")
+    session.flush()
+    audit.record("award.carried_forward", "award", award.id, actor=actor,
+                 before={item: years.as_json(amounts) for item, amounts in before.items()},
+                 after={line.item: years.as_json(years.by_year(line.revised_years))
+                        for line in award.lines})
 
 
 def lines_pos(award: Award) -> list[int]:
