@@ -41,6 +41,18 @@ CSPS = [
      "southcambs"),
 ]
 
+# Each partnership's area by the ONS code of its district (E07, a non-metropolitan district)
+# or unitary authority (E06: Peterborough): one partnership per district, so the 360Giving
+# beneficiary location of its grants carries the code and its type (NMD, UA).
+AREA_CODES = {
+    "Cambridge City CSP": "E07000008",
+    "East Cambridgeshire CSP": "E07000009",
+    "Safer Fenland Partnership": "E07000010",
+    "Huntingdonshire CSP": "E07000011",
+    "Safer Peterborough Partnership": "E06000031",
+    "South Cambridgeshire CSP": "E07000012",
+}
+
 STAFF: list[tuple[str, str, set[Role]]] = [
     ("assessor1", "Alex Assessor", {Role.ASSESSOR}),
     ("assessor2", "Sam Assessor", {Role.ASSESSOR}),
@@ -126,11 +138,16 @@ def _email(local: str) -> str:
 
 def _organisation(name: str, type_: OrganisationType, host: str | None,
                   identifier: str | None) -> tuple[Organisation, bool]:
+    area = AREA_CODES.get(name)
     existing = session.scalar(select(Organisation).where(Organisation.name == name))
     if existing is not None:
+        if area and not existing.area_code:  # a database loaded before the codes were known
+            existing.area_code = area
+            session.flush()
+            return existing, True
         return existing, False
     organisation = Organisation(name=name, type=type_, host_council=host,
-                                org_identifier=identifier)
+                                org_identifier=identifier, area_code=area)
     session.add(organisation)
     session.flush()
     return organisation, True
@@ -213,8 +230,12 @@ def load(now: datetime | None = None, *, awards: bool = True) -> bool:
         created |= _fund(spec, now)
     session.flush()
     if awards:
+        from portal import demo_agreements
+
         created |= load_awards(now)
         created |= load_history(now)
+        created |= load_pcf_history(now)
+        created |= demo_agreements.load(now)
     return created
 
 
@@ -340,11 +361,31 @@ HISTORY: dict[str, list[tuple[str, str, str, list[LineSpec], int]]] = {
         ("cambridge", "Portable lights for winter youth sessions", "youth",
          [("Portable lights", "capital", 180000), ("Youth workers", "revenue", 220000)], 100),
     ],
-    "PCF": [
-        ("hunts", "Early intervention in emerging priority wards", "anti_social_behaviour",
-         [("Project officer", "revenue", 4500000), ("Community events", "revenue", 500000)], 100),
-    ],
 }
+
+# Putting Communities First: £190,000 over the three years 2022/23 to 2024/25, open to all
+# six partnerships for projects in their priority areas (seed 000, paragraph 14). Its pot is
+# kept per year (the odd pound in the first), and its awards run across the years.
+PCF_FIRST_YEAR = 2022
+PCF_YEAR_BUDGETS = {2022: 63_334_00, 2023: 63_333_00, 2024: 63_333_00}
+# (item, kind, pence by financial year)
+YearLineSpec = tuple[str, str, dict[int, int]]
+PCF_HISTORY: list[tuple[str, str, str, list[YearLineSpec], str, str]] = [
+    # (officer, title, issue, lines, start, end)
+    ("hunts", "Early intervention in emerging priority wards", "anti_social_behaviour",
+     [("Project worker", "revenue", {2022: 15_000_00, 2023: 15_000_00, 2024: 15_000_00}),
+      ("Community events", "revenue", {2022: 2_000_00, 2023: 2_000_00, 2024: 1_000_00})],
+     "2022-07-01", "2025-03-31"),
+    ("southcambs", "Orchard Park and Melbourn: acting on residents' concerns",
+     "anti_social_behaviour",
+     [("Community engagement sessions", "revenue", {2023: 8_000_00, 2024: 8_000_00}),
+      ("Target hardening for repeat victims", "capital", {2023: 6_000_00, 2024: 4_000_00})],
+     "2023-04-01", "2025-03-31"),
+    ("peterborough", "Street-based youth outreach in the city centre", "youth",
+     [("Detached youth workers", "revenue", {2022: 18_000_00}),
+      ("Outreach materials", "revenue", {2022: 2_000_00})],
+     "2022-07-01", "2023-03-31"),
+]
 
 
 def _history_round(fund: Fund, year: int) -> Round:
@@ -367,9 +408,15 @@ def _history_round(fund: Fund, year: int) -> Round:
 
 
 def _history_grant(round_: Round, short: str, title: str, issue: str,
-                   lines: list[LineSpec], spend_percent: int) -> None:
+                   lines: list[LineSpec], spend_percent: int, *,
+                   line_years: list[dict[int, int]] | None = None,
+                   dates: tuple[str, str] | None = None) -> None:
+    """A past grant of ``round_``, bid, decided, accepted, reported and paid through the
+    services. ``line_years``: each line's pence per financial year (a round over several
+    years); by default each line is all in the round's year. ``dates``: the project's start
+    and end (ISO), by default July to March of the round's year."""
     from portal.models import ReturnStatus
-    from portal.services import awards, bids, decisions
+    from portal.services import awards, bids, decisions, years
 
     officer = _account(f"officer.{short}")
     manager = _account("manager")
@@ -379,9 +426,9 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
     bid = bids.start_bid(round_, officer, f"demo-history-{round_.fund.code}-{short}-{year}",
                          moment)
     total = sum(p for _i, _k, p in lines)
-    end = f"{year + 1}-03-31"
+    start, end = dates or (f"{year}-07-01", f"{year + 1}-03-31")
     answers: dict[str, dict[str, Any]] = {
-        "about": {"title": title, "summary": title, "start_date": f"{year}-07-01",
+        "about": {"title": title, "summary": title, "start_date": start,
                   "end_date": end},
         "problem": {"issue_types": [issue], "other_issue": "",
                     "district": officer.organisation.host_council, "places": "Town centre",
@@ -399,6 +446,8 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
         "declarations": {"accurate": True, "authorised": True, "name": officer.name,
                          "role": "Community safety officer"},
     }
+    for row, amounts in zip(answers["budget"]["rows"], line_years or [], strict=False):
+        row["year_amounts"] = years.as_json(amounts)
     for section in bids.sections_for(round_):
         bids.save_section(bid, section.key, answers[section.key], completed=True,
                           expected_version=None, actor=officer, now=moment)
@@ -414,10 +463,16 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
     if in_advance:
         awards.record_payment(award, total, min(award.start_date, utcnow().date()),
                               f"HIST-{bid.reference}", finance)
+    # Each return reports its share of the lines' money for the financial year it falls in.
+    held = years.award_years(award)
+    in_year: dict[int, int] = {}
+    for grant_return in award.returns:
+        returned = years.return_year(grant_return, held)
+        in_year[returned] = in_year.get(returned, 0) + 1
     for number, grant_return in enumerate(sorted(award.returns, key=lambda r: r.due_date), 1):
-        share = len([r for r in award.returns])
-        spend = {line.id: line.revised_pence * spend_percent // 100 // share
-                 for line in award.lines}
+        returned = years.return_year(grant_return, held)
+        spend = {line.id: years.by_year(line.revised_years).get(returned, 0) * spend_percent
+                 // 100 // in_year[returned] for line in award.lines}
         if grant_return.kind.value == "final":
             already = {line.id: sum(rl.spend_pence for r in award.returns
                                     if r.status == ReturnStatus.APPROVED
@@ -437,6 +492,48 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
                                       f"HIST-{bid.reference}-{number}", finance)
     for repayment in award.repayments:
         awards.record_repayment(repayment, utcnow().date(), f"REPAY-{bid.reference}", finance)
+
+
+def _pcf_round(fund: Fund) -> Round:
+    """Putting Communities First's three-year round, 2022/23 to 2024/25, its budget per year."""
+    from portal.models import RoundYear, year_label
+
+    first, count = PCF_FIRST_YEAR, len(PCF_YEAR_BUDGETS)
+    name = f"{year_label(first)} to {year_label(first + count - 1)} round"
+    existing = session.scalar(select(Round).where(Round.fund_id == fund.id, Round.name == name))
+    if existing is not None:
+        return existing
+    spec = next(f for f in FUNDS if f["code"] == fund.code)
+    round_ = Round(fund=fund, name=name, financial_year=first, years=count,
+                   opens_at=datetime(first, 4, 1, 9, 0, tzinfo=UK).astimezone(UTC),
+                   closes_at=datetime(first, 6, 30, 12, 0, tzinfo=UK).astimezone(UTC),
+                   budget_pence=sum(PCF_YEAR_BUDGETS.values()), cap_pence=None,
+                   committed_pence=0, eligible_organisation_types=[OrganisationType.CSP.value],
+                   return_cadence=ReturnCadence.SIX_MONTHLY, guidance="")
+    round_.year_budgets = [RoundYear(financial_year=year, budget_pence=pence, committed_pence=0)
+                           for year, pence in sorted(PCF_YEAR_BUDGETS.items())]
+    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w)
+                       for i, (t, g, w) in enumerate(spec["criteria"], start=1)]
+    session.add(round_)
+    session.flush()
+    return round_
+
+
+def load_pcf_history(now: datetime) -> bool:
+    """Putting Communities First as it ran: one round over three years, awards across them."""
+    from portal.models import Bid
+
+    fund = session.scalars(select(Fund).where(Fund.code == "PCF")).one()
+    round_ = _pcf_round(fund)
+    created = False
+    for short, title, issue, lines, start, end in PCF_HISTORY:
+        if session.scalar(select(Bid).where(Bid.title == title)) is None:
+            _history_grant(round_, short, title, issue,
+                           [(item, kind, sum(amounts.values())) for item, kind, amounts in lines],
+                           100, line_years=[amounts for _i, _k, amounts in lines],
+                           dates=(start, end))
+            created = True
+    return created
 
 
 def load_history(now: datetime) -> bool:
