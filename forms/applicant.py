@@ -223,16 +223,42 @@ class OutcomesForm(SectionForm):
             row.form.how_measured.data = saved["how_measured"]
 
 
+# The most financial years a round funds (``portal.services.bids.MULTI_YEAR_YEARS``; forms do
+# not import services): a budget line has one amount box per year of its round.
+BUDGET_YEARS = 3
+
+
 class BudgetRow(RowForm):
     item = StringField(_l("Item"), widget=GovTextInput(),
                        validators=[max_length(200, _l("Item"))])
     kind = SelectField(_l("Capital or revenue"), widget=GovSelect(), choices=COST_KINDS,
                        validate_choice=False, default="")
+    # A round of one year: the line's amount.
     amount = MoneyField(_l("Amount"), description=_l("In pounds"))
+    # A round over several years (issue 14): the amount for each of its years, labelled with
+    # the year (2023/24) by :meth:`BudgetForm.use_years`; the line's amount is their sum.
+    year_0 = MoneyField(_l("Amount for the first year"), description=_l("In pounds"))
+    year_1 = MoneyField(_l("Amount for the second year"), description=_l("In pounds"))
+    year_2 = MoneyField(_l("Amount for the third year"), description=_l("In pounds"))
+
+    #: How many year boxes the page shows (0: a round of one year, the ``amount`` box).
+    year_count = 0
+
+    def year_fields(self) -> list[MoneyField]:
+        return [self[f"year_{index}"] for index in range(self.year_count)]
 
     def filled(self) -> bool:
+        amounts = self.year_fields() if self.year_count else [self.amount]
         return bool((self.item.data or "").strip() or self.kind.data
-                    or self.amount.data is not None or self.amount.money_error)
+                    or any(f.data is not None or f.money_error for f in amounts))
+
+    def total(self) -> int | None:
+        """The line's amount: the amount typed, or the sum of the years typed (None when
+        none is)."""
+        if not self.year_count:
+            return self.amount.data
+        typed = [f.data for f in self.year_fields() if f.data is not None]
+        return sum(typed) if typed else None
 
 
 class BudgetForm(SectionForm):
@@ -240,6 +266,24 @@ class BudgetForm(SectionForm):
     match_funding = MoneyField(_l("Match funding from others"),
                                description=_l("In pounds. Leave blank if there is none."))
     match_funding_sources = _long_text(_l("Where the match funding comes from"), 500, None)
+
+    #: The round's financial years (starting years), set by :meth:`use_years`; empty when the
+    #: form was made without its round (each line then has its amount alone).
+    round_years: list[int] = []  # noqa: RUF012 - replaced per form, never changed in place
+
+    def use_years(self, years: list[tuple[int, str]]) -> None:
+        """The round's financial years as (starting year, label: "2023/24"). Over more than
+        one, each line has an amount box per year, labelled with it."""
+        self.round_years = [year for year, _label in years]
+        count = len(years) if len(years) > 1 else 0
+        for row in self.rows:
+            row.form.year_count = count
+            if count:
+                for field, (_year, label) in zip(row.form.year_fields(), years):
+                    field.label.text = label
+
+    def multi_year(self) -> bool:
+        return len(self.round_years) > 1
 
     def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
@@ -249,8 +293,7 @@ class BudgetForm(SectionForm):
                 continue
             filled += 1
             checks = (("item", _l("Enter the item")),
-                      ("kind", _l("Select capital or revenue")),
-                      ("amount", _l("Enter the amount")))
+                      ("kind", _l("Select capital or revenue")))
             for name, message in checks:
                 field = row.form[name]
                 if not field.errors and (field.data is None or field.data == ""):
@@ -260,9 +303,20 @@ class BudgetForm(SectionForm):
             if kind.data and kind.data not in ("capital", "revenue") and not kind.errors:
                 kind.errors.append(str(_l("Select capital or revenue")))
                 valid = False
-            amount = row.form.amount
-            if amount.data == 0 and not amount.errors:
-                amount.errors.append(str(_l("Amount must be more than £0")))
+            amounts = row.form.year_fields() or [row.form.amount]
+            if any(f.errors for f in amounts):
+                valid = False
+                continue
+            first = amounts[0]
+            total = row.form.total()
+            if total is None:
+                first.errors.append(str(_l("Enter the amount for at least one year")
+                                        if row.form.year_count else _l("Enter the amount")))
+                valid = False
+            elif total == 0:
+                first.errors.append(str(_l("The amounts must add up to more than £0")
+                                        if row.form.year_count
+                                        else _l("Amount must be more than £0")))
                 valid = False
         if self.is_completing() and filled == 0:
             self.rows[0].form.item.errors.append(str(_l("Enter at least one budget line")))
@@ -275,11 +329,30 @@ class BudgetForm(SectionForm):
         refresh_list_errors(self)
         return valid
 
+    def _year_amounts(self, row: BudgetRow) -> dict[str, int] | None:
+        """A line's amounts by year as the answers keep them ({"2023": pence}), or None when
+        the form does not know its round's years."""
+        if not self.round_years:
+            return None
+        if not row.year_count:
+            return {str(self.round_years[0]): row.amount.data or 0}
+        return {str(year): field.data for year, field in zip(self.round_years,
+                                                              row.year_fields())
+                if field.data is not None}
+
     def answers(self) -> dict[str, Any]:
+        rows = []
+        for r in self.rows:
+            if not r.form.filled():
+                continue
+            row: dict[str, Any] = {"item": r.form.item.data.strip(), "kind": r.form.kind.data,
+                                   "amount_pence": r.form.total()}
+            years = self._year_amounts(r.form)
+            if years is not None:
+                row["year_amounts"] = years
+            rows.append(row)
         return {
-            "rows": [{"item": r.form.item.data.strip(), "kind": r.form.kind.data,
-                      "amount_pence": r.form.amount.data}
-                     for r in self.rows if r.form.filled()],
+            "rows": rows,
             "match_funding_pence": self.match_funding.data or 0,
             "match_funding_sources": (self.match_funding_sources.data or "").strip(),
         }
@@ -289,11 +362,24 @@ class BudgetForm(SectionForm):
             row.form.item.data = saved["item"]
             row.form.kind.data = saved["kind"]
             row.form.amount.data = saved["amount_pence"]
+            if row.form.year_count:
+                years = saved.get("year_amounts") or {
+                    str(self.round_years[0]): saved["amount_pence"]}
+                for year, field in zip(self.round_years, row.form.year_fields()):
+                    field.data = years.get(str(year))
         self.match_funding.data = answers.get("match_funding_pence") or None
         self.match_funding_sources.data = answers.get("match_funding_sources", "")
 
     def row_fields(self) -> list[Any]:
         return [row.form for row in self.rows]
+
+    @staticmethod
+    def line_years(saved_row: dict[str, Any]) -> list[tuple[int, int]]:
+        """A saved line's amounts per financial year, (starting year, pence), in order:
+        what a read-only page shows beside its total for a round over several years."""
+        years = saved_row.get("year_amounts") or {}
+        return sorted((int(year), int(pence)) for year, pence in years.items()
+                      if isinstance(year, str) and year.isascii() and year.isdigit())
 
 
 class YouthForm(SectionForm):

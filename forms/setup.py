@@ -167,6 +167,20 @@ class FundForm(PortalForm):
     submit = SubmitField(_l("Save fund"), widget=GovSubmitInput())
 
 
+# The most financial years a round may fund (``portal.services.bids.MULTI_YEAR_YEARS``, which
+# the service checks; forms do not import services): one budget row each.
+ROUND_YEAR_ROWS = 3
+
+
+class RoundYearRow(RowForm):
+    """One financial year of a round over several: its budget and, optionally, the most one
+    bid may have in it. The template labels each with its year."""
+
+    budget = MoneyField(_l("Budget"), description=_l("In pounds"))
+    cap = MoneyField(_l("Most a bid can have in this year"),
+                     description=_l("In pounds. Leave blank if there is no limit per bid."))
+
+
 class RoundForm(PortalForm):
     name = _required_text(_l("Name of the round"), 200, _l("Enter the name of the round"),
                           _l("For example, 2026/27 round"))
@@ -184,8 +198,15 @@ class RoundForm(PortalForm):
     closes_time = TimeOfDayField(_l("Closing time"), description=_l("UK time, like 12:00 or "
                                                                     "17:00"),
                                  validators=[Required(_l("Enter the closing time"))])
-    budget = MoneyField(_l("Budget"), description=_l("In pounds, like 30,000"),
-                        validators=[Required(_l("Enter the budget"))])
+    # Required for a round of one year; a round over several years has a budget per year
+    # instead (``year_budgets``), checked in :meth:`validate`.
+    budget = MoneyField(_l("Budget"), description=_l("In pounds, like 30,000"))
+    years = WholeNumberField(
+        _l("Number of financial years"), low=1, high=ROUND_YEAR_ROWS,
+        description=_l("From 1 to 3. The round funds this many financial years from the one "
+                       "above, with a budget for each."),
+        message=_l("Number of financial years must be a whole number from 1 to 3"))
+    year_budgets = RowList(FormField(RoundYearRow), rows=ROUND_YEAR_ROWS)
     cap = MoneyField(_l("Most a bid can ask for"),
                      description=_l("In pounds. Leave blank if there is no limit per bid."))
     eligible_organisation_types = SelectMultipleField(
@@ -207,6 +228,35 @@ class RoundForm(PortalForm):
         message=_l("Assessments needed must be a whole number from 1 to 20, or blank for "
                    "every assigned assessor"))
     submit = SubmitField(_l("Save round"), widget=GovSubmitInput())
+
+    #: Set by the view before validating: whether the round's fund allows projects over
+    #: several years, so the form asks for the number of years and a budget per year.
+    multi_year = False
+
+    def year_count(self) -> int:
+        """How many financial years the round funds: 1 unless its fund allows several and a
+        valid number was given."""
+        if not self.multi_year or self.years.errors or self.years.number_error:
+            return 1
+        return self.years.data or 1
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.multi_year and self.years.data is None and not self.years.errors:
+            self.years.errors.append(str(_l("Enter the number of financial years")))
+            valid = False
+        if not self.multi_year:
+            if self.budget.data is None and not self.budget.errors:
+                self.budget.errors.append(str(_l("Enter the budget")))
+                valid = False
+        else:
+            for index, row in enumerate(self.year_budgets):
+                field = row.form.budget
+                if index < self.year_count() and field.data is None and not field.errors:
+                    field.errors.append(str(_l("Enter the budget for year %(n)d", n=index + 1)))
+                    valid = False
+        refresh_list_errors(self)
+        return valid
 
 
 class CriterionRow(RowForm):

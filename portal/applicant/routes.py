@@ -25,7 +25,7 @@ from portal.applicant import bp
 from portal.downloads import attachment
 from portal.formatting import short_name
 from portal.inputs import whole_number
-from portal.models import Bid, BidStatus, Round
+from portal.models import Bid, BidStatus, Round, year_label
 from portal.oneshot import one_shot
 from portal.pagination import page_number
 from portal.queries import applicant as queries
@@ -124,7 +124,7 @@ def section(bid_id: int, key: str):
     if bid.status != BidStatus.DRAFT:
         return redirect(url_for("applicant.check_answers", bid_id=bid.id))
     saved = bid.section(key)
-    form = SECTION_FORMS[key]()
+    form = _section_form(key, bid)
     conflict = None
     if showing_saved():
         if saved is not None:
@@ -139,7 +139,7 @@ def section(bid_id: int, key: str):
             bids.save_section(bid, key, form.answers(), completed=form.is_completing(),
                               expected_version=expected or None, actor=current_user)
         except bids.SectionConflict as clash:
-            conflict = _conflict(form, key, clash)
+            conflict = _conflict(form, key, clash, bid)
             form = conflict["form"]
         except DomainError as refused:
             _show_refusal(form, refused)
@@ -150,9 +150,18 @@ def section(bid_id: int, key: str):
                            conflict=conflict)
 
 
-def _conflict(mine: Any, key: str, clash: bids.SectionConflict) -> dict[str, Any]:
+def _section_form(key: str, bid: Bid, **kwargs: Any) -> Any:
+    """A section's form; the budget's with its round's financial years (issue 14: a round
+    over several years has an amount per year on each line)."""
+    form = SECTION_FORMS[key](**kwargs)
+    if key == "budget":
+        form.use_years([(year, year_label(year)) for year in bid.round.financial_years])
+    return form
+
+
+def _conflict(mine: Any, key: str, clash: bids.SectionConflict, bid: Bid) -> dict[str, Any]:
     """Show the newer saved version; keep what this user typed beside it, unsaved."""
-    newer = SECTION_FORMS[key](formdata=None)
+    newer = _section_form(key, bid, formdata=None)
     newer.load(clash.current.answers)
     newer.completed.data = "yes" if clash.current.status == "completed" else "no"
     newer.version.data = str(clash.current.version)
@@ -161,9 +170,13 @@ def _conflict(mine: Any, key: str, clash: bids.SectionConflict) -> dict[str, Any
 
 
 def _first_amount(form: Any) -> Field | None:
-    """Where a refusal about the budget as a whole (``rows``) goes: the first amount."""
+    """Where a refusal about the budget as a whole (``rows``) goes: the first amount (its
+    first year's, in a round over several years)."""
     rows = getattr(form, "rows", None)
-    return rows.entries[0].form.amount if rows is not None and rows.entries else None
+    if rows is None or not rows.entries:
+        return None
+    first = rows.entries[0].form
+    return first.year_0 if getattr(first, "year_count", 0) else first.amount
 
 
 def _show_refusal(form: Any, refused: DomainError) -> None:

@@ -88,17 +88,40 @@ def _round_details(form: RoundForm) -> setup.RoundDetails:
     opens_on, opens_time = form.opens_on.data, form.opens_time.data
     closes_on, closes_time = form.closes_on.data, form.closes_time.data
     # All Required: validated above.
-    assert financial_year is not None and budget is not None
+    assert financial_year is not None
     assert opens_on is not None and opens_time is not None
     assert closes_on is not None and closes_time is not None
+    years = form.year_count()
+    year_budgets: tuple[setup.YearBudget, ...] = ()
+    if form.multi_year:
+        # A round over several years: a budget per year (all given: validated above), the
+        # round's budget their sum. A one-year round of such a fund: its first year's.
+        rows = [row.form for row in form.year_budgets][:years]
+        if years > 1:
+            year_budgets = tuple(setup.YearBudget(row.budget.data or 0, row.cap.data)
+                                 for row in rows)
+        budget = sum(row.budget.data or 0 for row in rows)
+    cap = form.cap.data
+    if form.multi_year and years == 1 and cap is None:
+        cap = form.year_budgets[0].form.cap.data  # one year: its cap is the round's
+    assert budget is not None
     return setup.RoundDetails(
         name=form.name.data, financial_year=financial_year,
         opens_on=opens_on, opens_time=opens_time,
         closes_on=closes_on, closes_time=closes_time,
-        budget_pence=budget, cap_pence=form.cap.data,
+        budget_pence=budget, cap_pence=cap,
         eligible_organisation_types=list(form.eligible_organisation_types.data or []),
         return_cadence=ReturnCadence(form.return_cadence.data), guidance=form.guidance.data or "",
-        required_assessments=form.required_assessments.data)
+        required_assessments=form.required_assessments.data,
+        years=years, year_budgets=year_budgets)
+
+
+def _round_form(fund: Fund) -> RoundForm:
+    """The round form, asking for years and a budget per year when the fund allows
+    projects over several years (and only then: a one-year fund's form is as it was)."""
+    form = RoundForm()
+    form.multi_year = bool(fund.allows_multi_year)
+    return form
 
 
 def _load_round(form: RoundForm, round_: Round) -> None:
@@ -108,25 +131,37 @@ def _load_round(form: RoundForm, round_: Round) -> None:
     form.closes_on.data, form.closes_time.data = setup.uk_date_and_time(round_.closes_at)
     form.budget.data = round_.budget_pence
     form.cap.data = round_.cap_pence
+    form.years.data = round_.years or 1
+    for row, year in zip(form.year_budgets, round_.year_budgets):
+        row.form.budget.data = year.budget_pence
+        row.form.cap.data = year.cap_pence if (round_.years or 1) > 1 else None
     form.eligible_organisation_types.data = list(round_.eligible_organisation_types or [])
     form.return_cadence.data = round_.return_cadence.value
     form.guidance.data = round_.guidance
     form.required_assessments.data = round_.required_assessments
 
 
+def _show_round_refusal(form: RoundForm, refused: DomainError) -> None:
+    """Beside the field the service names; the number of years, on a form that does not
+    ask for it, beside the budget."""
+    where: dict[str, Target] = {} if form.multi_year else {"years": form.budget}
+    show_refusal(form, refused, where=where, default="name")
+
+
 @bp.route("/manage/funds/<int:fund_id>/rounds/new", methods=["GET", "POST"])
 @requires(Action.MANAGE_GRANTS)
 def new_round(fund_id: int):
     fund = _fund(fund_id)
-    form = RoundForm()
+    form = _round_form(fund)
     if showing_saved():
+        form.years.data = 1
         form.eligible_organisation_types.data = ["csp"]
         form.return_cadence.data = ReturnCadence.SIX_MONTHLY.value
     if form.validate_on_submit():
         try:
             round_ = setup.create_round(fund, _round_details(form), current_user)
         except DomainError as refused:
-            show_refusal(form, refused, default="name")
+            _show_round_refusal(form, refused)
         else:
             flash(_("Round “%(name)s” created. Now set its criteria.", name=round_.name),
                   "success")
@@ -138,14 +173,14 @@ def new_round(fund_id: int):
 @requires(Action.MANAGE_GRANTS)
 def edit_round(round_id: int):
     round_ = _round(round_id)
-    form = RoundForm()
+    form = _round_form(round_.fund)
     if showing_saved():
         _load_round(form, round_)
     if form.validate_on_submit():
         try:
             setup.update_round(round_, _round_details(form), current_user)
         except DomainError as refused:
-            show_refusal(form, refused, default="name")
+            _show_round_refusal(form, refused)
         else:
             flash(_("Changes to “%(name)s” saved.", name=round_.name), "success")
             return redirect(url_for("decisions.funds"))

@@ -34,6 +34,7 @@ from portal.models import (
 from portal.services import DomainError, audit
 from portal.services.rounds import RoundState, financial_year_dates, open_to, state_of
 from portal.services.workflow import atomic, move, tell
+from portal.services.years import as_json, by_year, year_label, years_between
 from portal.workflows import BID
 
 
@@ -146,7 +147,9 @@ def project_date_bounds(round_: Round) -> tuple[date, date]:
     seed 000, "over the same three-year period")."""
     first, last = financial_year_dates(round_.financial_year)
     first = max(first, round_.opens_at.astimezone(UK).date())
-    if round_.fund.allows_multi_year:
+    if (round_.years or 1) > 1:  # a round over several years: its years (issue 14)
+        last = financial_year_dates(round_.last_financial_year)[1]
+    elif round_.fund.allows_multi_year:
         last = financial_year_dates(round_.financial_year + MULTI_YEAR_YEARS - 1)[1]
     return first, last
 
@@ -182,14 +185,94 @@ def _day(value: date) -> str:
     return long_date(value)
 
 
-def _check_budget(bid: Bid, answers: dict[str, Any]) -> int:
-    total = sum(int(row["amount_pence"]) for row in answers.get("rows", []))
-    cap = bid.round.cap_pence
+def line_field(round_: Round, index: int, year: int | None = None) -> str:
+    """The form field of budget line ``index`` (from 0) that holds its amount for ``year``:
+    ``rows-<i>-amount`` in a round of one year, ``rows-<i>-year_<n>`` (the round's n-th year,
+    from 0; its first for a year the round does not fund) in a round over several."""
+    if (round_.years or 1) == 1:
+        return f"rows-{index}-amount"
+    years = round_.financial_years
+    return f"rows-{index}-year_{years.index(year) if year in years else 0}"
+
+
+def _line_years(round_: Round, row: dict[str, Any]) -> dict[int, int]:
+    """A saved budget line's amount per financial year: its ``year_amounts``, or all of its
+    amount in the round's first year (a line saved without years)."""
+    amounts = by_year(row.get("year_amounts")) if isinstance(row.get("year_amounts"),
+                                                              dict) else {}
+    if not amounts:
+        return {round_.financial_year: int(row.get("amount_pence") or 0)}
+    return amounts
+
+
+def _check_budget(bid: Bid, answers: dict[str, Any]) -> dict[str, Any]:
+    """The budget section's answers checked against the round (issue 14) and returned with
+    each line's amounts per year (``year_amounts``) and its total (``amount_pence``, their
+    sum). Refused beside the field: a line's year the round does not fund, or outside the
+    project's dates (when given); a line adding up to £0; a year's total above that year's
+    budget or cap; the bid's total above the round's cap or above its whole budget."""
+    round_ = bid.round
+    funded = set(round_.financial_years)
+    start, end = bid.start_date, bid.end_date
+    project = (set(years_between(start, end)) if start is not None and end is not None
+               and start <= end else None)
+    rows: list[dict[str, Any]] = []
+    totals: dict[int, int] = {}
+    first_field: dict[int, str] = {}
+    for index, row in enumerate(answers.get("rows", [])):
+        amounts = _line_years(round_, row)
+        for year, pence in amounts.items():
+            field = line_field(round_, index, year)
+            if pence < 0:
+                raise DomainError(_("Amounts must be £0 or more"), field=field)
+            if year not in funded and pence:
+                raise DomainError(_("This round does not fund %(year)s: it funds %(years)s",
+                                    year=year_label(year),
+                                    years=round_.financial_year_label), field=field)
+            if project is not None and year not in project and pence:
+                assert start is not None and end is not None  # project: both given
+                raise DomainError(
+                    _("The project runs from %(start)s to %(end)s, so it can have no money in "
+                      "%(year)s: change this amount or the dates in “About the project”",
+                      start=_day(start), end=_day(end),
+                      year=year_label(year)), field=field)
+            if pence:
+                totals[year] = totals.get(year, 0) + pence
+                first_field.setdefault(year, field)
+        total = sum(amounts.values())
+        if total <= 0:
+            raise DomainError(_("The amounts of a budget line must add up to more than £0"),
+                              field=line_field(round_, index, min(amounts)))
+        rows.append({**row, "amount_pence": total,
+                     "year_amounts": as_json({y: p for y, p in amounts.items() if p})})
+    years = {year.financial_year: year for year in round_.year_budgets}
+    if (round_.years or 1) > 1:
+        for year, pence in sorted(totals.items()):
+            budget = years.get(year)
+            if budget is None:
+                continue
+            if pence > budget.budget_pence:
+                raise DomainError(_("The budget lines for %(year)s add up to %(total)s: they "
+                                    "must be %(budget)s or less, the round’s budget for that "
+                                    "year", year=budget.label, total=money(pence),
+                                    budget=money(budget.budget_pence)),
+                                  field=first_field[year])
+            if budget.cap_pence is not None and pence > budget.cap_pence:
+                raise DomainError(_("The budget lines for %(year)s add up to %(total)s: they "
+                                    "must be %(cap)s or less, the most this round allows a "
+                                    "bid in that year", year=budget.label, total=money(pence),
+                                    cap=money(budget.cap_pence)), field=first_field[year])
+    total = sum(row["amount_pence"] for row in rows)
+    cap = round_.cap_pence
     if cap is not None and total > cap:
         raise DomainError(_("The total of the budget lines (%(total)s) must be %(cap)s or less, "
                             "the most this round allows", total=money(total), cap=money(cap)),
                           field="rows")
-    return total
+    if total > round_.budget_pence:
+        raise DomainError(_("The total of the budget lines (%(total)s) must be %(budget)s or "
+                            "less, the whole budget of this round", total=money(total),
+                            budget=money(round_.budget_pence)), field="rows")
+    return {**answers, "rows": rows}
 
 
 def _apply(bid: Bid, key: str, answers: dict[str, Any]) -> None:
@@ -203,7 +286,9 @@ def _apply(bid: Bid, key: str, answers: dict[str, Any]) -> None:
         bid.issue_types = list(answers.get("issue_types") or [])
     elif key == "budget":
         rows = [{"item": row["item"], "kind": CostKind(row["kind"]),
-                 "amount_pence": int(row["amount_pence"])} for row in answers.get("rows", [])]
+                 "amount_pence": int(row["amount_pence"]),
+                 "year_amounts": dict(row.get("year_amounts") or {})}
+                for row in answers.get("rows", [])]
         _replace_by_position(bid.budget_lines, rows, BudgetLine)
         bid.amount_requested_pence = sum(row["amount_pence"] for row in rows)
         bid.match_funding_pence = int(answers.get("match_funding_pence") or 0)
@@ -250,7 +335,7 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
     if key == "about":
         _check_about(bid, answers, now.astimezone(UK).date())
     if key == "budget":
-        _check_budget(bid, answers)
+        answers = _check_budget(bid, answers)
     status = SectionStatus.COMPLETED if completed else SectionStatus.IN_PROGRESS
     # The bid is held as a draft for this save: a submission at the same moment either waits
     # for it (and then checks what it saved) or has won, and this save is refused.
@@ -337,6 +422,14 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     cap = bid.round.cap_pence
     if cap is not None and bid.amount_requested_pence > cap:
         raise DomainError(_("The total asked for must be %(cap)s or less.", cap=money(cap)))
+    budget = bid.section("budget")
+    if budget is not None:
+        # Checked again as sent: the round's budgets or the project's dates may have changed
+        # since the budget was saved. Shown on the check-answers page, naming the section.
+        try:
+            _check_budget(bid, budget.answers)
+        except DomainError as refused:
+            raise DomainError(_("Budget: %(problem)s", problem=refused.message)) from None
     # The status is won first; the reference is taken only by the write that won.
     transition = move(BID, "submit", bid, actor, values={"submitted_at": now, "updated_at": now},
                       audit_event=False)

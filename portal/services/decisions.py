@@ -197,6 +197,17 @@ def bid_years(bid: Bid) -> dict[int, int]:
     return totals
 
 
+def award_years(bid: Bid, amount_pence: int) -> dict[int, int]:
+    """What an award of ``amount_pence`` to ``bid`` takes from each financial year: the
+    offer's approved lines (each line scaled, then each line's years) added up per year. The
+    round's years are committed with exactly these, so what a year has committed is always
+    the sum of its awards' lines for that year; scaling the bid's yearly totals instead
+    differs from the lines by a penny here and there on a part award."""
+    lines = awards._scaled_lines(bid, amount_pence)  # noqa: SLF001 - the offer's own split
+    amounts = {year: pence for year, pence in awards.year_totals(lines).items() if pence}
+    return amounts or {bid.round.financial_year: amount_pence}  # a bid without lines
+
+
 @atomic
 def commit_to_budget(round_: Round, amount: int, amounts: dict[int, int] | None = None) -> None:
     """Add ``amount`` to the round's committed total and ``amounts`` (pence per financial
@@ -218,14 +229,15 @@ def _check_years(round_: Round, amounts: dict[int, int]) -> None:
             raise DomainError(_("The round has no budget for %(year)s",
                                 year=years.year_label(year)), field="amount")
         if row.cap_pence is not None and pence > row.cap_pence:
-            raise DomainError(_("The award for %(year)s (%(amount)s) cannot be more than the "
-                                "round's limit of %(cap)s for that year",
+            raise DomainError(_("The award's share for %(year)s (%(amount)s) cannot be more "
+                                "than the round's limit of %(cap)s a bid for that year",
                                 year=row.label, amount=money(pence), cap=money(row.cap_pence)),
                               field="amount")
         if pence > row.remaining_pence:
-            raise DomainError(_("Only %(remaining)s of the budget for %(year)s remains",
-                                remaining=money(row.remaining_pence), year=row.label),
-                              field="amount")
+            raise DomainError(_("This award would take %(amount)s from the budget for "
+                                "%(year)s, but only %(remaining)s of it remains",
+                                amount=money(pence), remaining=money(row.remaining_pence),
+                                year=row.label), field="amount")
 
 
 @atomic
@@ -254,7 +266,7 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
     if amount_pence > bid.round.remaining_pence:
         raise DomainError(_("Only %(remaining)s of the round's budget remains.",
                             remaining=money(bid.round.remaining_pence)), field="amount")
-    amounts = years.scale(bid_years(bid), amount_pence, bid.amount_requested_pence)
+    amounts = award_years(bid, amount_pence)
     _check_years(bid.round, amounts)
     ready, override = _check_override(bid, override_reason)
     now = now or utcnow()

@@ -24,11 +24,14 @@ from portal.models import (
     ModeratedScore,
     OrganisationType,
     Round,
+    RoundYear,
     Score,
     User,
+    year_label,
 )
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
 from portal.services import DomainError, audit
+from portal.services.bids import MULTI_YEAR_YEARS
 from portal.services.rounds import financial_year_dates, financial_year_of
 from portal.services.workflow import atomic
 
@@ -68,6 +71,20 @@ class RoundDetails:
     # Submitted assessments a bid needs before a decision without an override reason:
     # None means every assessor assigned (and not conflicted); otherwise at least this many.
     required_assessments: int | None = None
+    # Financial years the round funds (issue 14): 1, or up to ``MULTI_YEAR_YEARS`` in a fund
+    # that allows multi-year projects. With more than one, ``year_budgets`` holds one
+    # :class:`YearBudget` per year, first year first, and ``budget_pence`` is their sum.
+    years: int = 1
+    year_budgets: tuple[YearBudget, ...] = ()
+
+
+@dataclass(frozen=True)
+class YearBudget:
+    """One financial year of a round over several: its budget and, if set, the most one bid
+    may have in that year (pence)."""
+
+    budget_pence: int
+    cap_pence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +222,19 @@ def _round_snapshot(round_: Round) -> dict[str, Any]:
             "budget_pence": round_.budget_pence, "cap_pence": round_.cap_pence,
             "eligible_organisation_types": list(round_.eligible_organisation_types or []),
             "return_cadence": round_.return_cadence.value, "guidance": round_.guidance,
-            "required_assessments": round_.required_assessments}
+            "required_assessments": round_.required_assessments, **_years_snapshot(round_)}
+
+
+def _years_snapshot(round_: Round) -> dict[str, Any]:
+    """A round over several years: how many and each year's budget and cap, keyed by the
+    year as users write it (2026/27). Nothing for a round of one year (its one year is the
+    round's own budget and cap)."""
+    if (round_.years or 1) == 1:
+        return {}
+    return {"years": round_.years,
+            "year_budgets": {row.label: {"budget_pence": row.budget_pence,
+                                         "cap_pence": row.cap_pence}
+                             for row in round_.year_budgets}}
 
 
 def _check_money(details: RoundDetails, round_: Round | None) -> None:
@@ -225,6 +254,69 @@ def _check_money(details: RoundDetails, round_: Round | None) -> None:
         raise DomainError(_("The most a bid can ask for (%(cap)s) cannot be more than the budget "
                             "(%(budget)s)", cap=money(cap), budget=money(details.budget_pence)),
                           field="cap")
+
+
+def _check_years(fund: Fund, details: RoundDetails, round_: Round | None) -> None:
+    """A round over several years (issue 14): only in a fund that allows multi-year projects,
+    from 1 to ``MULTI_YEAR_YEARS`` years, one budget per year adding up to the round's, each
+    year's cap within its budget; on a round with awards, never fewer years than the last
+    with money committed and no year's budget below what is committed in it (beside that
+    year's field, ``year_budgets-<n>-budget``)."""
+    count = details.years
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= (
+            MULTI_YEAR_YEARS if fund.allows_multi_year else 1):
+        if not fund.allows_multi_year:
+            raise DomainError(_("A round of this fund funds one financial year: the fund does "
+                                "not allow projects over several years"), field="years")
+        raise DomainError(_("The number of financial years must be from 1 to %(most)d",
+                            most=MULTI_YEAR_YEARS), field="years")
+    committed = {row.financial_year: row.committed_pence
+                 for row in (round_.year_budgets if round_ is not None else [])}
+    moved = round_ is not None and details.financial_year != round_.financial_year
+    several = count > 1 or (round_ is not None and (round_.years or 1) > 1)
+    if moved and several and any(committed.values()):
+        # (A round of one year moving to another year takes its one year's commitments
+        # with it: the flush hook keeps that year in step with the round.)
+        raise DomainError(_("The financial year cannot change: awards have been made from "
+                            "this round’s budget for %(years)s",
+                            years=round_.financial_year_label if round_ else ""),
+                          field="financial_year")
+    last_committed = max((year for year, pence in committed.items() if pence), default=None)
+    if not moved and last_committed is not None and \
+            last_committed > details.financial_year + count - 1:
+        raise DomainError(_("The round must fund at least %(count)d years: awards have been "
+                            "made from its budget for %(year)s",
+                            count=last_committed - details.financial_year + 1,
+                            year=year_label(last_committed)), field="years")
+    if count == 1:
+        return
+    if len(details.year_budgets) != count:
+        raise DomainError(_("Enter a budget for each of the %(count)d years", count=count),
+                          field="year_budgets-0-budget")
+    for index, year in enumerate(details.year_budgets):
+        when = year_label(details.financial_year + index)
+        field = f"year_budgets-{index}-budget"
+        if year.budget_pence < 0:
+            raise DomainError(_("The budget for %(year)s must be £0 or more", year=when),
+                              field=field)
+        spent = committed.get(details.financial_year + index, 0)
+        if year.budget_pence < spent:
+            raise DomainError(_("The budget for %(year)s cannot be less than %(committed)s, "
+                                "the amount already committed to approved awards in that "
+                                "year", year=when, committed=money(spent)), field=field)
+        cap = year.cap_pence
+        if cap is not None and cap <= 0:
+            raise DomainError(_("The most a bid can have in %(year)s must be more than £0",
+                                year=when), field=f"year_budgets-{index}-cap")
+        if cap is not None and cap > year.budget_pence:
+            raise DomainError(_("The most a bid can have in %(year)s (%(cap)s) cannot be more "
+                                "than that year’s budget (%(budget)s)", year=when,
+                                cap=money(cap), budget=money(year.budget_pence)),
+                              field=f"year_budgets-{index}-cap")
+    total = sum(year.budget_pence for year in details.year_budgets)
+    if total != details.budget_pence:
+        raise DomainError(_("The round’s budget must be the sum of its years’ budgets"),
+                          field="year_budgets-0-budget")
 
 
 def round_date_bounds(year: int) -> dict[str, tuple[date, date]]:
@@ -313,6 +405,7 @@ def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> Non
     _check_round_dates(details)
     _check_opening_against_bids(details, round_)
     _check_money(details, round_)
+    _check_years(fund, details, round_)
     known = {kind.value for kind in OrganisationType}
     if not details.eligible_organisation_types or not set(
             details.eligible_organisation_types) <= known:
@@ -343,6 +436,32 @@ def _apply_round(round_: Round, details: RoundDetails) -> None:
     round_.return_cadence = details.return_cadence
     round_.guidance = details.guidance
     round_.required_assessments = details.required_assessments
+    _apply_years(round_, details)
+
+
+def _apply_years(round_: Round, details: RoundDetails) -> None:
+    """The round's ``RoundYear`` rows, updated in place by year: a year kept keeps its
+    committed total, years added start with nothing committed, years dropped go (checked
+    first to have nothing committed). A round of one year is left to the flush hook
+    (``portal.models.funds.keep_single_year``), which gives it its one year."""
+    round_.years = details.years
+    wanted = ({details.financial_year + index: year
+               for index, year in enumerate(details.year_budgets)} if details.years > 1
+              else {details.financial_year: None})
+    for row in list(round_.year_budgets):
+        if row.financial_year not in wanted:
+            round_.year_budgets.remove(row)
+    if details.years == 1:
+        return
+    session.flush()  # rows dropped go before any year is added under the same key
+    rows = {row.financial_year: row for row in round_.year_budgets}
+    for year, budget in wanted.items():
+        assert budget is not None
+        row = rows.get(year) or RoundYear(financial_year=year, committed_pence=0)
+        if row not in round_.year_budgets:
+            round_.year_budgets.append(row)
+        row.budget_pence = budget.budget_pence
+        row.cap_pence = budget.cap_pence
 
 
 @atomic
