@@ -51,8 +51,11 @@ def _rows_table(form: Any, key: str) -> Markup:
     if key == "budget":
         for row in form.rows:
             if row.form.filled():
+                years = "; ".join(f"{escape(field.label.text)}: {escape(money(field.data))}"
+                                  for field in row.form.year_fields() if field.data)
                 items.append(f"{escape(row.form.item.data)} ({escape(_choice_label(row.form.kind, row.form.kind.data))}): "
-                             f"{escape(money(row.form.amount.data or 0))}")
+                             f"{escape(money(row.form.total() or 0))}"
+                             + (f" ({years})" if years else ""))
     else:
         for row in form.rows:
             if row.form.filled():
@@ -67,6 +70,8 @@ def summary_rows(bid: Bid, key: str) -> list[dict[str, Any]]:
     """(label, shown value) for each question of a section, as saved."""
     saved = bid.section(key)
     form = SECTION_FORMS[key](formdata=None, meta={"csrf": False})
+    if key == "budget":  # a round over several years: each line's amount per year
+        form.use_years([(year, year_label(year)) for year in bid.round.financial_years])
     if saved is not None:
         form.load(saved.answers)
     rows: list[dict[str, Any]] = []

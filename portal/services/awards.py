@@ -175,21 +175,21 @@ def _reschedule(award: Award, wanted: list[tuple[ReturnKind, date, date, date]])
 # --- offers and acceptance -------------------------------------------------------------------
 
 
-def _scaled_lines(bid: Bid, amount: int) -> list[AwardLine]:
-    """The bid's lines as approved lines; a part award scales them to add up exactly, and each
-    line's amounts per financial year with it (:func:`portal.services.years.scale`)."""
-    requested = bid.amount_requested_pence or 1
-    lines = []
-    for line in bid.budget_lines:
-        share = line.amount_pence * amount // requested
-        lines.append(AwardLine(position=line.position, item=line.item, kind=line.kind,
-                               original_pence=share, revised_pence=share))
-    if lines:
-        remainder = amount - sum(line.original_pence for line in lines)
-        lines[-1].original_pence += remainder
-        lines[-1].revised_pence += remainder
-    for approved, asked in zip(lines, bid.budget_lines, strict=True):
-        amounts = years.by_year(asked.year_amounts) or {bid.round.financial_year: 1}
+def scaled_lines(bid: Bid, amount: int) -> list[AwardLine]:
+    """The bid's lines as approved lines of an award of ``amount`` pence: a part award shares
+    the amount among the lines in proportion (:func:`portal.services.years.share`: none gets
+    more than it asked for), and each line's amounts per financial year with it; the lines
+    add up to ``amount`` exactly."""
+    asked = {index: line.amount_pence for index, line in enumerate(bid.budget_lines)}
+    shares = years.share(asked, amount, bid.amount_requested_pence or 1)
+    lines = [AwardLine(position=line.position, item=line.item, kind=line.kind,
+                       original_pence=shares[index], revised_pence=shares[index])
+             for index, line in enumerate(bid.budget_lines)]
+    if lines:  # lines that do not add up to what was asked: the last takes the difference
+        lines[-1].original_pence += amount - sum(line.original_pence for line in lines)
+        lines[-1].revised_pence = lines[-1].original_pence
+    for approved, line in zip(lines, bid.budget_lines, strict=True):
+        amounts = years.by_year(line.year_amounts) or {bid.round.financial_year: 1}
         split = years.scale(amounts, approved.original_pence, sum(amounts.values()))
         approved.original_years = years.as_json(split)
         approved.revised_years = years.as_json(split)
@@ -208,7 +208,7 @@ def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
                   organisation_id=bid.organisation_id, status=AwardStatus.OFFERED,
                   amount_pence=decision.amount_pence, paid_pence=0, start_date=start,
                   end_date=end, offered_at=offered_at)
-    award.lines = _scaled_lines(bid, decision.amount_pence)
+    award.lines = scaled_lines(bid, decision.amount_pence)
     award.payment_plan = years.as_json(year_totals(award.lines))
     award.returns = [GrantReturn(kind=kind, period_start=first, period_end=last, due_date=due,
                                  status=ReturnStatus.DUE)

@@ -203,7 +203,7 @@ def award_years(bid: Bid, amount_pence: int) -> dict[int, int]:
     round's years are committed with exactly these, so what a year has committed is always
     the sum of its awards' lines for that year; scaling the bid's yearly totals instead
     differs from the lines by a penny here and there on a part award."""
-    lines = awards._scaled_lines(bid, amount_pence)  # noqa: SLF001 - the offer's own split
+    lines = awards.scaled_lines(bid, amount_pence)  # the offer's own split
     amounts = {year: pence for year, pence in awards.year_totals(lines).items() if pence}
     return amounts or {bid.round.financial_year: amount_pence}  # a bid without lines
 

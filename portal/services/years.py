@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, update
@@ -29,7 +29,9 @@ from portal.models import Award, AwardLine, GrantReturn, Round, RoundYear, year_
 from portal.services import DomainError
 from portal.services.rounds import financial_year_dates, financial_year_of
 
-__all__ = ["as_json", "by_year", "commit", "release", "split_evenly", "scale", "award_years",
+K = TypeVar("K")
+
+__all__ = ["share", "as_json", "by_year", "commit", "release", "split_evenly", "scale", "award_years",
            "return_year", "year_label", "years_between", "year_is_over"]
 
 
@@ -69,18 +71,27 @@ def split_evenly(total: int, years: Iterable[int]) -> dict[int, int]:
     return {year: share + (1 if i < odd else 0) for i, year in enumerate(years)}
 
 
+def share(weights: Mapping[K, int], amount: int, of: int) -> dict[K, int]:
+    """``amount`` shared in whole pence in proportion to ``weights`` out of ``of``: each key
+    gets ``weight * amount // of`` and the pence left over go one each to the keys with the
+    largest remainders (the largest remainder method; ties to the first key). The shares add
+    up to ``amount * sum(weights) // of``, and while ``amount <= of`` none is more than its
+    weight: a part award never gives a line, or a year, more than was asked for it."""
+    if not weights or of <= 0:
+        return {key: 0 for key in weights}
+    shares = {key: weight * amount // of for key, weight in weights.items()}
+    left = amount * sum(weights.values()) // of - sum(shares.values())
+    order = sorted(weights, key=lambda key: -(weights[key] * amount % of))
+    for key in order[:max(0, left)]:
+        shares[key] += 1
+    return shares
+
+
 def scale(amounts: Mapping[int, int], amount: int, of: int) -> dict[int, int]:
-    """``amounts`` (pence per year) scaled by ``amount / of`` in whole pence, the last year
-    taking the remainder: the result adds up to ``amount * sum(amounts) // of``, which is
-    ``amount`` itself when ``amounts`` add up to ``of`` (a line of a part award)."""
-    if not amounts:
-        return {}
-    total = sum(amounts.values())
-    target = amount * total // of if of else 0
-    result = {year: pence * amount // of if of else 0 for year, pence in amounts.items()}
-    last = max(result)
-    result[last] += target - sum(result.values())
-    return result
+    """``amounts`` (pence per year) scaled by ``amount / of`` in whole pence (:func:`share`):
+    the result adds up to ``amount * sum(amounts) // of``, which is ``amount`` itself when
+    ``amounts`` add up to ``of`` (a line of a part award), and no year gets more than it had."""
+    return share(amounts, amount, of)
 
 
 def award_years(award: Award) -> list[int]:

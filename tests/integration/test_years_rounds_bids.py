@@ -495,9 +495,6 @@ def test_the_read_only_bid_and_decide_page_show_the_years(app, manager):
         assert years.year_label(year) in page and asked in page
 
 
-@pytest.mark.xfail(strict=True, reason="portal.services.years.scale gives the last year the "
-                   "whole remainder, which can take it past what was asked for that year "
-                   "(and awards._scaled_lines the last line likewise): reported to the lead")
 def test_a_part_award_never_gives_a_year_more_than_was_asked(app):
     round_ = three_years(app)
     y = round_.financial_year
