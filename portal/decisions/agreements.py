@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -88,7 +88,8 @@ def new_direct_award(round_id: int):
             carried = [(name, value) for name, value in request.form.items(multi=True)
                        if name not in BUTTONS]
             return render_template("decisions/agreements/check.html", round=round_,
-                                   form=form, checked=checked, carried=carried)
+                                   form=form, checked=checked, carried=carried,
+                                   grace_days=int(current_app.config["RETURN_GRACE_DAYS"]))
     return render_template("decisions/agreements/new.html", round=round_, form=form)
 
 

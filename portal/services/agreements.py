@@ -28,7 +28,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.db import session, utcnow
+from portal.db import session, uk_today, utcnow
 from portal.formatting import long_date, money
 from portal.models import (
     Award,
@@ -42,6 +42,7 @@ from portal.models import (
     DecisionOutcome,
     Organisation,
     OrganisationType,
+    ReturnKind,
     Round,
     User,
     year_label,
@@ -205,6 +206,9 @@ class Checked:
     actions: list[ActionInput]
     total: int
     year_totals: dict[int, int]
+    # The return schedule the offer will have were it accepted today, as
+    # ``awards.return_schedule`` gives it: (kind, period start, period end, due date).
+    returns: list[tuple[ReturnKind, date, date, date]]
 
 
 def check_direct_award(organisation_id: int | None, round_id: int | None, *, title: str,
@@ -310,8 +314,12 @@ def check_direct_award(organisation_id: int | None, round_id: int | None, *, tit
     if total > round_.remaining_pence:
         raise DomainError(_("Only %(remaining)s of the budget remains.",
                             remaining=money(round_.remaining_pence)), field="amount")
+    schedule = awards.return_schedule(start_date, end_date, round_.return_cadence,
+                                      round_.fund.final_return_weeks,
+                                      awards.earliest_due(uk_today()))
     return Checked(organisation, round_, title, purpose, conditions, reasons, start_date,
-                   end_date, tidy_lines, tidy_actions, total, dict(sorted(totals.items())))
+                   end_date, tidy_lines, tidy_actions, total, dict(sorted(totals.items())),
+                   schedule)
 
 
 # --- making a direct award -------------------------------------------------------------------
