@@ -157,6 +157,9 @@ class FundForm(PortalForm):
                                "and safeguarding"), widget=GovCheckboxInput())
     allows_multi_year = BooleanField(_l("Projects may run beyond the round’s financial year "
                                         "(up to three years)"), widget=GovCheckboxInput())
+    direct = BooleanField(_l("The fund makes direct awards: the Commissioner decides without a "
+                             "competition, and its rounds are budgets never open to bids"),
+                          widget=GovCheckboxInput())
     payment_rule = RadioField(_l("How grants are paid"), widget=GovRadioInput(),
                               choices=PAYMENT_RULES,
                               invalid_choice_message=_l("Select how grants are paid"),

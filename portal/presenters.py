@@ -98,6 +98,7 @@ Details = dict[str, Any]
 
 _KEY_LABELS: dict[str, Any] = {
     "active": _l("Active"), "allows_multi_year": _l("Projects may run over several years"),
+    "direct": _l("Makes direct awards"),
     "amount": _l("Amount"), "answered_request": _l("Question answered"),
     "assessments_assigned": _l("Assessments assigned"),
     "assessments_required": _l("Assessments required"),

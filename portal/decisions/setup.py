@@ -40,7 +40,8 @@ def _fund_details(form: FundForm) -> setup.FundDetails:
     return setup.FundDetails(
         code=form.code.data, name=form.name.data, purpose=form.purpose.data,
         is_youth=bool(form.is_youth.data), allows_multi_year=bool(form.allows_multi_year.data),
-        payment_rule=PaymentRule(form.payment_rule.data), terms=form.terms.data)
+        payment_rule=PaymentRule(form.payment_rule.data), terms=form.terms.data,
+        direct=bool(form.direct.data))
 
 
 @bp.route("/manage/funds/new", methods=["GET", "POST"])
@@ -66,7 +67,8 @@ def edit_fund(fund_id: int):
     fund = _fund(fund_id)
     form = FundForm()
     if showing_saved():
-        for name in ("code", "name", "purpose", "is_youth", "allows_multi_year", "terms"):
+        for name in ("code", "name", "purpose", "is_youth", "allows_multi_year", "direct",
+                     "terms"):
             form[name].data = getattr(fund, name)
         form.payment_rule.data = fund.payment_rule.value
     if form.validate_on_submit():

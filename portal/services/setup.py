@@ -53,6 +53,9 @@ class FundDetails:
     allows_multi_year: bool
     payment_rule: PaymentRule
     terms: str
+    # A fund of direct awards (issue 14): its rounds are budgets the grants manager makes
+    # awards from, never open to bids.
+    direct: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,8 @@ def scale_of(round_: Round) -> Scale:
 def _fund_snapshot(fund: Fund) -> dict[str, Any]:
     return {"code": fund.code, "name": fund.name, "purpose": fund.purpose,
             "is_youth": fund.is_youth, "allows_multi_year": fund.allows_multi_year,
-            "payment_rule": fund.payment_rule.value, "terms": fund.terms}
+            "payment_rule": fund.payment_rule.value, "terms": fund.terms,
+            "direct": fund.direct}
 
 
 def _check_fund(details: FundDetails, fund: Fund | None) -> None:
@@ -169,6 +173,10 @@ def _check_fund(details: FundDetails, fund: Fund | None) -> None:
     if details.is_youth != fund.is_youth and session.scalar(in_fund):
         raise DomainError(_("Whether this is a youth fund cannot change once bids have been "
                             "started"), field="is_youth")
+    if details.direct != fund.direct and session.scalar(
+            select(Round.id).where(Round.fund_id == fund.id).limit(1)):
+        raise DomainError(_("Whether the fund makes direct awards cannot change once it has "
+                            "rounds or budgets"), field="direct")
 
 
 def _apply_fund(fund: Fund, details: FundDetails) -> None:
@@ -177,6 +185,7 @@ def _apply_fund(fund: Fund, details: FundDetails) -> None:
     fund.purpose = details.purpose
     fund.is_youth = details.is_youth
     fund.allows_multi_year = details.allows_multi_year
+    fund.direct = details.direct
     fund.payment_rule = details.payment_rule
     fund.terms = details.terms
 

@@ -11,7 +11,7 @@ from portal.db import session
 from portal.models import Assignment, AuditEvent, Criterion, Fund, Round, Score
 from portal.services import accounts
 from tests import bidding
-from tests.helpers import text_of
+from tests.helpers import signed_in, text_of
 
 MANAGER = "manager@example.org"
 
@@ -675,3 +675,37 @@ def test_a_descriptor_past_the_top_score_is_refused_beside_its_own_box(app, mana
     response = manager.submit(f"/manage/rounds/{scf_round_id(app)}/criteria/edit", data)
     assert "Leave this blank: a scale from 0 to 2 has 3 scores" in text_of(response)
     assert 'href="#descriptors-3-text"' in response.get_data(as_text=True)
+
+
+# --- funds of direct awards (issue 14) ---------------------------------------------------------
+
+
+def test_a_fund_of_direct_awards_is_set_up_through_the_forms_and_never_offered_to_bidders(
+        app, manager):
+    assert manager.submit("/manage/funds/new",
+                          dict(FUND, code="DAF", name="Direct agreements", direct="y"),
+                          ).status_code == 302
+    fund = fund_named(app, "DAF")
+    assert fund.direct
+    [event] = events(app, "fund.created")
+    assert event.after["direct"] is True
+    response = manager.submit(f"/manage/funds/{fund.id}/rounds/new",
+                              dict(ROUND, name="2027/28 budget"))
+    assert response.status_code == 302, text_of(response)[:400]
+    budgets = text_of(manager.get("/manage/direct-awards"))
+    assert "Direct agreements" in budgets and "2027/28 budget" in budgets
+    # Its kind cannot change once it has a budget: the bids and awards depend on it.
+    data = {"name": fund.name, "code": "DAF", "purpose": fund.purpose,
+            "payment_rule": "arrears", "terms": fund.terms}
+    page = text_of(manager.submit(f"/manage/funds/{fund.id}/edit", data))
+    assert "cannot change once it has rounds or budgets" in page
+    assert fund_named(app, "DAF").direct
+    officer = signed_in(app, "officer.fenland@example.org")
+    assert "2027/28 budget" not in text_of(officer.get("/rounds/"))
+    budget = session_round(app, "2027/28 budget")
+    assert officer.get(f"/rounds/{budget}").status_code == 404
+
+
+def session_round(app, name: str) -> int:
+    with app.app_context():
+        return session.scalar(select(Round.id).where(Round.name == name))
