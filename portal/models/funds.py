@@ -106,10 +106,7 @@ class Round(Base):
     @property
     def financial_year_label(self) -> str:
         """``2022/23``, or ``2022/23 to 2024/25`` for a round over several years."""
-        first = year_label(self.financial_year)
-        if (self.years or 1) == 1:
-            return first
-        return f"{first} to {year_label(self.last_financial_year)}"
+        return years_label(self.financial_year, self.years)
 
     @property
     def last_financial_year(self) -> int:
@@ -128,6 +125,15 @@ class Round(Base):
 def year_label(year: int) -> str:
     """A financial year by its starting year, as users write it: 2022 -> ``2022/23``."""
     return f"{year}/{(year + 1) % 100:02d}"
+
+
+def years_label(first: int, count: int | None) -> str:
+    """``count`` financial years from ``first`` as users write them: ``2022/23`` for one,
+    ``2022/23 to 2024/25`` for three."""
+    count = int(count or 1)
+    if count <= 1:
+        return year_label(first)
+    return f"{year_label(first)} to {year_label(first + count - 1)}"
 
 
 class RoundYear(Base):

@@ -64,6 +64,7 @@ from portal.models import (
     year_label,
 )
 from portal.models.awards import AWAITED_RETURN
+from portal.models.funds import years_label as round_years_label
 from portal.services import years as money_years
 from portal.services.rounds import financial_year_of
 
@@ -337,10 +338,9 @@ def round_rows(filters: Filters, on: date | None = None,
 
 
 def years_label(first: int, count: int | None) -> str:
-    """A round's years as ``Round.financial_year_label`` writes them, for a round over
-    several ("2022/23 to 2024/25"); "" for a round of one year (its year is the page's)."""
-    count = int(count or 1)
-    return "" if count <= 1 else f"{year_label(first)} to {year_label(first + count - 1)}"
+    """A round's years for a round over several (``portal.models.funds.years_label``: "2022/23
+    to 2024/25"); "" for a round of one year (its year is the page's)."""
+    return "" if int(count or 1) <= 1 else round_years_label(first, count)
 
 
 def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
@@ -385,26 +385,6 @@ def dashboard(filters: Filters, on: date | None = None) -> Dashboard:
 
 
 # --- money by financial year (issue 14) ----------------------------------------------------------
-
-
-def award_years(lines: list[tuple[Any, Any]], start: date, end: date) -> list[int]:
-    """``portal.services.years.award_years`` on plain values: the years an award's lines
-    (``(original_years, revised_years)`` as their JSON columns hold them) have money in, else
-    the years its dates span. The same answer for the same award (a test compares them)."""
-    found: set[int] = set()
-    for original, revised in lines:
-        found.update(year for year, pence in money_years.by_year(revised).items() if pence)
-        found.update(money_years.by_year(original))
-    return sorted(found) if found else money_years.years_between(start, end)
-
-
-def spend_year(period_end: date, years_of_award: list[int]) -> int:
-    """``portal.services.years.return_year`` on plain values: the year a return's period
-    ends in, brought within the award's years."""
-    year = financial_year_of(period_end)
-    if not years_of_award:
-        return year
-    return min(max(year, years_of_award[0]), years_of_award[-1])
 
 
 def year_tables(filters: Filters) -> list[YearTable]:
@@ -495,8 +475,8 @@ def _spent_by_year(ids: list[int], filters: Filters) -> dict[int, dict[int, int]
     years_of: dict[int, list[int]] = {}
     for award_id, round_id, start, end, period_end, pence in spend:
         if award_id not in years_of:
-            years_of[award_id] = award_years(lines[award_id], start, end)
-        year = spend_year(period_end, years_of[award_id])
+            years_of[award_id] = money_years.lines_years(lines[award_id], start, end)
+        year = money_years.period_year(period_end, years_of[award_id])
         by_year = result.setdefault(round_id, {})
         by_year[year] = by_year.get(year, 0) + _pence(pence)
     return result

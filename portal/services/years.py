@@ -96,20 +96,32 @@ def scale(amounts: Mapping[int, int], amount: int, of: int) -> dict[int, int]:
 
 def award_years(award: Award) -> list[int]:
     """The financial years the award's lines have money in, else the years its dates span."""
-    years: set[int] = set()
-    for line in award.lines:
-        years.update(year for year, pence in by_year(line.revised_years).items() if pence)
-        years.update(by_year(line.original_years))
-    if not years:
-        years.update(years_between(award.start_date, award.end_date))
-    return sorted(years)
+    return lines_years([(line.original_years, line.revised_years) for line in award.lines],
+                       award.start_date, award.end_date)
+
+
+def lines_years(lines: Iterable[tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]],
+                start: date, end: date) -> list[int]:
+    """:func:`award_years` on plain values (a report's selected columns): the years the lines'
+    ``(original_years, revised_years)`` JSON have money in, else the years ``start`` to ``end``
+    span."""
+    found: set[int] = set()
+    for original, revised in lines:
+        found.update(year for year, pence in by_year(revised).items() if pence)
+        found.update(by_year(original))
+    return sorted(found) if found else years_between(start, end)
 
 
 def return_year(grant_return: GrantReturn, years: list[int]) -> int:
-    """The financial year a return's spend counts against: the year its period ends in,
-    brought within ``years`` (the award's): a one-year grant extended into the next year still
-    spends its one year's money."""
-    year = financial_year_of(grant_return.period_end)
+    """The financial year a return's spend counts against (:func:`period_year` of its period's
+    end): a one-year grant extended into the next year still spends its one year's money."""
+    return period_year(grant_return.period_end, years)
+
+
+def period_year(period_end: date, years: list[int]) -> int:
+    """The financial year a period ending on ``period_end`` counts in, brought within
+    ``years`` (an award's, in order)."""
+    year = financial_year_of(period_end)
     if not years:
         return year
     return min(max(year, years[0]), years[-1])
