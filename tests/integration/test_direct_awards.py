@@ -262,6 +262,12 @@ def test_a_yearly_allocation_holds_its_action_plan(app, manager):
         award_id = award.id
     page = text_of(manager.get(f"/manage/awards/{award_id}"))
     assert "Hoarding awareness" in page and "1.1, 1.4" in page
+    # The partnership reads the plan, and which actions each line relates to, in its offer.
+    officer = signed_in(app, FENLAND)
+    for url in (f"/awards/{award_id}", f"/awards/{award_id}/accept"):
+        page = text_of(officer.get(url))
+        assert "Action plan" in page and "Hoarding awareness" in page, url
+        assert "Relates to actions" in page and "1.1, 1.4" in page, url
 
 
 # --- the check page and posting twice -------------------------------------------------------
