@@ -8,6 +8,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import select
 
+from portal import demo_agreements
 from portal.db import UK, session, utcnow
 from portal.models import (
     Award,
@@ -230,12 +231,11 @@ def load(now: datetime | None = None, *, awards: bool = True) -> bool:
         created |= _fund(spec, now)
     session.flush()
     if awards:
-        from portal import demo_agreements
-
         created |= load_awards(now)
         created |= load_history(now)
         created |= load_pcf_history(now)
-        created |= demo_agreements.load(now)
+        created |= demo_agreements.load(_account(f"officer.{demo_agreements.SOUTH_CAMBS}"),
+                                        _account("manager"), _account("finance"))
     return created
 
 

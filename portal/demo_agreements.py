@@ -515,15 +515,13 @@ def _cdrp(officer: User, manager: User, finance: User) -> bool:
     return True
 
 
-def load(now: datetime) -> bool:  # noqa: ARG001 - the seeds' dates are fixed
-    """Create whatever of the seeds' agreements is missing; return whether anything was."""
-    from portal.demo import _account
-
+def load(officer: User, manager: User, finance: User) -> bool:
+    """Create whatever of the seeds' agreements is missing (their dates are the seeds'),
+    written as South Cambridgeshire's ``officer``, the grants ``manager`` and ``finance``;
+    return whether anything was."""
     created = False
     for spec in DIRECT_FUNDS:
         created |= _direct_fund(spec)
-    officer, manager, finance = (_account(f"officer.{SOUTH_CAMBS}"), _account("manager"),
-                                 _account("finance"))
     created |= _project_officer(officer, manager, finance)
     created |= _cdrp(officer, manager, finance)
     return created
