@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from portal import demo, demo_agreements
-from portal.db import session, utcnow
+from portal.db import session
 from portal.exports import giving360
 from portal.models import (
     Award,
@@ -26,7 +26,7 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
-from portal.services import awards, years
+from portal.services import accounts, awards, years
 from tests.integration.test_transparency import problems, validator  # noqa: F401
 
 PROJECT_OFFICER = "CSP Project Officer for South Cambridgeshire"
@@ -257,5 +257,7 @@ def test_loading_the_demo_twice_makes_no_second_agreement(app):
     load_demo_awards(app)
     with app.test_request_context():
         before = session.scalar(select(func.count()).select_from(Award))
-        assert demo_agreements.load(utcnow()) is False
+        officer, manager, finance = (accounts.get_user_by_email(f"{who}@example.org") for who in
+                                     ("officer.southcambs", "manager", "finance"))
+        assert demo_agreements.load(officer, manager, finance) is False
         assert session.scalar(select(func.count()).select_from(Award)) == before
