@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import contains_eager
 
 from portal.db import session, utcnow
@@ -125,13 +125,21 @@ def current_publisher(config: Mapping[str, Any]) -> Publisher:
 # --- what is published ----------------------------------------------------------------------
 
 
+def _funds_year(year: int) -> ColumnElement[bool]:
+    """A round funds ``year`` (its starting year, 2026 for 2026/27) if the year is one of its
+    own: a round over several years counts in each of them, as the dashboard counts it
+    (``portal.services.reporting``)."""
+    return and_(Round.financial_year <= year, Round.financial_year + Round.years > year)
+
+
 def _published(statement: Select, year: int | None, fund_code: str | None) -> Select:
     """What counts as published: approved decisions on awarded bids; optionally of one
-    financial year and one fund. ``statement`` joins decisions to bids, rounds and funds."""
+    financial year (a round over several years is in each of its years) and one fund.
+    ``statement`` joins decisions to bids, rounds and funds."""
     statement = statement.where(Decision.outcome == DecisionOutcome.APPROVED,
                                 Bid.status == BidStatus.AWARDED)
     if year is not None:
-        statement = statement.where(Round.financial_year == year)
+        statement = statement.where(_funds_year(year))
     if fund_code is not None:
         statement = statement.where(Fund.code == fund_code)
     return statement
@@ -150,16 +158,20 @@ def awarded_query(year: int | None = None, fund_code: str | None = None) -> Sele
 
 
 def register_query(year: int | None = None, fund_code: str | None = None) -> Select:
-    """The public register's rows: only the published fields, newest first."""
+    """The public register's rows: only the published fields, newest first, with the round's
+    years (``financial_year`` and how many, ``years``) and the award's project dates
+    (``start_date``, ``end_date``; none if a decision has no award row)."""
     return _published(
         select(Bid.title, Bid.reference.label("bid_reference"),
                Organisation.name.label("partnership"), Organisation.host_council,
                Decision.amount_pence, Fund.name.label("fund"), Round.financial_year,
-               Decision.purpose, Decision.conditions, Decision.crime_reduction_reasons,
-               Decision.reference, Decision.decision_date)
+               Round.years, Decision.purpose, Decision.conditions,
+               Decision.crime_reduction_reasons, Decision.reference, Decision.decision_date,
+               Award.start_date, Award.end_date)
         .join(Bid, Bid.id == Decision.bid_id)
         .join(Organisation, Organisation.id == Bid.organisation_id)
         .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
+        .outerjoin(Award, Award.decision_id == Decision.id)
         .order_by(Decision.decision_date.desc(), Decision.id.desc()), year, fund_code)
 
 
@@ -174,7 +186,7 @@ def register_count(year: int | None = None, fund_code: str | None = None) -> Sel
         statement = (statement.join(Bid, Bid.id == Decision.bid_id)
                      .join(Round, Round.id == Bid.round_id))
     if year is not None:
-        statement = statement.where(Round.financial_year == year)
+        statement = statement.where(_funds_year(year))
     if fund_code is not None:
         statement = statement.join(Fund, Fund.id == Round.fund_id).where(Fund.code == fund_code)
     return statement

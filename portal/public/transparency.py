@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from portal.access import public
 from portal.downloads import csv_file
 from portal.exports import giving360
+from portal.models.funds import year_label, years_label
 from portal.pagination import page_number
 from portal.public import bp
 from portal.queries import public as queries
@@ -51,10 +52,6 @@ def _filters(years: list[int], fund_codes: set[str]) -> Filters:
     return filters
 
 
-def year_label(year: int) -> str:
-    return f"{year}/{(year + 1) % 100:02d}"
-
-
 def _select_items(everything: str, choices: list[tuple[str, str]], chosen: str) -> list[dict]:
     """Items for govukSelect: "everything" first, the choice asked for selected."""
     known = chosen in {value for value, _text in choices}
@@ -69,7 +66,7 @@ def transparency():
     years, funds = queries.register_choices()
     filters = _filters(years, {code for code, _name in funds})
     context = {
-        "filters": filters, "page": None, "pagination": None, "year_label": year_label,
+        "filters": filters, "page": None, "pagination": None, "years_label": years_label,
         "year_items": _select_items(_("All years"), [(str(y), year_label(y)) for y in years],
                                     filters.asked["year"]),
         "fund_items": _select_items(_("All funds"), funds, filters.asked["fund"]),

@@ -27,10 +27,13 @@ def database_answers() -> bool:
 
 
 def register_choices() -> tuple[list[int], list[tuple[str, str]]]:
-    """The register's filters: the financial years that have rounds (the year it starts,
-    e.g. 2026 for 2026/27; newest first) and the funds as (code, name), by name."""
-    years = list(session.scalars(select(Round.financial_year).distinct()
-                                 .order_by(Round.financial_year.desc())))
+    """The register's filters: every financial year some round funds (by the year it starts,
+    e.g. 2026 for 2026/27; each year of a round over several; newest first) and the funds as
+    (code, name), by name."""
+    years = sorted({first + offset
+                    for first, count in session.execute(
+                        select(Round.financial_year, Round.years).distinct())
+                    for offset in range(max(int(count or 1), 1))}, reverse=True)
     funds = [(code, name) for code, name in
              session.execute(select(Fund.code, Fund.name).order_by(Fund.name))]
     return years, funds
@@ -38,8 +41,10 @@ def register_choices() -> tuple[list[int], list[tuple[str, str]]]:
 
 def register(year: int | None, fund_code: str | None, number: int, per_page: int) -> Page:
     """Page ``number`` of the published grants, newest decision first, of one financial year
-    and one fund when given: rows of the published fields only (title, bid_reference,
-    partnership, host_council, amount_pence, fund, financial_year, purpose, conditions,
-    crime_reduction_reasons, reference, decision_date); see ``giving360.register_query``."""
+    (a round over several years is in each of them) and one fund when given: rows of the
+    published fields only (title, bid_reference, partnership, host_council, amount_pence,
+    fund, financial_year and years of its round, purpose, conditions,
+    crime_reduction_reasons, reference, decision_date, and the award's project dates
+    start_date and end_date, ``None`` if it has none); see ``giving360.register_query``."""
     return paginate(giving360.register_query(year, fund_code), number, per_page, rows=True,
                     count=giving360.register_count(year, fund_code))

@@ -376,7 +376,10 @@ def test_a_three_year_agreement_is_made_accepted_paid_reported_and_published(
     assert card_value(grant_card, "Amount") == "£135,000.00"
     assert card_value(grant_card, "Recipient") == \
         f"{PARTNERSHIP} (money paid to {host_council})"
-    assert card_value(grant_card, "Fund") == f"{FUND_NAME}, {year_label(first)}"
+    assert card_value(grant_card, "Fund") == \
+        f"{FUND_NAME}, {year_label(first)} to {year_label(third)}"
+    assert card_value(grant_card, "Project dates") == \
+        f"{long_date(budget.start)} to {long_date(budget.end)}"
     assert card_value(grant_card, "Purpose") == PURPOSE
     assert card_value(grant_card, "Conditions") == CONDITIONS
     assert card_value(grant_card, "Why it is expected to reduce crime and disorder") == REASONS
