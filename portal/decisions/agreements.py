@@ -118,8 +118,9 @@ def action_plan(award_id: int):
                 award, [agreements.ActionInput(**values) for _i, values in actions],
                 form.line_numbers(), current_user, seen=form.seen.data or "")
         except DomainError as refused:
+            # The page keeps the plan it was opened on (``seen``): saving again after another
+            # manager's change is refused again, never written over theirs.
             show_refusal(form, _in_rows(refused, {"actions": [i for i, _a in actions]}))
-            form.seen.data = agreements.plan_stamp(award)
         else:
             flash(_("Action plan saved."), "success")
             return redirect(url_for("decisions.award", award_id=award.id))

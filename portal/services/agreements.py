@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.db import session, uk_today, utcnow
@@ -42,13 +42,14 @@ from portal.models import (
     DecisionOutcome,
     Organisation,
     OrganisationType,
+    ReturnAction,
     ReturnKind,
     Round,
     User,
     year_label,
 )
 from portal.services import DomainError, audit, awards, policy, years
-from portal.services.bids import _next_reference, _replace_by_position
+from portal.services.bids import _next_reference
 from portal.services.policy import Action
 from portal.services.rounds import financial_year_dates
 from portal.services.workflow import Conflict, atomic, tell
@@ -422,15 +423,46 @@ def plan_stamp(award: Award) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
+def _check_reported(award: Award, actions: Sequence[ActionInput]) -> None:
+    """What a return has reported on stays as it was reported: an action with a RAG status or
+    a narrative in any return (a draft included: nothing typed is lost) cannot be removed,
+    renumbered or reworded; its lead and target date may change. Raises DomainError beside
+    the row (breaker of issue 14: a title changed under a submitted return's report)."""
+    ids = [action.id for action in award.actions]
+    if not ids:
+        return
+    reported = set(session.scalars(
+        select(ReturnAction.action_id).where(
+            ReturnAction.action_id.in_(ids),
+            or_(ReturnAction.rag.is_not(None), ReturnAction.narrative != ""))))
+    if not reported:
+        return
+    wanted = {action.number: (index, action) for index, action in enumerate(actions)}
+    for row in award.actions:
+        if row.id not in reported:
+            continue
+        found = wanted.get(row.number)
+        if found is None:
+            raise DomainError(_("Action %(number)s has been reported on in a return: it cannot "
+                                "be removed or renumbered", number=row.number),
+                              field=f"actions-{min(row.position, len(actions) or 1) - 1}-number")
+        index, action = found
+        if action.title != row.title:
+            raise DomainError(_("Action %(number)s has been reported on in a return: its "
+                                "wording cannot change. Add a new action instead",
+                                number=row.number), field=f"actions-{index}-title")
+
+
 @atomic
 def save_action_plan(award: Award, actions: Sequence[ActionInput],
                      line_actions: Sequence[Sequence[str]], actor: User, *,
                      seen: str | None = None) -> Award:
     """Make the award's action plan ``actions`` (in order) and line n's actions
-    ``line_actions[n]``, in place (actions kept by position). Refused beside the field: an
-    award that is closed, a malformed or repeated number, a line relating to an action not in
-    the plan ("Line 3 relates to action 1.4: take it off the line first" when the action is
-    being removed). ``seen`` is the :func:`plan_stamp` the page showed: if the plan has
+    ``line_actions[n]``, in place (an action kept by its number keeps its row). Refused beside
+    the field: an award that is closed, a malformed or repeated number, a line relating to an
+    action not in the plan ("Line 3 relates to action 1.4: take it off the line first" when
+    the action is being removed), an action reported on in a return removed, renumbered or
+    reworded (:func:`_check_reported`). ``seen`` is the :func:`plan_stamp` the page showed: if the plan has
     changed since (another manager saved) and this save would change it again, ``Conflict``
     is raised instead of writing over theirs. Saving what is already saved changes nothing."""
     policy.require(actor, Action.MANAGE_GRANTS,
@@ -463,19 +495,29 @@ def save_action_plan(award: Award, actions: Sequence[ActionInput],
         return award  # saved already: the same result, nothing written
     if seen is not None and seen != plan_stamp(award):
         raise Conflict(_("Another manager changed this action plan a moment ago. Nothing was "
-                         "changed by this request: check the plan as it is now and make your "
-                         "changes again."))
-    # Numbers are unique per award: a number moving between positions would meet itself.
-    # Rows keep their place; clear the numbers of rows that change first.
-    by_position = {action.position: action for action in award.actions}
-    changing = [row for position, row in by_position.items()
-                if position > len(tidy) or row.number != tidy[position - 1].number]
-    for row in changing:
-        row.number = f"~{row.position}"
+                         "changed by this request: open the action plan again to see it as it "
+                         "is now, and make your changes again."))
+    _check_reported(award, tidy)
+    # An action is known by its number: a kept number keeps its row (and the returns' reports
+    # on it); a number gone is deleted, a new one added. Positions are moved out of the way
+    # first, so that the unique (award, position) key never sees two rows at one place.
+    existing = {action.number: action for action in award.actions}
+    for number, row in existing.items():
+        if number not in numbers:
+            award.actions.remove(row)
     session.flush()
-    _replace_by_position(award.actions, [
-        {"number": a.number, "title": a.title, "lead": a.lead, "target_date": a.target_date}
-        for a in tidy], AwardAction)
+    for row in award.actions:
+        row.position = -row.id
+    session.flush()
+    for position, action in enumerate(tidy, start=1):
+        kept_row = existing.get(action.number)
+        if kept_row is None:
+            award.actions.append(AwardAction(position=position, number=action.number,
+                                             title=action.title, lead=action.lead,
+                                             target_date=action.target_date))
+        else:
+            kept_row.position, kept_row.title = position, action.title
+            kept_row.lead, kept_row.target_date = action.lead, action.target_date
     for line, numbers_ in zip(award.lines, kept, strict=True):
         line.action_numbers = list(numbers_)
     session.flush()

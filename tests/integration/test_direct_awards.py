@@ -20,6 +20,7 @@ from sqlalchemy import select
 from portal.db import session, uk_today
 from portal.models import (
     Award,
+    AwardAction,
     AwardStatus,
     Bid,
     BidStatus,
@@ -30,7 +31,7 @@ from portal.models import (
 )
 from portal.models.funds import PaymentRule, ReturnCadence
 from portal.models.users import Role
-from portal.services import accounts, agreements, rounds
+from portal.services import accounts, agreements, awards, rounds
 from portal.services.rounds import financial_year_of
 from tests import bidding
 from tests.helpers import signed_in, table_row_counts, text_of
@@ -525,6 +526,78 @@ def test_a_save_from_a_stale_page_does_not_overwrite_another_managers(app, manag
     with app.app_context():
         assert [a.number for a in session.get(Award, award_id).actions] == [
             "1.1", "1.4", "2.1", "4.1"]
+
+
+def test_a_refused_save_keeps_the_page_on_the_plan_it_was_opened_on(app, manager):
+    """Breaker of issue 14: after a refusal the page used to take the newest plan's stamp, so
+    one more click wrote over another manager's change."""
+    award_id = _plan_award(app, manager)
+    url = f"/manage/awards/{award_id}/action-plan"
+    stale = plan_form(manager, award_id)
+    fresh = plan_form(manager, award_id)
+    fresh["actions-3-number"], fresh["actions-3-title"] = ["4.1"], ["Night marshals"]
+    assert manager.post(url, data=fresh).status_code == 302
+    stale["actions-3-number"], stale["actions-3-title"] = ["1.1"], ["A repeated number"]
+    assert "in the plan twice" in error_beside(manager.post(url, data=stale),
+                                                "actions-3-number")
+    stale["actions-3-number"] = ["5.1"]  # the slip mended, on the page as it was opened
+    response = manager.post(url, data=stale)
+    assert "Another manager changed this action plan" in text_of(response)
+    with app.app_context():
+        assert [a.number for a in session.get(Award, award_id).actions] == [
+            "1.1", "1.4", "2.1", "4.1"]
+
+
+def _reported_award(app, manager) -> tuple[int, int]:
+    """The plan's award accepted, its first return saved as a draft reporting action 1.4."""
+    award_id = _plan_award(app, manager)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        officer = accounts.get_user_by_email(FENLAND)
+        awards.accept(award, "Fen Officer", "Community safety officer", True, officer)
+        action = next(a for a in award.actions if a.number == "1.4")
+        grant_return = award.returns[0]
+        awards.save_return(grant_return, {}, [], "", 0, submit=False, actor=officer,
+                           actions=[awards.ActionInput(action.id, "closed",
+                                                       "Conference cancelled")])
+        session.commit()
+        return award_id, action.id
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"actions-1-number": "1.5", "lines-0-actions": "1.1", "lines-1-actions": ""},
+     "actions-1-number", "cannot be removed or renumbered"),
+    ({"actions-1-number": "", "actions-1-title": "", "actions-1-lead": "",
+      "lines-0-actions": "1.1", "lines-1-actions": ""}, None,
+     "cannot be removed or renumbered"),  # a blanked row: said above the form
+    ({"actions-1-title": "Buy a car"}, "actions-1-title", "its wording cannot change"),
+])
+def test_an_action_reported_in_a_return_keeps_its_number_and_words(app, manager, change, field,
+                                                                    words):
+    """Breaker of issue 14: rows were kept by position, so removing or renumbering an action
+    moved or deleted what a return had reported about it."""
+    award_id, action_id = _reported_award(app, manager)
+    url = f"/manage/awards/{award_id}/action-plan"
+    data = plan_form(manager, award_id)
+    before = table_row_counts(app)
+    data.update({name: [value] for name, value in change.items()})
+    response = manager.post(url, data=data)
+    assert words in (error_beside(response, field) if field else text_of(response))
+    assert table_row_counts(app) == before
+    # Its lead and target date may change; the report stays with the action it was about.
+    data = plan_form(manager, award_id)
+    data["actions-1-lead"] = ["Domestic abuse co-ordinator"]
+    data["actions-0-number"], data["actions-2-number"] = ["2.1"], ["1.1"]  # others swap
+    data["lines-0-actions"], data["lines-2-actions"] = ["2.1, 1.4"], ["1.1"]
+    assert manager.post(url, data=data).status_code == 302
+    with app.app_context():
+        award = session.get(Award, award_id)
+        reported = session.get(AwardAction, action_id)
+        assert (reported.number, reported.title, reported.lead) == (
+            "1.4", "Hoarding awareness", "Domestic abuse co-ordinator")
+        [report] = [r for r in award.returns[0].actions if r.rag is not None]
+        assert (report.action_id, report.rag.value, report.narrative) == (
+            action_id, "closed", "Conference cancelled")
 
 
 def test_a_badly_formed_or_repeated_action_number_is_refused(app, manager):
