@@ -70,6 +70,14 @@ def new_direct_award(round_id: int):
             conditions=form.conditions.data or "", reasons=form.reasons.data or "",
             actions=[agreements.ActionInput(**action) for _i, action in actions],
             amount=form.amount.data, actor=current_user)
+        made = agreements.award_by_token(form.token.data or "") if form.confirm.data else None
+        if made is not None and made.bid.created_by_id == current_user.id:
+            # The form was sent again (back and resubmit, a double click): the award it made
+            # stands, and the answers sent again are not applied.
+            flash(_("This form already made direct award %(reference)s: nothing was changed. "
+                    "Start a new direct award to make another.",
+                    reference=made.bid.reference), "info")
+            return redirect(url_for("decisions.award", award_id=made.id))
         try:
             if form.confirm.data:
                 award = agreements.create_direct_award(form.organisation.data, round_.id,

@@ -195,7 +195,11 @@ def _flush_unique(message: str, field: str) -> None:
     try:
         with session.begin_nested():
             session.flush()
-    except IntegrityError:
+    except IntegrityError as clash:
+        if "committed_within_budget" in str(clash.orig):  # an award made a moment ago
+            raise DomainError(_("The budget cannot be less than what awards have committed: "
+                                "another manager made an award from it a moment ago. Check "
+                                "the round and save again."), field="budget") from None
         raise DomainError(message, field=field) from None
 
 
@@ -486,6 +490,14 @@ def create_round(fund: Fund, details: RoundDetails, actor: User) -> Round:
 
 @atomic
 def update_round(round_: Round, details: RoundDetails, actor: User) -> None:
+    """Change a round's details (:class:`RoundDetails`), checked against what it has committed
+    as it is now: the round's row is held first (awards commit through it,
+    ``portal.services.years.commit``), so an award made a moment ago is seen. Raises
+    DomainError beside the field."""
+    session.execute(select(Round.id).where(Round.id == round_.id).with_for_update())
+    session.refresh(round_)
+    for row in round_.year_budgets:
+        session.refresh(row)
     _check_round(round_.fund, details, round_)
     before = _round_snapshot(round_)
     _apply_round(round_, details)

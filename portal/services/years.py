@@ -144,10 +144,23 @@ def commit(round_: Round, amounts: Mapping[int, int], *, field: str = "amount") 
     added."""
     amounts = {year: pence for year, pence in amounts.items() if pence}
     total = sum(amounts.values())
-    for year, pence in sorted(amounts.items()):
+    for year in amounts:
         if year not in round_.financial_years:
             raise DomainError(_("The round has no budget for %(year)s", year=year_label(year)),
                               field=field)
+    # The round's row first, then its years: the order every writer of a round takes
+    # (``setup.update_round`` holds the round's row too), so two never wait on each other.
+    result = cast(CursorResult[Any], _session().execute(
+        update(Round)
+        .where(Round.id == round_.id, Round.committed_pence + total <= Round.budget_pence,
+               Round.committed_pence + total >= 0)
+        .values(committed_pence=Round.committed_pence + total)
+        .execution_options(synchronize_session=False)))
+    if result.rowcount != 1:
+        _session().refresh(round_)
+        raise DomainError(_("Only %(remaining)s of the round's budget remains.",
+                            remaining=money(round_.remaining_pence)), field=field)
+    for year, pence in sorted(amounts.items()):
         result = cast(CursorResult[Any], _session().execute(
             update(RoundYear)
             .where(RoundYear.round_id == round_.id, RoundYear.financial_year == year,
@@ -159,16 +172,6 @@ def commit(round_: Round, amounts: Mapping[int, int], *, field: str = "amount") 
             remaining = _year_remaining(round_, year)
             raise DomainError(_("Only %(remaining)s of the budget for %(year)s remains",
                                 remaining=money(remaining), year=year_label(year)), field=field)
-    result = cast(CursorResult[Any], _session().execute(
-        update(Round)
-        .where(Round.id == round_.id, Round.committed_pence + total <= Round.budget_pence,
-               Round.committed_pence + total >= 0)
-        .values(committed_pence=Round.committed_pence + total)
-        .execution_options(synchronize_session=False)))
-    if result.rowcount != 1:
-        _session().refresh(round_)
-        raise DomainError(_("Only %(remaining)s of the round's budget remains.",
-                            remaining=money(round_.remaining_pence)), field=field)
     _session().refresh(round_)
     for row in round_.year_budgets:
         _session().refresh(row)

@@ -292,9 +292,13 @@ def test_the_form_posted_twice_makes_one_award(app, manager):
     page = make(manager, round_id, officer_agreement(app, round_id), confirm=False)
     carried = {**carried_fields(page), "confirm": "Make the award"}
     first = manager.post(form_url(round_id), data=carried)
-    second = manager.post(form_url(round_id), data=carried)
+    second = manager.post(form_url(round_id), data={**carried, "title": "Changed on resending"})
     assert first.status_code == second.status_code == 302
     assert first.location == second.location
+    # Sent again with changes: the award stands as made, and the manager is told so.
+    page = text_of(manager.get(second.location))
+    assert "This form already made direct award" in page and "nothing was changed" in page
+    assert "Changed on resending" not in page
     with app.app_context():
         count = len(session.scalars(select(Bid).where(Bid.round_id == round_id)).all())
         assert count == 1
