@@ -33,7 +33,7 @@ from portal.models import (
     VariationKind,
     VariationStatus,
 )
-from portal.services import DomainError, audit, policy, years
+from portal.services import DomainError, audit, awards, policy, years
 from portal.services.awards import OPEN_RETURN, SENT_RETURN, add_months, lock_award, spend_by_year
 from portal.services.bids import MULTI_YEAR_YEARS
 from portal.services.policy import Action
@@ -118,9 +118,11 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
                 raise DomainError(_("Choose two different lines"), field="to_line")
             if int(step.get("amount", 0)) <= 0:
                 raise DomainError(_("Enter an amount more than £0"), field="amount")
-            if int(step["amount"]) > source.revised_pence:
-                raise DomainError(_("“%(item)s” has only %(n)s to move", item=source.item,
-                                    n=money(source.revised_pence)), field="amount")
+            movable = unspent_on_line(award, source)
+            if int(step["amount"]) > movable:
+                raise DomainError(_("“%(item)s” has only %(n)s to move: its allocation less "
+                                    "the spend already reported", item=source.item,
+                                    n=money(movable)), field="amount")
     elif kind == VariationKind.CARRY_FORWARD:
         if not moves:
             raise DomainError(_("Choose the line, the years and the amount to carry forward"),
@@ -268,7 +270,7 @@ def _reallocate(award: Award, moves: list[dict[str, Any]], actor: User) -> None:
 
 def _check_moves(award: Award, moves: list[dict[str, Any]]) -> None:
     """Refuse a reallocation that no longer fits the lines, before changing anything."""
-    revised = {line.id: line.revised_pence for line in award.lines}
+    revised = {line.id: unspent_on_line(award, line) for line in award.lines}
     items = {line.id: line.item for line in award.lines}
     for step in moves:
         amount = int(step["amount"])
@@ -288,6 +290,15 @@ def carry_forward_years(award: Award) -> list[int]:
     dates run over."""
     return sorted(set(years.award_years(award))
                   | set(years.years_between(award.start_date, award.end_date)))
+
+
+def unspent_on_line(award: Award, line: AwardLine) -> int:
+    """What ``line`` has left to move (pence): its revised allocation less the spend reported
+    on it in sent (submitted or approved) returns, never below 0. Money already spent cannot
+    be re-allocated (the attack on issue 14: a line's whole allocation moved away after
+    £1,000 of it was approved as spent)."""
+    spent = sum(spend_by_year(award, SENT_RETURN).get(line.id, {}).values())
+    return max(0, line.revised_pence - spent)
 
 
 def unspent_in_year(award: Award, line: AwardLine, year: int) -> int:
@@ -346,6 +357,20 @@ def check_carry_forward(award: Award, moves: list[dict[str, Any]], *,
             raise DomainError(_("“%(item)s” has only %(n)s left unspent in %(year)s",
                                 item=line.item, n=money(left), year=years.year_label(first)),
                               field="carry_amount")
+    caps = {row.financial_year: row for row in award.round.year_budgets
+            if row.cap_pence is not None}
+    if caps:  # the round's limit per bid in a year holds after the money moves too
+        totals = awards.year_totals(award.lines, revised=True)
+        for step in moves:
+            totals[step["from_year"]] = totals.get(step["from_year"], 0) - int(step["amount"])
+            totals[step["to_year"]] = totals.get(step["to_year"], 0) + int(step["amount"])
+        for year, capped in caps.items():
+            if totals.get(year, 0) > (capped.cap_pence or 0):
+                raise DomainError(_("The award would have %(amount)s in %(year)s, more than the "
+                                    "round's limit of %(cap)s for a year", amount=money(
+                                        totals[year]), year=capped.label,
+                                    cap=money(capped.cap_pence or 0)),
+                                  field="outcome" if pot else "carry_amount")
     if pot:
         rows = {row.financial_year: row for row in award.round.year_budgets}
         into: dict[int, int] = {}
@@ -374,6 +399,12 @@ def _carry_forward(award: Award, moves: list[dict[str, Any]], actor: User) -> No
         _shift_years(line, {step["to_year"]: amount}, 1)
         years.release(award.round, {step["from_year"]: amount})
         years.commit(award.round, {step["to_year"]: amount}, field="outcome")
+        # The payments planned follow the money (as much of it as the year had planned).
+        plan = years.by_year(award.payment_plan)
+        moved = min(amount, plan.get(step["from_year"], 0))
+        plan[step["from_year"]] = plan.get(step["from_year"], 0) - moved
+        plan[step["to_year"]] = plan.get(step["to_year"], 0) + moved
+        award.payment_plan = years.as_json(plan)
     session.flush()
     audit.record("award.carried_forward", "award", award.id, actor=actor,
                  before={item: years.as_json(amounts) for item, amounts in before.items()},

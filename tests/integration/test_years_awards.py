@@ -511,3 +511,62 @@ def test_money_carried_forward_is_eligible_in_the_later_year(app):
     with app.app_context():
         assert awards.eligible_spend(session.get(Award, award_id)) == lights[first + 1] + 10000
 
+
+
+# --- from the attack on issue 14 ----------------------------------------------------------------
+
+
+def test_a_carry_forward_cannot_take_a_year_past_the_rounds_limit_for_it(app):
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        in_year = awards.year_totals(award.lines, revised=True)[first + 1]
+        next(row for row in award.round.year_budgets
+             if row.financial_year == first + 1).cap_pence = in_year + 100
+        session.commit()
+    before, kept = table_row_counts(app), state(app, award_id)
+    with pytest.raises(DomainError, match="limit") as refused:
+        carry(app, award_id, 0, first, first + 1, 5000)
+    assert refused.value.field == "carry_amount"
+    assert table_row_counts(app) == before and state(app, award_id) == kept
+    carry(app, award_id, 0, first, first + 1, 100)  # up to the limit is allowed
+
+
+def test_the_payment_plan_follows_money_carried_forward(app):
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    with app.app_context():
+        plan = years.by_year(session.get(Award, award_id).payment_plan)
+    variation_id = carry(app, award_id, 0, first, first + 1, 5000)
+    with app.test_request_context():
+        variations.decide_variation(session.get(Variation, variation_id), True, "",
+                                    user(MANAGER))
+        session.commit()
+        after = years.by_year(session.get(Award, award_id).payment_plan)
+    assert after[first] == plan[first] - 5000 and after[first + 1] == plan[first + 1] + 5000
+    assert sum(after.values()) == sum(plan.values())
+
+
+def test_money_already_spent_on_a_line_cannot_be_reallocated(app):
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    period = next(r for r in returns_of(app, award_id) if financial_year_of(r[2]) == first)
+    file(app, period[0], [20000, 0, 0])  # £200.00 of the lights' £2,000.00 approved as spent
+    before = table_row_counts(app)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        lights, mechanic = award.lines[0].id, award.lines[1].id
+        with pytest.raises(DomainError, match="has only £1,800.00 to move") as refused:
+            variations.request_variation(award, VariationKind.REALLOCATION, "Move it all",
+                                         user(OFFICER), moves=[{"from": lights, "to": mechanic,
+                                                                "amount": 200000}])
+        assert refused.value.field == "amount"
+        session.rollback()
+    assert table_row_counts(app) == before
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        variations.request_variation(award, VariationKind.REALLOCATION, "Move what is left",
+                                     user(OFFICER), moves=[{"from": lights, "to": mechanic,
+                                                            "amount": 180000}])
+        session.commit()
