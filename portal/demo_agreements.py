@@ -135,7 +135,7 @@ def _direct_round(fund: Fund, budgets: dict[int, int]) -> Round:
         return existing
     round_ = Round(fund=fund, name=label, financial_year=first, years=last - first + 1,
                    opens_at=_moment(date(first, 4, 1), 9),
-                   closes_at=_moment(date(last + 1, 3, 31), 17),
+                   closes_at=_moment(date(first + 1, 3, 31), 17),  # as setup allows
                    budget_pence=sum(budgets.values()), cap_pence=None, committed_pence=0,
                    eligible_organisation_types=[OrganisationType.CSP.value],
                    return_cadence=ReturnCadence.SIX_MONTHLY,

@@ -63,7 +63,9 @@ LEAD_LIMIT = 200  # AwardAction.lead
 MAX_LINES = 20
 MAX_ACTIONS = 40
 # An action's number: "1", "1.4" or "2.3.1" (ASCII digits, at most three parts).
-ACTION_NUMBER = re.compile(r"[0-9]{1,3}(\.[0-9]{1,3}){0,2}", re.ASCII)
+# 1, 1.4 or 2.3.1: up to three parts, each a number without leading zeros ("01.1" would be a
+# second action beside "1.1").
+ACTION_NUMBER = re.compile(r"(0|[1-9][0-9]{0,2})(\.(0|[1-9][0-9]{0,2})){0,2}", re.ASCII)
 
 
 @dataclass(frozen=True)

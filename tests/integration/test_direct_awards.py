@@ -609,6 +609,7 @@ def test_a_badly_formed_or_repeated_action_number_is_refused(app, manager):
     before = table_row_counts(app)
     url = f"/manage/awards/{award_id}/action-plan"
     for number, words in (("1.x", "numbers separated by full stops"),
+                          ("01.1", "numbers separated by full stops"),
                           ("１.1", "numbers separated by full stops"),
                           ("1.1", "in the plan twice")):
         data = plan_form(manager, award_id)

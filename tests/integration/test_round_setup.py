@@ -709,3 +709,11 @@ def test_a_fund_of_direct_awards_is_set_up_through_the_forms_and_never_offered_t
 def session_round(app, name: str) -> int:
     with app.app_context():
         return session.scalar(select(Round.id).where(Round.name == name))
+
+
+def test_the_funds_list_calls_a_direct_funds_rounds_budgets_for_direct_awards(app, manager):
+    """A direct fund's round is never open to bids: the list does not call it open."""
+    result = app.test_cli_runner().invoke(args=["demo-data"])  # the seeds' agreements too
+    assert result.exit_code == 0, result.output
+    page = text_of(manager.get("/manage/funds"))
+    assert "Community safety partnership agreements" in page and "Direct awards" in page
