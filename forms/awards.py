@@ -66,6 +66,9 @@ class ReturnForm(OneShotForm):
 
     # The return's version the page showed: a save over someone's newer one is refused.
     version = HiddenField()
+    # The action plan's actions the page showed (issue 14): a report is never kept against
+    # words the officer did not see.
+    actions_seen = HiddenField()
 
     line_ids: list[int]
     measure_ids: list[int]

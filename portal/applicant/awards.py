@@ -135,6 +135,7 @@ def _load_return(form: ReturnForm, grant_return: GrantReturn) -> None:
         form[f"action-narrative-{report.action_id}"].data = report.narrative
     form["case_study"].data = grant_return.case_study
     form["version"].data = str(grant_return.version)
+    form["actions_seen"].data = awards.actions_stamp(grant_return.award)
     if grant_return.forecast_underspend_pence:
         form["forecast_underspend"].data = grant_return.forecast_underspend_pence
 
@@ -167,6 +168,7 @@ def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
     if grant_return.award.actions:
         extra["actions"] = [awards.ActionInput(action_id, rag, narrative)
                             for action_id, rag, narrative in form.action_values()]
+        extra["actions_seen"] = form["actions_seen"].data or None  # None: no page, no check
     return_evidence.save_return_with_file(
         grant_return,
         (upload.filename, upload.stream) if upload is not None and upload.filename else None,

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from portal.db import session, utcnow
@@ -126,10 +126,19 @@ def current_publisher(config: Mapping[str, Any]) -> Publisher:
 
 
 def _funds_year(year: int) -> ColumnElement[bool]:
-    """A round funds ``year`` (its starting year, 2026 for 2026/27) if the year is one of its
-    own: a round over several years counts in each of them, as the dashboard counts it
-    (``portal.services.reporting``)."""
-    return and_(Round.financial_year <= year, Round.financial_year + Round.years > year)
+    """A grant is of financial ``year`` (its starting year, 2026 for 2026/27) if its round
+    funds the year (a round over several years counts in each of them, as the dashboard
+    counts it, ``portal.services.reporting``) and, for a round over several years, its
+    award's project dates, when it has an award, touch the year: a direct fund's budget over three years holds agreements of one
+    year as well as of three (the attack on issue 14 found a one-year agreement listed under
+    years it had nothing in)."""
+    first, last = date(year, 4, 1), date(year + 1, 3, 31)
+    outside = (select(Award.id)
+               .where(Award.decision_id == Decision.id,
+                      or_(Award.start_date > last, Award.end_date < first))
+               .correlate(Decision).exists())
+    return and_(Round.financial_year <= year, Round.financial_year + Round.years > year,
+                or_(Round.years <= 1, ~outside))
 
 
 def _published(statement: Select, year: int | None, fund_code: str | None) -> Select:

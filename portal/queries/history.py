@@ -51,7 +51,8 @@ def record_names(events: Iterable[Any]) -> RecordNames:
         for details in (event.before or {}, event.after or {}):
             for step in details.get("moves") or []:
                 if isinstance(step, dict):
-                    lines |= {i for i in (_id(step.get("from")), _id(step.get("to")))
+                    lines |= {i for i in (_id(step.get("from")), _id(step.get("to")),
+                                          _id(step.get("line")))  # a carry-forward's line
                               if i is not None}
             scores = details.get("scores")
             if isinstance(scores, dict):

@@ -508,9 +508,12 @@ def save_action_plan(award: Award, actions: Sequence[ActionInput],
         if number not in numbers:
             award.actions.remove(row)
     session.flush()
-    for row in award.actions:
+    wanted_at = {action.number: position for position, action in enumerate(tidy, start=1)}
+    moving = [row for row in award.actions if row.position != wanted_at[row.number]]
+    for row in moving:  # only rows that move: the others are not written at all
         row.position = -row.id
-    session.flush()
+    if moving:
+        session.flush()
     for position, action in enumerate(tidy, start=1):
         kept_row = existing.get(action.number)
         if kept_row is None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import calendar
 import enum
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, cast
@@ -109,11 +111,15 @@ def return_schedule(start: date, end: date, cadence: ReturnCadence, final_weeks:
     period, :func:`earliest_due`): a return that would is merged into the next one, so the
     first return due covers from the start of the project; a final return that would is due
     on ``not_before`` (issue 13: an offer accepted on 30 November must not have a return
-    already overdue for the period to 30 September).
+    already overdue for the period to 30 September). A project over several financial years
+    never has a return across the end of a financial year (issue 14: each year's spend is set
+    against that year's money): a period ending on 31 March is reported on its own, due on
+    ``not_before`` if it would have been due before.
     """
     schedule = []
     months = CADENCE_MONTHS.get(cadence)
-    if months is None and financial_year_of(start) != financial_year_of(end):
+    several_years = financial_year_of(start) != financial_year_of(end)
+    if months is None and several_years:
         # A project over several financial years reports at least once a year, so that its
         # spend can be put against each year's money (issue 14).
         months = CADENCE_MONTHS[ReturnCadence.ANNUAL]
@@ -126,7 +132,10 @@ def return_schedule(start: date, end: date, cadence: ReturnCadence, final_weeks:
             if period_end >= end:
                 break
             due = _month_end(add_months(period_end.replace(day=1), 1))
-            if period_end >= start and (not_before is None or due >= not_before):
+            year_ends = several_years and (period_end.month, period_end.day) == (3, 31)
+            if period_end >= start and (not_before is None or due >= not_before or year_ends):
+                if not_before is not None:
+                    due = max(due, not_before)
                 schedule.append((ReturnKind.PERIODIC, covered_until + timedelta(days=1),
                                  period_end, due))
                 covered_until = period_end
@@ -558,6 +567,13 @@ class ActionInput:
     narrative: str
 
 
+def actions_stamp(award: Award) -> str:
+    """What identifies the actions a return page showed (each one's id, number and words): a
+    digest a save compares, :func:`save_return`."""
+    text = json.dumps([[a.id, a.number, a.title] for a in award.actions], ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def return_lock(grant_return: GrantReturn) -> ReturnLock | None:
     """The one rule for whether the partnership may still change a return (save it, submit
     it, attach a file): None while its award is active and the return is open (due, a draft
@@ -634,7 +650,8 @@ def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn
 def save_return(grant_return: GrantReturn, spend: dict[int, int],
                 outcomes: list[OutcomeInput], case_study: str, forecast_underspend: int, *,
                 submit: bool, actor: User, expected_version: int | None = None,
-                actions: list[ActionInput] | None = None) -> None:
+                actions: list[ActionInput] | None = None,
+                actions_seen: str | None = None) -> None:
     """Save a return as a draft (any number of times, lines and outcomes updated in place)
     or submit it to finance (who, with the partnership, are told): not before its period
     starts (:func:`sendable`, beside ``submit``), with a forecast underspend no more than the
@@ -645,9 +662,21 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
     ``actions``: the RAG status and narrative of each action of the award's action plan
     (issue 14), updated in place like the outcomes; all required on submit, optional on a
     draft; None leaves the return's action reports as they are (and is refused on submit
-    when the award has actions)."""
+    when the award has actions). ``actions_seen``: the :func:`actions_stamp` the page showed;
+    if the plan's actions changed since (renumbered, reworded, added or removed by the grants
+    manager), ``Conflict``: a report is never kept against words the officer did not see.
+
+    The award's row is held first (:func:`lock_award`), so that a save and a change of the
+    action plan happen one after the other."""
     award = grant_return.award
+    lock_award(award)
+    session.refresh(award, ["actions"])
     require_return_editable(grant_return)
+    if actions_seen is not None and actions_seen != actions_stamp(award):
+        raise Conflict(_("The OPCC changed the award's action plan while you were working on "
+                         "this return. Nothing was saved: open the return again to see the "
+                         "actions as they are now, and report on them."),
+                       field=f"action-rag-{award.actions[0].id}" if award.actions else "actions")
     lines = {line.id: line for line in award.lines}
     for line_id, pence in spend.items():
         if line_id not in lines:

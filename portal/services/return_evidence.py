@@ -65,7 +65,8 @@ def save_return_with_file(grant_return: GrantReturn, upload: tuple[str, BinaryIO
                           spend: dict[int, int], outcomes: list[awards.OutcomeInput],
                           case_study: str, forecast_underspend: int, *, submit: bool,
                           actor: User, expected_version: int | None = None,
-                          actions: list[awards.ActionInput] | None = None) -> None:
+                          actions: list[awards.ActionInput] | None = None,
+                          actions_seen: str | None = None) -> None:
     """Attach the file (``(name, stream)``, if any) and save the return (see
     ``awards.save_return``, ``actions`` the action plan's RAG reports), all or nothing: a
     refusal keeps neither row nor stored file."""
@@ -75,7 +76,7 @@ def save_return_with_file(grant_return: GrantReturn, upload: tuple[str, BinaryIO
             added = add_return_evidence(grant_return, upload[0], upload[1], actor)
         awards.save_return(grant_return, spend, outcomes, case_study, forecast_underspend,
                            submit=submit, actor=actor, expected_version=expected_version,
-                           actions=actions)
+                           actions=actions, actions_seen=actions_seen)
     except BaseException:
         if added is not None:
             forget_stored(added)

@@ -173,6 +173,10 @@ def _check_fund(details: FundDetails, fund: Fund | None) -> None:
     if details.is_youth != fund.is_youth and session.scalar(in_fund):
         raise DomainError(_("Whether this is a youth fund cannot change once bids have been "
                             "started"), field="is_youth")
+    if fund.allows_multi_year and not details.allows_multi_year and session.scalar(
+            select(Round.id).where(Round.fund_id == fund.id, Round.years > 1).limit(1)):
+        raise DomainError(_("Projects must be allowed to run over several years while a round "
+                            "of the fund funds more than one"), field="allows_multi_year")
     if details.direct != fund.direct and session.scalar(
             select(Round.id).where(Round.fund_id == fund.id).limit(1)):
         raise DomainError(_("Whether the fund makes direct awards cannot change once it has "

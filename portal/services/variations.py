@@ -27,6 +27,7 @@ from portal.models import (
     AwardStatus,
     GrantReturn,
     ReturnKind,
+    ReturnStatus,
     Role,
     User,
     Variation,
@@ -61,11 +62,16 @@ def latest_end_date(award: Award) -> date:
     is time-limited to the financial year, and carrying it over needs approval (domain
     brief, "Financial year"): a one-year fund's project may be carried over into the next
     financial year at most; a multi-year fund's stays within its three financial years
-    (:func:`portal.services.bids.project_date_bounds`)."""
+    (:func:`portal.services.bids.project_date_bounds`); a round over several years (issue
+    14) may be carried over into the year after its last, as a one-year round into the next."""
     months = int(current_app.config["MAX_EXTENSION_MONTHS"])
-    year = award.round.financial_year
-    years = MULTI_YEAR_YEARS if award.round.fund.allows_multi_year else 2
-    fund_last = financial_year_dates(year + years - 1)[1]
+    round_ = award.round
+    if (round_.years or 1) > 1:  # a round over several years: into the year after its last
+        last_year = round_.last_financial_year + 1
+    else:
+        last_year = round_.financial_year + (
+            MULTI_YEAR_YEARS - 1 if round_.fund.allows_multi_year else 1)
+    fund_last = financial_year_dates(last_year)[1]
     return min(add_months(award.end_date, months), fund_last)
 
 
@@ -114,6 +120,11 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
             if step.get("to") is None and not (step.get("new_item") or "").strip():
                 raise DomainError(_("Choose a line to move money to, or name a new line"),
                                   field="to_line")
+            if step.get("to") is None and (step.get("new_item") or "").strip().casefold() in {
+                    line.item.strip().casefold() for line in award.lines}:
+                raise DomainError(_("The award already has a line called “%(item)s”: choose "
+                                    "it, or give the new line another name",
+                                    item=step["new_item"].strip()), field="new_item")
             if step.get("to") == step.get("from"):
                 raise DomainError(_("Choose two different lines"), field="to_line")
             if int(step.get("amount", 0)) <= 0:
@@ -163,6 +174,11 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
     session.refresh(variation, ["status"])
     if variation.status != VariationStatus.REQUESTED:
         raise DomainError(_("This variation has already been decided."))
+    if approve and award.status != AwardStatus.ACTIVE:
+        # Closed (its underspend worked out) or not yet accepted: a change now would alter
+        # what was settled (the attack on issue 14 approved one on a closed award).
+        raise DomainError(_("This award is no longer active, so the change cannot be made: "
+                            "decline it with a reason."), field="outcome")
     new_end = (variation.new_end_date
                if approve and variation.kind == VariationKind.EXTENSION else None)
     extending = new_end is not None
@@ -199,8 +215,7 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
         before_end = award.end_date
         award.end_date = new_end
         if final is not None and final.status in OPEN_RETURN:
-            final.period_end = award.end_date
-            final.due_date = award.end_date + timedelta(weeks=award.round.fund.final_return_weeks)
+            _extend_returns(award, final)
         session.flush()
         audit.record("award.extended", "award", award.id, actor=actor,
                      before={"end_date": before_end.isoformat()},
@@ -235,6 +250,38 @@ def _shift_years(line: AwardLine, amounts: dict[int, int], sign: int) -> None:
     for year, pence in amounts.items():
         current[year] = current.get(year, 0) + sign * pence
     line.revised_years = years.as_json(current)
+
+
+def _extend_returns(award: Award, final: GrantReturn) -> None:
+    """The returns after an extension to ``award.end_date``: the final return (still open)
+    covers to the new end; but an award with money in several financial years never has a
+    return across the end of a year (issue 14, as :func:`awards.return_schedule` makes them),
+    so a final return that would now run into a later year becomes the periodic return to
+    the end of its own year, and the returns for the rest follow the round's cadence, none
+    due before ``RETURN_GRACE_DAYS`` from today. The final return's row is kept (with
+    whatever the partnership has typed in it)."""
+    weeks = award.round.fund.final_return_weeks
+    year_end = financial_year_dates(financial_year_of(final.period_start))[1]
+    if len(years.award_years(award)) < 2 or award.end_date <= year_end:
+        final.period_end = award.end_date
+        final.due_date = award.end_date + timedelta(weeks=weeks)
+        return
+    not_before = awards.earliest_due(uk_today())
+    final.kind = ReturnKind.PERIODIC
+    final.period_end = year_end
+    final.due_date = max(_month_end_after(year_end), not_before)
+    session.flush()
+    for kind, first, last, due in awards.return_schedule(
+            year_end + timedelta(days=1), award.end_date, award.round.return_cadence, weeks,
+            not_before):
+        award.returns.append(GrantReturn(kind=kind, period_start=first, period_end=last,
+                                         due_date=due, status=ReturnStatus.DUE))
+
+
+def _month_end_after(day: date) -> date:
+    """The last day of the month after ``day``'s: when a period ending on ``day`` is due."""
+    following = awards.add_months(day.replace(day=1), 1)
+    return awards.add_months(following, 1) - timedelta(days=1)
 
 
 def _reallocate(award: Award, moves: list[dict[str, Any]], actor: User) -> None:
@@ -359,12 +406,15 @@ def check_carry_forward(award: Award, moves: list[dict[str, Any]], *,
                               field="carry_amount")
     caps = {row.financial_year: row for row in award.round.year_budgets
             if row.cap_pence is not None}
-    if caps:  # the round's limit per bid in a year holds after the money moves too
+    if caps:  # the round's limit per bid in a year holds for the years money goes into
         totals = awards.year_totals(award.lines, revised=True)
         for step in moves:
             totals[step["from_year"]] = totals.get(step["from_year"], 0) - int(step["amount"])
             totals[step["to_year"]] = totals.get(step["to_year"], 0) + int(step["amount"])
+        receiving = {step["to_year"] for step in moves}
         for year, capped in caps.items():
+            if year not in receiving:
+                continue
             if totals.get(year, 0) > (capped.cap_pence or 0):
                 raise DomainError(_("The award would have %(amount)s in %(year)s, more than the "
                                     "round's limit of %(cap)s for a year", amount=money(

@@ -629,3 +629,31 @@ def test_json_of_the_audit_names_the_direct_award(app, manager):
                                .order_by(AuditEvent.id.desc()))
         after = event.after if isinstance(event.after, dict) else json.loads(event.after)
         assert after["direct"] is True and after["amount"] == 135_000_00
+
+
+def test_a_return_page_opened_before_the_plan_changed_saves_nothing(app, manager):
+    """The attack on issue 14: a report posted from a page opened before the grants manager
+    reworded an action was kept against words the officer never saw."""
+    award_id, _reported = _reported_award(app, manager)
+    with app.app_context():
+        award = session.get(Award, award_id)
+        return_id = award.returns[0].id
+        cameras = next(a.id for a in award.actions if a.number == "2.1")
+    officer = signed_in(app, FENLAND)
+    url = f"/awards/{award_id}/returns/{return_id}"
+    stale = officer.form_tokens(url) if hasattr(officer, "form_tokens") else {}
+    page = BeautifulSoup(officer.get(url).get_data(as_text=True), "html.parser")
+    seen = page.find("input", attrs={"name": "actions_seen"})["value"]
+    version = page.find("input", attrs={"name": "version"})["value"]
+    data = plan_form(manager, award_id)
+    data["actions-2-title"] = ["Stop all cameras"]
+    assert manager.post(f"/manage/awards/{award_id}/action-plan", data=data).status_code == 302
+    before = table_row_counts(app)
+    response = officer.submit(url, {**stale, "actions_seen": seen, "version": version,
+                                    f"action-rag-{cameras}": "green",
+                                    f"action-narrative-{cameras}": "Cameras ran every night",
+                                    "save_draft": "Save as draft"})
+    assert response.status_code == 200
+    assert "changed the award's action plan" in text_of(response)
+    assert "Cameras ran every night" in response.get_data(as_text=True)  # kept on the page
+    assert table_row_counts(app) == before

@@ -7,7 +7,7 @@ its years ("2026/27 to 2028/29"), the award with its project dates."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from bs4 import BeautifulSoup
@@ -169,10 +169,12 @@ def test_the_register_costs_the_same_queries_for_1_and_20_grants_over_three_year
         while made < total:
             award(app, "SCF", 1_000_00, title=f"Grant {made}")
             made += 1
-        with app.app_context():  # the fund's round funds three years
+        with app.app_context():  # the fund's round funds three years, and so do its grants
             round_ = bidding.round_of(app, "SCF")
             session.get(Round, round_.id).years = 3
             year = round_.financial_year
+            for grant in session.scalars(select(Award).where(Award.round_id == round_.id)):
+                grant.end_date = date(year + 3, 3, 31)
             session.commit()
         counted = []
         for query in ("", f"?year={year + 2}", f"?year={year + 1}&fund=SCF"):
@@ -182,3 +184,24 @@ def test_the_register_costs_the_same_queries_for_1_and_20_grants_over_three_year
             counted.append(len(queries))
         counts.append(counted)
     assert counts[0] == counts[1]
+
+
+def test_an_agreement_of_one_year_from_a_budget_over_three_is_listed_in_its_own_year(app,
+                                                                                     client):
+    """The attack on issue 14: a direct fund's budget over three years holds agreements of
+    one year too; each is listed under the years its project dates touch, not every year of
+    the budget."""
+    round_id = make_budget(app)
+    one_year = officer_agreement(app, round_id, title="Second-year marshals",
+                                 start_date=["1", "4", str(YEAR + 1)],
+                                 end_date=["31", "3", str(YEAR + 2)],
+                                 amount="10,000", **{f"lines-0-year_{YEAR}": "",
+                                                     f"lines-0-year_{YEAR + 1}": "10000",
+                                                     f"lines-0-year_{YEAR + 2}": ""})
+    made = make(signed_in(app, MANAGER), round_id, one_year)
+    assert made.status_code == 302, text_of(made)
+    for year, listed in ((YEAR, False), (YEAR + 1, True), (YEAR + 2, False)):
+        assert ("Second-year marshals" in shown(client, f"?year={year}")) is listed, year
+        with app.app_context():
+            titles = [d.bid.title for d in session.scalars(giving360.awarded_query(year))]
+        assert ("Second-year marshals" in titles) is listed, year

@@ -717,3 +717,18 @@ def test_the_funds_list_calls_a_direct_funds_rounds_budgets_for_direct_awards(ap
     assert result.exit_code == 0, result.output
     page = text_of(manager.get("/manage/funds"))
     assert "Community safety partnership agreements" in page and "Direct awards" in page
+
+
+def test_a_fund_with_a_round_over_several_years_keeps_allowing_them(app, manager):
+    """The attack on issue 14: unticking the box left a three-year round whose form no
+    longer showed its years, and could not be saved."""
+    fund = fund_named(app, "PCF")
+    with app.app_context():
+        round_ = session.scalar(select(Round).where(Round.fund_id == fund.id))
+        round_.years = 3  # as the round form makes it (years and their budgets aside)
+        session.commit()
+    data = {"name": fund.name, "code": "PCF", "purpose": fund.purpose,
+            "payment_rule": fund.payment_rule.value, "terms": fund.terms}
+    page = text_of(manager.submit(f"/manage/funds/{fund.id}/edit", data))
+    assert "while a round of the fund funds more than one" in page
+    assert fund_named(app, "PCF").allows_multi_year

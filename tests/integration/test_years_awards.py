@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from bs4 import BeautifulSoup
@@ -18,6 +18,7 @@ from portal.models import (
     AuditEvent,
     Award,
     AwardAction,
+    AwardStatus,
     GrantReturn,
     ReturnKind,
     ReturnStatus,
@@ -570,3 +571,79 @@ def test_money_already_spent_on_a_line_cannot_be_reallocated(app):
                                      user(OFFICER), moves=[{"from": lights, "to": mechanic,
                                                             "amount": 180000}])
         session.commit()
+
+
+def test_a_cap_lowered_on_one_year_does_not_block_money_moving_between_others(app):
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        next(row for row in award.round.year_budgets
+             if row.financial_year == first).cap_pence = 100  # below what the year holds
+        session.commit()
+    carry(app, award_id, 0, first + 1, first + 2, 5000)  # neither year is the capped one
+
+
+def test_a_change_is_not_approved_on_an_award_that_is_no_longer_active(app):
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    variation_id = carry(app, award_id, 0, first + 1, first + 2, 5000)
+    with app.test_request_context():
+        session.get(Award, award_id).status = AwardStatus.CLOSED
+        session.commit()
+    before, kept = table_row_counts(app), state(app, award_id)
+    with app.test_request_context():
+        variation = session.get(Variation, variation_id)
+        with pytest.raises(DomainError, match="no longer active") as refused:
+            variations.decide_variation(variation, True, "", user(MANAGER))
+        assert refused.value.field == "outcome"
+        session.rollback()
+    assert table_row_counts(app) == before and state(app, award_id) == kept
+    with app.test_request_context():  # declining it clears the queue
+        variations.decide_variation(session.get(Variation, variation_id), False,
+                                    "The award has closed", user(MANAGER))
+        session.commit()
+
+
+def test_a_new_line_cannot_take_the_name_of_one_the_award_has(app):
+    award_id = three_year_award(app, THIS_YEAR - 1)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        with pytest.raises(DomainError, match="already has a line called") as refused:
+            variations.request_variation(
+                award, VariationKind.REALLOCATION, "Split the mechanic", user(OFFICER),
+                moves=[{"from": award.lines[2].id, "to": None, "new_item": " mechanic ",
+                        "amount": 100}])
+        assert refused.value.field == "new_item"
+
+
+def test_an_extension_past_a_years_end_splits_the_final_return_at_it(app):
+    """The attack on issue 14: the final return, extended into a later year, would have set
+    that year's spend against the later year's money."""
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        final = next(r for r in award.returns if r.kind == ReturnKind.FINAL)
+        start_of_final, old_end = final.period_start, award.end_date
+        variation = variations.request_variation(
+            award, VariationKind.EXTENSION, "Delayed recruitment", user(OFFICER),
+            new_end_date=date(old_end.year, 9, 30))
+        variations.decide_variation(variation, True, "", user(MANAGER))
+        session.commit()
+        award = session.get(Award, award_id)
+        periods = sorted((r.period_start, r.period_end, r.kind) for r in award.returns)
+    assert (start_of_final, old_end, ReturnKind.PERIODIC) in periods
+    assert periods[-1] == (old_end + timedelta(days=1), date(old_end.year, 9, 30),
+                           ReturnKind.FINAL)
+    for (_a, last, _k), (following, _b, _c) in zip(periods, periods[1:]):
+        assert following == last + timedelta(days=1)  # one after another, no gap
+    assert all(financial_year_of(a) == financial_year_of(b) for a, b, _k in periods)
+
+
+def test_the_history_names_the_line_money_was_carried_forward_on(app):
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    carry(app, award_id, 1, first + 1, first + 2, 5000)
+    page = text_of(signed_in(app, FINANCE).get(f"/finance/awards/{award_id}"))
+    assert f"£50.00 of “Mechanic” from {years.year_label(first + 1)}" in page

@@ -35,3 +35,27 @@ def test_years_of_a_json_column_ignore_keys_that_are_not_years():
     assert years.by_year({"2023": 5, "2022": "7", "x": 1, "20222": 3, "２０２２": 9}) == {
         2022: 7, 2023: 5}
     assert years.as_json({2023: 5, 2022: 7}) == {"2022": 7, "2023": 5}
+
+
+def test_a_late_accepted_agreement_over_years_reports_each_year_on_its_own():
+    """The attack on issue 14: an agreement from April 2024 accepted in November 2026 had all
+    its years merged into one return, whose spend then counted in its last year only."""
+    from datetime import date
+
+    from portal.models.awards import ReturnKind
+    from portal.models.funds import ReturnCadence
+    from portal.services.awards import return_schedule
+
+    not_before = date(2026, 12, 30)
+    schedule = return_schedule(date(2024, 4, 1), date(2026, 11, 30), ReturnCadence.SIX_MONTHLY,
+                               4, not_before)
+    assert [(kind, first, last) for kind, first, last, _due in schedule] == [
+        (ReturnKind.PERIODIC, date(2024, 4, 1), date(2025, 3, 31)),
+        (ReturnKind.PERIODIC, date(2025, 4, 1), date(2026, 3, 31)),
+        (ReturnKind.FINAL, date(2026, 4, 1), date(2026, 11, 30))]
+    assert all(due >= not_before for *_period, due in schedule)
+    # A project of one year keeps merging into one return, as issue 13 made it.
+    one_year = return_schedule(date(2026, 4, 1), date(2027, 3, 31), ReturnCadence.SIX_MONTHLY,
+                               4, not_before)
+    assert [(first, last) for _k, first, last, _d in one_year] == [
+        (date(2026, 4, 1), date(2027, 3, 31))]
