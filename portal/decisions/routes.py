@@ -35,7 +35,16 @@ from portal.queries import decisions as queries
 from portal.queries import reminders as reminder_queries
 from portal.refusals import show_refusal
 from portal.security import showing_saved
-from portal.services import DomainError, assessment, audit, bids, decisions, evidence, rounds
+from portal.services import (
+    DomainError,
+    assessment,
+    audit,
+    awards,
+    bids,
+    decisions,
+    evidence,
+    rounds,
+)
 from portal.services.policy import Action
 
 
@@ -132,6 +141,7 @@ def bid(bid_id: int):
     form.assessor.choices = [c for c in form.assessor.choices if c[0] not in taken]
     return render_template("decisions/bid.html", bid=bid, form=form, assignments=assignments,
                            decision=decisions.decision_of(bid),
+                           award=awards.award_of_bid(bid.id),
                            readiness=decisions.readiness(bid, assignments),
                            moderation=assessment.moderation_of(bid),
                            history=audit.history("bid", bid.id), summary_rows=summary_rows,

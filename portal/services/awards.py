@@ -243,6 +243,11 @@ def year_totals(lines: list[AwardLine], *, revised: bool = False) -> dict[int, i
     return totals
 
 
+def award_of_bid(bid_id: int) -> Award | None:
+    """The award made on a bid (competitive or direct), if one was."""
+    return session.scalar(select(Award).where(Award.bid_id == bid_id))
+
+
 def award_for_organisation(award_id: int, organisation_id: int) -> Award | None:
     return session.scalar(select(Award).where(Award.id == award_id,
                                               Award.organisation_id == organisation_id))
