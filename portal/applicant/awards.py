@@ -168,7 +168,9 @@ def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
     if grant_return.award.actions:
         extra["actions"] = [awards.ActionInput(action_id, rag, narrative)
                             for action_id, rag, narrative in form.action_values()]
-        extra["actions_seen"] = form["actions_seen"].data or None  # None: no page, no check
+        # The page always sends the stamp it showed: one missing is no match (only a service
+        # caller without a page passes None, and no check).
+        extra["actions_seen"] = form["actions_seen"].data or ""
     return_evidence.save_return_with_file(
         grant_return,
         (upload.filename, upload.stream) if upload is not None and upload.filename else None,

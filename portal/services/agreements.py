@@ -33,6 +33,7 @@ from portal.formatting import long_date, money
 from portal.models import (
     Award,
     AwardAction,
+    AwardLine,
     AwardStatus,
     Bid,
     BidStatus,
@@ -414,8 +415,16 @@ def _plan_record(award: Award) -> dict[str, object]:
     return {"actions": [{"number": a.number, "title": a.title, "lead": a.lead,
                          "target_date": a.target_date.isoformat() if a.target_date else None}
                         for a in award.actions],
-            "lines": {str(line.position): list(line.action_numbers or [])
+            # By the line's item (the history shows it so); a number before it only when two
+            # lines share an item.
+            "lines": {_line_key(line, award.lines): list(line.action_numbers or [])
                       for line in award.lines}}
+
+
+def _line_key(line: AwardLine, lines: list[AwardLine]) -> str:
+    if sum(1 for other in lines if other.item == line.item) > 1:
+        return f"{line.position}. {line.item}"
+    return line.item
 
 
 def plan_stamp(award: Award) -> str:
@@ -491,7 +500,7 @@ def save_action_plan(award: Award, actions: Sequence[ActionInput],
     wanted_record = {"actions": [{"number": a.number, "title": a.title, "lead": a.lead,
                                   "target_date": a.target_date.isoformat()
                                   if a.target_date else None} for a in tidy],
-                     "lines": {str(line.position): numbers_
+                     "lines": {_line_key(line, award.lines): numbers_
                                for line, numbers_ in zip(award.lines, kept, strict=True)}}
     if wanted_record == before:
         return award  # saved already: the same result, nothing written

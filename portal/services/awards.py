@@ -917,6 +917,19 @@ def review_return(grant_return: GrantReturn, approve: bool, comments: str,
     comments = comments.strip()
     if not approve and not comments:
         raise DomainError(_("Say what needs to change"), field="comments")
+    if final_approval:
+        # Approving the final return may close the award and work out its underspend: every
+        # other return must be in and approved first, or its spend would never count (the
+        # attack on issue 14: a late-accepted agreement's earlier years were still due).
+        waiting = [r for r in award.returns
+                   if r.id != grant_return.id and r.status != ReturnStatus.APPROVED]
+        if waiting:
+            first = min(waiting, key=lambda r: (r.period_start, r.id))
+            raise DomainError(_("Approve the award's other returns first: the return for "
+                                "%(first)s to %(last)s is %(status)s.",
+                                first=long_date(first.period_start),
+                                last=long_date(first.period_end),
+                                status=RETURN.label(first.status).lower()), field="outcome")
     now = utcnow()
     transition = move(RETURN, "approve" if approve else "query", grant_return, actor,
                       values={"approved_at": now} if approve else None,

@@ -10,6 +10,7 @@ underspend).
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
@@ -120,8 +121,8 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
             if step.get("to") is None and not (step.get("new_item") or "").strip():
                 raise DomainError(_("Choose a line to move money to, or name a new line"),
                                   field="to_line")
-            if step.get("to") is None and (step.get("new_item") or "").strip().casefold() in {
-                    line.item.strip().casefold() for line in award.lines}:
+            if step.get("to") is None and _line_name(step.get("new_item") or "") in {
+                    _line_name(line.item) for line in award.lines}:
                 raise DomainError(_("The award already has a line called “%(item)s”: choose "
                                     "it, or give the new line another name",
                                     item=step["new_item"].strip()), field="new_item")
@@ -143,6 +144,10 @@ def request_variation(award: Award, kind: VariationKind, reason: str, actor: Use
         if new_end_date is None:
             raise DomainError(_("Enter the new end date"), field="new_end_date")
         check_new_end_date(award, new_end_date)
+        if any(r.kind == ReturnKind.FINAL and r.status not in OPEN_RETURN
+               for r in award.returns):
+            raise DomainError(_("The final return has been sent to finance, so the end date "
+                                "cannot move now."), field="new_end_date")
     variation = Variation(award_id=award.id, kind=kind, reason=reason.strip(),
                           moves=moves or [], new_end_date=new_end_date,
                           requested_by_id=actor.id, requested_at=utcnow())
@@ -190,14 +195,21 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
                             "be extended to: decline it, and the partnership can ask again.",
                             date=long_date(latest_end_date(award))), field="outcome")
     final = None
-    if extending:  # its dates move with the end date: held too, before the first write
+    carrying = approve and variation.kind == VariationKind.CARRY_FORWARD
+    if extending or carrying:  # its dates may move with the change: held too, before the
+        # first write
         final = session.scalar(select(GrantReturn).where(GrantReturn.award_id == award.id,
                                                          GrantReturn.kind == ReturnKind.FINAL)
                                .with_for_update().execution_options(populate_existing=True))
+    if extending and final is not None and final.status not in OPEN_RETURN:
+        # The last return has been sent: the months added would go unreported and the award
+        # could close before they are over (the attack on issue 14).
+        raise DomainError(_("The final return has been sent to finance, so the end date cannot "
+                            "move: decline this change, or ask finance to query the return "
+                            "first."), field="outcome")
     reallocating = approve and variation.kind == VariationKind.REALLOCATION
     if reallocating:
         _check_moves(award, variation.moves)  # every move checked before any line changes
-    carrying = approve and variation.kind == VariationKind.CARRY_FORWARD
     if carrying:  # checked again against the award and the pot as they are now
         try:
             check_carry_forward(award, variation.moves, pot=True)
@@ -211,6 +223,8 @@ def decide_variation(variation: Variation, approve: bool, comment: str, actor: U
         _reallocate(award, variation.moves, actor)
     if carrying:
         _carry_forward(award, variation.moves, actor)
+        if final is not None and final.status in OPEN_RETURN:
+            _split_at_year_end(award, final)  # the award may have money in a new year now
     if new_end is not None:
         before_end = award.end_date
         award.end_date = new_end
@@ -252,6 +266,12 @@ def _shift_years(line: AwardLine, amounts: dict[int, int], sign: int) -> None:
     line.revised_years = years.as_json(current)
 
 
+def _line_name(item: str) -> str:
+    """A line's name as compared with another's: look-alike forms (full-width letters,
+    no-break spaces) folded to one (NFKC), case and surrounding spaces ignored."""
+    return unicodedata.normalize("NFKC", item).strip().casefold()
+
+
 def _extend_returns(award: Award, final: GrantReturn) -> None:
     """The returns after an extension to ``award.end_date``: the final return (still open)
     covers to the new end; but an award with money in several financial years never has a
@@ -260,11 +280,21 @@ def _extend_returns(award: Award, final: GrantReturn) -> None:
     the end of its own year, and the returns for the rest follow the round's cadence, none
     due before ``RETURN_GRACE_DAYS`` from today. The final return's row is kept (with
     whatever the partnership has typed in it)."""
+    final.period_end = award.end_date
+    final.due_date = award.end_date + timedelta(weeks=award.round.fund.final_return_weeks)
+    _split_at_year_end(award, final)
+
+
+def _split_at_year_end(award: Award, final: GrantReturn) -> None:
+    """If the award has money in several financial years and its open final return runs
+    across the end of a year (after an extension, or a carry-forward into a new year), the
+    final return becomes the periodic return to the end of its own year (its row, and what
+    was typed in it, kept) and the rest follows the round's cadence, none due before
+    ``RETURN_GRACE_DAYS`` from today."""
     weeks = award.round.fund.final_return_weeks
     year_end = financial_year_dates(financial_year_of(final.period_start))[1]
+    session.flush()
     if len(years.award_years(award)) < 2 or award.end_date <= year_end:
-        final.period_end = award.end_date
-        final.due_date = award.end_date + timedelta(weeks=weeks)
         return
     not_before = awards.earliest_due(uk_today())
     final.kind = ReturnKind.PERIODIC

@@ -647,3 +647,106 @@ def test_the_history_names_the_line_money_was_carried_forward_on(app):
     carry(app, award_id, 1, first + 1, first + 2, 5000)
     page = text_of(signed_in(app, FINANCE).get(f"/finance/awards/{award_id}"))
     assert f"£50.00 of “Mechanic” from {years.year_label(first + 1)}" in page
+
+
+# --- from the third attack ------------------------------------------------------------------
+
+
+def one_year_award(app, year: int) -> int:
+    """An accepted one-year award over financial ``year`` on a three-year round (room in every
+    year), its one final return open: the shape an extension and a carry-forward reshape."""
+    award_id = three_year_award(app, year)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        for line in award.lines:
+            line.original_years = line.revised_years = {str(year): line.revised_pence}
+        award.payment_plan = {str(year): award.amount_pence}
+        award.start_date, award.end_date = date(year, 4, 1), date(year + 1, 2, 28)
+        for grant_return in list(award.returns):
+            award.returns.remove(grant_return)
+        session.flush()
+        award.returns = [GrantReturn(kind=ReturnKind.FINAL, period_start=award.start_date,
+                                     period_end=award.end_date, due_date=date(year + 1, 4, 30),
+                                     status=ReturnStatus.DUE)]
+        session.commit()
+    return award_id
+
+
+def test_a_carry_forward_into_a_new_year_splits_the_open_final_return_at_the_years_end(app):
+    """The third attack on issue 14: extended (one year of money, so no split), then money
+    carried into the next year: the final return ran across 31 March and the first year's
+    spend was counted in the second, capped there: false underspend."""
+    year = THIS_YEAR
+    award_id = one_year_award(app, year)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        extension = variations.request_variation(
+            award, VariationKind.EXTENSION, "Later start", user(OFFICER),
+            new_end_date=date(year + 1, 9, 30))
+        variations.decide_variation(extension, True, "", user(MANAGER))
+        session.commit()
+    variation_id = carry(app, award_id, 0, year, year + 1, 5000)
+    with app.test_request_context():
+        variations.decide_variation(session.get(Variation, variation_id), True, "",
+                                    user(MANAGER))
+        session.commit()
+        award = session.get(Award, award_id)
+        periods = sorted((r.period_start, r.period_end, r.kind) for r in award.returns)
+    assert all(financial_year_of(a) == financial_year_of(b) for a, b, _k in periods), periods
+    assert periods[0][:2] == (date(year, 4, 1), date(year + 1, 3, 31))
+    assert periods[-1] == (date(year + 1, 4, 1), date(year + 1, 9, 30), ReturnKind.FINAL)
+
+
+def test_the_final_return_is_approved_only_after_every_other_return(app):
+    """The third attack on issue 14: approving the final return closed the award while an
+    earlier year's return was still due, so its spend never counted."""
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    rows = returns_of(app, award_id)
+    final = next(r for r in rows if r[1] == ReturnKind.FINAL)
+    with app.test_request_context():
+        grant_return = session.get(GrantReturn, final[0])
+        grant_return.status = ReturnStatus.SUBMITTED  # as if sent early, its period begun
+        grant_return.period_start = uk_today() - timedelta(days=1)
+        session.commit()
+    before = table_row_counts(app)
+    with app.test_request_context():
+        with pytest.raises(DomainError, match="other returns first") as refused:
+            awards.review_return(session.get(GrantReturn, final[0]), True, "", user(FINANCE))
+        assert refused.value.field == "outcome"
+        session.rollback()
+    assert table_row_counts(app) == before
+    with app.app_context():
+        assert session.get(Award, award_id).status == AwardStatus.ACTIVE
+
+
+def test_the_end_date_cannot_move_once_the_final_return_is_sent(app):
+    first = THIS_YEAR - 1
+    award_id = three_year_award(app, first)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        variation = variations.request_variation(
+            award, VariationKind.EXTENSION, "Later start", user(OFFICER),
+            new_end_date=date(first + 3, 6, 30))
+        next(r for r in award.returns if r.kind == ReturnKind.FINAL).status = \
+            ReturnStatus.SUBMITTED
+        session.commit()
+    before, kept = table_row_counts(app), state(app, award_id)
+    with app.test_request_context():
+        with pytest.raises(DomainError, match="final return has been sent") as refused:
+            variations.decide_variation(session.get(Variation, variation.id), True, "",
+                                        user(MANAGER))
+        assert refused.value.field == "outcome"
+        session.rollback()
+    assert table_row_counts(app) == before and state(app, award_id) == kept
+
+
+def test_a_look_alike_name_is_the_name_of_the_line_it_looks_like(app):
+    award_id = three_year_award(app, THIS_YEAR - 1)
+    with app.test_request_context():
+        award = session.get(Award, award_id)
+        with pytest.raises(DomainError, match="already has a line called"):
+            variations.request_variation(
+                award, VariationKind.REALLOCATION, "Split", user(OFFICER),
+                moves=[{"from": award.lines[2].id, "to": None,
+                        "new_item": "ＭＥＣＨＡＮＩＣ\u00a0", "amount": 100}])

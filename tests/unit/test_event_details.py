@@ -52,9 +52,9 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
                                             "eligible_spend": 410000, "underspend": 10000}),
     "award.action_plan_saved": (
         {"actions": [{"number": "1.4", "title": "Conference", "lead": "", "target_date": None}],
-         "lines": {"1": ["1.4"]}},
+         "lines": {"Conference": ["1.4"]}},
         {"actions": [{"number": "1.4", "title": "Conference", "lead": "Ann",
-                      "target_date": "2027-03-31"}], "lines": {"1": []}}),
+                      "target_date": "2027-03-31"}], "lines": {"Conference": []}}),
     "award.carried_forward": ({"Bike lights": {"2025": 66667, "2026": 66667}},
                               {"Bike lights": {"2025": 33334, "2026": 100000}}),
     "award.extended": ({"end_date": "2027-03-31"}, {"end_date": "2027-09-30"}),
