@@ -29,13 +29,7 @@ from sqlalchemy import select
 from portal.db import UK, session, uk_today
 from portal.models import (
     Award,
-    AwardAction,
     Bid,
-    BidStatus,
-    BudgetLine,
-    CostKind,
-    Decision,
-    DecisionOutcome,
     Fund,
     GrantReturn,
     OrganisationType,
@@ -169,58 +163,25 @@ class AwardSpec:
 
 
 def _direct_award(spec: AwardSpec, officer: User, manager: User) -> Award | None:
-    """The records ``agreements.create_direct_award`` makes, as of ``spec.decided``; None if
-    the award is there already."""
-    from portal.services import audit, awards, years
-    from portal.services.bids import _next_reference
+    """The direct award of ``spec``, made by the service the grants manager's form uses
+    (``agreements.create_direct_award``) as of ``spec.decided``, and accepted by the
+    partnership on ``spec.accepted``; None if the award is there already."""
+    from portal.services import agreements, awards
 
     fund = session.scalars(select(Fund).where(Fund.code == spec.fund)).one()
     round_ = _direct_round(fund, spec.budgets)
     token = f"demo-direct-{fund.code}-{SOUTH_CAMBS}-{round_.financial_year}"
     if session.scalar(select(Bid.id).where(Bid.creation_token == token)) is not None:
         return None
-    decided = _moment(spec.decided)
-    total = sum(sum(line.years.values()) for line in spec.lines)
-    bid = Bid(round_id=round_.id, organisation_id=officer.organisation_id,
-              status=BidStatus.AWARDED, creation_token=token, title=spec.title,
-              start_date=spec.start, end_date=spec.end, issue_types=[],
-              amount_requested_pence=total, match_funding_pence=0, created_by_id=manager.id,
-              created_at=decided, updated_at=decided, submitted_at=decided)
-    bid.budget_lines = [BudgetLine(position=position, item=line.item, kind=CostKind(line.kind),
-                                   amount_pence=sum(line.years.values()),
-                                   year_amounts=years.as_json(line.years))
-                        for position, line in enumerate(spec.lines, start=1)]
-    session.add(bid)
-    session.flush()
-    bid.reference = _next_reference(f"{fund.code}-{round_.financial_year}")
-    year_totals: dict[int, int] = {}
-    for line in spec.lines:
-        for year, pence in line.years.items():
-            year_totals[year] = year_totals.get(year, 0) + pence
-    years.commit(round_, year_totals)
-    decision = Decision(bid_id=bid.id, outcome=DecisionOutcome.APPROVED, amount_pence=total,
-                        purpose=spec.purpose, conditions=spec.conditions,
-                        crime_reduction_reasons=spec.reasons, decided_by_id=manager.id,
-                        decided_at=decided, decision_date=spec.decided, override_reason="",
-                        reference=_next_reference(f"DEC-{round_.financial_year}"))
-    session.add(decision)
-    session.flush()
-    audit.record("decision.approved", "bid", bid.id, actor=manager, before={"status": None},
-                 after={"status": BidStatus.AWARDED.value, "reference": decision.reference,
-                        "direct": True, "amount": total, "years": years.as_json(year_totals),
-                        "partnership": officer.organisation.name,
-                        "conditions": decision.conditions})
-    award = awards.create_offer(bid, decision, manager)
-    award.actions = [AwardAction(position=position, number=action.number, title=action.title,
-                                 lead=action.lead, target_date=action.target)
-                     for position, action in enumerate(spec.actions, start=1)]
-    for approved, line in zip(award.lines, spec.lines, strict=True):
-        approved.action_numbers = list(line.actions)
-    session.flush()
-    audit.record("award.action_plan_saved", "award", award.id, actor=manager,
-                 after={"actions": [a.number for a in award.actions],
-                        "lines": {str(line.position): list(line.action_numbers)
-                                  for line in award.lines}})
+    award = agreements.create_direct_award(
+        officer.organisation_id, round_.id, title=spec.title, purpose=spec.purpose,
+        start_date=spec.start, end_date=spec.end,
+        lines=[agreements.LineInput(line.item, line.kind, dict(line.years), list(line.actions))
+               for line in spec.lines],
+        conditions=spec.conditions, reasons=spec.reasons,
+        actions=[agreements.ActionInput(action.number, action.title, action.lead,
+                                        action.target) for action in spec.actions],
+        token=token, actor=manager, now=_moment(spec.decided))
     awards.accept(award, officer.name, "Community safety officer", True, officer,
                   now=_moment(spec.accepted))
     return award
