@@ -764,19 +764,31 @@ def _replace_lines(grant_return: GrantReturn, spend: dict[int, int]) -> None:
 
 
 def _replace_outcomes(grant_return: GrantReturn, outcomes: list[OutcomeInput]) -> None:
-    current = {o.outcome_measure_id: o for o in grant_return.outcomes}
-    wanted = {o.measure_id for o in outcomes}
-    for measure_id, row in current.items():
-        if measure_id not in wanted:
-            grant_return.outcomes.remove(row)
-    session.flush()
-    for item in outcomes:
-        row = current.get(item.measure_id) or ReturnOutcome(outcome_measure_id=item.measure_id)
-        if item.measure_id not in current:
-            grant_return.outcomes.append(row)
+    def fill(row: ReturnOutcome, item: OutcomeInput) -> None:
         row.achieved = item.achieved
         row.rag = Rag(item.rag) if item.rag else None
         row.narrative = item.narrative.strip()
+
+    _in_place(grant_return.outcomes, "outcome_measure_id",
+              {item.measure_id: item for item in outcomes},
+              lambda key: ReturnOutcome(outcome_measure_id=key), fill)
+
+
+def _in_place(rows: list[Any], key: str, wanted: dict[int, Any], new: Any, fill: Any) -> None:
+    """A return's reports (one row per ``key``, as its unique key says) made ``wanted``, in
+    place: rows no longer wanted go first (flushed, so the key never sees two at once), kept
+    rows are filled again, new ones added (``new(key)``), each through ``fill(row, item)``."""
+    current = {getattr(row, key): row for row in rows}
+    for found, row in current.items():
+        if found not in wanted:
+            rows.remove(row)
+    session.flush()
+    for wanted_key, item in wanted.items():
+        row = current.get(wanted_key)
+        if row is None:
+            row = new(wanted_key)
+            rows.append(row)
+        fill(row, item)
 
 
 def _check_actions(award: Award, actions: list[ActionInput] | None, submit: bool) -> None:
@@ -807,20 +819,13 @@ def _check_actions(award: Award, actions: list[ActionInput] | None, submit: bool
 
 
 def _replace_actions(grant_return: GrantReturn, actions: list[ActionInput]) -> None:
-    """The return's action reports updated in place (one row per action, as the unique key
-    says): rows of actions no longer reported go first, flushed, then the rest."""
-    current = {row.action_id: row for row in grant_return.actions}
-    wanted = {item.action_id for item in actions}
-    for action_id, row in current.items():
-        if action_id not in wanted:
-            grant_return.actions.remove(row)
-    session.flush()
-    for item in actions:
-        row = current.get(item.action_id) or ReturnAction(action_id=item.action_id)
-        if item.action_id not in current:
-            grant_return.actions.append(row)
+    """The return's action reports updated in place, as the outcomes are."""
+    def fill(row: ReturnAction, item: ActionInput) -> None:
         row.rag = Rag(item.rag) if item.rag else None
         row.narrative = item.narrative.strip()
+
+    _in_place(grant_return.actions, "action_id", {item.action_id: item for item in actions},
+              lambda key: ReturnAction(action_id=key), fill)
 
 
 def action_reports(grant_return: GrantReturn) -> list[tuple[AwardAction, ReturnAction | None]]:

@@ -303,6 +303,64 @@ def variation_requested(app: Flask) -> dict[str, Any]:
     return {**r, "variation": _step(app, work)}
 
 
+def carry_forward_requested(app: Flask) -> dict[str, Any]:
+    """An accepted award made an award of two financial years (this one and the next) on a
+    round of those years with room in both, and a carry-forward of 1.00 of its first line
+    from this year to the next asked for (issue 14)."""
+    from portal.models import Round, RoundYear
+    from portal.services import variations, years
+    from portal.services.awards import year_totals
+    from portal.services.rounds import financial_year_of
+
+    r = accepted(app)
+
+    def work() -> dict[str, Any]:
+        award = session.get(Award, r["award"])
+        year = financial_year_of(uk_today())
+        for line in award.lines:
+            split = years.as_json(years.split_evenly(line.revised_pence, [year, year + 1]))
+            line.original_years, line.revised_years = split, dict(split)
+        totals = year_totals(award.lines, revised=True)
+        old = award.round
+        round_ = Round(fund_id=old.fund_id, name=f"Two years for award {award.id}",
+                       financial_year=year, years=2, opens_at=old.opens_at,
+                       closes_at=old.closes_at, budget_pence=sum(totals.values()) + 2_000_00,
+                       cap_pence=None, committed_pence=sum(totals.values()),
+                       eligible_organisation_types=old.eligible_organisation_types,
+                       return_cadence=old.return_cadence)
+        round_.year_budgets = [RoundYear(financial_year=y, budget_pence=totals[y] + 1_000_00,
+                                         committed_pence=totals[y]) for y in (year, year + 1)]
+        session.add(round_)
+        session.flush()
+        award.round = round_
+        award.end_date = date(year + 2, 3, 31)
+        award.payment_plan = years.as_json(totals)
+        session.flush()
+        variation = variations.request_variation(
+            award, VariationKind.CARRY_FORWARD, "Recruitment slipped into next year",
+            _user(OFFICER), moves=[{"line": award.lines[0].id, "from_year": year,
+                                    "to_year": year + 1, "amount": 100}])
+        return {"variation": variation.id, "round": round_.id, "year": year,
+                "line": award.lines[0].id, "next_year": totals[year + 1]}
+
+    return {**r, **_step(app, work)}
+
+
+def carried_forward(r: dict[str, Any], _before: Any) -> dict[str, int]:
+    """The carry-forward's one effect: approved, the line's next year up by 1.00 once, and
+    the round's next year committed up by 1.00 once."""
+    from portal.models import AwardLine, RoundYear
+
+    variation = session.get(Variation, r["variation"], populate_existing=True)
+    line = session.get(AwardLine, r["line"], populate_existing=True)
+    row = session.get(RoundYear, (r["round"], r["year"] + 1), populate_existing=True)
+    moved_on_line = line.revised_years.get(str(r["year"] + 1), 0) - (
+        line.original_years.get(str(r["year"] + 1), 0))
+    return {"variations approved": int(variation.status == VariationStatus.APPROVED),
+            "1.00 moved on the line": moved_on_line // 100,
+            "1.00 committed in the next year": (row.committed_pence - r["next_year"]) // 100}
+
+
 def submitted_assessment(app: Flask) -> dict[str, Any]:
     return with_criteria(app, assessed_bid(app))
 
@@ -653,6 +711,12 @@ SCENARIO_LIST: list[Scenario] = [
              form_page=lambda r: f"/manage/variations/{r['variation']}",
              data=lambda r: {"outcome": "approve", "comment": "Agreed"},
              action="variation.approved", effect=variation_decided(VariationStatus.APPROVED),
+             transition=("variation", "approve"), done=r"Variation approved",
+             rivals=(MANAGER, MANAGER_2)),
+    Scenario("decisions.variation", "approve a carry-forward", carry_forward_requested,
+             MANAGER, form_page=lambda r: f"/manage/variations/{r['variation']}",
+             data=lambda r: {"outcome": "approve", "comment": "Agreed"},
+             action="award.carried_forward", effect=carried_forward,
              transition=("variation", "approve"), done=r"Variation approved",
              rivals=(MANAGER, MANAGER_2)),
     Scenario("decisions.variation", "decline a variation", variation_requested, MANAGER,
