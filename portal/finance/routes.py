@@ -213,7 +213,7 @@ def _allocation_groups(award: Award) -> list[KindGroup[AwardLine]]:
 
 def _check_groups(grant_return: GrantReturn) -> list[KindGroup[awards.LineCheck]]:
     return _groups(awards.line_checks(grant_return),
-                   lambda c: {"allocation": c.line.revised_pence,
+                   lambda c: {"allocation": c.allocation_pence,
                               "original": c.line.original_pence, "previous": c.previous_pence,
                               "this": c.this_pence, "to_date": c.to_date_pence,
                               "variance": c.variance_pence},

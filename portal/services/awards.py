@@ -874,10 +874,19 @@ def closed_actions_with_money(award: Award) -> list[ClosedAction]:
 @dataclass
 class LineCheck:
     line: AwardLine
-    previous_pence: int  # approved in earlier returns
+    previous_pence: int  # approved in earlier returns (of the same financial year, see below)
     this_pence: int
     to_date_pence: int
     variance_pence: int  # allocation minus spend to date: negative is an overspend
+    # The allocation the return is checked against: the line's revised allocation, or, for
+    # an award with money in several financial years, the line's amount for the return's
+    # year (issue 14), named by ``year`` (None for a one-year award).
+    allocation_pence: int = 0
+    year: int | None = None
+
+    @property
+    def year_label(self) -> str:
+        return years.year_label(self.year) if self.year is not None else ""
 
     @property
     def overspent(self) -> bool:
@@ -885,11 +894,18 @@ class LineCheck:
 
 
 def line_checks(grant_return: GrantReturn) -> list[LineCheck]:
+    """Each approved line against the spend of ``grant_return`` and of the approved returns
+    before it: for an award with money in several financial years, within the return's year
+    (:func:`portal.services.years.return_year`) and against the line's amount for that year,
+    as eligible spend is worked out; otherwise against the line's revised allocation."""
     award = grant_return.award
+    award_years = years.award_years(award)
+    year = years.return_year(grant_return, award_years) if len(award_years) > 1 else None
     previous: dict[int, int] = {}
     for other in award.returns:
         earlier = (other.period_end, other.id) < (grant_return.period_end, grant_return.id)
-        if earlier and other.status == ReturnStatus.APPROVED:
+        same_year = year is None or years.return_year(other, award_years) == year
+        if earlier and same_year and other.status == ReturnStatus.APPROVED:
             for spent in other.lines:
                 previous[spent.award_line_id] = previous.get(spent.award_line_id, 0) + \
                     spent.spend_pence
@@ -897,8 +913,12 @@ def line_checks(grant_return: GrantReturn) -> list[LineCheck]:
     checks = []
     for line in award.lines:
         to_date = previous.get(line.id, 0) + this.get(line.id, 0)
+        by_year = line_year_amounts(line) if year is not None else None
+        allocation = by_year.get(year, 0) if by_year is not None and year is not None \
+            else line.revised_pence
         checks.append(LineCheck(line, previous.get(line.id, 0), this.get(line.id, 0), to_date,
-                                line.revised_pence - to_date))
+                                allocation - to_date, allocation,
+                                year if by_year is not None else None))
     return checks
 
 

@@ -750,3 +750,26 @@ def test_a_look_alike_name_is_the_name_of_the_line_it_looks_like(app):
                 award, VariationKind.REALLOCATION, "Split", user(OFFICER),
                 moves=[{"from": award.lines[2].id, "to": None,
                         "new_item": "ＭＥＣＨＡＮＩＣ\u00a0", "amount": 100}])
+
+
+def test_a_return_is_checked_against_its_years_allocation(app):
+    """A return of an award over several years is checked line by line against the line's
+    amount for the return's year and the spend approved earlier in that year, as eligible
+    spend counts it (the attack on issue 14 saw the line's whole total shown)."""
+    first = THIS_YEAR - 2
+    award_id = three_year_award(app, first)
+    rows = returns_of(app, award_id)
+    year_one = [r for r in rows if financial_year_of(r[2]) == first]
+    year_two = [r for r in rows if financial_year_of(r[2]) == first + 1]
+    file(app, year_one[0][0], [30000, 0, 0])
+    file(app, year_two[0][0], [10000, 0, 0])
+    with app.app_context():
+        award = session.get(Award, award_id)
+        lights = years.by_year(award.lines[0].revised_years)
+        second = session.get(GrantReturn, year_two[1][0] if len(year_two) > 1 else year_two[0][0])
+        [check] = [c for c in awards.line_checks(second) if c.line.id == award.lines[0].id]
+    assert check.year == first + 1 and check.allocation_pence == lights[first + 1]
+    expected_previous = 10000 if len(year_two) > 1 else 0
+    assert check.previous_pence == expected_previous  # the first year's 300.00 is not counted
+    page = text_of(signed_in(app, FINANCE).get(f"/finance/returns/{year_two[0][0]}"))
+    assert f"for {years.year_label(first + 1)}" in page
