@@ -201,6 +201,14 @@ def test_a_three_year_agreement_is_offered_accepted_paid_and_published(app, mana
     assert other.get(f"/awards/{award_id}/accept").status_code == 404
     officer = signed_in(app, SOUTH_CAMBS)
     assert "CSP Project Officer" in text_of(officer.get(f"/awards/{award_id}"))
+    offer = BeautifulSoup(officer.get(f"/awards/{award_id}/accept").get_data(as_text=True),
+                          "html.parser")
+    [budget_table] = [t for t in offer.find_all("table")
+                      if "Approved budget" in t.caption.get_text()]
+    heads = [th.get_text(strip=True) for th in budget_table.thead.find_all("th")]
+    assert [f"{y}/{(y + 1) % 100:02d}" for y in YEARS] == [h for h in heads if "/" in h]
+    cells = [td.get_text(strip=True) for td in budget_table.tbody.tr.find_all("td")]
+    assert cells.count("£45,000.00") == 3 and "£135,000.00" in cells  # each year, the line
     accepted = officer.submit(f"/awards/{award_id}/accept",
                               {"name": "Sam Officer", "role": "CSP manager", "confirm": "y"},
                               follow_redirects=True)
