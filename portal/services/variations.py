@@ -300,6 +300,9 @@ def _split_at_year_end(award: Award, final: GrantReturn) -> None:
     final.kind = ReturnKind.PERIODIC
     final.period_end = year_end
     final.due_date = max(_month_end_after(year_end), not_before)
+    # A page of it opened before now showed another period: a save from it is refused (the
+    # return's version), what was typed in it is kept.
+    final.version = final.version + 1
     session.flush()
     for kind, first, last, due in awards.return_schedule(
             year_end + timedelta(days=1), award.end_date, award.round.return_cadence, weeks,

@@ -625,7 +625,8 @@ def test_an_extension_past_a_years_end_splits_the_final_return_at_it(app):
     with app.test_request_context():
         award = session.get(Award, award_id)
         final = next(r for r in award.returns if r.kind == ReturnKind.FINAL)
-        start_of_final, old_end = final.period_start, award.end_date
+        start_of_final, old_end, version = final.period_start, award.end_date, final.version
+        final_id = final.id
         variation = variations.request_variation(
             award, VariationKind.EXTENSION, "Delayed recruitment", user(OFFICER),
             new_end_date=date(old_end.year, 9, 30))
@@ -633,6 +634,8 @@ def test_an_extension_past_a_years_end_splits_the_final_return_at_it(app):
         session.commit()
         award = session.get(Award, award_id)
         periods = sorted((r.period_start, r.period_end, r.kind) for r in award.returns)
+        # a page of the old final return, saved now, is refused as a stale copy
+        assert session.get(GrantReturn, final_id).version == version + 1
     assert (start_of_final, old_end, ReturnKind.PERIODIC) in periods
     assert periods[-1] == (old_end + timedelta(days=1), date(old_end.year, 9, 30),
                            ReturnKind.FINAL)
