@@ -347,6 +347,15 @@ def _special(action: str, before: Details, after: Details,
         return [_lines(before, a)], set(before) | set(a)
     if action == "award.carried_forward":
         return [_years(before, a)], set(before) | set(a)
+    if action == "award.payment_plan_revised":
+        was, now = before.get("plan") or {}, a.get("plan") or {}
+        if not isinstance(was, dict) or not isinstance(now, dict):
+            return [], set()
+        parts = [_("%(year)s from %(before)s to %(after)s", year=_year(year),
+                   before=_pence(was.get(year, 0)), after=_pence(pence))
+                 for year, pence in sorted(now.items()) if was.get(year, 0) != pence]
+        return [_("Payments planned: %(changes)s", changes="; ".join(parts) or _("none"))], \
+            {"plan"}
     if action == "variation.requested":
         if a.get("kind") == "extension":
             said = _("Asked to extend the end date to %(date)s",

@@ -41,6 +41,7 @@ ACTION_LABELS: dict[str, Any] = {
     "award.action_plan_saved": _l("Action plan saved"),
     "award.carried_forward": _l("Money carried forward"),
     "award.extended": _l("End date extended"),
+    "award.payment_plan_revised": _l("Payment plan revised"),
     "award.lines_revised": _l("Budget lines revised"),
     "award.offered": _l("Grant offered"),
     "award.payment_recorded": _l("Payment recorded"),

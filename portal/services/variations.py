@@ -476,6 +476,7 @@ def _carry_forward(award: Award, moves: list[dict[str, Any]], actor: User) -> No
     committed: refused beside the decision if the later year's pot has no room)."""
     lines = {line.id: line for line in award.lines}
     before = {line.item: years.by_year(line.revised_years) for line in award.lines}
+    plan_before = years.as_json(years.by_year(award.payment_plan))
     for step in moves:
         line, amount = lines[step["line"]], int(step["amount"])
         _shift_years(line, {step["from_year"]: amount}, -1)
@@ -493,6 +494,9 @@ def _carry_forward(award: Award, moves: list[dict[str, Any]], actor: User) -> No
                  before={item: years.as_json(amounts) for item, amounts in before.items()},
                  after={line.item: years.as_json(years.by_year(line.revised_years))
                         for line in award.lines})
+    if award.payment_plan != plan_before:
+        audit.record("award.payment_plan_revised", "award", award.id, actor=actor,
+                     before={"plan": plan_before}, after={"plan": award.payment_plan})
 
 
 def lines_pos(award: Award) -> list[int]:

@@ -547,6 +547,8 @@ def test_the_payment_plan_follows_money_carried_forward(app):
         after = years.by_year(session.get(Award, award_id).payment_plan)
     assert after[first] == plan[first] - 5000 and after[first + 1] == plan[first + 1] + 5000
     assert sum(after.values()) == sum(plan.values())
+    page = text_of(signed_in(app, FINANCE).get(f"/finance/awards/{award_id}"))
+    assert f"Payments planned: {years.year_label(first)} from" in page  # in the history
 
 
 def test_money_already_spent_on_a_line_cannot_be_reallocated(app):

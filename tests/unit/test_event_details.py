@@ -57,6 +57,8 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
                       "target_date": "2027-03-31"}], "lines": {"Conference": []}}),
     "award.carried_forward": ({"Bike lights": {"2025": 66667, "2026": 66667}},
                               {"Bike lights": {"2025": 33334, "2026": 100000}}),
+    "award.payment_plan_revised": ({"plan": {"2025": 500000, "2026": 500000}},
+                                   {"plan": {"2025": 450000, "2026": 550000}}),
     "award.extended": ({"end_date": "2027-03-31"}, {"end_date": "2027-09-30"}),
     "award.lines_revised": ({"Youth worker": 300000, "Equipment": 120000},
                             {"Youth worker": 350000, "Equipment": 70000, "Venue hire": 1000}),
