@@ -47,6 +47,7 @@ from portal.models.bids import (
     ReferenceCounter,
     SectionStatus,
 )
+from portal.models.forms import FormKind, FormVersion
 from portal.models.funds import Criterion, Fund, ReturnCadence, Round, RoundYear, year_label
 from portal.models.organisations import Organisation, OrganisationType
 from portal.models.sending import EmailLimit, ReminderHeld  # noqa: F401 - tables (issue 13)
@@ -54,6 +55,8 @@ from portal.models.sessions import KeptForm, SignIn  # noqa: F401 - tables (issu
 from portal.models.users import Role, SignInThrottle, UsedFormToken, User, UserRole
 
 __all__ = [
+    "FormKind",
+    "FormVersion",
     "Award",
     "AwardAction",
     "AwardLine",

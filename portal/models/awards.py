@@ -252,6 +252,10 @@ class GrantReturn(Base):
     submitted_at: Mapped[datetime | None]
     approved_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The fund's return form it is answered on, and the answers to its questions by key
+    # (issue 15); the spend per line and the outcomes stay in their own tables.
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
 
     award: Mapped[Award] = relationship(back_populates="returns")
     lines: Mapped[list[ReturnLine]] = relationship(back_populates="grant_return",

@@ -22,6 +22,7 @@ from portal.db import Base, utcnow
 from portal.db import enum_column as _enum
 
 if TYPE_CHECKING:
+    from portal.models.forms import FormVersion
     from portal.models.funds import Round
     from portal.models.organisations import Organisation
     from portal.models.users import User
@@ -63,6 +64,10 @@ class Bid(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"), index=True)
+    # The version of its round's form it is answered on (issue 15); None for a direct award's
+    # bid, which has no form.
+    form_version_id: Mapped[int | None] = mapped_column(ForeignKey("form_versions.id"),
+                                                        index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
     status: Mapped[BidStatus] = mapped_column(_enum(BidStatus, "bid_status"),
                                               default=BidStatus.DRAFT, index=True)
@@ -87,6 +92,7 @@ class Bid(Base):
         _enum(BidStatus, "bid_status_before_request"))
 
     round: Mapped[Round] = relationship(lazy="joined")
+    form_version: Mapped[FormVersion | None] = relationship()
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     created_by: Mapped[User] = relationship()
     sections: Mapped[list[BidSection]] = relationship(

@@ -197,6 +197,9 @@ class Criterion(Base):
     scale_max: Mapped[int] = mapped_column(Integer, default=5)
     # Descriptor per score, keyed by the score as text: {"0": "No evidence", ...}.
     descriptors: Mapped[dict[str, str]] = mapped_column(JSON, default=lambda: dict(DEFAULT_SCALE))
+    # The keys of the application form's sections it scores (issue 15): the assessor sees
+    # their answers beside the score.
+    sections: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     round: Mapped[Round] = relationship(back_populates="criteria")
 

@@ -30,7 +30,7 @@ from portal.models import (
     year_label,
 )
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
-from portal.services import DomainError, audit
+from portal.services import DomainError, audit, form_versions
 from portal.services.bids import MULTI_YEAR_YEARS
 from portal.services.rounds import financial_year_dates, financial_year_of
 from portal.services.workflow import atomic
@@ -488,6 +488,8 @@ def create_round(fund: Fund, details: RoundDetails, actor: User) -> Round:
     _apply_round(round_, details)
     session.add(round_)
     _flush_unique(_("This fund already has a round with that name"), "name")
+    if not fund.direct:  # its application form: a copy of the fund's last round's, or the standard
+        form_versions.first_version(round_)
     audit.record("round.created", "round", round_.id, actor=actor, after=_round_snapshot(round_))
     return round_
 
