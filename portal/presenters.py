@@ -10,83 +10,163 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from wtforms import BooleanField, FieldList, RadioField, SelectField, SelectMultipleField
 
-from forms.applicant import SECTION_FORMS
-from forms.fields import DayMonthYearField, MoneyField
+from forms.applicant import COST_KINDS, line_years
+from portal import questions
 from portal.formatting import date_time, long_date, money, return_title
 from portal.models import Bid, year_label
 from portal.queries.history import RecordNames, record_names
-from portal.services.bids import SECTIONS
+from portal.services import form_versions
 from portal.workflows import WORKFLOWS
 
-HIDDEN = {"version", "completed", "submit", "csrf_token"}
+
+def _choice_words(question: questions.Question, value: Any) -> str:
+    return dict(questions.choices_of(question)).get(value, str(value or ""))
 
 
-def _choice_label(field: Any, value: Any) -> str:
-    return next((str(label) for key, label in field.choices if key == value), str(value or ""))
+def _iso_day(value: Any) -> str:
+    try:
+        return long_date(date.fromisoformat(value)) if isinstance(value, str) and value else ""
+    except ValueError:
+        return str(value)
 
 
-def _value(field: Any) -> Markup | str:
-    data = field.data
-    if isinstance(field, BooleanField):
-        return _("Yes") if data else _("No")
-    if isinstance(field, MoneyField):
-        return money(data) if data is not None else ""
-    if isinstance(field, DayMonthYearField):
-        return long_date(data) if isinstance(data, date) else ""
-    if isinstance(field, SelectMultipleField):
-        return ", ".join(_choice_label(field, v) for v in data or [])
-    if isinstance(field, (RadioField, SelectField)):
-        return _choice_label(field, data) if data else ""
-    return "" if data is None else str(data)
-
-
-def _rows_table(form: Any, key: str) -> Markup:
+def _budget_list(rows: list[Any]) -> Markup:
     items = []
-    if key == "budget":
-        for row in form.rows:
-            if row.form.filled():
-                years = "; ".join(f"{escape(field.label.text)}: {escape(money(field.data))}"
-                                  for field in row.form.year_fields() if field.data)
-                items.append(f"{escape(row.form.item.data)} ({escape(_choice_label(row.form.kind, row.form.kind.data))}): "
-                             f"{escape(money(row.form.total() or 0))}"
-                             + (f" ({years})" if years else ""))
-    else:
-        for row in form.rows:
-            if row.form.filled():
-                items.append(f"{escape(row.form.measure.data)}: {escape(row.form.target.data)} "
-                             f"({escape(row.form.how_measured.data)})")
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        kind = _choice_label(row.get("kind"))
+        years = "; ".join(f"{escape(year_label(year))}: {escape(money(pence))}"
+                          for year, pence in line_years(row)
+                          if pence) if len(row.get("year_amounts") or {}) > 1 else ""
+        items.append(f"{escape(row.get('item') or '')} ({escape(kind)}): "
+                     f"{escape(money(int(row.get('amount_pence') or 0)))}"
+                     + (f" ({years})" if years else ""))
+    return _list(items)
+
+
+def _choice_label(kind: Any) -> str:
+    return next((str(words) for value, words in COST_KINDS if value == kind and value),
+                str(kind or ""))
+
+
+def _outcome_list(rows: list[Any]) -> Markup:
+    items = [f"{escape(row.get('measure') or '')}: {escape(row.get('target'))} "
+             f"({escape(row.get('how_measured') or '')})" for row in rows
+             if isinstance(row, dict)]
+    return _list(items)
+
+
+def _list(items: list[str]) -> Markup:
     if not items:
         return Markup("")
     return Markup('<ul class="govuk-list">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
 
 
-def summary_rows(bid: Bid, key: str) -> list[dict[str, Any]]:
-    """(label, shown value) for each question of a section, as saved."""
-    saved = bid.section(key)
-    form = SECTION_FORMS[key](formdata=None, meta={"csrf": False})
-    if key == "budget":  # a round over several years: each line's amount per year
-        form.use_years([(year, year_label(year)) for year in bid.round.financial_years])
-    if saved is not None:
-        form.load(saved.answers)
+def _row(label: Any, value: Any, html: bool = False) -> dict[str, Any]:
+    return {"key": {"text": str(label)}, "value": {"html" if html else "text": value}}
+
+
+def _simple_value(question: questions.Question, value: Any,
+                  files: dict[int, str] | None) -> str:
+    code = question.type
+    if value is None or value == "" or value == []:
+        return ""
+    if code == "money":
+        return money(value) if isinstance(value, int) else str(value)
+    if code == "whole_number":
+        return f"{value:,}" if isinstance(value, int) else str(value)
+    if code == "date":
+        return _iso_day(value)
+    if code == "confirm":
+        return _("Yes") if value is True else _("No")
+    if code in ("yes_no", "one_choice", "rag"):
+        return _choice_words(question, value)
+    if code == "several_choices":
+        return ", ".join(_choice_words(question, v) for v in value) \
+            if isinstance(value, list) else str(value)
+    if code == "file":
+        return (files or {}).get(value) or _("A file") if isinstance(value, int) else ""
+    return str(value)
+
+
+def answer_rows(section: questions.Section, answers: dict[str, Any], every: dict[str, Any],
+                *, files: dict[int, str] | None = None,
+                total_pence: int | None = None) -> list[dict[str, Any]]:
+    """GOV.UK summary-list rows (label, value in words) of the questions of ``section``
+    shown for its ``answers`` (``every``: all sections' answers, for conditions on earlier
+    ones). ``files``: attached files' names by id, for file questions; ``total_pence``: the
+    budget's total as the bid holds it (else the sum of its lines)."""
+    answers = answers or {}
+    everything = {**(every or {}), **answers}
     rows: list[dict[str, Any]] = []
-    for name, field in form._fields.items():
-        if name in HIDDEN:
+    for question in questions.shown_questions(section, everything):
+        code = question.type
+        label = questions.words(question.label)
+        if not question.kind.answers:
             continue
-        if isinstance(field, FieldList):
-            label = _("Budget lines") if key == "budget" else _("Outcome measures")
-            rows.append({"key": {"text": label}, "value": {"html": _rows_table(form, key)}})
-            if key == "budget":
-                rows.append({"key": {"text": _("Total asked for")},
-                             "value": {"text": money(bid.amount_requested_pence)}})
-            continue
-        rows.append({"key": {"text": str(field.label.text)}, "value": {"text": _value(field)}})
+        if code == "project_dates":
+            rows.append(_row(label, _iso_day(answers.get("start_date"))))
+            rows.append(_row(questions.words(question.end_label) or _("End date"),
+                             _iso_day(answers.get("end_date"))))
+        elif code == "issue_types":
+            chosen = answers.get("issue_types") or []
+            rows.append(_row(label, ", ".join(_choice_words(question, v) for v in chosen)
+                             if isinstance(chosen, list) else ""))
+        elif code == "budget":
+            lines = answers.get("rows") or []
+            rows.append(_row(label or _("Budget lines"), _budget_list(lines), html=True))
+            total = total_pence if total_pence is not None else sum(
+                int(r.get("amount_pence") or 0) for r in lines if isinstance(r, dict))
+            rows.append(_row(_("Total asked for"), money(total)))
+            match = answers.get("match_funding_pence")
+            rows.append(_row(_("Match funding from others"),
+                             money(match) if isinstance(match, int) and match else ""))
+            rows.append(_row(_("Where the match funding comes from"),
+                             answers.get("match_funding_sources") or ""))
+        elif code == "outcomes":
+            rows.append(_row(label or _("Outcome measures"),
+                             _outcome_list(answers.get("rows") or []), html=True))
+        elif code == "declarations":
+            statements = [questions.words(s) for s in question.statements] + ["", ""]
+            rows.append(_row(statements[0], _("Yes") if answers.get("accurate") else _("No")))
+            rows.append(_row(statements[1], _("Yes") if answers.get("authorised") else _("No")))
+            rows.append(_row(_("Your full name"), answers.get("name") or ""))
+            rows.append(_row(_("Your role"), answers.get("role") or ""))
+        elif code in ("title", "summary"):
+            rows.append(_row(label, answers.get(code) or ""))
+        else:
+            rows.append(_row(label, _simple_value(question, answers.get(question.key), files)))
     return rows
+
+
+def summary_rows(bid: Bid, key: str) -> list[dict[str, Any]]:
+    """(label, shown value) for each shown question of a bid's section, as saved, from the
+    definition the bid is answered on."""
+    definition = _definition(bid)
+    section = definition.section(key)
+    if section is None:
+        return []
+    every = questions.merged(s.answers for s in bid.sections)
+    saved = bid.section(key)
+    files = {item.id: item.original_name for item in bid.evidence} if any(
+        q.type == "file" for q in section.questions) else None
+    return answer_rows(section, saved.answers if saved else {}, every, files=files,
+                       total_pence=bid.amount_requested_pence)
+
+
+def _definition(bid: Bid) -> questions.Definition:
+    """The bid's definition, read once per bid in a request."""
+    cache = g.setdefault("bid_definitions", {}) if has_app_context() else {}
+    found = cache.get(bid.id)
+    if found is None:
+        found = cache[bid.id] = form_versions.definition_of(bid)
+    return found
 
 
 # --- audit events in words ----------------------------------------------------------------------
@@ -127,6 +207,11 @@ _KEY_LABELS: dict[str, Any] = {
     "returns": _l("Returns due"), "role": _l("Role"), "roles": _l("Roles"),
     "round": _l("Round"), "scale": _l("Scoring scale"), "score": _l("Score"),
     "scores": _l("Scores"), "section": _l("Section"), "size": _l("Size"),
+    "changed": _l("Answers changed"), "what_changed": _l("What changed"),
+    "type": _l("Type of question"),
+    "answers_left_behind": _l("Answers to questions no longer asked"),
+    "sections_removed": _l("Sections no longer in the form"),
+    "draft_bids_moved": _l("Draft bids moved to it"), "direction": _l("Moved"),
     "spend": _l("Spend reported"), "status": _l("Status"), "terms": _l("Terms"),
     "title": _l("Title"), "to": _l("To budget line"), "underspend": _l("Underspend to repay"),
     "variation": _l("Change asked for"), "version": _l("Version"), "weight": _l("Weight"),
@@ -149,13 +234,41 @@ def _choices() -> dict[str, dict[str, Any]]:
         "roles": dict(ROLE_CHOICES), "recommendation": dict(RECOMMENDATIONS),
         "payment_rule": dict(PAYMENT_RULES), "return_cadence": dict(RETURN_CADENCES),
         "eligible_organisation_types": dict(ORGANISATION_TYPES),
-        "section": {s.key: s.title for s in SECTIONS},
+        "section": _section_titles(),
+        # The designer's changes (issue 15): a question's type and the options changed.
+        "type": {code: kind.name for code, kind in questions.TYPES.items()},
+        "what_changed": _DESIGN_FIELDS,
         "kind": {"reallocation": _l("Move money between budget lines"),
                  "extension": _l("Extend the end date")},
         "language": {"en": "English", "cy": "Cymraeg"},
         "limit": {"address": _l("too many emails to this address"),
                   "client": _l("too many requests from this computer")},
     }
+
+
+# The names of a question's options in the designer's words: what a ``form.question_changed``
+# event lists as changed.
+_DESIGN_FIELDS: dict[str, Any] = {
+    "label": _l("Question"), "hint": _l("Hint"), "required": _l("Whether it must be answered"),
+    "error": _l("Message when it is not answered"), "condition": _l("When it is asked"),
+    "limit": _l("Limit"), "limit_unit": _l("What the limit counts"),
+    "low": _l("Lowest answer allowed"), "high": _l("Highest answer allowed"),
+    "choices": _l("Choices"), "at_least": _l("The answer it may not be less than"),
+    "statements": _l("Statements"), "end_label": _l("Second date’s label"),
+    "end_hint": _l("Second date’s hint"), "title": _l("Title"), "intro": _l("Introduction"),
+    "key": _l("Key"), "type": _l("Type"),
+}
+
+
+def _section_titles() -> dict[str, Any]:
+    """Section keys in words: the standard forms' sections (a section of a form of the
+    grants team's own is named by its key, in words)."""
+    from portal import standard_forms
+
+    titles: dict[str, Any] = {}
+    for section in standard_forms.application(youth=True)["sections"]:
+        titles[section["key"]] = _l(section["title"])  # noqa: INT001 - words of the catalogue
+    return titles
 
 
 def _label(key: str) -> str:
@@ -508,3 +621,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_names)
     app.add_template_filter(event_record)
     app.add_template_filter(section_title)
+    app.add_template_filter(questions.words, "words")

@@ -102,8 +102,15 @@ TYPES: dict[str, QuestionType] = {t.code: t for t in [
 SIMPLE_TYPES = [code for code, kind in TYPES.items() if not kind.builtin]
 BUILTIN_TYPES = [code for code, kind in TYPES.items() if kind.builtin]
 #: Names a simple question's key may not take: built-in parts, and the section form's own.
+#: A section's form keeps its questions as attributes under their keys, so a key may not be
+#: one of the form's own names either (``tests/unit/test_questions.py`` keeps this complete).
 RESERVED_KEYS = frozenset(part for kind in TYPES.values() for part in kind.parts) | {
-    "version", "completed", "submit", "csrf_token", "once", "actions_seen"}
+    "version", "completed", "submit", "csrf_token", "once", "actions_seen", "meta", "data",
+    "errors", "validate", "validate_on_submit", "is_submitted", "hidden_tag", "populate_obj",
+    "process", "post_process", "answers", "answer_field", "allowed_names", "blocks", "check",
+    "completing", "completion", "every", "is_completing", "load", "multi_year", "multipart",
+    "round_years", "section", "shown_keys", "uploads", "validate_end_date", "form_errors",
+    "extra_validators"}
 
 RAG_CHOICES = [("green", _l("Green")), ("amber", _l("Amber")), ("red", _l("Red"))]
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
@@ -637,11 +644,17 @@ def answer_problem(question: Question, value: Any, *, completing: bool) -> str |
     return None
 
 
+def pounds(pence: int) -> str:
+    """Pence as pounds, "£1,234.50" (the ``money`` filter's form; this module is read by
+    forms, which may not reach the database that ``portal.formatting`` does)."""
+    sign = "-" if pence < 0 else ""
+    pence = abs(pence)
+    return f"{sign}£{pence // 100:,}.{pence % 100:02d}"
+
+
 def _shown_number(question: Question) -> Any:
     if question.type == "money":
-        from portal.formatting import money
-
-        return money
+        return pounds
     return lambda n: f"{n:,}"
 
 

@@ -10,7 +10,6 @@ from flask_login import current_user
 from wtforms import Field
 
 from forms.applicant import (
-    SECTION_FORMS,
     AnswerForm,
     BidSearchForm,
     EvidenceForm,
@@ -19,7 +18,8 @@ from forms.applicant import (
     SubmitBidForm,
     WithdrawForm,
 )
-from portal import presenters
+from forms.sections import QuestionsForm, section_form
+from portal import presenters, questions
 from portal.access import requires
 from portal.applicant import bp
 from portal.downloads import attachment
@@ -105,7 +105,7 @@ def start_bid(round_id: int):
 def bid(bid_id: int):
     bid = _own_bid(bid_id)
     draft = bid.status == BidStatus.DRAFT  # a draft shows its sections; a bid sent, its outcome
-    return render_template("applicant/bid.html", bid=bid, sections=bids.sections_for(bid.round),
+    return render_template("applicant/bid.html", bid=bid, sections=bids.sections_for(bid),
                            statuses=bids.section_statuses(bid) if draft else {},
                            history=audit.history("bid", bid.id),
                            open_request=None if draft else bids.open_request(bid),
@@ -118,13 +118,16 @@ def bid(bid_id: int):
 @requires(Action.APPLY)
 def section(bid_id: int, key: str):
     bid = _own_bid(bid_id)
-    spec = bids.section_named(bid.round, key)
+    spec = bids.section_named(bid, key)
     if spec is None:
         abort(404)
     if bid.status != BidStatus.DRAFT:
         return redirect(url_for("applicant.check_answers", bid_id=bid.id))
     saved = bid.section(key)
-    form = _section_form(key, bid)
+    every = questions.merged(bids.saved_answers(bid).values())
+    form = _section_form(spec, bid, every)
+    if request.method == "POST" and _forged(form):
+        abort(400)  # a name no question of the section has: refused, nothing changes
     conflict = None
     if showing_saved():
         if saved is not None:
@@ -135,54 +138,76 @@ def section(bid_id: int, key: str):
         expected = whole_number(form.version.data or "0")
         if expected is None or expected >= 2**31:  # a version no section can have: a forged form
             abort(400)
+        uploads = {name: bids.Upload(upload.filename or "file", upload.stream)
+                   for name, upload in form.uploads().items()}
         try:
             bids.save_section(bid, key, form.answers(), completed=form.is_completing(),
-                              expected_version=expected or None, actor=current_user)
+                              expected_version=expected or None, actor=current_user,
+                              uploads=uploads)
+        except bids.UnknownAnswers:
+            abort(400)
         except bids.SectionConflict as clash:
-            conflict = _conflict(form, key, clash, bid)
+            conflict = _conflict(form, spec, clash, bid, every)
             form = conflict["form"]
         except DomainError as refused:
             _show_refusal(form, refused)
         else:
-            flash(_("“%(section)s” saved.", section=spec.title), "success")
+            flash(_("“%(section)s” saved.", section=questions.words(spec.title)), "success")
             return redirect(url_for("applicant.bid", bid_id=bid.id))
-    return render_template(f"applicant/sections/{key}.html", bid=bid, form=form, section=spec,
+    return render_template("applicant/section.html", bid=bid, form=form, section=spec,
                            conflict=conflict)
 
 
-def _section_form(key: str, bid: Bid, **kwargs: Any) -> Any:
+def _section_form(spec: questions.Section, bid: Bid, every: dict[str, Any],
+                  **kwargs: Any) -> QuestionsForm:
     """A section's form; the budget's with its round's financial years (issue 14: a round
     over several years has an amount per year on each line)."""
-    form = SECTION_FORMS[key](**kwargs)
-    if key == "budget":
-        form.use_years([(year, year_label(year)) for year in bid.round.financial_years])
+    form = section_form(spec, years=[(year, year_label(year))
+                                     for year in bid.round.financial_years],
+                        every=every, **kwargs)
+    form.file_names = {item.id: item.original_name for item in bid.evidence} \
+        if form.multipart() else {}
     return form
 
 
-def _conflict(mine: Any, key: str, clash: bids.SectionConflict, bid: Bid) -> dict[str, Any]:
+def _forged(form: QuestionsForm) -> bool:
+    """Whether the post names a field the section's form does not have."""
+    allowed = form.allowed_names()
+    files = {name for name, bound in form._fields.items()
+             if getattr(bound, "type", "") == "FileField"}
+    return any(name not in allowed for name in request.form) or any(
+        name not in files for name in request.files)
+
+
+def _conflict(mine: QuestionsForm, spec: questions.Section, clash: bids.SectionConflict,
+              bid: Bid, every: dict[str, Any]) -> dict[str, Any]:
     """Show the newer saved version; keep what this user typed beside it, unsaved."""
-    newer = _section_form(key, bid, formdata=None)
+    newer = _section_form(spec, bid, every, formdata=None)
     newer.load(clash.current.answers)
     newer.completed.data = "yes" if clash.current.status == "completed" else "no"
     newer.version.data = str(clash.current.version)
-    return {"form": newer, "mine": mine.answers(), "by": clash.current.updated_by,
-            "at": clash.current.updated_at}
+    return {"form": newer, "mine": presenters.answer_rows(spec, mine.answers(), every),
+            "by": clash.current.updated_by, "at": clash.current.updated_at}
 
 
 def _first_amount(form: Any) -> Field | None:
     """Where a refusal about the budget as a whole (``rows``) goes: the first amount (its
-    first year's, in a round over several years)."""
+    first year's, in a round over several years); the first field of a list of other rows."""
     rows = getattr(form, "rows", None)
     if rows is None or not rows.entries:
         return None
     first = rows.entries[0].form
+    if not hasattr(first, "amount"):
+        return form.answer_field("rows")
     return first.year_0 if getattr(first, "year_count", 0) else first.amount
 
 
-def _show_refusal(form: Any, refused: DomainError) -> None:
+def _show_refusal(form: QuestionsForm, refused: DomainError) -> None:
     """A section's refusal beside the field it names (``rows``: the first budget amount);
     one naming no field of the section goes beside "Have you completed this section?"."""
-    show_refusal(form, refused, where={"rows": _first_amount}, default="completed")
+    show_refusal(form, refused, where={"rows": _first_amount,
+                                       "match_funding_pence": lambda f: f.match_funding},
+                 default="completed")
 
 
 @bp.route("/bids/<int:bid_id>/evidence", methods=["GET", "POST"])
@@ -232,7 +257,7 @@ def download_evidence(bid_id: int, evidence_id: int):
 def check_answers(bid_id: int):
     bid = _own_bid(bid_id)
     return render_template("applicant/check_answers.html", bid=bid,
-                           sections=bids.sections_for(bid.round),
+                           sections=bids.sections_for(bid),
                            statuses=bids.section_statuses(bid),
                            missing=bids.incomplete_sections(bid), form=SubmitBidForm(),
                            round_state=rounds.state_of(bid.round),

@@ -145,7 +145,7 @@ def bid(bid_id: int):
                            readiness=decisions.readiness(bid, assignments),
                            moderation=assessment.moderation_of(bid),
                            history=audit.history("bid", bid.id), summary_rows=summary_rows,
-                           sections=bids.sections_for(bid.round), status_label=bids.status_label,
+                           sections=bids.sections_for(bid), status_label=bids.status_label,
                            open_request=bids.open_request(bid))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,6 +16,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from portal import questions
 from portal.db import UK, session, uk_today, utcnow
 from portal.formatting import money
 from portal.models import (
@@ -31,29 +32,11 @@ from portal.models import (
     SectionStatus,
     User,
 )
-from portal.services import DomainError, audit
+from portal.services import DomainError, answer_changes, audit, evidence, form_versions
 from portal.services.rounds import RoundState, financial_year_dates, open_to, state_of
 from portal.services.workflow import atomic, move, tell
 from portal.services.years import as_json, by_year, year_label, years_between
 from portal.workflows import BID
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    title: Any
-    youth_only: bool = False
-
-
-SECTIONS = [
-    Section("about", _l("About the project")),
-    Section("problem", _l("The problem and the evidence")),
-    Section("delivery", _l("What will be done")),
-    Section("outcomes", _l("Outcomes")),
-    Section("budget", _l("Budget")),
-    Section("youth", _l("Young people and safeguarding"), youth_only=True),
-    Section("declarations", _l("Declarations")),
-]
 
 WITHDRAWABLE = {BidStatus(value) for value in BID.transitions["withdraw"].sources}
 
@@ -66,24 +49,51 @@ class SectionConflict(DomainError):
         self.current = current
 
 
-def sections_for(round_: Round) -> list[Section]:
-    return [s for s in SECTIONS if not s.youth_only or round_.fund.is_youth]
+def definition_of(bid: Bid) -> questions.Definition:
+    """The form definition ``bid`` is answered on."""
+    return form_versions.definition_of(bid)
 
 
-def section_named(round_: Round, key: str) -> Section | None:
-    return next((s for s in sections_for(round_) if s.key == key), None)
+def saved_answers(bid: Bid) -> dict[str, dict[str, Any]]:
+    """Each saved section's answers, by section key."""
+    return {section.key: dict(section.answers or {}) for section in bid.sections}
+
+
+def _others(saved: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
+    """Every other section's answers in one mapping: what conditions in ``key`` read."""
+    return questions.merged(answers for name, answers in saved.items() if name != key)
+
+
+def sections_for(subject: Bid | Round) -> list[questions.Section]:
+    """The sections a bid shows: those of its definition whose condition its saved answers
+    meet. Given a round: the sections of the form a bid started now is answered on, as
+    shown before any answer."""
+    if isinstance(subject, Round):
+        return questions.shown_sections(form_versions.current_definition(subject), {})
+    every = questions.merged(saved_answers(subject).values())
+    return questions.shown_sections(definition_of(subject), every)
+
+
+def section_named(bid: Bid, key: str) -> questions.Section | None:
+    """A section the bid shows, by its key (None: no such section, or hidden)."""
+    return next((s for s in sections_for(bid) if s.key == key), None)
 
 
 def section_statuses(bid: Bid) -> dict[str, SectionStatus]:
-    """Each section's status: read alone, without the answers it holds."""
+    """Each shown section's status: read alone, without the answers it holds."""
     saved = dict(session.execute(select(BidSection.key, BidSection.status)
                                  .where(BidSection.bid_id == bid.id)).all())
-    return {s.key: saved.get(s.key, SectionStatus.NOT_STARTED) for s in sections_for(bid.round)}
+    return {s.key: saved.get(s.key, SectionStatus.NOT_STARTED) for s in sections_for(bid)}
 
 
-def incomplete_sections(bid: Bid) -> list[Section]:
+def incomplete_sections(bid: Bid) -> list[questions.Section]:
     statuses = section_statuses(bid)
-    return [s for s in sections_for(bid.round) if statuses[s.key] != SectionStatus.COMPLETED]
+    return [s for s in sections_for(bid) if statuses[s.key] != SectionStatus.COMPLETED]
+
+
+def section_title(section: questions.Section) -> str:
+    """A section's title in the reader's language."""
+    return questions.words(section.title)
 
 
 def status_label(status: BidStatus) -> str:
@@ -120,8 +130,11 @@ def start_bid(round_: Round, actor: User, token: str, now: datetime | None = Non
         raise DomainError(_("Your organisation cannot bid to this round."))
     if state_of(round_, now) != RoundState.OPEN:
         raise DomainError(_("This round is not open for bids."))
+    version = form_versions.current(round_)
+    form_versions.use(version)
     bid = Bid(round=round_, organisation_id=actor.organisation_id, created_by_id=actor.id,
-              creation_token=token, status=BidStatus.DRAFT, issue_types=[])
+              creation_token=token, status=BidStatus.DRAFT, issue_types=[],
+              form_version_id=version.id)
     try:
         with session.begin_nested():  # added inside: a clash leaves nothing pending
             session.add(bid)
@@ -275,16 +288,18 @@ def _check_budget(bid: Bid, answers: dict[str, Any]) -> dict[str, Any]:
     return {**answers, "rows": rows}
 
 
-def _apply(bid: Bid, key: str, answers: dict[str, Any]) -> None:
-    """Copy what lists, ranking and open data need out of the answers."""
-    if key == "about":
+def _apply(bid: Bid, section: questions.Section, answers: dict[str, Any]) -> None:
+    """Copy what lists, ranking and open data need out of the answers of the built-in
+    questions ``section`` holds, wherever the grants team placed them."""
+    if section.has("title"):
         bid.title = (answers.get("title") or "").strip() or None
+    if section.has("project_dates"):
         bid.start_date = date.fromisoformat(answers["start_date"]) if answers.get(
             "start_date") else None
         bid.end_date = date.fromisoformat(answers["end_date"]) if answers.get("end_date") else None
-    elif key == "problem":
+    if section.has("issue_types"):
         bid.issue_types = list(answers.get("issue_types") or [])
-    elif key == "budget":
+    if section.has("budget"):
         rows = [{"item": row["item"], "kind": CostKind(row["kind"]),
                  "amount_pence": int(row["amount_pence"]),
                  "year_amounts": dict(row.get("year_amounts") or {})}
@@ -292,7 +307,7 @@ def _apply(bid: Bid, key: str, answers: dict[str, Any]) -> None:
         _replace_by_position(bid.budget_lines, rows, BudgetLine)
         bid.amount_requested_pence = sum(row["amount_pence"] for row in rows)
         bid.match_funding_pence = int(answers.get("match_funding_pence") or 0)
-    elif key == "outcomes":
+    if section.has("outcomes"):
         rows = [{"measure": row["measure"], "target": row["target"],
                  "how_measured": row["how_measured"]} for row in answers.get("rows", [])]
         _replace_by_position(bid.outcomes, rows, OutcomeMeasure)
@@ -318,23 +333,69 @@ def _replace_by_position(current: list[Any], rows: list[dict[str, Any]], model: 
                 setattr(row, name, value)
 
 
+class UnknownAnswers(DomainError):
+    """Answers posted under names the section has no question for: a forged form."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file posted for a file question: its name as sent and its content."""
+
+    name: str
+    stream: BinaryIO
+
+
+def _first_problem(problems: dict[str, str]) -> DomainError | None:
+    for name, message in problems.items():
+        return DomainError(message, field=name)
+    return None
+
+
 @atomic
 def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool,
                  expected_version: int | None, actor: User,
-                 now: datetime | None = None) -> BidSection:
+                 now: datetime | None = None,
+                 uploads: dict[str, Upload] | None = None) -> BidSection:
     """Save one section from a copy at ``expected_version`` (None: the section is new), at
     ``now`` (default: this moment; the project's end date is checked against its UK day).
+
+    The answers are checked from the bid's definition alone: a name no question of the
+    section has is refused (UnknownAnswers), a hidden question's answer is dropped, and
+    each shown question's rules (``questions.section_problems``; required ones only when
+    ``completed``) are kept, refused beside the field. The project's dates and the budget
+    are checked against the round wherever the section holds them. ``uploads``: files for
+    file questions (by question key), added to the bid's evidence with the question's label
+    as description; the answer keeps the file's id.
 
     A save from a stale copy raises SectionConflict and changes nothing.
     """
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
-    if section_named(bid.round, key) is None:
+    saved = saved_answers(bid)
+    others = _others(saved, key)
+    definition = definition_of(bid)
+    spec = definition.section(key)
+    if spec is None or spec.key not in {s.key for s in questions.shown_sections(definition,
+                                                                               others)}:
         raise DomainError(_("This bid has no such section."))
+    uploads = dict(uploads or {})
+    unknown = questions.unknown_names(spec, answers) + sorted(
+        name for name in uploads if (q := spec.question(name)) is None or q.type != "file")
+    if unknown:
+        raise UnknownAnswers(_("The form was changed: reload the page and try again"))
+    answers = questions.kept(spec, answers, others)
+    uploads = {name: upload for name, upload in uploads.items()
+               if name in {q.key for q in questions.shown_questions(
+                   spec, {**others, **answers})}}
+    problems = questions.section_problems(
+        spec, {**answers, **dict.fromkeys(uploads, 0)}, others, completing=completed)
+    refused = _first_problem(problems)
+    if refused is not None:
+        raise refused
     now = now or utcnow()
-    if key == "about":
+    if spec.has("project_dates"):
         _check_about(bid, answers, now.astimezone(UK).date())
-    if key == "budget":
+    if spec.has("budget"):
         answers = _check_budget(bid, answers)
     status = SectionStatus.COMPLETED if completed else SectionStatus.IN_PROGRESS
     # The bid is held as a draft for this save: a submission at the same moment either waits
@@ -344,6 +405,15 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
         .values(updated_at=now).execution_options(synchronize_session=False)))
     if held.rowcount != 1:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
+    for name, upload in uploads.items():
+        question = spec.question(name)
+        assert question is not None  # checked above
+        try:
+            added = evidence.add(bid, upload.name, upload.stream,
+                                 questions.words(question.label)[:200], actor)
+        except DomainError as refused_file:
+            raise DomainError(refused_file.message, field=name) from None
+        answers = {**answers, name: added.id}
     current = session.get(BidSection, (bid.id, key), populate_existing=True)
     if current is None:
         if expected_version not in (None, 0):
@@ -370,11 +440,13 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
             raise SectionConflict(current)
         session.refresh(current)
         section = current
-    _apply(bid, key, answers)
+    _apply(bid, spec, answers)
     bid.updated_at = now
     session.flush()
     audit.record("bid.section_saved", "bid", bid.id, actor=actor,
-                 after={"section": key, "status": status.value, "version": section.version})
+                 after={"section": key, "status": status.value, "version": section.version,
+                        "changed": answer_changes.questions_changed(
+                            spec, saved.get(key) or {}, answers)})
     return section
 
 
@@ -412,7 +484,20 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     missing = incomplete_sections(bid)
     if missing:
         raise DomainError(_("Complete every section before you submit. Still to do: %(list)s.",
-                            list=", ".join(str(s.title) for s in missing)))
+                            list=", ".join(section_title(s) for s in missing)))
+    definition = definition_of(bid)
+    saved = saved_answers(bid)
+    shown = questions.shown_sections(definition, questions.merged(saved.values()))
+    for section in shown:
+        # Checked again from the definition alone: a required question a later answer made
+        # visible, or one whose section was completed before it was asked.
+        answers = questions.kept(section, saved.get(section.key, {}),
+                                 _others(saved, section.key))
+        problems = questions.section_problems(section, answers, _others(saved, section.key),
+                                              completing=True)
+        if problems:
+            raise DomainError(_("%(section)s: %(problem)s", section=section_title(section),
+                                problem=next(iter(problems.values()))))
     if now >= bid.round.closes_at:
         raise DomainError(_("This round closed on %(when)s. Your bid has been kept as a draft.",
                             when=_when(bid.round.closes_at)))
@@ -422,7 +507,8 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     cap = bid.round.cap_pence
     if cap is not None and bid.amount_requested_pence > cap:
         raise DomainError(_("The total asked for must be %(cap)s or less.", cap=money(cap)))
-    budget = bid.section("budget")
+    placed = definition.builtin("budget")
+    budget = bid.section(placed[0].key) if placed is not None else None
     if budget is not None:
         # Checked again as sent: the round's budgets or the project's dates may have changed
         # since the budget was saved. Shown on the check-answers page, naming the section.
@@ -437,12 +523,32 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
     session.execute(update(Bid).where(Bid.id == bid.id).values(reference=reference)
                     .execution_options(synchronize_session=False))
     bid.reference = reference
+    _strip_hidden(bid, definition, saved, shown)
     audit.record(transition.action, "bid", bid.id, actor=actor,
                  before={"status": BidStatus.DRAFT.value},
                  after={"status": BidStatus.SUBMITTED.value, "reference": reference})
     tell(transition, _l("Bid %(reference)s submitted", reference=reference), "bid_submitted",
          organisation_id=bid.organisation_id, bid=bid, submitted_by=actor)
     return reference
+
+
+def _strip_hidden(bid: Bid, definition: questions.Definition,
+                  saved: dict[str, dict[str, Any]], shown: list[questions.Section]) -> None:
+    """Keep in what is submitted only the answers of the questions shown: a hidden
+    question's answer, and every answer of a hidden section, go."""
+    shown_keys = {s.key for s in shown}
+    for key, answers in saved.items():
+        section = definition.section(key)
+        if section is not None and key in shown_keys:
+            kept = questions.kept(section, answers, _others(saved, key))
+        else:
+            kept = {}
+        if kept != answers:
+            session.execute(update(BidSection)
+                            .where(BidSection.bid_id == bid.id, BidSection.key == key)
+                            .values(answers=kept)
+                            .execution_options(synchronize_session=False))
+    session.expire(bid, ["sections"])
 
 
 def _when(moment: datetime) -> str:

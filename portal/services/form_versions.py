@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from portal import questions, standard_forms
 from portal.db import session, utcnow
 from portal.models import Bid, FormKind, FormVersion, Fund, GrantReturn, Round
+from portal.services.workflow import atomic
 
 
 def _latest(round_id: int | None = None, fund_id: int | None = None, *,
@@ -45,6 +46,7 @@ def standard_definition(fund: Fund) -> dict[str, Any]:
     return standard_forms.application(youth=fund.is_youth)
 
 
+@atomic
 def first_version(round_: Round, now: datetime | None = None) -> FormVersion:
     """The round's version 1, made now if it has none (two at once: one is kept)."""
     existing = _latest(round_.id, published=False)
@@ -68,6 +70,20 @@ def first_version(round_: Round, now: datetime | None = None) -> FormVersion:
 def current(round_: Round) -> FormVersion:
     """The version a bid started now is answered on: the round's latest published one."""
     return _latest(round_.id) or first_version(round_)
+
+
+def latest(round_: Round) -> FormVersion | None:
+    """The round's latest published version, if it has one (reads only)."""
+    return _latest(round_.id)
+
+
+def current_definition(round_: Round) -> questions.Definition:
+    """The definition a bid started now would be answered on, read without writing (a page
+    shown by GET never writes): the latest published version's, else the one version 1 would
+    be made with."""
+    version = _latest(round_.id)
+    return questions.read(version.definition if version is not None
+                          else standard_definition(round_.fund))
 
 
 def use(version: FormVersion) -> None:

@@ -80,6 +80,14 @@ def test_an_officer_completes_every_section_and_submits_a_bid(browser_page: Brow
     assert browser.h1() == title
 
     browser.click_link("The problem and the evidence")
+    # "Other issue" is asked only when "Other" is selected (issue 15: conditions): the page's
+    # script shows it then, and hides it again.
+    other_issue = page.get_by_label("Other issue", exact=True)
+    assert other_issue.is_hidden()
+    page.get_by_label("Other", exact=True).check()
+    assert other_issue.is_visible()
+    page.get_by_label("Other", exact=True).uncheck()
+    assert other_issue.is_hidden()
     page.get_by_label("Road safety", exact=True).check()
     page.get_by_label("Bike theft", exact=True).check()
     browser.fill("District", "South Cambridgeshire")

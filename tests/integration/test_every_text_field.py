@@ -83,6 +83,10 @@ def _text_names(form: Any, page: BeautifulSoup) -> list[str]:
         control = page.find(attrs={"name": name})
         if control is None or control.get("inputmode") == "numeric" or name in ("code",):
             continue
+        if control.find_parent(attrs={"data-condition-question": True}) is not None:
+            # A question shown only by another answer (issue 15): hidden by the answers
+            # posted, its text is ignored, neither refused nor kept.
+            continue
         names.append(name)
     return names
 

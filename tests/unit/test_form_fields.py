@@ -47,7 +47,9 @@ from forms.fields import (
     parse_money,
 )
 from forms.review import assessment_form, moderation_form
+from forms.sections import section_form
 from forms.setup import TimeOfDayField, parse_time
+from portal import questions, standard_forms
 from portal.inputs import PortalRequest, email_address_problem, whole_number
 
 # --- the forms, found --------------------------------------------------------------------
@@ -61,6 +63,32 @@ FACTORIES: dict[str, Callable[[], Any]] = {
     "forms.review.assessment_form": lambda: assessment_form(CRITERIA),
     "forms.review.moderation_form": lambda: moderation_form(CRITERIA),
 }
+
+
+def _unconditional(section: questions.Section) -> questions.Section:
+    """A section with every question shown (a hidden question's field is ignored, never
+    refused: here each field's own checks are tried)."""
+    for question in section.questions:
+        question.condition = None
+    return section
+
+
+# Issue 15: a section's form is built from its definition; the standard form's sections (the
+# budget over three years) and one question of every simple type.
+_STANDARD = questions.read(standard_forms.application(youth=True))
+_EVERY_TYPE = questions.Section(key="every", title="Every type", questions=[
+    questions.Question(key=f"q_{code}", type=code, label=f"Question {code}",
+                       choices=[{"value": "a", "text": "A"}, {"value": "b", "text": "B"}])
+    for code in questions.SIMPLE_TYPES])
+_YEARS = [(2025, "2025/26"), (2026, "2026/27"), (2027, "2027/28")]
+
+def _section_factory(section: questions.Section) -> Callable[[], Any]:
+    return lambda: section_form(section, years=_YEARS)
+
+
+for _section in [*_STANDARD.sections, _EVERY_TYPE]:
+    FACTORIES[f"forms.sections.section_form:{_section.key}"] = _section_factory(
+        _unconditional(_section))
 
 
 def _form_classes() -> dict[str, type[PortalForm]]:
@@ -139,7 +167,7 @@ def _errors_of(form: Any) -> dict[str, list[str]]:
 
 def test_the_walk_finds_the_forms() -> None:
     assert len(FORMS) > 30
-    for expected in ("forms.applicant.BudgetForm", "forms.auth.SignInForm",
+    for expected in ("forms.sections.section_form:budget", "forms.auth.SignInForm",
                      "forms.admin.InviteUserForm", "forms.setup.CriteriaForm",
                      "forms.finance.PaymentForm", "forms.review.AuditSearchForm"):
         assert expected in FORMS
@@ -409,7 +437,8 @@ def test_every_list_of_rows_is_a_row_list(form_app: Flask) -> None:
 
 
 @pytest.mark.parametrize("form_name", [n for n in FORMS if n in (
-    "forms.applicant.BudgetForm", "forms.applicant.OutcomesForm", "forms.setup.CriteriaForm")])
+    "forms.sections.section_form:budget", "forms.sections.section_form:outcomes",
+    "forms.setup.CriteriaForm")])
 def test_a_post_missing_the_first_row_keeps_every_row_in_its_place(form_app: Flask,
                                                                   form_name: str) -> None:
     make = FORMS[form_name]

@@ -1,0 +1,108 @@
+"""The rules a form definition keeps (issue 15, "Bad input"), read without a database."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from flask import Flask
+from flask_babel import Babel
+
+from forms.sections import QuestionsForm
+from portal import questions, standard_forms
+
+
+@pytest.fixture
+def words_app():
+    app = Flask(__name__)
+    Babel(app)
+    with app.test_request_context():
+        yield app
+
+
+def _standard() -> dict:
+    return copy.deepcopy(standard_forms.application(youth=True))
+
+
+def _fields(found: list[questions.Problem]) -> set[tuple[str | None, str]]:
+    return {(p.question, p.field) for p in found}
+
+
+def test_the_standard_forms_keep_every_rule(words_app):
+    for youth in (False, True):
+        assert questions.problems(questions.read(standard_forms.application(youth=youth))) == []
+
+
+def test_every_name_of_a_section_form_is_kept_from_question_keys():
+    own = {name for name in dir(QuestionsForm) if not name.startswith("_")} - {"Meta"}
+    assert own <= questions.RESERVED_KEYS, sorted(own - questions.RESERVED_KEYS)
+
+
+@pytest.mark.parametrize("change, where", [
+    # A condition on a later question, or on itself.
+    (lambda d: d["sections"][1]["questions"][0].update(
+        condition={"question": "priority_category", "value": "emerging"}),
+     ("issue_types", "condition_question")),
+    (lambda d: d["sections"][1]["questions"][5].update(
+        condition={"question": "priority_category", "value": "emerging"}),
+     ("priority_category", "condition_question")),
+    # A choice question without choices; a limit below zero; two questions with one key.
+    (lambda d: d["sections"][1]["questions"][5].update(choices=[]),
+     ("priority_category", "choices")),
+    (lambda d: d["sections"][2]["questions"][0].update(limit=-1), ("activities", "limit")),
+    (lambda d: d["sections"][2]["questions"][1].update(key="activities"),
+     ("activities", "key")),
+    # A condition on a value the question cannot have; a key kept for the form's own use.
+    (lambda d: d["sections"][1]["questions"][1].update(
+        condition={"question": "issue_types", "value": "nonsense"}),
+     ("other_issue", "condition_value")),
+    (lambda d: d["sections"][2]["questions"][0].update(key="answers"), ("answers", "key")),
+    (lambda d: d["sections"][5]["questions"][1].update(low=30, high=20),
+     ("age_to", "high")),
+])
+def test_a_definition_that_cannot_work_is_refused_beside_the_field(words_app, change, where):
+    definition = _standard()
+    change(definition)
+    assert where in _fields(questions.problems(questions.read(definition)))
+
+
+@pytest.mark.parametrize("builtin", ["title", "summary", "project_dates", "budget", "outcomes",
+                                     "declarations"])
+def test_removing_a_built_in_part_the_round_needs_is_refused(words_app, builtin):
+    definition = _standard()
+    for section in definition["sections"]:
+        section["questions"] = [q for q in section["questions"] if q["type"] != builtin]
+    found = questions.problems(questions.read(definition))
+    assert any(p.field == "sections" and p.question is None for p in found), found
+
+
+def test_a_hidden_answer_is_neither_required_nor_kept(words_app):
+    section = questions.read(_standard()).section("problem")
+    answers = {"issue_types": ["road_safety"], "other_issue": "posted anyway"}
+    assert "other_issue" not in questions.kept(section, answers, {})
+    problems = questions.section_problems(section, {"issue_types": ["road_safety"]}, {},
+                                          completing=True)
+    assert "other_issue" not in problems
+    problems = questions.section_problems(section, {"issue_types": ["other"]}, {},
+                                          completing=True)
+    assert problems["other_issue"] == "Enter the other issue"
+
+
+def test_answers_move_to_a_new_version_where_their_question_still_is(words_app):
+    old = _standard()
+    saved = {"delivery": {"activities": "Sessions", "delivered_by": "Council",
+                          "partners": "Police"},
+             "budget": {"rows": [{"item": "Lights", "kind": "capital", "amount_pence": 100}],
+                        "match_funding_pence": 0, "match_funding_sources": ""},
+             "outcomes": {"rows": [{"measure": "Lights", "target": 3, "how_measured": "Log"}]}}
+    new = copy.deepcopy(old)
+    delivery = new["sections"][2]
+    delivery["questions"] = [q for q in delivery["questions"] if q["key"] != "partners"]
+    new["sections"][0]["questions"].append(
+        {"key": "delivered_by", "type": "long_text", "label": "Who", "required": True})
+    delivery["questions"] = [q for q in delivery["questions"] if q["key"] != "delivered_by"]
+    moved = questions.carried(questions.read(new), saved)
+    assert moved["about"] == {"delivered_by": "Council"}
+    assert moved["delivery"] == {"activities": "Sessions"}
+    assert moved["budget"]["rows"][0]["item"] == "Lights"
+    assert moved["outcomes"]["rows"][0]["measure"] == "Lights"
