@@ -36,7 +36,17 @@ from sqlalchemy import select
 from portal.db import session
 from portal.models import Award, Bid, Fund, Round
 from portal.oneshot import is_one_shot
-from portal.services import accounts, agreements, assessment, awards, bids, decisions, evidence
+from portal.services import (
+    accounts,
+    agreements,
+    assessment,
+    awards,
+    bids,
+    decisions,
+    evidence,
+    form_design,
+    form_versions,
+)
 from tests import bidding
 
 OFFICER = bidding.OFFICER  # South Cambridgeshire
@@ -215,6 +225,26 @@ def user_page(email: str) -> Callable[[Flask], str]:
 
 def round_page(what: str) -> Callable[[Flask], str]:
     return lambda app: _made(app, lambda: f"/manage/rounds/{_round('SCF').id}/{what}")
+
+
+def return_form_page(what: str) -> Callable[[Flask], str]:
+    """A page of the Safer Communities Fund's return form (issue 15), made with a section
+    "progress" holding a RAG question "overall"."""
+
+    def make() -> str:
+        fund = _round("SCF").fund
+        owner = form_design.of_fund(fund)
+        manager = _user(MANAGER)
+        form_design.add_section(owner, form_design.Expected(None, None),
+                                form_design.SectionDetails("progress", "Progress"), manager)
+        version = form_versions.return_form(fund)
+        assert version is not None
+        form_design.add_question(owner, form_design.Expected(version.id, version.revision),
+                                 "progress", "rag", form_design.QuestionDetails(
+                                     label="Overall progress", key="overall"), manager)
+        return f"/manage/funds/{fund.id}/return-form/{what}"
+
+    return lambda app: _made(app, make)
 
 
 def fund_page(app: Flask) -> str:
@@ -491,6 +521,14 @@ SAVING_FORMS: dict[str, tuple[Target, ...]] = {
     "decisions.edit_round": (
         Target(MANAGER, round_page("edit"),
                changes=(toggle("eligible_organisation_types", "opcc"),)),),
+    "decisions.round_form_section": (
+        Target(MANAGER, round_page("form/sections/delivery"), changes=()),),
+    "decisions.round_form_question": (
+        Target(MANAGER, round_page("form/questions/activities"), changes=()),),
+    "decisions.return_form_section": (
+        Target(MANAGER, return_form_page("sections/progress"), changes=()),),
+    "decisions.return_form_question": (
+        Target(MANAGER, return_form_page("questions/overall"), changes=()),),
     "decisions.edit_criteria": (
         Target(MANAGER, round_page("criteria/edit"),
                changes=(field_list_rows(("rows",), adjust=balance_weights),)),),
@@ -516,6 +554,16 @@ NOT_SAVING_FORMS: dict[str, str] = {
     "decisions.new_fund": "creates a fund; a fund is saved again through decisions.edit_fund",
     "decisions.new_round": "creates a round; a round is saved again through "
                            "decisions.edit_round and decisions.edit_criteria",
+    "decisions.round_form_section_new": "adds a section (each post adds another); a section is saved again through its section page",
+    "decisions.round_form_question_new": "adds a question; a question is saved again through its question page",
+    "decisions.round_form_section_remove": "removes a section after a yes: nothing left to save again",
+    "decisions.round_form_question_remove": "removes a question after a yes: nothing left to save again",
+    "decisions.round_form_copy": "replaces the whole form with a copy of another; saved again through the section and question pages",
+    "decisions.return_form_section_new": "adds a section (each post adds another); a section is saved again through its section page",
+    "decisions.return_form_question_new": "adds a question; a question is saved again through its question page",
+    "decisions.return_form_section_remove": "removes a section after a yes: nothing left to save again",
+    "decisions.return_form_question_remove": "removes a question after a yes: nothing left to save again",
+    "decisions.return_form_copy": "replaces the whole form with a copy of another; saved again through the section and question pages",
     "decisions.new_direct_award": "makes a direct award, once per creation token; its action "
                                   "plan is saved again through decisions.action_plan",
     # One-shot transitions by issue 11 ("One effect per intent"), while they are being made

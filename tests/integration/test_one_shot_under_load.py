@@ -509,6 +509,109 @@ def variation_decided(status: VariationStatus) -> Callable[[dict[str, Any], Any]
     return effect
 
 
+# --- forms as data (issue 15) -------------------------------------------------------------------
+
+
+def _form_owner(r: dict[str, Any]) -> Any:
+    from portal.services import form_design
+
+    if "fund" in r:
+        return form_design.of_fund(session.get(Fund, r["fund"]))
+    return form_design.of_round(session.get(Round, r["round"]))
+
+
+def form_with_draft(app: Flask) -> dict[str, Any]:
+    """A draft bid on the Safer Communities round (its form in use) and a question added to
+    the form since: a draft version waiting to be published."""
+    from portal.services import form_design
+
+    r = draft_bid(app)
+
+    def work() -> dict[str, Any]:
+        owner = _form_owner(r)
+        form_design.add_question(owner, form_design.design(owner).expected, "delivery",
+                                 "yes_no", form_design.QuestionDetails(
+                                     label="Will young people take part?",
+                                     key=f"young_{r['bid']}"), _user(MANAGER))
+        return {**r, "version": form_design.design(owner).number}
+
+    return _step(app, work)
+
+
+def return_form_with_draft(app: Flask) -> dict[str, Any]:
+    """The Youth Fund's return form, in use by a return, with a question added since: a
+    draft version waiting to be published."""
+    from portal.models import FormVersion
+    from portal.services import form_design
+
+    def work() -> dict[str, Any]:
+        fund = session.scalar(select(Fund).where(Fund.code == "YF"))
+        owner = form_design.of_fund(fund)
+        manager = _user(MANAGER)
+        if form_design.design(owner).version is None:
+            form_design.add_section(owner, form_design.Expected(None, None),
+                                    form_design.SectionDetails("progress", "Progress"), manager)
+        live = session.scalar(select(FormVersion).where(FormVersion.fund_id == fund.id)
+                              .order_by(FormVersion.number.desc()).limit(1))
+        live.in_use = True  # as a return started on it would make it
+        session.flush()
+        form_design.add_question(owner, form_design.design(owner).expected, "progress", "rag",
+                                 form_design.QuestionDetails(label="Overall progress"), manager)
+        return {"fund": fund.id, "version": form_design.design(owner).number}
+
+    return _step(app, work)
+
+
+def form_round(code: str) -> Callable[[Flask], dict[str, Any]]:
+    def build(app: Flask) -> dict[str, Any]:
+        return _step(app, lambda: {"round": session.scalar(
+            select(Round.id).join(Fund).where(Fund.code == code))})
+
+    return build
+
+
+def version_published(r: dict[str, Any], _before: Any) -> dict[str, int]:
+    from portal.models import FormVersion
+
+    owner = (FormVersion.fund_id == r["fund"]) if "fund" in r else \
+        (FormVersion.round_id == r["round"])
+    counts = {"version published": _count(
+        select(func.count()).select_from(FormVersion)
+        .where(owner, FormVersion.number == r["version"], FormVersion.published_at.is_not(None))),
+        "no later version": int(_count(select(func.max(FormVersion.number)).where(owner))
+                                == r["version"])}
+    if "bid" in r:
+        counts["draft bid moved"] = int(_bid(r).form_version.number == r["version"])
+    return counts
+
+
+def _section_place(r: dict[str, Any]) -> int:
+    from portal.services import form_design
+
+    definition = form_design.design(_form_owner(r)).definition
+    return [s.key for s in definition.sections].index(r.get("section", "outcomes"))
+
+
+def return_form_of_two_sections(app: Flask) -> dict[str, Any]:
+    """The Putting Communities First fund's return form with two sections of its own more."""
+    from portal.services import form_design
+
+    def work() -> dict[str, Any]:
+        fund = session.scalar(select(Fund).where(Fund.code == "PCF"))
+        owner = form_design.of_fund(fund)
+        for key in ("first_extra", "second_extra"):
+            form_design.add_section(owner, form_design.design(owner).expected,
+                                    form_design.SectionDetails(key, key.replace("_", " ")),
+                                    _user(MANAGER))
+        return {"fund": fund.id, "section": "second_extra"}
+
+    return _step(app, work)
+
+
+def moved_up_once(r: dict[str, Any], before: int) -> dict[str, int]:
+    return {"moved up one place": int(_section_place(r) == before - 1)}
+
+
 # --- the scenarios -------------------------------------------------------------------------------
 
 
@@ -724,6 +827,30 @@ SCENARIO_LIST: list[Scenario] = [
              data=lambda r: {"outcome": "decline", "comment": "The round ends in March"},
              action="variation.declined", effect=variation_decided(VariationStatus.DECLINED),
              transition=("variation", "decline"), done=r"Variation declined"),
+    Scenario("decisions.round_form_publish", "publish a round's form", form_with_draft,
+             MANAGER, form_page=lambda r: f"/manage/rounds/{r['round']}/form",
+             post_to=lambda r: f"/manage/rounds/{r['round']}/form/publish",
+             data=lambda r: {}, action="form.published", effect=version_published,
+             done=r"Version \d+ of the form is published", rivals=(MANAGER, MANAGER_2)),
+    Scenario("decisions.return_form_publish", "publish a fund's return form",
+             return_form_with_draft, MANAGER,
+             form_page=lambda r: f"/manage/funds/{r['fund']}/return-form",
+             post_to=lambda r: f"/manage/funds/{r['fund']}/return-form/publish",
+             data=lambda r: {}, action="form.published", effect=version_published,
+             done=r"Version \d+ of the form is published", rivals=(MANAGER, MANAGER_2)),
+    Scenario("decisions.round_form_move", "move a section of a round's form",
+             form_round("PCF"), MANAGER, form_page=lambda r: f"/manage/rounds/{r['round']}/form",
+             post_to=lambda r: f"/manage/rounds/{r['round']}/form/move",
+             data=lambda r: {"move": "section:outcomes:up"}, action="form.section_moved",
+             effect=moved_up_once, before=_section_place, done=r"moved up",
+             rivals=(MANAGER, MANAGER_2)),
+    Scenario("decisions.return_form_move", "move a section of a fund's return form",
+             return_form_of_two_sections, MANAGER,
+             form_page=lambda r: f"/manage/funds/{r['fund']}/return-form",
+             post_to=lambda r: f"/manage/funds/{r['fund']}/return-form/move",
+             data=lambda r: {"move": "section:second_extra:up"}, action="form.section_moved",
+             effect=moved_up_once, before=_section_place, done=r"moved up",
+             rivals=(MANAGER, MANAGER_2)),
 ]
 
 SCENARIOS: dict[str, list[Scenario]] = {}

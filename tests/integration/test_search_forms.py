@@ -44,7 +44,10 @@ KNOWN_READERS = {"applicant/routes.py", "admin/routes.py", "decisions/routes.py"
                  "pagination.py",
                  # A link proposing a re-allocation (issue 14): ids through row_id, and only
                  # a line and an action of the award's own proposals fill the form.
-                 "applicant/awards.py"}
+                 "applicant/awards.py",
+                 # The type of a new question (issue 15), chosen by a GET form: a type not
+                 # offered is refused beside the radios (test_form_design.py).
+                 "decisions/forms.py"}
 
 
 def test_every_view_reading_query_arguments_is_known():

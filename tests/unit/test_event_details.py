@@ -14,8 +14,8 @@ from portal.presenters import event_sentences
 from portal.workflows import action_labels
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
-ACTION = re.compile(r'"((?:assessment|award|bid|decision|fund|return|round|user|variation)'
-                    r'\.[a-z_]+)"')
+ACTION = re.compile(r'"((?:assessment|award|bid|decision|form|fund|return|round|user|variation)'
+                    r'\.(?!html")[a-z_]+)"')
 
 # What each action records, as the services write it (portal/services/*.py): a new action
 # needs a sample here, so its history is checked too.
@@ -75,6 +75,29 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
     "bid.evidence_added": (None, {"file": "plan.pdf", "size": 204800}),
     "bid.evidence_removed": ({"file": "plan.pdf"}, None),
     "bid.section_saved": (None, {"section": "budget", "status": "in_progress", "version": 3}),
+    "bid.section_saved_changed": (None, {"section": "problem", "status": "completed",
+                                         "version": 2, "changed": ["District"]}),
+    "bid.form_version_changed": (None, {"version": 2, "answers_left_behind": ["dropped"],
+                                        "sections_removed": ["youth"]}),
+    "form.section_added": ({"version": 1}, {"version": 1, "section": "safety",
+                                            "title": "Safety"}),
+    "form.section_changed": ({"version": 1}, {"version": 2, "section": "safety",
+                                              "title": "Safety"}),
+    "form.section_moved": ({"version": 1}, {"version": 1, "section": "safety",
+                                            "direction": "up"}),
+    "form.section_removed": ({"version": 1}, {"version": 1, "section": "safety"}),
+    "form.question_added": ({"version": 1}, {"version": 1, "section": "delivery",
+                                             "question": "young", "type": "yes_no",
+                                             "label": "Young people?"}),
+    "form.question_changed": ({"version": 1}, {"version": 1, "section": "delivery",
+                                               "question": "young", "type": "yes_no",
+                                               "label": "Young people?",
+                                               "what_changed": ["label", "required"]}),
+    "form.question_moved": ({"version": 1}, {"version": 1, "question": "young",
+                                             "direction": "down"}),
+    "form.question_removed": ({"version": 1}, {"version": 1, "question": "young"}),
+    "form.copied": ({"version": 1}, {"version": 1, "from": "Safer Communities Fund: 2026/27"}),
+    "form.published": ({"version": 1}, {"version": 2, "draft_bids_moved": 1}),
     "bid.status_changed": ({"status": "submitted"}, {"status": "in_assessment"}),
     "bid.submitted": ({"status": "draft"}, {"status": "submitted", "reference": "CSF-2026-0001"}),
     "bid.assessment_started": ({"status": "submitted"}, {"status": "in_assessment"}),
