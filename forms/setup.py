@@ -269,10 +269,17 @@ class CriterionRow(RowForm):
                            validators=[max_length(1000, _l("Guidance for assessors"))])
     weight = WholeNumberField(_l("Weight"), low=1, high=100, description=_l("Per cent"),
                               message=_l("Weight must be a whole number from 1 to 100"))
+    # The application form's sections it scores (issue 15): offered by the view (the round's
+    # form's sections, ``CriteriaForm.offer_sections``); a key not offered is refused here.
+    sections = SelectMultipleField(
+        _l("Sections it scores"), widget=GovCheckboxesInput(), choices=[],
+        description=_l("The assessor sees the answers to these sections beside the score. "
+                       "Select all that apply."),
+        invalid_choice_message=_l("Select the sections from the list"))
 
     def filled(self) -> bool:
         return bool(self.title.data or self.guidance.data or self.weight.data is not None
-                    or self.weight.number_error)
+                    or self.weight.number_error or self.sections.data)
 
 
 class DescriptorRow(RowForm):
@@ -308,4 +315,9 @@ class CriteriaForm(PortalForm):
 
     def filled_rows(self) -> list[CriterionRow]:
         return [row.form for row in self.rows if row.form.filled()]
+
+    def offer_sections(self, choices: list[tuple[str, str]]) -> None:
+        """The sections every criterion may name: (key, title) of the round's form's."""
+        for row in self.rows:
+            row.form.sections.choices = list(choices)
 

@@ -198,7 +198,8 @@ def edit_round(round_id: int):
 def criteria(round_id: int):
     round_ = _round(round_id)
     return render_template("decisions/setup/criteria.html", round=round_,
-                           scale=setup.scale_of(round_), locked=setup.criteria_locked(round_))
+                           scale=setup.scale_of(round_), locked=setup.criteria_locked(round_),
+                           section_titles=dict(setup.criteria_sections(round_)))
 
 
 def _load_criteria(form: CriteriaForm, round_: Round) -> None:
@@ -206,6 +207,7 @@ def _load_criteria(form: CriteriaForm, round_: Round) -> None:
         row.form.title.data = criterion.title
         row.form.guidance.data = criterion.guidance
         row.form.weight.data = criterion.weight
+        row.form.sections.data = list(criterion.sections or [])
     scale = setup.scale_of(round_)
     form.scale_min.data, form.scale_max.data = scale.minimum, scale.maximum
     for row, text in zip(form.descriptors, scale.descriptors):
@@ -222,10 +224,13 @@ def _show_criteria_refusal(form: CriteriaForm, refused: DomainError) -> None:
     """Totals go beside the first weight typed, "enter one" beside the first title; a
     descriptor's refusal (``descriptors-N``) beside its own box; anything else beside the
     field it names, or the first title."""
+    filled = form.filled_rows()
     where: dict[str, Target] = {
         "weights": lambda f: _first_filled(f).weight,
         "rows": lambda f: _first_filled(f).title,
         **{f"descriptors-{index}": row.form.text for index, row in enumerate(form.descriptors)},
+        # The service counts the criteria given (the rows filled in), not the form's rows.
+        **{f"sections-{index}": row.sections for index, row in enumerate(filled)},
     }
     show_refusal(form, refused, where=where, default=lambda f: _first_filled(f).title)
 
@@ -238,11 +243,13 @@ def edit_criteria(round_id: int):
         flash(setup.locked_message(), "error")
         return redirect(url_for("decisions.criteria", round_id=round_.id))
     form = CriteriaForm()
+    form.offer_sections(setup.criteria_sections(round_))
     if showing_saved():
         _load_criteria(form, round_)
     if form.validate_on_submit():
         chosen = [setup.CriterionDetails(row.title.data or "", row.guidance.data or "",
-                                         row.weight.data or 0) for row in form.filled_rows()]
+                                         row.weight.data or 0, tuple(row.sections.data or ()))
+                  for row in form.filled_rows()]
         lowest, highest = form.scale_min.data, form.scale_max.data
         assert lowest is not None and highest is not None  # both Required: validated above
         scale = setup.Scale(lowest, highest,

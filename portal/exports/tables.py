@@ -23,8 +23,10 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from portal import questions
 from portal.db import UK
 from portal.formatting import pence_to_pounds
 
@@ -270,3 +272,119 @@ def write_workbook(target: str | IO[bytes],
     for table, rows in sheets:
         _write_sheet(workbook, table, rows, formats)
     workbook.close()
+
+
+# --- a form's answers (issue 15) ---------------------------------------------------------------
+# The bids export has one column per question of the forms its bids were answered on, named
+# ``answer:<key>`` by the question's stable key (a key is lower case letters, digits and "_",
+# so the colon never meets a fixed column's name), in form order: the union of the versions'
+# keys, a key new in a later version placed after the question it follows there. Questions
+# whose answers already have their own columns (the title, the project's dates, the issue
+# types) and guidance text (no answer) have none. Values are in words: a choice's words, Yes
+# or No, money in pounds and dates in ISO 8601 as in the other columns; the budget's lines,
+# the outcomes and the declarations are each summarised in one text column. Every value is
+# text, through ``csv_value``'s formula guard.
+
+ANSWER_PREFIX = "answer:"
+#: Built-in questions whose answers the bids table exports in its own columns.
+OWN_COLUMNS = frozenset({"title", "project_dates", "issue_types"})
+
+
+def answer_columns(definitions: Iterable[questions.Definition]) -> list[questions.Question]:
+    """The questions that get a column, one per key, in form order across ``definitions``
+    (the first definition that has a key gives its question: its label heads the column)."""
+    order: list[str] = []
+    first: dict[str, questions.Question] = {}
+    for definition in definitions:
+        previous: str | None = None
+        for _section, question in definition.questions():
+            if not question.kind.answers or question.type in OWN_COLUMNS:
+                continue
+            if question.key not in first:
+                first[question.key] = question
+                # After the question it follows in this version (first: at the start).
+                order.insert(order.index(previous) + 1 if previous is not None else 0,
+                             question.key)
+            previous = question.key
+    return [first[key] for key in order]
+
+
+def with_answers(table: Table, columns: Iterable[questions.Question]) -> Table:
+    """``table`` with a text column per question (heading: its label, else its key)."""
+    return Table(table.name, table.title, table.columns + tuple(
+        Column(ANSWER_PREFIX + question.key, questions.words(question.label) or question.key,
+               Kind.TEXT, 30 if question.type in ("long_text", "summary", "budget",
+                                                  "outcomes") else 16)
+        for question in columns))
+
+
+def answer_values(definition: questions.Definition, saved: Mapping[str, Mapping[str, Any]],
+                  columns: Iterable[questions.Question],
+                  files: Mapping[int, str] | None = None) -> dict[str, str | None]:
+    """One bid's answer columns: its saved answers (section key -> answers) read through the
+    definition it was answered on, hidden sections and questions left out (conditions), in
+    words. A column whose question that definition does not ask is empty. ``files``: the
+    names of the files a file question's answers point to, by id."""
+    every = questions.merged(dict(answers) for answers in saved.values())
+    values: dict[str, Any] = {}
+    for section in questions.shown_sections(definition, every):
+        answers = dict(saved.get(section.key) or {})
+        shown = questions.kept(section, answers, every)
+        for question in section.questions:
+            if question.kind.answers and any(part in shown for part in question.parts):
+                values[question.key] = (question, shown)
+    row: dict[str, str | None] = {}
+    for column in columns:
+        found = values.get(column.key)
+        row[ANSWER_PREFIX + column.key] = (
+            answer_text(found[0], found[1], files or {}) if found else None)
+    return row
+
+
+def answer_text(question: questions.Question, answers: Mapping[str, Any],
+                files: Mapping[int, str]) -> str | None:
+    """``question``'s answer, from its section's ``answers``, in words (None: no answer)."""
+    def pounds(value: Any) -> str:
+        return str(pence_to_pounds(int(value))) if _whole(value) else ""
+
+    code = question.type
+    if code == "budget":
+        kinds = {"capital": _("Capital"), "revenue": _("Revenue")}
+        lines = [f"{row.get('item', '')} ({kinds.get(str(row.get('kind')), '')}): "
+                 f"{pounds(row.get('amount_pence'))}"
+                 for row in answers.get("rows") or [] if isinstance(row, dict)]
+        return "; ".join(lines) or None
+    if code == "outcomes":
+        lines = [f"{row.get('measure', '')}: {row.get('target', '')}"
+                 + (f" ({row['how_measured']})" if row.get("how_measured") else "")
+                 for row in answers.get("rows") or [] if isinstance(row, dict)]
+        return "; ".join(lines) or None
+    if code == "declarations":
+        if not any(part in answers for part in question.parts):
+            return None
+        if answers.get("accurate") is True and answers.get("authorised") is True:
+            return _("Confirmed by %(name)s, %(role)s", name=answers.get("name") or "",
+                     role=answers.get("role") or "")
+        return _("Not confirmed")
+    value = answers.get(question.parts[0] if question.parts else question.key)
+    if value is None or value == "" or value == []:
+        return None
+    if code == "money":
+        return pounds(value)
+    if code == "whole_number":
+        return str(value) if _whole(value) else None
+    if code == "file":
+        return files.get(value, "") if _whole(value) else None
+    if code in ("yes_no", "one_choice", "several_choices", "rag", "confirm"):
+        offered = dict(questions.choices_of(question))
+        chosen = value if isinstance(value, list) else [value]
+        if code == "confirm":
+            return _("Confirmed") if value is True else None
+        if code == "yes_no" and isinstance(value, bool):
+            chosen = ["yes" if value else "no"]
+        return "; ".join(str(offered.get(str(v), v)) for v in chosen)
+    return str(value)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

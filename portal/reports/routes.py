@@ -21,6 +21,7 @@ from flask_login import current_user
 
 from portal.access import requires
 from portal.downloads import csv_file, workbook_file
+from portal.exports import answers
 from portal.exports.tables import TABLES, csv_chunks, write_workbook
 from portal.formatting import money
 from portal.models import Fund
@@ -310,7 +311,8 @@ def export_csv(name: str):
         raise BadFilter(_("There is no export called “%(value)s”. Choose one of: %(names)s.",
                           value=name[:30], names=", ".join(TABLES)))
     choice = _choice(reporting.funds(), every_year=True)
-    chunks = as_read(csv_chunks(table, reporting.export_rows(name, choice.filters)))
+    table, rows = answers.export(name, choice.filters)  # the bids: with their answers
+    chunks = as_read(csv_chunks(table, rows))
     filename = _filename(choice, name, "csv")
     return csv_file(chunks, filename)
 
@@ -322,7 +324,7 @@ def export_workbook():
     # Deleted when closed: Werkzeug closes it once the response has been sent.
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by the response
     try:
-        write_workbook(handle, ((TABLES[name], reporting.export_rows(name, choice.filters))
+        write_workbook(handle, (answers.export(name, choice.filters)
                                 for name in reporting.EXPORTS))
         handle.seek(0)
     except BaseException:

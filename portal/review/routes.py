@@ -9,10 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.review import ConflictForm, ReopenForm, assessment_form
+from portal import presenters, questions
 from portal.access import requires
 from portal.downloads import attachment
 from portal.inputs import whole_number
-from portal.models import AssessmentStatus, Assignment, ConflictStatus, Criterion
+from portal.models import AssessmentStatus, Assignment, Bid, ConflictStatus, Criterion
 from portal.oneshot import one_shot
 from portal.pagination import page_number
 from portal.presenters import summary_rows
@@ -20,7 +21,7 @@ from portal.queries import review as queries
 from portal.refusals import show_refusal
 from portal.review import bp
 from portal.security import showing_saved
-from portal.services import DomainError, assessment, bids, evidence
+from portal.services import DomainError, assessment, bids, evidence, form_versions
 from portal.services.policy import Action
 
 
@@ -132,12 +133,34 @@ def assess(assignment_id: int):
     return _assessment_page(assignment, form, criteria)
 
 
+def _scored_answers(bid: Bid, criteria: list[Criterion]) -> dict[int, list[dict[str, Any]]]:
+    """Each criterion's sections (by criterion id), as the assessor sees them beside its
+    score: the title and answers (summary list rows) of each section it names that the bid's
+    own form version has and shows for its answers (a section hidden by a condition, or not
+    in that version, is left out)."""
+    definition = form_versions.definition_of(bid)
+    saved = {section.key: section.answers or {} for section in bid.sections}
+    every = questions.merged(saved.values())
+    shown = {section.key: section for section in questions.shown_sections(definition, every)}
+    files = {item.id: item.original_name for item in bid.evidence} if any(
+        q.type == "file" for _s, q in definition.questions()) else {}
+    scored: dict[int, list[dict[str, Any]]] = {}
+    for criterion in criteria:
+        scored[criterion.id] = [
+            {"title": questions.words(shown[key].title) or key,
+             "rows": presenters.answer_rows(shown[key], saved.get(key, {}), every, files=files,
+                                            total_pence=bid.amount_requested_pence)}
+            for key in criterion.sections or [] if key in shown]
+    return scored
+
+
 def _assessment_page(assignment: Assignment, form: Any, criteria: list[Criterion]) -> str:
     bid = assignment.bid
     submitted = assignment.status == AssessmentStatus.SUBMITTED
     return render_template("review/assess.html", assignment=assignment, bid=bid, form=form,
                            criteria=criteria, others=assessment.others_visible_to(assignment),
-                           summary_rows=summary_rows, sections=bids.sections_for(bid.round),
+                           scored_answers=_scored_answers(bid, criteria),
+                           summary_rows=summary_rows, sections=bids.sections_for(bid),
                            submitted=submitted,
                            reopen_form=ReopenForm() if submitted and bid.status in
                            assessment.ASSESSABLE else None)

@@ -14,12 +14,14 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import questions
 from portal.db import UK, session, uk_today
 from portal.formatting import date_time, long_date, money
 from portal.models import (
     Bid,
     BidStatus,
     Criterion,
+    FormVersion,
     Fund,
     ModeratedScore,
     OrganisationType,
@@ -95,6 +97,9 @@ class CriterionDetails:
     title: str
     guidance: str
     weight: int
+    # The keys of the application form's sections it scores (issue 15): the assessor sees
+    # their answers beside the score.
+    sections: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -521,17 +526,49 @@ def locked_message() -> str:
     return _("The criteria cannot change: bids have already been scored against them.")
 
 
+def criteria_sections(round_: Round) -> list[tuple[str, str]]:
+    """(key, title) of the sections a criterion may name: the round's current application
+    form's, in its order, then any that only its earlier published versions have (bids
+    answered on them still hold those answers), newest first, their titles saying so."""
+    current = form_versions.latest(round_)
+    offered = [(s.key, questions.words(s.title) or s.key)
+               for s in form_versions.current_definition(round_).sections]
+    known = {key for key, _title in offered}
+    earlier: list[dict[str, Any]] = list(session.scalars(
+        select(FormVersion.definition)
+        .where(FormVersion.round_id == round_.id,
+               FormVersion.id != (current.id if current is not None else 0),
+               FormVersion.published_at.is_not(None))
+        .order_by(FormVersion.number.desc())))
+    for definition in earlier:
+        for section in questions.read(definition).sections:
+            if section.key not in known:
+                known.add(section.key)
+                offered.append((section.key, _("%(title)s (earlier versions of the form)",
+                                               title=questions.words(section.title)
+                                               or section.key)))
+    return offered
+
+
 def _criteria_snapshot(round_: Round) -> dict[str, Any]:
     scale = scale_of(round_)
-    return {"criteria": [{"title": c.title, "guidance": c.guidance, "weight": c.weight}
+    return {"criteria": [{"title": c.title, "guidance": c.guidance, "weight": c.weight,
+                          **({"sections": list(c.sections)} if c.sections else {})}
                          for c in round_.criteria],
             "scale": {"min": scale.minimum, "max": scale.maximum,
                       "descriptors": scale.descriptors}}
 
 
-def _check_criteria(criteria: list[CriterionDetails]) -> None:
+def _check_criteria(criteria: list[CriterionDetails], sections: list[str]) -> None:
+    """Refuses what cannot be scored: no criterion, weights not adding up to 100, a section
+    ``sections`` (the keys the round's forms have) does not hold, beside the criterion's
+    sections (``sections-N``, N counting the criteria given, from 0)."""
     if not criteria:
         raise DomainError(_("Enter at least one criterion"), field="rows")
+    for index, criterion in enumerate(criteria):
+        if any(key not in sections for key in criterion.sections):
+            raise DomainError(_("Select the sections from the list: the form has no such "
+                                "section"), field=f"sections-{index}")
     if any(not 1 <= c.weight <= 100 for c in criteria):
         raise DomainError(_("Each weight must be a whole number from 1 to 100"), field="weights")
     total = sum(c.weight for c in criteria)
@@ -571,7 +608,8 @@ def replace_criteria(round_: Round, criteria: list[CriterionDetails], scale: Sca
     """
     if criteria_locked(round_):
         raise DomainError(locked_message())
-    _check_criteria(criteria)
+    offered = [key for key, _title in criteria_sections(round_)]
+    _check_criteria(criteria, offered)
     descriptors = _check_scale(scale)
     before = _criteria_snapshot(round_)
     existing = list(round_.criteria)
@@ -597,6 +635,8 @@ def replace_criteria(round_: Round, criteria: list[CriterionDetails], scale: Sca
         row.title = details.title
         row.guidance = details.guidance
         row.weight = details.weight
+        # Each section once, in the form's order.
+        row.sections = [key for key in offered if key in details.sections]
         row.scale_min = scale.minimum
         row.scale_max = scale.maximum
         row.descriptors = dict(descriptors)
