@@ -38,6 +38,8 @@ from forms.fields import (
     max_length,
     record_id,
 )
+from forms.sections import QuestionsForm, section_form
+from portal import questions
 
 RAG_CHOICES = [
     ("green", _l("Green: on track")),
@@ -46,6 +48,10 @@ RAG_CHOICES = [
     ("closed", _l("Closed: no longer being pursued")),
 ]
 NEW_LINE = "new"
+#: The fund's own questions on a return page are named ``q-<key>`` (a WTForms prefix): a
+#: question's key never meets the return form's own fields (``portal.services.awards``
+#: names a refusal's field the same way).
+QUESTION_PREFIX = "q"
 CASE_STUDY_LIMIT = 5000
 NARRATIVE_LIMIT = 2000
 
@@ -69,10 +75,82 @@ class ReturnForm(OneShotForm):
     # The action plan's actions the page showed (issue 14): a report is never kept against
     # words the officer did not see.
     actions_seen = HiddenField()
+    # The fund's return form the page showed (issue 15: its version and revision): answers are
+    # never kept against questions the officer did not see.
+    form_seen = HiddenField()
 
     line_ids: list[int]
     measure_ids: list[int]
     action_ids: list[int]
+    #: The fund's own questions (issue 15): the definition, and one form per section
+    #: (``forms.sections``, only the questions' fields), rendered inside this form's page.
+    definition: questions.Definition = questions.Definition()
+    question_forms: list[QuestionsForm] = []  # noqa: RUF012 - replaced per form
+
+    @property
+    def errors(self) -> dict[str, Any]:
+        """The return's errors and its questions' (keyed by the field's id, which the error
+        summary links to), so that one summary lists them all."""
+        found = dict(super().errors)
+        for question_form in self.question_forms:
+            for bound in question_form:
+                if bound.errors:
+                    found[bound.id] = bound.errors
+        return found
+
+    def add_questions(self, definition: questions.Definition,
+                      saved: dict[str, Any]) -> None:
+        """The fund's questions of ``definition``, each section's as a form of its own
+        (named ``q-<key>``), conditions reading the ``saved`` answers (by key)."""
+        self.definition = definition
+        self.question_forms = [
+            section_form(section, every=saved, completion=False, prefix=QUESTION_PREFIX,
+                         meta={"csrf": False})
+            for section in definition.sections]
+
+    def load_answers(self, saved: dict[str, Any]) -> None:
+        for question_form in self.question_forms:
+            question_form.load(saved)
+
+    def answers(self) -> dict[str, Any]:
+        """The answers typed (by question key), those of hidden questions left out: each
+        section's conditions read every other section's answers as posted."""
+        posted: dict[str, Any] = {}
+        for question_form in self.question_forms:
+            posted.update(question_form.answers())
+        found: dict[str, Any] = {}
+        for question_form in self.question_forms:
+            question_form.every = posted
+            found.update(question_form.answers())
+        return found
+
+    def question_field_names(self) -> set[str]:
+        """Every name the questions' fields post (``q-<key>``)."""
+        return {bound.name for question_form in self.question_forms for bound in question_form}
+
+    def question_field(self, key: str) -> Any:
+        """The field of the question ``key`` (None: no such question on the page)."""
+        for question_form in self.question_forms:
+            bound = question_form.answer_field(key)
+            if bound is not None:
+                return bound
+        return None
+
+    def check_answers(self, completing: bool) -> bool:
+        """Check the answers typed from the definition, beside their fields (``completing``:
+        submitting, so every shown required question needs its answer); a hidden section is
+        neither checked nor kept. True when none has an error."""
+        posted = self.answers()
+        shown = {s.key for s in questions.shown_sections(self.definition, posted)}
+        fine = True
+        for question_form in self.question_forms:
+            if question_form.section.key not in shown:
+                for bound in question_form:
+                    bound.errors = []
+                continue
+            question_form.completing = completing
+            fine = question_form.validate() and fine
+        return fine
 
     def spend(self) -> dict[int, int]:
         """Spend typed per approved line (blank lines are left out)."""

@@ -70,7 +70,7 @@ TERMS = (
 )
 
 # (title, guidance, weight in per cent)
-CriterionSpec = tuple[str, str, int]
+CriterionSpec = tuple[str, str, int, list[str]]  # title, guidance, weight, sections
 # (item, kind: "capital" or "revenue", amount in pence)
 LineSpec = tuple[str, str, int]
 
@@ -96,10 +96,13 @@ FUNDS: list[FundSpec] = [
                     "fly tipping."),
         "budget": 30_000_00, "cap": 5_000_00,
         "criteria": [
-            ("Evidence of need", "What local data and community concern show the problem.", 30),
-            ("A swift, visible response", "How quickly residents will see a difference.", 25),
-            ("Outcomes and measures", "Clear targets and how they will be measured.", 25),
-            ("Value for money", "Costs that are realistic and proportionate.", 20),
+            ("Evidence of need", "What local data and community concern show the problem.", 30,
+             ["problem"]),
+            ("A swift, visible response", "How quickly residents will see a difference.", 25,
+             ["about", "delivery"]),
+            ("Outcomes and measures", "Clear targets and how they will be measured.", 25,
+             ["outcomes"]),
+            ("Value for money", "Costs that are realistic and proportionate.", 20, ["budget"]),
         ],
     },
     {
@@ -110,11 +113,14 @@ FUNDS: list[FundSpec] = [
                     "safeguarding arrangements: a named lead, a policy and DBS-checked staff."),
         "budget": 20_000_00, "cap": 5_000_00,
         "criteria": [
-            ("Evidence of need", "Who the young people are and why this will help.", 25),
-            ("Young people's involvement", "How young people shaped the project.", 25),
-            ("Safeguarding", "A named lead, a policy and DBS-checked staff.", 20),
-            ("Outcomes and measures", "Clear targets and how they will be measured.", 15),
-            ("Value for money", "Costs that are realistic and proportionate.", 15),
+            ("Evidence of need", "Who the young people are and why this will help.", 25,
+             ["problem"]),
+            ("Young people's involvement", "How young people shaped the project.", 25,
+             ["youth", "delivery"]),
+            ("Safeguarding", "A named lead, a policy and DBS-checked staff.", 20, ["youth"]),
+            ("Outcomes and measures", "Clear targets and how they will be measured.", 15,
+             ["outcomes"]),
+            ("Value for money", "Costs that are realistic and proportionate.", 15, ["budget"]),
         ],
     },
     {
@@ -124,10 +130,13 @@ FUNDS: list[FundSpec] = [
                     "all CSPs for projects in their priority areas, with monitoring and reporting."),
         "budget": 190_000_00, "cap": None,
         "criteria": [
-            ("Fit with priority areas", "Places assessed as emerging or preventing.", 30),
-            ("Evidence-based early intervention", "What the evidence says works.", 25),
-            ("Outcomes and monitoring", "Targets, measures and reporting.", 25),
-            ("Partnership and sustainability", "Who else is involved and what lasts.", 20),
+            ("Fit with priority areas", "Places assessed as emerging or preventing.", 30,
+             ["problem"]),
+            ("Evidence-based early intervention", "What the evidence says works.", 25,
+             ["problem", "delivery"]),
+            ("Outcomes and monitoring", "Targets, measures and reporting.", 25, ["outcomes"]),
+            ("Partnership and sustainability", "Who else is involved and what lasts.", 20,
+             ["delivery"]),
         ],
     },
 ]
@@ -204,8 +213,9 @@ def _fund(spec: FundSpec, now: datetime) -> bool:
                    guidance=("Read the fund's purpose and the criteria below. Bids are scored "
                              "by two OPCC assessors and decided by the grants manager."))
     round_.criteria = [
-        Criterion(position=i, title=title, guidance=guidance, weight=weight)
-        for i, (title, guidance, weight) in enumerate(spec["criteria"], start=1)
+        Criterion(position=i, title=title, guidance=guidance, weight=weight,
+                  sections=list(sections))
+        for i, (title, guidance, weight, sections) in enumerate(spec["criteria"], start=1)
     ]
     session.add(round_)
     session.flush()
@@ -236,6 +246,7 @@ def load(now: datetime | None = None, *, awards: bool = True) -> bool:
         created |= load_pcf_history(now)
         created |= demo_agreements.load(_account(f"officer.{demo_agreements.SOUTH_CAMBS}"),
                                         _account("manager"), _account("finance"))
+        created |= load_return_forms(now)
     return created
 
 
@@ -400,8 +411,8 @@ def _history_round(fund: Fund, year: int) -> Round:
                    budget_pence=spec["budget"], cap_pence=spec["cap"], committed_pence=0,
                    eligible_organisation_types=[OrganisationType.CSP.value],
                    return_cadence=ReturnCadence.SIX_MONTHLY, guidance="")
-    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w)
-                       for i, (t, g, w) in enumerate(spec["criteria"], start=1)]
+    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w, sections=list(k))
+                       for i, (t, g, w, k) in enumerate(spec["criteria"], start=1)]
     session.add(round_)
     session.flush()
     return round_
@@ -448,7 +459,7 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
     }
     for row, amounts in zip(answers["budget"]["rows"], line_years or [], strict=False):
         row["year_amounts"] = years.as_json(amounts)
-    for section in bids.sections_for(round_):
+    for section in bids.sections_for(bid):
         bids.save_section(bid, section.key, answers[section.key], completed=True,
                           expected_version=None, actor=officer, now=moment)
     bids.submit(bid, officer, moment)
@@ -512,8 +523,8 @@ def _pcf_round(fund: Fund) -> Round:
                    return_cadence=ReturnCadence.SIX_MONTHLY, guidance="")
     round_.year_budgets = [RoundYear(financial_year=year, budget_pence=pence, committed_pence=0)
                            for year, pence in sorted(PCF_YEAR_BUDGETS.items())]
-    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w)
-                       for i, (t, g, w) in enumerate(spec["criteria"], start=1)]
+    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w, sections=list(k))
+                       for i, (t, g, w, k) in enumerate(spec["criteria"], start=1)]
     session.add(round_)
     session.flush()
     return round_
@@ -548,4 +559,72 @@ def load_history(now: datetime) -> bool:
             if session.scalar(select(Bid).where(Bid.title == title)) is None:
                 _history_grant(round_, short, title, issue, lines, spend)
                 created = True
+    return created
+
+
+# --- a fund's own return questions (issue 15) -------------------------------------------------
+
+# The Safer Communities Fund's return asks, after the spend and the outcomes every return
+# reports, a few questions of the fund's own, designed with the builder's types: the project's
+# overall RAG status with a narrative, and whether residents have seen a difference.
+RETURN_FORM_FUND = "SCF"
+RETURN_FORM: dict[str, Any] = {"sections": [{
+    "key": "progress", "title": "Progress in the period",
+    "intro": "The fund asks every project for these, beside its spend and outcomes.",
+    "questions": [
+        {"key": "overall_progress", "type": "rag", "label": "Overall progress",
+         "hint": "Green: on track. Amber: at some risk. Red: off track.", "required": True},
+        {"key": "progress_narrative", "type": "long_text",
+         "label": "Tell us how the project is going",
+         "hint": "What went well, what did not, and what you will do about it.",
+         "required": True, "limit": 2000, "limit_unit": "characters"},
+        {"key": "visible_difference", "type": "yes_no",
+         "label": "Have residents seen a visible difference?", "hint": "",
+         "required": True},
+        {"key": "difference_seen", "type": "long_text", "label": "What have residents noticed?",
+         "hint": "For example, fewer reports, or comments at a community meeting.",
+         "required": False, "limit": 1000, "limit_unit": "characters",
+         "condition": {"question": "visible_difference", "value": "yes"}},
+        {"key": "people_reached", "type": "whole_number",
+         "label": "People reached in the period", "hint": "", "required": False,
+         "low": 0, "high": 100000},
+    ]}]}
+RETURN_ANSWERS: dict[str, Any] = {
+    "overall_progress": "green",
+    "progress_narrative": "Delivered as planned: every activity ran in the period.",
+    "visible_difference": "yes",
+    "difference_seen": "Residents at the community meeting said the area feels safer.",
+    "people_reached": 180,
+}
+
+
+def load_return_forms(now: datetime) -> bool:
+    """The Safer Communities Fund's return form (version 1, published), and its sent demo
+    returns answered on it (so the version is in use). Safe to run twice."""
+    from portal.models import FormKind, FormVersion, GrantReturn, ReturnStatus
+    from portal.services import form_versions
+
+    fund = session.scalars(select(Fund).where(Fund.code == RETURN_FORM_FUND)).one()
+    version = session.scalar(select(FormVersion).where(FormVersion.fund_id == fund.id,
+                                                       FormVersion.number == 1))
+    created = False
+    if version is None:
+        version = FormVersion(kind=FormKind.RETURN, fund_id=fund.id, number=1,
+                              definition=RETURN_FORM, revision=1, in_use=False,
+                              published_at=now, created_at=now, updated_at=now)
+        session.add(version)
+        session.flush()
+        created = True
+    sent = session.scalars(
+        select(GrantReturn).join(Award).join(Round, Round.id == Award.round_id)
+        .where(Round.fund_id == fund.id, GrantReturn.form_version_id.is_(None),
+               GrantReturn.status.in_([ReturnStatus.SUBMITTED, ReturnStatus.APPROVED]))
+        .order_by(GrantReturn.id)).all()
+    for grant_return in sent:
+        grant_return.form_version_id = version.id
+        grant_return.answers = dict(RETURN_ANSWERS)
+        created = True
+    if sent:
+        form_versions.use(version)
+    session.flush()
     return created

@@ -11,8 +11,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import Field
 
-from forms.awards import RAG_CHOICES, AcceptOfferForm, ReturnForm, VariationForm, return_form
+from forms.awards import (
+    QUESTION_PREFIX,
+    RAG_CHOICES,
+    AcceptOfferForm,
+    ReturnForm,
+    VariationForm,
+    return_form,
+)
 from forms.fields import MoneyError, parse_money
+from portal import presenters, questions
 from portal.access import requires
 from portal.applicant import bp
 from portal.downloads import attachment
@@ -136,6 +144,7 @@ def _load_return(form: ReturnForm, grant_return: GrantReturn) -> None:
     form["case_study"].data = grant_return.case_study
     form["version"].data = str(grant_return.version)
     form["actions_seen"].data = awards.actions_stamp(grant_return.award)
+    form.load_answers(dict(grant_return.answers or {}))
     if grant_return.forecast_underspend_pence:
         form["forecast_underspend"].data = grant_return.forecast_underspend_pence
 
@@ -157,6 +166,19 @@ def _posted_spend(form: ReturnForm) -> dict[int, int]:
     return spend
 
 
+def _posted_answers(form: ReturnForm) -> dict[str, Any]:
+    """The answers typed to the fund's questions, plus any posted under a question name the
+    page has no field for (a forged field), so that the service refuses it rather than it
+    being silently dropped."""
+    answers = form.answers()
+    known = form.question_field_names()
+    start = QUESTION_PREFIX + "-"
+    for name in request.form:
+        if name.startswith(start) and name not in known:
+            answers[name.removeprefix(start)] = request.form.get(name, "")
+    return answers
+
+
 def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
     """Attach the file (if any) and save, all or nothing: a refusal keeps neither."""
     upload = form["evidence"].data
@@ -171,6 +193,9 @@ def _save_return(form: ReturnForm, grant_return: GrantReturn) -> None:
         # The page always sends the stamp it showed: one missing is no match (only a service
         # caller without a page passes None, and no check).
         extra["actions_seen"] = form["actions_seen"].data or ""
+    # The fund's own questions (issue 15), answered on the version the page showed.
+    extra["answers"] = _posted_answers(form)
+    extra["form_seen"] = form["form_seen"].data or ""
     return_evidence.save_return_with_file(
         grant_return,
         (upload.filename, upload.stream) if upload is not None and upload.filename else None,
@@ -189,6 +214,24 @@ def _version(form: ReturnForm) -> int | None:
     return version
 
 
+def _checked(form: ReturnForm) -> bool:
+    """The return's fields and its questions' answers checked (both, so that every error
+    shows at once): the questions from the definition, every shown required one on submit."""
+    fine = form.validate_on_submit()
+    return form.check_answers(form.is_submitting()) and fine
+
+
+def _show_return_refusal(form: ReturnForm, refused: DomainError) -> bool:
+    """A refusal about an answer (``q-<key>``) beside its question; others as before."""
+    start = QUESTION_PREFIX + "-"
+    if refused.field and refused.field.startswith(start):
+        bound = form.question_field(refused.field.removeprefix(start))
+        if bound is not None:
+            bound.errors = [*bound.errors, refused.message]
+            return True
+    return _show_refusal(form, refused)
+
+
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>", methods=["GET", "POST"])
 @requires(Action.APPLY)
 @one_shot
@@ -196,16 +239,20 @@ def award_return(award_id: int, return_id: int):
     award = _own_award(award_id)
     grant_return = _own_return(award, return_id)
     form = return_form(list(award.lines), list(award.bid.outcomes), list(award.actions))
+    version = awards.return_version(grant_return)
+    form.add_questions(questions.read(version.definition if version is not None else None),
+                       dict(grant_return.answers or {}))
     lock = awards.return_lock(grant_return)
     if request.method == "GET":
+        form["form_seen"].data = awards.form_stamp(version)
         if showing_saved():
             _load_return(form, grant_return)
-    elif lock is not None or form.validate_on_submit():
+    elif lock is not None or _checked(form):
         # Not editable: straight to the service, which says why (closed, not accepted, in).
         try:
             _save_return(form, grant_return)
         except DomainError as refused:
-            if not _show_refusal(form, refused):
+            if not _show_return_refusal(form, refused):
                 return redirect(url_for("applicant.award_return", award_id=award.id,
                                         return_id=grant_return.id))
             form["version"].data = str(grant_return.version)  # the next save is over this one
@@ -225,7 +272,47 @@ def award_return(award_id: int, return_id: int):
         groups=_line_groups(award), measures=list(award.bid.outcomes),
         lock=lock, sendable=awards.sendable(grant_return),
         outcomes={o.outcome_measure_id: o for o in grant_return.outcomes},
-        rag_labels=dict(RAG_CHOICES), action_reports=awards.action_reports(grant_return))
+        rag_labels=dict(RAG_CHOICES), action_reports=awards.action_reports(grant_return),
+        question_sections=_question_sections(form),
+        answer_sections=_answer_sections(awards.answered_questions(grant_return),
+                                         dict(grant_return.answers or {}))
+        if lock is not None else [])
+
+
+def _condition_words(definition: questions.Definition, condition: dict[str, str] | None) -> str:
+    """When a section is asked, in words (empty: always)."""
+    if not condition:
+        return ""
+    source = definition.question(condition.get("question") or "")
+    if source is None:
+        return ""
+    value = condition.get("value") or ""
+    shown = dict(questions.choices_of(source)).get(value, value)
+    if source.type == "confirm":
+        return _("Answer these questions only if you confirm “%(label)s”.",
+                 label=questions.words(source.label))
+    return _("Answer these questions only if your answer to “%(label)s” is “%(value)s”.",
+             label=questions.words(source.label), value=shown)
+
+
+def _question_sections(form: ReturnForm) -> list[dict[str, Any]]:
+    """The fund's questions as the return page shows them: each section's title, intro,
+    when it is asked, and its form."""
+    return [{"title": questions.words(f.section.title), "intro": questions.words(f.section.intro),
+             "condition": _condition_words(form.definition, f.section.condition), "form": f}
+            for f in form.question_forms]
+
+
+def _answer_sections(definition: questions.Definition,
+                     answers: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A sent return's answers to the fund's questions: (section title, summary-list rows)
+    for each section shown."""
+    found = []
+    for section in questions.shown_sections(definition, answers):
+        rows = presenters.answer_rows(section, answers, answers)
+        if rows:
+            found.append((questions.words(section.title), rows))
+    return found
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>/evidence/<int:evidence_id>")

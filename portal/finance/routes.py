@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -14,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 
 from forms.finance import PaymentForm, RepaymentForm, ReturnCheckForm
+from portal import presenters, questions
 from portal.access import requires
 from portal.finance import bp
 from portal.formatting import money
@@ -252,7 +253,21 @@ def check_return(return_id: int):
         shown=shown, groups=_check_groups(grant_return) if shown else [],
         state=awards.return_state(grant_return, uk_today()),
         eligible=awards.eligible_spend(award),
-        action_reports=awards.action_reports(grant_return) if shown else [])
+        action_reports=awards.action_reports(grant_return) if shown else [],
+        answer_sections=_answer_sections(grant_return) if shown else [])
+
+
+def _answer_sections(grant_return: GrantReturn) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The return's answers to its fund's own questions (issue 15), in the version it was
+    answered on: (section title, summary-list rows) for each section shown."""
+    definition = awards.answered_questions(grant_return)
+    answers = dict(grant_return.answers or {})
+    found = []
+    for section in questions.shown_sections(definition, answers):
+        rows = presenters.answer_rows(section, answers, answers)
+        if rows:
+            found.append((questions.words(section.title), rows))
+    return found
 
 
 def _checked_message(award: Award, approved: bool) -> str:

@@ -30,6 +30,7 @@ from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from portal import questions
 from portal.db import UK, session, uk_today, utcnow
 from portal.formatting import long_date, money
 from portal.models import (
@@ -39,6 +40,7 @@ from portal.models import (
     AwardStatus,
     Bid,
     Decision,
+    FormVersion,
     GrantReturn,
     Payment,
     Rag,
@@ -54,7 +56,7 @@ from portal.models import (
 )
 from portal.models.awards import return_overdue
 from portal.models.funds import PaymentRule, ReturnCadence
-from portal.services import DomainError, audit, policy, years
+from portal.services import DomainError, audit, form_versions, policy, years
 from portal.services.policy import Action
 from portal.services.rounds import financial_year_of
 from portal.services.workflow import Conflict, atomic, move, tell
@@ -651,12 +653,105 @@ def return_for_organisation(return_id: int, organisation_id: int) -> GrantReturn
                                  Award.organisation_id == organisation_id))
 
 
+# --- the fund's own questions on a return (issue 15) ------------------------------------------
+
+#: What a return page's question field is named: ``q-<question key>`` (keys are lower case
+#: letters, digits and "_", so they never meet the return form's own fields). A refusal about
+#: an answer names its field so.
+ANSWER_FIELD = "q-"
+
+
+def answer_field(key: str) -> str:
+    return ANSWER_FIELD + key
+
+
+def return_version(grant_return: GrantReturn) -> FormVersion | None:
+    """The return form ``grant_return`` is answered on: the version it was first saved on,
+    or, never saved on one yet, its fund's current return form (None: the fund has none, and
+    its returns ask only their built-in parts)."""
+    if grant_return.form_version_id is not None:
+        return session.get(FormVersion, grant_return.form_version_id)
+    return form_versions.return_form(grant_return.award.round.fund)
+
+
+def answered_questions(grant_return: GrantReturn) -> questions.Definition:
+    """The definition a return's saved answers are read with: the version it was saved on
+    (a return never saved on one, such as one sent before its fund had a return form, has
+    answered no question of the fund's own)."""
+    version = grant_return.form_version_id and session.get(FormVersion,
+                                                           grant_return.form_version_id)
+    return questions.read(version.definition if version else None)
+
+
+def form_stamp(version: FormVersion | None) -> str:
+    """What identifies the questions a return page showed (the version and its revision, as
+    a version not yet in use may still be changed in place); compared on save."""
+    return f"{version.id}.{version.revision}" if version is not None else "none"
+
+
+def _unknown_answer_message(names: list[str]) -> str:
+    shown = [name for name in names if questions.KEY_PATTERN.match(name)]
+    if shown:
+        return _("This return has no question “%(key)s”. Nothing was saved.", key=shown[0])
+    return _("This return has no such question. Nothing was saved.")
+
+
+def checked_answers(definition: questions.Definition, answers: dict[str, Any], *,
+                    completing: bool) -> dict[str, Any]:
+    """A return's ``answers`` (by question key, as saved: text, numbers, ISO dates, choices'
+    values, True) checked from ``definition`` alone and kept as they will be saved: names
+    no question has are refused; answers of hidden sections and questions are dropped (never
+    required, never kept); every shown question's answer is checked, and, ``completing``
+    (on submit), every shown required question must have one. Raises DomainError beside the
+    first question at fault (:func:`answer_field`)."""
+    names = {part for _section, question in definition.questions()
+             if not question.kind.builtin for part in question.parts}
+    unknown = sorted(name for name in answers if name not in names)
+    if unknown:  # beside the first question (a forged field has no place of its own)
+        first = next((q.key for _s, q in definition.questions()
+                      if q.kind.answers and not q.kind.builtin), None)
+        raise DomainError(_unknown_answer_message(unknown),
+                          field=answer_field(first) if first else None)
+    # Hidden questions' answers go, then whatever only they showed, until none is left.
+    kept = dict(answers)
+    while True:
+        shown: dict[str, Any] = {}
+        for section in questions.shown_sections(definition, kept):
+            shown.update(questions.kept(section, kept, kept))
+        if shown == kept:
+            break
+        kept = shown
+    for section in questions.shown_sections(definition, kept):
+        problems = questions.section_problems(section, kept, kept, completing=completing)
+        for question in section.questions:
+            if question.key in problems:
+                raise DomainError(problems[question.key], field=answer_field(question.key))
+    # A question left blank has no answer (kept out, as it would be never asked).
+    return {key: value for key, value in kept.items() if value not in (None, "", [])}
+
+
+def _version_to_answer(grant_return: GrantReturn) -> FormVersion | None:
+    """The version a save of ``grant_return`` answers: its own, or (its first save on one) its
+    fund's current return form, marked in use first (``form_versions.use``: from now on the
+    designer changes it only by a new version) and read again, so the questions checked are
+    those the version keeps."""
+    if grant_return.form_version_id is not None:
+        return session.get(FormVersion, grant_return.form_version_id)
+    version = form_versions.return_form(grant_return.award.round.fund)
+    if version is not None:
+        form_versions.use(version)
+        session.refresh(version)
+    return version
+
+
 @atomic
 def save_return(grant_return: GrantReturn, spend: dict[int, int],
                 outcomes: list[OutcomeInput], case_study: str, forecast_underspend: int, *,
                 submit: bool, actor: User, expected_version: int | None = None,
                 actions: list[ActionInput] | None = None,
-                actions_seen: str | None = None) -> None:
+                actions_seen: str | None = None,
+                answers: dict[str, Any] | None = None,
+                form_seen: str | None = None) -> None:
     """Save a return as a draft (any number of times, lines and outcomes updated in place)
     or submit it to finance (who, with the partnership, are told): not before its period
     starts (:func:`sendable`, beside ``submit``), with a forecast underspend no more than the
@@ -671,12 +766,25 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
     if the plan's actions changed since (renumbered, reworded, added or removed by the grants
     manager), ``Conflict``: a report is never kept against words the officer did not see.
 
+    ``answers``: the answers to the fund's own questions (issue 15), by question key, checked
+    by :func:`checked_answers` (on submit every required one) and saved in place of the
+    return's; None leaves them as they are (a submit still needs every required one). The
+    first save takes the fund's current return form (:func:`return_version`) and keeps it:
+    a submitted return keeps the questions it answered. ``form_seen``: the
+    :func:`form_stamp` the page showed; if the questions changed since, ``Conflict``.
+
     The award's row is held first (:func:`lock_award`), so that a save and a change of the
     action plan happen one after the other."""
     award = grant_return.award
     lock_award(award)
     session.refresh(award, ["actions"])
     require_return_editable(grant_return)
+    first_on_form = grant_return.form_version_id is None
+    version = _version_to_answer(grant_return)
+    if form_seen is not None and form_seen != form_stamp(version):
+        raise Conflict(_("The OPCC changed this return's questions while you were working on "
+                         "it. Nothing was saved: open the return again to see its questions "
+                         "as they are now, and answer them."))
     if actions_seen is not None and actions_seen != actions_stamp(award):
         raise Conflict(_("The OPCC changed the award's action plan while you were working on "
                          "this return. Nothing was saved: open the return again to see the "
@@ -718,6 +826,9 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                                     "every outcome"), field=f"achieved-{item.measure_id}")
         if len({o.measure_id for o in outcomes}) != len(measures):
             raise DomainError(_("Report on every outcome measure."))
+    definition = questions.read(version.definition if version is not None else None)
+    given = answers if answers is not None else dict(grant_return.answers or {})
+    kept_answers = checked_answers(definition, given, completing=submit)
     before = grant_return.status
     name = "submit" if submit else "save_queried" if before == ReturnStatus.QUERIED else "save"
     values: dict[str, Any] = {"case_study": case_study.strip(),
@@ -725,6 +836,10 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
                               "version": grant_return.version + 1}
     if submit:
         values["submitted_at"] = utcnow()
+    if answers is not None:
+        values["answers"] = kept_answers
+    if first_on_form and version is not None:
+        values["form_version_id"] = version.id
     if expected_version is not None and expected_version != grant_return.version:
         raise Conflict(_("Someone else saved this return while you were working on it. Your "
                          "figures are below, not saved: check them against the return and "

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -66,7 +66,9 @@ def save_return_with_file(grant_return: GrantReturn, upload: tuple[str, BinaryIO
                           case_study: str, forecast_underspend: int, *, submit: bool,
                           actor: User, expected_version: int | None = None,
                           actions: list[awards.ActionInput] | None = None,
-                          actions_seen: str | None = None) -> None:
+                          actions_seen: str | None = None,
+                          answers: dict[str, Any] | None = None,
+                          form_seen: str | None = None) -> None:
     """Attach the file (``(name, stream)``, if any) and save the return (see
     ``awards.save_return``, ``actions`` the action plan's RAG reports), all or nothing: a
     refusal keeps neither row nor stored file."""
@@ -76,7 +78,8 @@ def save_return_with_file(grant_return: GrantReturn, upload: tuple[str, BinaryIO
             added = add_return_evidence(grant_return, upload[0], upload[1], actor)
         awards.save_return(grant_return, spend, outcomes, case_study, forecast_underspend,
                            submit=submit, actor=actor, expected_version=expected_version,
-                           actions=actions, actions_seen=actions_seen)
+                           actions=actions, actions_seen=actions_seen, answers=answers,
+                           form_seen=form_seen)
     except BaseException:
         if added is not None:
             forget_stored(added)
