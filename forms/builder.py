@@ -71,11 +71,13 @@ class DesignForm(PortalForm):
 
 
 def condition_value(text: str | None) -> dict[str, str] | None:
-    """A condition select's value (``question=value``) as a definition's condition."""
-    if not text or "=" not in text:
+    """A condition select's value (``question=value``) as a definition's condition; blank:
+    none. Anything else (a forged value without "=") is a condition on no question, which
+    the service refuses beside the select, never read as "always"."""
+    if not text:
         return None
-    question, value = text.split("=", 1)
-    return {"question": question, "value": value}
+    question, _sep, value = text.partition("=")
+    return {"question": question if _sep else "", "value": value}
 
 
 def condition_text(condition: dict[str, str] | None) -> str:

@@ -336,6 +336,8 @@ def _plain(value: Any, code: str) -> Any:
         return value.strip()
     if code in ("yes_no", "one_choice", "rag") and value in ("", "None"):
         return None
+    if code == "several_choices" and isinstance(value, list):
+        return list(dict.fromkeys(value))  # a box ticked is one answer, however often sent
     return value
 
 
@@ -375,8 +377,10 @@ def _label(question: Question) -> str:
     return questions.words(question.label)
 
 
-def _hint(question: Question) -> str:
-    return questions.words(question.hint)
+def _hint(question: Question) -> str | None:
+    """The hint, or None: an empty hint writes no empty hint element for the field to be
+    described by."""
+    return questions.words(question.hint) or None
 
 
 def _fields_of(question: Question) -> dict[str, Any]:
@@ -442,8 +446,11 @@ def _fields_of(question: Question) -> dict[str, Any]:
         return {key: StringField(label, widget=GovTextInput(), description=hint,
                                  validators=[max_length(CONTACT_LIMIT, label)])}
     if code == "whole_number":
-        return {key: WholeNumberField(label, description=hint, low=0,
-                                      high=questions.HIGHEST_NUMBER, grouped=True)}
+        # The question's own range (one message for one limit), within the column's.
+        return {key: WholeNumberField(label, description=hint, low=max(question.low or 0, 0),
+                                      high=min(question.high if question.high is not None
+                                               else questions.HIGHEST_NUMBER,
+                                               questions.HIGHEST_NUMBER), grouped=True)}
     if code == "money":
         return {key: MoneyField(label, description=hint)}
     if code == "date":

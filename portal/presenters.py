@@ -613,7 +613,11 @@ def event_record(event: Any, names: RecordNames | None = None) -> str:
 
 def section_title(key: str) -> str:
     """A bid section's title by its key ("about" -> "About the project")."""
-    return str(_choices()["section"].get(key, _("a section")))
+    known = _choices()["section"].get(key)
+    if known is not None:
+        return str(known)
+    words = key.replace("_", " ").strip()  # a section of the grants team's own, by its key
+    return words[:1].upper() + words[1:] if words else _("a section")
 
 
 def init_app(app: Flask) -> None:

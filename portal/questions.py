@@ -112,6 +112,9 @@ RESERVED_KEYS = frozenset(part for kind in TYPES.values() for part in kind.parts
     "round_years", "section", "shown_keys", "uploads", "validate_end_date", "form_errors",
     "extra_validators"}
 
+#: Words the designer's addresses use beside a section's key (``/sections/new``).
+ROUTE_WORDS = frozenset({"new"})
+
 RAG_CHOICES = [("green", _l("Green")), ("amber", _l("Amber")), ("red", _l("Red"))]
 YES_NO = [("yes", _l("Yes")), ("no", _l("No"))]
 LIMIT_UNITS = ("characters", "words")
@@ -376,7 +379,10 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
                 _section: str = section.key) -> None:
             found.append(Problem(_section, question, where, message))
 
-        if not SECTION_KEY_PATTERN.match(section.key):
+        if section.key in ROUTE_WORDS:
+            add(None, "key", _("“%(key)s” is kept for the portal’s own pages: choose another "
+                               "key", key=section.key))
+        elif not SECTION_KEY_PATTERN.match(section.key):
             add(None, "key", _("The section’s key must start with a lower-case letter and use "
                                "only lower-case letters, digits and _, at most 30"))
         elif section.key in section_keys:
@@ -413,6 +419,9 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
                 say("key", _("“%(key)s” is kept for a built-in question: choose another key",
                              key=key))
             question_keys.add(key)
+            if question.type == "file" and not application:
+                say("type", _("A return cannot ask for a file here: returns have their own "
+                              "evidence upload"))
             if kind.builtin:
                 if key != question.type:
                     say("key", _("A built-in question keeps its key “%(key)s”",
@@ -493,6 +502,11 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
         if section.condition and any(q.kind.builtin for q in section.questions):
             add(None, "condition_question",
                 _("A section with a built-in question is always shown"))
+    for section in definition.sections:
+        if section.key in question_keys and section.question(section.key) is None:
+            found.append(Problem(section.key, None, "key", _(
+                "A question has the key “%(key)s”: a section and a question cannot share one",
+                key=section.key)))
     if application:
         for code in BUILTIN_TYPES:
             if TYPES[code].needed and code not in builtins:
@@ -542,8 +556,10 @@ def merged(saved: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 def shown_sections(definition: Definition, answers: dict[str, Any]) -> list[Section]:
     """The sections shown for ``answers``: a hidden section's questions are neither asked
-    nor kept."""
-    return [s for s in definition.sections if meets(s.condition, answers)]
+    nor kept. A section with nothing to answer yet (the grants team is still adding its
+    questions, or it holds guidance alone) is not a task."""
+    return [s for s in definition.sections if meets(s.condition, answers)
+            and any(q.kind.answers for q in s.questions)]
 
 
 def shown_questions(section: Section, answers: dict[str, Any]) -> list[Question]:
@@ -611,17 +627,18 @@ def answer_problem(question: Question, value: Any, *, completing: bool) -> str |
     if question.type in ("whole_number", "money"):
         if _int(value) is None:
             return _("Enter a whole number for “%(label)s”", label=label)
+        # Worded as the number fields word them (forms/fields.py), so a page and the
+        # server say the same: "Count must be 50 or fewer", "Amount must be £100.00 or more".
         shown = _shown_number(question)
-        if question.low is not None and value < question.low:
-            return _("“%(label)s” must be %(low)s or more", label=label,
-                     low=shown(question.low))
-        if question.high is not None and value > question.high:
-            return _("“%(label)s” must be %(high)s or less", label=label,
-                     high=shown(question.high))
         ceiling = HIGHEST_MONEY if question.type == "money" else HIGHEST_NUMBER
-        if value > ceiling or value < 0:
-            return _("“%(label)s” must be %(high)s or less", label=label,
-                     high=shown(ceiling))
+        low = max(question.low or 0, 0)
+        high = min(question.high if question.high is not None else ceiling, ceiling)
+        if value < low:
+            return _("%(label)s must be %(low)s or more", label=label, low=shown(low))
+        if value > high:
+            if question.type == "money":
+                return _("%(label)s must be %(high)s or less", label=label, high=shown(high))
+            return _("%(label)s must be %(high)s or fewer", label=label, high=shown(high))
         return None
     if question.type == "date":
         try:
@@ -633,6 +650,8 @@ def answer_problem(question: Question, value: Any, *, completing: bool) -> str |
     if question.type == "several_choices":
         if not isinstance(value, list) or any(v not in values for v in value):
             return _("Select the answers to “%(label)s” from the list", label=label)
+        if len(set(value)) != len(value):
+            return _("Select each answer to “%(label)s” once", label=label)
         return None
     if question.type == "confirm":
         return None if value is True else _("Confirm “%(label)s”", label=label)

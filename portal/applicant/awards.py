@@ -224,6 +224,12 @@ def _checked(form: ReturnForm) -> bool:
 def _show_return_refusal(form: ReturnForm, refused: DomainError) -> bool:
     """A refusal about an answer (``q-<key>``) beside its question; others as before."""
     start = QUESTION_PREFIX + "-"
+    if refused.field == "questions":  # the questions changed: beside the first of them now
+        first = next((bound for question_form in form.question_forms
+                      for bound in question_form), None)
+        target = first if first is not None else form["case_study"]
+        target.errors = [*target.errors, refused.message]
+        return True
     if refused.field and refused.field.startswith(start):
         bound = form.question_field(refused.field.removeprefix(start))
         if bound is not None:
@@ -256,6 +262,8 @@ def award_return(award_id: int, return_id: int):
                 return redirect(url_for("applicant.award_return", award_id=award.id,
                                         return_id=grant_return.id))
             form["version"].data = str(grant_return.version)  # the next save is over this one
+            # The page shows the questions as they are now: its next save answers them.
+            form["form_seen"].data = awards.form_stamp(version)
         else:
             if form.is_submitting():
                 flash(_("Return submitted. Finance will check it and tell you if anything "

@@ -126,9 +126,15 @@ def section(bid_id: int, key: str):
     saved = bid.section(key)
     every = questions.merged(bids.saved_answers(bid).values())
     form = _section_form(spec, bid, every)
-    if request.method == "POST" and _forged(form):
-        abort(400)  # a name no question of the section has: refused, nothing changes
     conflict = None
+    if request.method == "POST" and _forged(form):
+        if not _stale(saved):
+            abort(400)  # a name no question of the section has: refused, nothing changes
+        # A page of the form as it was before the OPCC published a new version: nothing is
+        # saved, and what was typed is shown beside the section as it is now (issue 15).
+        conflict = _form_changed(form, spec, saved, bid, every)
+        return render_template("applicant/section.html", bid=bid, form=conflict["form"],
+                               section=spec, conflict=conflict)
     if showing_saved():
         if saved is not None:
             form.load(saved.answers)
@@ -177,6 +183,32 @@ def _forged(form: QuestionsForm) -> bool:
              if getattr(bound, "type", "") == "FileField"}
     return any(name not in allowed for name in request.form) or any(
         name not in files for name in request.files)
+
+
+def _stale(saved: Any) -> bool:
+    """Whether the post comes from a page of an older version of the section (the version
+    it carries is not the one saved now)."""
+    posted = whole_number(request.form.get("version") or "0")
+    return posted != (saved.version if saved is not None else 0)
+
+
+def _form_changed(mine: QuestionsForm, spec: questions.Section, saved: Any, bid: Bid,
+                  every: dict[str, Any]) -> dict[str, Any]:
+    """The section as saved now, with what this user typed listed beside it, unsaved: the
+    answers to questions still asked, and the words typed for questions no longer asked."""
+    newer = _section_form(spec, bid, every, formdata=None)
+    if saved is not None:
+        newer.load(saved.answers)
+        newer.completed.data = "yes" if saved.status == "completed" else "no"
+    newer.version.data = str(saved.version if saved is not None else 0)
+    allowed = mine.allowed_names()
+    gone = [{"key": {"text": _("A question no longer asked")},
+             "value": {"text": "; ".join(value for value in request.form.getlist(name)
+                                         if value.strip())}}
+            for name in dict.fromkeys(request.form) if name not in allowed
+            and any(value.strip() for value in request.form.getlist(name))]
+    return {"form": newer, "mine": presenters.answer_rows(spec, mine.answers(), every) + gone,
+            "by": None, "at": None, "form_changed": True}
 
 
 def _conflict(mine: QuestionsForm, spec: questions.Section, clash: bids.SectionConflict,
@@ -238,6 +270,11 @@ def remove_evidence(bid_id: int, evidence_id: int):
     bid = _own_bid(bid_id)
     if not RemoveEvidenceForm().validate_on_submit():
         abort(400)
+    answering = bids.question_answered_by(bid, evidence_id)
+    if answering is not None and bid.status == BidStatus.DRAFT:
+        flash(_("This file answers “%(question)s”: upload another file there to replace it.",
+                question=answering), "error")
+        return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
     try:
         evidence.remove(bid, evidence_id, current_user)
     except DomainError:

@@ -783,8 +783,8 @@ def save_return(grant_return: GrantReturn, spend: dict[int, int],
     version = _version_to_answer(grant_return)
     if form_seen is not None and form_seen != form_stamp(version):
         raise Conflict(_("The OPCC changed this return's questions while you were working on "
-                         "it. Nothing was saved: open the return again to see its questions "
-                         "as they are now, and answer them."))
+                         "it. Nothing was saved: the questions are shown as they are now, "
+                         "with what you typed; check them and save again."), field="questions")
     if actions_seen is not None and actions_seen != actions_stamp(award):
         raise Conflict(_("The OPCC changed the award's action plan while you were working on "
                          "this return. Nothing was saved: open the return again to see the "

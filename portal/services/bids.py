@@ -74,6 +74,17 @@ def sections_for(subject: Bid | Round) -> list[questions.Section]:
     return questions.shown_sections(definition_of(subject), every)
 
 
+def question_answered_by(bid: Bid, evidence_id: int) -> str | None:
+    """The label of the file question ``evidence_id`` answers on ``bid``, if any."""
+    definition = definition_of(bid)
+    for key, answers in saved_answers(bid).items():
+        section = definition.section(key)
+        for question in section.questions if section is not None else []:
+            if question.type == "file" and answers.get(question.key) == evidence_id:
+                return questions.words(question.label)
+    return None
+
+
 def section_named(bid: Bid, key: str) -> questions.Section | None:
     """A section the bid shows, by its key (None: no such section, or hidden)."""
     return next((s for s in sections_for(bid) if s.key == key), None)
@@ -498,6 +509,16 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
         if problems:
             raise DomainError(_("%(section)s: %(problem)s", section=section_title(section),
                                 problem=next(iter(problems.values()))))
+        attached = {item.id for item in bid.evidence}
+        for question in questions.shown_questions(section, {**_others(saved, section.key),
+                                                            **answers}):
+            # A file question's answer is a file still attached: one removed from the
+            # evidence page leaves the question unanswered.
+            if question.type == "file" and answers.get(question.key) is not None and \
+                    answers.get(question.key) not in attached and question.required:
+                raise DomainError(_("%(section)s: %(problem)s", section=section_title(section),
+                                    problem=_("Select a file for “%(label)s”",
+                                              label=questions.words(question.label))))
     if now >= bid.round.closes_at:
         raise DomainError(_("This round closed on %(when)s. Your bid has been kept as a draft.",
                             when=_when(bid.round.closes_at)))

@@ -535,7 +535,8 @@ def _dependants_message(definition: questions.Definition, keys: list[str]) -> st
 def addable_types(owner: Owner, definition: questions.Definition) -> list[str]:
     """The types the designer may add: every simple type, and on an application form each
     built-in type the form lacks."""
-    types = list(questions.SIMPLE_TYPES)
+    types = [code for code in questions.SIMPLE_TYPES
+             if owner.application or code != "file"]  # a return has its evidence upload
     if owner.application:
         types += [code for code in questions.BUILTIN_TYPES
                   if definition.builtin(code) is None]

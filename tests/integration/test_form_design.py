@@ -484,3 +484,22 @@ def test_a_type_not_offered_is_refused_beside_the_radios(app, chosen):
     assert response.status_code in (200, 400), response.status_code
     page = response.get_data(as_text=True)
     assert "govuk-error-message" in page or not chosen
+
+
+@pytest.mark.parametrize("condition", ["garbage", "=", "nonexistent=yes"])
+def test_a_forged_condition_is_refused_never_read_as_always(app, manager, condition):
+    """Breakers' finding: a condition without "=" was saved as "always shown"."""
+    url = base(app)
+    before = table_row_counts(app)
+    response = add_section(manager, url, title="Only sometimes", condition=condition)
+    assert response.status_code == 200
+    assert "condition" in errors_beside(response)
+    assert table_row_counts(app) == before
+
+
+def test_a_section_key_of_new_is_refused(app, manager):
+    """Breakers' finding: a section keyed "new" could never be changed (its address is the
+    add-a-section page's)."""
+    response = add_section(manager, base(app), title="New things", key="new")
+    assert response.status_code == 200
+    assert "key" in errors_beside(response)

@@ -106,3 +106,50 @@ def test_answers_move_to_a_new_version_where_their_question_still_is(words_app):
     assert moved["delivery"] == {"activities": "Sessions"}
     assert moved["budget"]["rows"][0]["item"] == "Lights"
     assert moved["outcomes"]["rows"][0]["measure"] == "Lights"
+
+
+def test_a_section_key_the_designer_s_addresses_use_is_refused(words_app):
+    definition = _standard()
+    definition["sections"][2]["key"] = "new"
+    assert (None, "key") in _fields(questions.problems(questions.read(definition)))
+
+
+def test_a_section_and_a_question_cannot_share_a_key(words_app):
+    definition = _standard()
+    definition["sections"][2]["questions"][0]["key"] = "problem"
+    found = questions.problems(questions.read(definition))
+    assert any(p.section == "problem" and p.field == "key" for p in found), found
+
+
+def test_a_return_form_cannot_ask_for_a_file(words_app):
+    definition = {"sections": [{"key": "progress", "title": "Progress", "questions": [
+        {"key": "photo", "type": "file", "label": "A photo", "required": True}]}]}
+    found = questions.problems(questions.read(definition), application=False)
+    assert ("photo", "type") in _fields(found)
+
+
+def test_a_section_with_nothing_to_answer_is_not_a_task(words_app):
+    definition = _standard()
+    definition["sections"].insert(1, {"key": "empty", "title": "Still being written",
+                                      "questions": []})
+    definition["sections"].insert(2, {"key": "notes", "title": "Notes", "questions": [
+        {"key": "note", "type": "guidance", "label": "Read this", "required": False}]})
+    shown = [s.key for s in questions.shown_sections(questions.read(definition), {})]
+    assert "empty" not in shown and "notes" not in shown and "about" in shown
+
+
+def test_an_answer_ticked_twice_is_refused_by_the_server(words_app):
+    question = questions.read_question({"key": "days", "type": "several_choices",
+                                        "label": "Days", "choices": [
+                                            {"value": "monday", "text": "Monday"}]})
+    assert questions.answer_problem(question, ["monday", "monday"], completing=True)
+    assert questions.answer_problem(question, ["monday"], completing=True) is None
+
+
+@pytest.mark.parametrize("value, message", [
+    (-5, "Count must be 2 or more"), (1, "Count must be 2 or more"),
+    (51, "Count must be 50 or fewer"), (10**12, "Count must be 50 or fewer")])
+def test_a_number_out_of_range_reads_as_its_field_says_it(words_app, value, message):
+    question = questions.read_question({"key": "count", "type": "whole_number",
+                                        "label": "Count", "low": 2, "high": 50})
+    assert questions.answer_problem(question, value, completing=True) == message
