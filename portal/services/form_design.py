@@ -166,9 +166,11 @@ class Design:
 def design(owner: Owner) -> Design:
     """The form being designed (read only: a round without a version yet shows the form its
     first bid will get)."""
-    version = _latest(owner)
+    # Read fresh: a change made a moment ago in this transaction (a guarded UPDATE) is seen,
+    # so one change after another in one unit of work starts from the right revision.
+    version = _latest(owner, fresh=True)
     live = version if version is None or version.published_at is not None else \
-        _latest(owner, published=True)
+        _latest(owner, published=True, fresh=True)
     definition = questions.read(version.definition if version is not None
                                 else _base_definition(owner))
     expected = Expected(version.id, version.revision) if version is not None else \

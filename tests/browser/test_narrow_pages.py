@@ -41,6 +41,13 @@ IN_FLOWS = {
     "decisions.moderate": "test_assessment_browser", "decisions.variation":
     "test_awards_browser", "finance.check_return": "test_awards_browser",
     "review.assess": "test_assessment_browser", "review.declare": "test_assessment_browser",
+    # The form designer (issue 15): a question's page is reached by choosing its type (a GET
+    # form), and the demo's return forms' pages through the flow that builds one.
+    "decisions.round_form_question_new": "test_form_builder_browser",
+    **dict.fromkeys(("decisions.return_form_preview_section", "decisions.return_form_question",
+                     "decisions.return_form_question_new", "decisions.return_form_question_remove",
+                     "decisions.return_form_question_type", "decisions.return_form_section",
+                     "decisions.return_form_section_remove"), "test_form_builder_browser"),
 }
 NOT_PAGES = {  # files and JSON, not HTML pages
     "applicant.download_evidence", "applicant.download_return_evidence",

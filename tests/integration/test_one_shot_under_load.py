@@ -551,7 +551,8 @@ def return_form_with_draft(app: Flask) -> dict[str, Any]:
         if form_design.design(owner).version is None:
             form_design.add_section(owner, form_design.Expected(None, None),
                                     form_design.SectionDetails("progress", "Progress"), manager)
-        live = session.scalar(select(FormVersion).where(FormVersion.fund_id == fund.id)
+        live = session.scalar(select(FormVersion).where(FormVersion.fund_id == fund.id,
+                                                        FormVersion.published_at.is_not(None))
                               .order_by(FormVersion.number.desc()).limit(1))
         live.in_use = True  # as a return started on it would make it
         session.flush()
