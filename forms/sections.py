@@ -355,15 +355,13 @@ def _loaded(value: Any, bound: Field) -> Any:
 
 
 def _condition_hint(section: Section, condition: dict[str, str]) -> str:
-    source = section.question(condition.get("question") or "")
-    if source is None:
+    found = questions.condition_words(section, condition)
+    if found is None:
         return ""
-    value = condition.get("value") or ""
-    words = dict(questions.choices_of(source)).get(value, value)
-    if source.type == "confirm":
-        return _("Only if you confirm “%(label)s”.", label=questions.words(source.label))
-    return _("Only if your answer to “%(label)s” is “%(value)s”.",
-             label=questions.words(source.label), value=words)
+    if found.confirm:
+        return _("Only if you confirm “%(label)s”.", label=found.label)
+    return _("Only if your answer to “%(label)s” is “%(value)s”.", label=found.label,
+             value=found.value)
 
 
 # --- the fields of each type ----------------------------------------------------------------
@@ -479,7 +477,16 @@ def _word_limit(limit: int, label: str) -> Any:
 
 
 def _params(form: QuestionsForm, question: Question) -> list[tuple[str, dict[str, Any]]]:
-    """Each field of ``question`` with the GOV.UK params the page renders it with."""
+    """Each field of ``question`` with the GOV.UK params the page renders it with. A field
+    with no hint of its own says so: govuk-frontend-wtf gives radios and checkboxes a hint of
+    their description whatever it is, which would show "None", or an empty hint the fieldset
+    is described by."""
+    fields = _field_params(form, question)
+    return [(name, params if form[name].description else {"hint": None, **params})
+            for name, params in fields]
+
+
+def _field_params(form: QuestionsForm, question: Question) -> list[tuple[str, dict[str, Any]]]:
     code = question.type
     label = _label(question)
     if code == "title":

@@ -152,7 +152,7 @@ def summary_rows(bid: Bid, key: str) -> list[dict[str, Any]]:
     section = definition.section(key)
     if section is None:
         return []
-    every = questions.merged(s.answers for s in bid.sections)
+    every = questions.visible(definition, {s.key: s.answers or {} for s in bid.sections})
     saved = bid.section(key)
     files = {item.id: item.original_name for item in bid.evidence} if any(
         q.type == "file" for q in section.questions) else None

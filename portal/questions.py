@@ -545,6 +545,31 @@ def meets(condition: dict[str, str] | None, answers: dict[str, Any]) -> bool:
     return value == wanted
 
 
+@dataclass(frozen=True)
+class ConditionWords:
+    """A condition in the reader's words: the question it reads and the answer it waits for
+    (a confirm question's: that it is confirmed)."""
+
+    label: str
+    value: str
+    confirm: bool
+
+
+def condition_words(find: Definition | Section, condition: dict[str, str] | None
+                    ) -> ConditionWords | None:
+    """``condition`` in words, its question looked up in ``find`` (a definition, or the
+    section holding both); None without a condition or when its question is not there. Each
+    page words the sentence its own way."""
+    if not condition:
+        return None
+    source = find.question(condition.get("question") or "")
+    if source is None:
+        return None
+    value = condition.get("value") or ""
+    return ConditionWords(words(source.label) or source.key,
+                          dict(choices_of(source)).get(value, value), source.type == "confirm")
+
+
 def merged(saved: Iterable[dict[str, Any]]) -> dict[str, Any]:
     """Every section's saved answers in one mapping (simple question keys are unique in a
     form, so conditions can read them)."""
@@ -552,6 +577,23 @@ def merged(saved: Iterable[dict[str, Any]]) -> dict[str, Any]:
     for section_answers in saved:
         answers.update(section_answers or {})
     return answers
+
+
+def visible(definition: Definition, saved: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The answers that count (by name), from saved answers by section key: walking the form
+    in order, a section or question counts only if its condition holds on what counted
+    before it, so an answer in a hidden section, or to a hidden question, shows or requires
+    nothing later (conditions read only earlier questions)."""
+    counted: dict[str, Any] = {}
+    for section in definition.sections:
+        if not meets(section.condition, counted):
+            continue
+        answers = saved.get(section.key) or {}
+        for question in section.questions:
+            if meets(question.condition, counted):
+                counted.update({part: answers[part] for part in question.parts
+                                if part in answers})
+    return counted
 
 
 def shown_sections(definition: Definition, answers: dict[str, Any]) -> list[Section]:
@@ -611,6 +653,9 @@ def answer_problem(question: Question, value: Any, *, completing: bool) -> str |
             return _("Enter text for “%(label)s”", label=label)
         limit = question.text_limit() if kind.limit else 320
         if question.limit_unit == "words" and kind.limit:
+            if len(value) > MOST_CHARACTERS:  # a limit in words caps the characters too
+                return _("“%(label)s” must be %(n)s characters or fewer", label=label,
+                         n=f"{MOST_CHARACTERS:,}")
             if word_count(value) > limit:
                 return _("“%(label)s” must be %(n)s words or fewer", label=label,
                          n=f"{limit:,}")
@@ -622,7 +667,8 @@ def answer_problem(question: Question, value: Any, *, completing: bool) -> str |
         if question.type == "phone" and not PHONE.match(value):
             return _("Enter a phone number, like 01632 960 001 or +44 7700 900 982")
         if question.type == "url" and not URL.match(value):
-            return _("Enter a web address starting with https://, like https://example.org")
+            return _("Enter a web address starting with https:// or http://, like "
+                     "https://example.org")
         return None
     if question.type in ("whole_number", "money"):
         if _int(value) is None:
@@ -703,6 +749,21 @@ def section_problems(section: Section, answers: dict[str, Any], every: dict[str,
     found: dict[str, str] = {}
     for question in shown_questions(section, everything):
         if question.kind.builtin:
+            text = answers.get(question.type)
+            if question.type in ("title", "summary") and isinstance(text, str):
+                # A limit the grants team tightened since the answer was typed counts too.
+                limit = LONGEST_TITLE if question.type == "title" else question.text_limit()
+                over = word_count(text) > limit if question.type == "summary" and \
+                    question.limit_unit == "words" else len(text) > limit
+                if over:
+                    unit = "words" if question.type == "summary" and \
+                        question.limit_unit == "words" else "characters"
+                    found[question.type] = _("“%(label)s” must be %(n)s words or fewer",
+                                             label=words(question.label), n=f"{limit:,}") \
+                        if unit == "words" else _(
+                            "“%(label)s” must be %(n)s characters or fewer",
+                            label=words(question.label), n=f"{limit:,}")
+                    continue
             if completing and (question.required or question.kind.needed) and \
                     builtin_missing(question, answers):
                 found[question.parts[0]] = words(question.error) or _(
@@ -751,11 +812,38 @@ def carried(definition: Definition, saved: dict[str, dict[str, Any]]
                                if _held(a, question)), None)
                 if source is not None:
                     answers.update({p: source[p] for p in question.parts if p in source})
-            elif question.kind.answers and question.key in by_name:
+            elif question.kind.answers and question.key in by_name and \
+                    _fits(question, by_name[question.key]):
                 answers[question.key] = by_name[question.key]
         if answers:
             moved[section.key] = answers
     return moved
+
+
+def _fits(question: Question, value: Any) -> bool:
+    """Whether a saved answer can be an answer to ``question`` at all (its kind of value, a
+    choice it still offers): a key given to a question of another type, or a choice taken
+    away, leaves the old answer behind. An answer that merely breaks a tightened limit is
+    kept, for its section to be finished again."""
+    code = question.type
+    if value is None:
+        return True
+    if code in ("short_text", "long_text", "email", "phone", "url"):
+        return isinstance(value, str)
+    if code in ("whole_number", "money", "file"):
+        return _int(value) is not None
+    if code == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+    if code == "confirm":
+        return isinstance(value, bool)
+    offered = {v for v, _t in question.choice_pairs()}
+    if code == "several_choices":
+        return isinstance(value, list) and all(v in offered for v in value)
+    return isinstance(value, str) and value in offered
 
 
 def _held(answers: dict[str, Any] | None, question: Question) -> bool:

@@ -289,18 +289,13 @@ def award_return(award_id: int, return_id: int):
 
 def _condition_words(definition: questions.Definition, condition: dict[str, str] | None) -> str:
     """When a section is asked, in words (empty: always)."""
-    if not condition:
+    found = questions.condition_words(definition, condition)
+    if found is None:
         return ""
-    source = definition.question(condition.get("question") or "")
-    if source is None:
-        return ""
-    value = condition.get("value") or ""
-    shown = dict(questions.choices_of(source)).get(value, value)
-    if source.type == "confirm":
-        return _("Answer these questions only if you confirm “%(label)s”.",
-                 label=questions.words(source.label))
+    if found.confirm:
+        return _("Answer these questions only if you confirm “%(label)s”.", label=found.label)
     return _("Answer these questions only if your answer to “%(label)s” is “%(value)s”.",
-             label=questions.words(source.label), value=shown)
+             label=found.label, value=found.value)
 
 
 def _question_sections(form: ReturnForm) -> list[dict[str, Any]]:

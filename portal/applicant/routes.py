@@ -124,11 +124,11 @@ def section(bid_id: int, key: str):
     if bid.status != BidStatus.DRAFT:
         return redirect(url_for("applicant.check_answers", bid_id=bid.id))
     saved = bid.section(key)
-    every = questions.merged(bids.saved_answers(bid).values())
+    every = bids.visible_answers(bid)
     form = _section_form(spec, bid, every)
     conflict = None
     if request.method == "POST" and _forged(form):
-        if not _stale(saved):
+        if not _stale(saved, bid):
             abort(400)  # a name no question of the section has: refused, nothing changes
         # A page of the form as it was before the OPCC published a new version: nothing is
         # saved, and what was typed is shown beside the section as it is now (issue 15).
@@ -185,11 +185,15 @@ def _forged(form: QuestionsForm) -> bool:
         name not in files for name in request.files)
 
 
-def _stale(saved: Any) -> bool:
-    """Whether the post comes from a page of an older version of the section (the version
-    it carries is not the one saved now)."""
+def _stale(saved: Any, bid: Bid) -> bool:
+    """Whether the post may come from a page of an older version of the section: the version
+    it carries is not the one saved now, or the section was never saved and the bid has
+    moved to a newer version of its form since it started (publishing renews only the
+    sections that were saved)."""
     posted = whole_number(request.form.get("version") or "0")
-    return posted != (saved.version if saved is not None else 0)
+    if saved is not None:
+        return posted != saved.version
+    return posted == 0 and bid.form_version is not None and bid.form_version.number > 1
 
 
 def _form_changed(mine: QuestionsForm, spec: questions.Section, saved: Any, bid: Bid,

@@ -105,13 +105,11 @@ def _condition_words(definition: questions.Definition, condition: dict[str, str]
                      ) -> str:
     if not condition:
         return ""
-    source = definition.question(condition.get("question") or "")
-    if source is None:
+    found = questions.condition_words(definition, condition)
+    if found is None:
         return _("Shown only when an answer that is no longer asked has a value")
-    value = dict(source.choice_pairs()).get(condition.get("value") or "",
-                                            condition.get("value") or "")
-    return _("Shown only when “%(question)s” is “%(value)s”",
-             question=questions.words(source.label) or source.key, value=value)
+    return _("Shown only when “%(question)s” is “%(value)s”", question=found.label,
+             value=found.value)
 
 
 @_routes("", "")

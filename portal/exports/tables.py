@@ -325,7 +325,7 @@ def answer_values(definition: questions.Definition, saved: Mapping[str, Mapping[
     definition it was answered on, hidden sections and questions left out (conditions), in
     words. A column whose question that definition does not ask is empty. ``files``: the
     names of the files a file question's answers point to, by id."""
-    every = questions.merged(dict(answers) for answers in saved.values())
+    every = questions.visible(definition, {key: dict(answers) for key, answers in saved.items()})
     values: dict[str, Any] = {}
     for section in questions.shown_sections(definition, every):
         answers = dict(saved.get(section.key) or {})

@@ -140,7 +140,7 @@ def _scored_answers(bid: Bid, criteria: list[Criterion]) -> dict[int, list[dict[
     in that version, is left out)."""
     definition = form_versions.definition_of(bid)
     saved = {section.key: section.answers or {} for section in bid.sections}
-    every = questions.merged(saved.values())
+    every = questions.visible(definition, saved)
     shown = {section.key: section for section in questions.shown_sections(definition, every)}
     files = {item.id: item.original_name for item in bid.evidence} if any(
         q.type == "file" for _s, q in definition.questions()) else {}

@@ -59,9 +59,11 @@ def saved_answers(bid: Bid) -> dict[str, dict[str, Any]]:
     return {section.key: dict(section.answers or {}) for section in bid.sections}
 
 
-def _others(saved: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
+def _others(saved: dict[str, dict[str, Any]], key: str,
+            definition: questions.Definition) -> dict[str, Any]:
     """Every other section's answers in one mapping: what conditions in ``key`` read."""
-    return questions.merged(answers for name, answers in saved.items() if name != key)
+    return questions.visible(definition, {name: answers for name, answers in saved.items()
+                                          if name != key})
 
 
 def sections_for(subject: Bid | Round) -> list[questions.Section]:
@@ -70,8 +72,9 @@ def sections_for(subject: Bid | Round) -> list[questions.Section]:
     shown before any answer."""
     if isinstance(subject, Round):
         return questions.shown_sections(form_versions.current_definition(subject), {})
-    every = questions.merged(saved_answers(subject).values())
-    return questions.shown_sections(definition_of(subject), every)
+    definition = definition_of(subject)
+    every = questions.visible(definition, saved_answers(subject))
+    return questions.shown_sections(definition, every)
 
 
 def question_answered_by(bid: Bid, evidence_id: int) -> str | None:
@@ -83,6 +86,11 @@ def question_answered_by(bid: Bid, evidence_id: int) -> str | None:
             if question.type == "file" and answers.get(question.key) == evidence_id:
                 return questions.words(question.label)
     return None
+
+
+def visible_answers(bid: Bid) -> dict[str, Any]:
+    """The bid's answers that count for its conditions (``questions.visible``)."""
+    return questions.visible(definition_of(bid), saved_answers(bid))
 
 
 def section_named(bid: Bid, key: str) -> questions.Section | None:
@@ -383,8 +391,8 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
     saved = saved_answers(bid)
-    others = _others(saved, key)
     definition = definition_of(bid)
+    others = _others(saved, key, definition)
     spec = definition.section(key)
     if spec is None or spec.key not in {s.key for s in questions.shown_sections(definition,
                                                                                others)}:
@@ -498,20 +506,18 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
                             list=", ".join(section_title(s) for s in missing)))
     definition = definition_of(bid)
     saved = saved_answers(bid)
-    shown = questions.shown_sections(definition, questions.merged(saved.values()))
+    shown = questions.shown_sections(definition, questions.visible(definition, saved))
     for section in shown:
         # Checked again from the definition alone: a required question a later answer made
         # visible, or one whose section was completed before it was asked.
-        answers = questions.kept(section, saved.get(section.key, {}),
-                                 _others(saved, section.key))
-        problems = questions.section_problems(section, answers, _others(saved, section.key),
-                                              completing=True)
+        others = _others(saved, section.key, definition)
+        answers = questions.kept(section, saved.get(section.key, {}), others)
+        problems = questions.section_problems(section, answers, others, completing=True)
         if problems:
             raise DomainError(_("%(section)s: %(problem)s", section=section_title(section),
                                 problem=next(iter(problems.values()))))
         attached = {item.id for item in bid.evidence}
-        for question in questions.shown_questions(section, {**_others(saved, section.key),
-                                                            **answers}):
+        for question in questions.shown_questions(section, {**others, **answers}):
             # A file question's answer is a file still attached: one removed from the
             # evidence page leaves the question unanswered.
             if question.type == "file" and answers.get(question.key) is not None and \
@@ -561,7 +567,7 @@ def _strip_hidden(bid: Bid, definition: questions.Definition,
     for key, answers in saved.items():
         section = definition.section(key)
         if section is not None and key in shown_keys:
-            kept = questions.kept(section, answers, _others(saved, key))
+            kept = questions.kept(section, answers, _others(saved, key, definition))
         else:
             kept = {}
         if kept != answers:

@@ -730,7 +730,7 @@ def _move_drafts(owner: Owner, version: FormVersion, definition: questions.Defin
     for bid_id in sorted(moved):
         saved = rows.get(bid_id, {})
         carried = questions.carried(definition, {k: r.answers or {} for k, r in saved.items()})
-        every = questions.merged(carried.values())
+        every = questions.visible(definition, carried)
         dropped = sorted({name for r in saved.values() for name in (r.answers or {})}
                          - {name for a in carried.values() for name in a})
         gone = sorted(k for k in saved if k not in keys)

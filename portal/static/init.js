@@ -8,7 +8,9 @@ initAll();
 // question is shown, with a hint naming its condition; the server ignores a hidden
 // question's answer either way.
 function conditionHolds(form, name, value) {
-  const inputs = Array.from(form.elements).filter((input) => input.name === name);
+  // An answer to a question that is itself hidden counts for nothing (a chain of conditions).
+  const inputs = Array.from(form.elements).filter((input) => input.name === name
+    && !input.closest("[hidden]"));
   return inputs.some((input) => {
     if (input.type === "radio" || input.type === "checkbox") {
       if (!input.checked) {
@@ -26,11 +28,31 @@ function showConditionalQuestions(form) {
   if (!blocks.length) {
     return;
   }
+  // The answers that reveal a question control it, as GOV.UK's conditional reveal does.
+  blocks.forEach((block) => {
+    Array.from(form.elements).filter((input) => input.name === block.dataset.conditionQuestion
+      && (input.value === block.dataset.conditionValue
+        || (input.value === "y" && block.dataset.conditionValue === "yes")))
+      .forEach((input) => {
+        const controlled = (input.getAttribute("aria-controls") || "").split(" ")
+          .filter(Boolean);
+        input.setAttribute("aria-controls", [...controlled, block.id].join(" "));
+        input.dataset.reveals = "true";
+      });
+  });
   const update = () => {
+    // In page order, so a question hidden a moment ago hides those that depend on it.
     blocks.forEach((block) => {
       const shown = conditionHolds(form, block.dataset.conditionQuestion,
         block.dataset.conditionValue);
       block.hidden = !shown;
+    });
+    form.querySelectorAll("[data-reveals]").forEach((input) => {
+      const revealed = input.getAttribute("aria-controls").split(" ").some((id) => {
+        const controlled = document.getElementById(id);
+        return controlled !== null && !controlled.hidden;
+      });
+      input.setAttribute("aria-expanded", revealed ? "true" : "false");
     });
   };
   form.addEventListener("change", update);

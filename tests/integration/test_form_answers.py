@@ -543,3 +543,57 @@ def test_a_page_of_a_version_replaced_since_keeps_what_was_typed(app, officer):
     assert "The OPCC changed this form while you were working on it." in page
     assert "Typed just now: the fire service" in page
     assert table_row_counts(app) == before
+
+
+def test_a_never_saved_section_of_a_version_replaced_since_keeps_what_was_typed(app,
+                                                                                officer):
+    """Breakers' finding (second round): a section never saved has no version to be stale
+    by, so its old page was refused with a bare 400."""
+    from portal.services import form_design
+
+    bid_id = bidding.start(officer, app)
+
+    def change(work) -> None:
+        with app.test_request_context():
+            round_ = session.merge(bidding.round_of(app, "SCF"))
+            owner = form_design.of_round(round_)
+            manager = accounts.get_user_by_email("manager@example.org")
+            work(owner, manager)
+            form_design.publish(owner, form_design.design(owner).expected, manager)
+            session.commit()
+
+    def add(owner, manager) -> None:
+        form_design.add_section(owner, form_design.design(owner).expected,
+                                form_design.SectionDetails("extra2", "Extra"), manager)
+        for key in ("gone_soon", "stays"):
+            form_design.add_question(owner, form_design.design(owner).expected, "extra2",
+                                     "short_text", form_design.QuestionDetails(
+                                         label=key.replace("_", " "), key=key), manager)
+
+    change(add)
+    url = bidding.section_url(bid_id, "extra2")
+    tokens = officer.form_tokens(url)
+    change(lambda owner, manager: form_design.remove_question(
+        owner, form_design.design(owner).expected, "gone_soon", manager))
+    before = table_row_counts(app)
+    response = officer.post(url, data={**tokens, "gone_soon": "My long typed text",
+                                       "stays": "Kept text", "completed": "yes"})
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "The OPCC changed this form while you were working on it." in page
+    assert "My long typed text" in page and "Kept text" in page
+    assert table_row_counts(app) == before
+
+
+def test_a_question_without_a_hint_has_no_hint_at_all(app, officer):
+    """Breakers' finding: radios and boxes without a hint showed "None" as their hint (the
+    Youth Fund's safeguarding confirmations too), or an empty one the field was described
+    by."""
+    _custom(app, "SCF", EXTRA)
+    bid_id = bidding.start(officer, app)
+    youth = bidding.start(officer, app, "YF")
+    for url in (bidding.section_url(youth, "youth"), bidding.section_url(bid_id, "young")):
+        assert officer.get(url).status_code == 200
+        soup = BeautifulSoup(officer.get(url).get_data(as_text=True), "html.parser")
+        for hint in soup.select(".govuk-hint"):
+            assert hint.get_text(strip=True) not in ("", "None"), (url, hint)

@@ -153,3 +153,52 @@ def test_a_number_out_of_range_reads_as_its_field_says_it(words_app, value, mess
     question = questions.read_question({"key": "count", "type": "whole_number",
                                         "label": "Count", "low": 2, "high": 50})
     assert questions.answer_problem(question, value, completing=True) == message
+
+
+def test_an_answer_in_a_hidden_section_shows_and_requires_nothing_later(words_app):
+    """Breakers' finding: a question shown by an answer in a section that is now hidden was
+    still asked and required."""
+    definition = questions.read({"sections": [
+        {"key": "gate", "title": "Gate", "questions": [
+            {"key": "q0", "type": "yes_no", "label": "Gate?"}]},
+        {"key": "hid", "title": "Hidden", "condition": {"question": "q0", "value": "yes"},
+         "questions": [{"key": "h1", "type": "yes_no", "label": "H1?"}]},
+        {"key": "after", "title": "After", "condition": {"question": "h1", "value": "yes"},
+         "questions": [{"key": "a1", "type": "short_text", "label": "A1"}]},
+        {"key": "later", "title": "Later", "questions": [
+            {"key": "l1", "type": "short_text", "label": "L1",
+             "condition": {"question": "h1", "value": "yes"}}]}]})
+    saved = {"gate": {"q0": "no"}, "hid": {"h1": "yes"}, "later": {"l1": "typed"}}
+    counted = questions.visible(definition, saved)
+    assert counted == {"q0": "no"}
+    assert [s.key for s in questions.shown_sections(definition, counted)] == ["gate", "later"]
+    later = definition.section("later")
+    assert questions.section_problems(later, {}, counted, completing=True) == {}
+    assert questions.kept(later, saved["later"], counted) == {}
+
+
+def test_a_summary_over_a_limit_tightened_since_is_a_problem(words_app):
+    """Breakers' finding: a built-in summary over a limit lowered after it was typed stayed
+    complete and was submitted."""
+    definition = _standard()
+    definition["sections"][0]["questions"][1]["limit"] = 10
+    about = questions.read(definition).section("about")
+    found = questions.section_problems(about, {"title": "T", "summary": "x" * 52,
+                                               "start_date": "2026-12-01",
+                                               "end_date": "2027-01-01"}, {},
+                                       completing=True)
+    assert "summary" in found and "10 characters" in found["summary"]
+
+
+def test_an_answer_of_another_type_is_left_behind_by_a_new_version(words_app):
+    """Breakers' finding: a key given to a question of another type carried the old answer
+    into it ("Pick date: apple")."""
+    old = {"extra": {"flag": "yes", "pick": "apple", "many": ["red"], "words": "hello",
+                     "kept": "text"}}
+    new = questions.read({"sections": [{"key": "extra", "title": "Extra", "questions": [
+        {"key": "flag", "type": "whole_number", "label": "Flag"},
+        {"key": "pick", "type": "date", "label": "Pick"},
+        {"key": "many", "type": "money", "label": "Many"},
+        {"key": "words", "type": "confirm", "label": "Words"},
+        {"key": "kept", "type": "long_text", "label": "Kept"}]}]})
+    assert questions.carried(new, old) == {"extra": {"kept": "text"}}
