@@ -391,6 +391,7 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
     saved = saved_answers(bid)
+    version_seen = bid.form_version_id
     definition = definition_of(bid)
     others = _others(saved, key, definition)
     spec = definition.section(key)
@@ -424,6 +425,11 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
         .values(updated_at=now).execution_options(synchronize_session=False)))
     if held.rowcount != 1:
         raise DomainError(_("This bid has been submitted and can no longer be changed."))
+    # Held now: a new version published while this was checked (it moves the bid in a write
+    # this one waited for) means the answers were checked against questions no longer asked.
+    if session.scalar(select(Bid.form_version_id).where(Bid.id == bid.id)) != version_seen:
+        raise DomainError(_("The OPCC changed this form while you were working on it. Nothing "
+                            "was saved: open the section again."))
     for name, upload in uploads.items():
         question = spec.question(name)
         assert question is not None  # checked above
