@@ -17,7 +17,14 @@ from sqlalchemy import Select, select
 from portal import questions, standard_forms
 from portal.db import session
 from portal.exports import return_answers
-from portal.exports.tables import TABLES, Table, answer_columns, answer_values, with_answers
+from portal.exports.tables import (
+    TABLES,
+    ChoiceWords,
+    Table,
+    answer_columns,
+    answer_values,
+    with_answers,
+)
 from portal.models import Bid, BidSection, EvidenceFile, FormVersion, Organisation
 from portal.services import reporting
 
@@ -55,6 +62,7 @@ def _rows(statement: Select[Any], definitions: dict[int, questions.Definition],
     # A bid answered before forms were data (a direct award's): the standard form reads it.
     fallback = questions.read(standard_forms.application(youth=True))
     files_asked = any(c.type == "file" for c in columns)
+    choice_words = ChoiceWords()
     result = iter(session.execute(statement.execution_options(yield_per=reporting.BATCH)))
     while batch := [row._mapping for row in islice(result, reporting.BATCH)]:
         ids = [row["bid_id"] for row in batch]
@@ -72,4 +80,4 @@ def _rows(statement: Select[Any], definitions: dict[int, questions.Definition],
         for row in batch:
             definition = definitions.get(row["form_version_id"], fallback)
             yield {**row, **answer_values(definition, saved.get(row["bid_id"], {}), columns,
-                                          files.get(row["bid_id"]))}
+                                          files.get(row["bid_id"]), choice_words)}

@@ -17,7 +17,14 @@ from sqlalchemy import Select, select
 
 from portal import questions
 from portal.db import session
-from portal.exports.tables import TABLES, Table, answer_columns, answer_values, with_answers
+from portal.exports.tables import (
+    TABLES,
+    ChoiceWords,
+    Table,
+    answer_columns,
+    answer_values,
+    with_answers,
+)
 from portal.models import FormVersion, GrantReturn, Organisation
 from portal.services import reporting
 
@@ -48,6 +55,7 @@ def export(filters: reporting.Filters) -> tuple[Table, Iterable[Mapping[str, Any
 def _rows(statement: Select[Any], definitions: dict[int, questions.Definition],
           columns: list[questions.Question]) -> Iterator[Mapping[str, Any]]:
     empty = questions.Definition()
+    choice_words = ChoiceWords()
     result = session.execute(statement.execution_options(yield_per=reporting.BATCH))
     for row in result:
         values = row._mapping
@@ -55,4 +63,4 @@ def _rows(statement: Select[Any], definitions: dict[int, questions.Definition],
         answers = dict(values["answers"] or {})
         # A return's answers are kept by question key; the columns read them per section.
         saved = {section.key: answers for section in definition.sections}
-        yield {**values, **answer_values(definition, saved, columns)}
+        yield {**values, **answer_values(definition, saved, columns, None, choice_words)}

@@ -318,13 +318,31 @@ def with_answers(table: Table, columns: Iterable[questions.Question]) -> Table:
         for question in columns))
 
 
+class ChoiceWords:
+    """The words of each question's choices, looked up once per export (the same questions
+    answer every row: a translation lookup per choice per row was half an export's time)."""
+
+    def __init__(self) -> None:
+        self._found: dict[int, dict[str, str]] = {}
+        self.kinds = {"capital": _("Capital"), "revenue": _("Revenue")}
+
+    def of(self, question: questions.Question) -> dict[str, str]:
+        found = self._found.get(id(question))
+        if found is None:
+            found = self._found[id(question)] = dict(questions.choices_of(question))
+        return found
+
+
 def answer_values(definition: questions.Definition, saved: Mapping[str, Mapping[str, Any]],
                   columns: Iterable[questions.Question],
-                  files: Mapping[int, str] | None = None) -> dict[str, str | None]:
+                  files: Mapping[int, str] | None = None,
+                  choice_words: ChoiceWords | None = None) -> dict[str, str | None]:
     """One bid's answer columns: its saved answers (section key -> answers) read through the
     definition it was answered on, hidden sections and questions left out (conditions), in
     words. A column whose question that definition does not ask is empty. ``files``: the
-    names of the files a file question's answers point to, by id."""
+    names of the files a file question's answers point to, by id. ``choice_words``: one
+    for every row of an export, whose definitions outlive it."""
+    choice_words = choice_words or ChoiceWords()
     every = questions.visible(definition, {key: dict(answers) for key, answers in saved.items()})
     values: dict[str, Any] = {}
     for section in questions.shown_sections(definition, every):
@@ -337,19 +355,21 @@ def answer_values(definition: questions.Definition, saved: Mapping[str, Mapping[
     for column in columns:
         found = values.get(column.key)
         row[ANSWER_PREFIX + column.key] = (
-            answer_text(found[0], found[1], files or {}) if found else None)
+            answer_text(found[0], found[1], files or {}, choice_words) if found else None)
     return row
 
 
 def answer_text(question: questions.Question, answers: Mapping[str, Any],
-                files: Mapping[int, str]) -> str | None:
+                files: Mapping[int, str], choice_words: ChoiceWords | None = None
+                ) -> str | None:
     """``question``'s answer, from its section's ``answers``, in words (None: no answer)."""
+    choice_words = choice_words or ChoiceWords()
     def pounds(value: Any) -> str:
         return str(pence_to_pounds(int(value))) if _whole(value) else ""
 
     code = question.type
     if code == "budget":
-        kinds = {"capital": _("Capital"), "revenue": _("Revenue")}
+        kinds = choice_words.kinds
         lines = [f"{row.get('item', '')} ({kinds.get(str(row.get('kind')), '')}): "
                  f"{pounds(row.get('amount_pence'))}"
                  for row in answers.get("rows") or [] if isinstance(row, dict)]
@@ -376,7 +396,7 @@ def answer_text(question: questions.Question, answers: Mapping[str, Any],
     if code == "file":
         return files.get(value, "") if _whole(value) else None
     if code in ("yes_no", "one_choice", "several_choices", "rag", "confirm"):
-        offered = dict(questions.choices_of(question))
+        offered = choice_words.of(question)
         chosen = value if isinstance(value, list) else [value]
         if code == "confirm":
             return _("Confirmed") if value is True else None
