@@ -28,7 +28,8 @@ function showConditionalQuestions(form) {
   if (!blocks.length) {
     return;
   }
-  // The answers that reveal a question control it, as GOV.UK's conditional reveal does.
+  // The answers that reveal a question control it, as GOV.UK's conditional reveal does
+  // (aria-controls; a radio or box may not carry aria-expanded).
   blocks.forEach((block) => {
     Array.from(form.elements).filter((input) => input.name === block.dataset.conditionQuestion
       && (input.value === block.dataset.conditionValue
@@ -37,7 +38,6 @@ function showConditionalQuestions(form) {
         const controlled = (input.getAttribute("aria-controls") || "").split(" ")
           .filter(Boolean);
         input.setAttribute("aria-controls", [...controlled, block.id].join(" "));
-        input.dataset.reveals = "true";
       });
   });
   const update = () => {
@@ -46,13 +46,6 @@ function showConditionalQuestions(form) {
       const shown = conditionHolds(form, block.dataset.conditionQuestion,
         block.dataset.conditionValue);
       block.hidden = !shown;
-    });
-    form.querySelectorAll("[data-reveals]").forEach((input) => {
-      const revealed = input.getAttribute("aria-controls").split(" ").some((id) => {
-        const controlled = document.getElementById(id);
-        return controlled !== null && !controlled.hidden;
-      });
-      input.setAttribute("aria-expanded", revealed ? "true" : "false");
     });
   };
   form.addEventListener("change", update);
