@@ -211,12 +211,15 @@ _KEY_LABELS: dict[str, Any] = {
     "type": _l("Type of question"),
     "answers_left_behind": _l("Answers to questions no longer asked"),
     "sections_removed": _l("Sections no longer in the form"),
-    "draft_bids_moved": _l("Draft bids moved to it"), "direction": _l("Moved"),
+    "draft_bids_moved": _l("Draft bids moved to it"),
+    "draft_returns_moved": _l("Returns not yet sent moved to it"), "direction": _l("Moved"),
     "spend": _l("Spend reported"), "status": _l("Status"), "terms": _l("Terms"),
     "title": _l("Title"), "to": _l("To budget line"), "underspend": _l("Underspend to repay"),
     "variation": _l("Change asked for"), "version": _l("Version"), "weight": _l("Weight"),
     "weighted": _l("Weighted score"),
 }
+# Details that hold questions' or sections' keys (issue 15): shown as words.
+_KEYS_AS_WORDS = {"answers_left_behind", "sections_removed"}
 # Amounts in pence (besides keys ending in _pence).
 _MONEY = {"amount", "paid_to_date", "paid", "spend", "eligible_spend", "underspend"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -298,6 +301,8 @@ def _words(key: str, value: Any, states: Any = None) -> str:
         return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(_words(key, item, states) for item in value)
+    if key in _KEYS_AS_WORDS and isinstance(value, str):
+        return value.replace("_", " ")  # a question's or section's key, read as words
     if isinstance(value, dict):
         return "; ".join(f"{_label(k)}: {_words(k, v, states)}" for k, v in value.items())
     if isinstance(value, int) and (key in _MONEY or key.endswith("_pence")):

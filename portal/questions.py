@@ -813,14 +813,14 @@ def carried(definition: Definition, saved: dict[str, dict[str, Any]]
                 if source is not None:
                     answers.update({p: source[p] for p in question.parts if p in source})
             elif question.kind.answers and question.key in by_name and \
-                    _fits(question, by_name[question.key]):
+                    fits(question, by_name[question.key]):
                 answers[question.key] = by_name[question.key]
         if answers:
             moved[section.key] = answers
     return moved
 
 
-def _fits(question: Question, value: Any) -> bool:
+def fits(question: Question, value: Any) -> bool:
     """Whether a saved answer can be an answer to ``question`` at all (its kind of value, a
     choice it still offers): a key given to a question of another type, or a choice taken
     away, leaves the old answer behind. An answer that merely breaks a tightened limit is

@@ -52,6 +52,7 @@ ACTION_LABELS: dict[str, Any] = {
     "bid.evidence_removed": _l("File removed"),
     "bid.section_saved": _l("Section saved"),
     "bid.form_version_changed": _l("Moved to the new version of the form"),
+    "return.form_version_changed": _l("Moved to the new version of the return form"),
     "form.section_added": _l("Form section added"),
     "form.section_changed": _l("Form section changed"),
     "form.section_moved": _l("Form section moved"),

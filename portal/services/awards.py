@@ -666,9 +666,10 @@ def answer_field(key: str) -> str:
 
 
 def return_version(grant_return: GrantReturn) -> FormVersion | None:
-    """The return form ``grant_return`` is answered on: the version it was first saved on,
-    or, never saved on one yet, its fund's current return form (None: the fund has none, and
-    its returns ask only their built-in parts)."""
+    """The return form ``grant_return`` is answered on: the version it was first saved on
+    (or, not yet sent, the one a publishing moved it to: ``form_design.publish``), or, never
+    saved on one yet, its fund's current return form (None: the fund has none, and its
+    returns ask only their built-in parts)."""
     if grant_return.form_version_id is not None:
         return session.get(FormVersion, grant_return.form_version_id)
     return form_versions.return_form(grant_return.award.round.fund)

@@ -37,6 +37,8 @@ from portal.models import (
     FormKind,
     FormVersion,
     Fund,
+    GrantReturn,
+    ReturnStatus,
     Round,
     SectionStatus,
     User,
@@ -703,10 +705,51 @@ def publish(owner: Owner, expected: Expected, actor: User,
             raise DomainError(_("This version has just been published."))
         raise StaleForm()
     session.refresh(version)
-    moved = _move_drafts(owner, version, definition, actor, now) if owner.round else []
-    audit.record("form.published", owner.record_type, owner.id, actor=actor,
-                 after={"version": version.number, "draft_bids_moved": len(moved)})
+    if owner.round is not None:
+        moved = _move_drafts(owner, version, definition, actor, now)
+        audit.record("form.published", owner.record_type, owner.id, actor=actor,
+                     after={"version": version.number, "draft_bids_moved": len(moved)})
+    else:
+        moved = _move_draft_returns(owner, version, definition, actor)
+        audit.record("form.published", owner.record_type, owner.id, actor=actor,
+                     after={"version": version.number, "draft_returns_moved": len(moved)})
     return version
+
+
+def _move_draft_returns(owner: Owner, version: FormVersion, definition: questions.Definition,
+                        actor: User) -> list[int]:
+    """Move the fund's returns not yet sent (due or draft) to ``version``: each answer whose
+    question is still asked, with a value of its kind, is kept. A sent return (submitted,
+    queried, approved) keeps the version it was sent on. A return page opened before this
+    saves nothing (its stamp names the old version) and shows what was typed."""
+    older = select(FormVersion.id).where(FormVersion.fund_id == owner.id,
+                                         FormVersion.id != version.id)
+    moved = session.execute(
+        update(GrantReturn)
+        .where(GrantReturn.form_version_id.in_(older),
+               GrantReturn.status.in_((ReturnStatus.DUE, ReturnStatus.DRAFT)))
+        .values(form_version_id=version.id)
+        .returning(GrantReturn.id, GrantReturn.answers)
+        .execution_options(synchronize_session=False)).all()
+    if moved:
+        form_versions.use(version)
+    for return_id, saved in sorted(moved):
+        answers: dict[str, Any] = dict(cast(dict[str, Any], saved) or {})
+        kept = {}
+        for key, value in answers.items():
+            question = definition.question(key)
+            if question is not None and question.kind.answers and questions.fits(question,
+                                                                                 value):
+                kept[key] = value
+        if kept != answers:
+            session.execute(update(GrantReturn).where(GrantReturn.id == return_id)
+                            .values(answers=kept)
+                            .execution_options(synchronize_session=False))
+        audit.record("return.form_version_changed", "return", return_id, actor=actor,
+                     after={"version": version.number,
+                            "answers_left_behind": sorted(set(answers) - set(kept))})
+    session.expire_all()
+    return [int(cast(int, return_id)) for return_id, _saved in moved]
 
 
 def _move_drafts(owner: Owner, version: FormVersion, definition: questions.Definition,

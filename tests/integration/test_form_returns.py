@@ -414,3 +414,41 @@ def test_a_return_sent_before_its_fund_had_a_form_shows_no_questions(app):
     finance = officer_client(app, FINANCE)
     assert "Overall progress" not in text_of(finance.get(f"/finance/returns/{return_id}"))
     assert "Overall progress" not in text_of(officer.get(return_url(award_id, return_id)))
+
+
+def test_publishing_moves_returns_not_yet_sent_and_keeps_sent_ones(app, setup):
+    """Breakers' question, settled: a new version of the return form reaches the returns not
+    yet sent, as a new application form reaches draft bids; answers whose question is still
+    asked are kept; a sent return keeps the version it was sent on."""
+    from portal.services import accounts, form_design
+
+    draft = answered(app, setup["award"], overall="amber", narrative="Typed on v1.")
+    draft["save_draft"] = "y"
+    assert setup["officer"].submit(setup["url"], draft).status_code == 302
+    other = facts(app, setup["award"])["returns"][1]
+    sent = answered(app, setup["award"], overall="green", narrative="Sent on v1.")
+    sent["submit"] = "y"
+    # The other return is sent on version 1 (its period may not have begun: send it as is).
+    with app.test_request_context():
+        grant_return = session.get(GrantReturn, other)
+        grant_return.form_version_id = setup["form"]
+        grant_return.status = "submitted"
+        session.commit()
+    with app.test_request_context():
+        fund = session.scalar(select(Fund).where(Fund.code == "SCF"))
+        owner = form_design.of_fund(fund)
+        manager = accounts.get_user_by_email("manager@example.org")
+        form_design.remove_question(owner, form_design.design(owner).expected, "narrative",
+                                    manager)
+        form_design.add_question(owner, form_design.design(owner).expected, "progress",
+                                 "long_text", form_design.QuestionDetails(
+                                     label="Lessons learned", key="lessons"), manager)
+        form_design.publish(owner, form_design.design(owner).expected, manager)
+        session.commit()
+        latest = form_design.design(owner).version.id
+    moved = saved(app, setup["return"])
+    assert moved["form"] == latest and moved["in_use"]
+    assert moved["answers"] == {"overall": "amber"}  # the narrative is no longer asked
+    assert saved(app, other)["form"] == setup["form"]
+    page = text_of(setup["officer"].get(setup["url"]))
+    assert "Lessons learned" in page
