@@ -145,6 +145,20 @@ def answer_rows(section: questions.Section, answers: dict[str, Any], every: dict
     return rows
 
 
+def return_answer_sections(definition: questions.Definition, answers: dict[str, Any]
+                           ) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A return's answers to its fund's own questions (issue 15), kept by question key:
+    (section title, summary-list rows) for each section shown, conditions reading only the
+    answers that count. The partnership's and finance's views of a return both show these."""
+    every = questions.visible(definition, {s.key: answers for s in definition.sections})
+    found = []
+    for section in questions.shown_sections(definition, every):
+        rows = answer_rows(section, answers, every)
+        if rows:
+            found.append((questions.words(section.title), rows))
+    return found
+
+
 def summary_rows(bid: Bid, key: str) -> list[dict[str, Any]]:
     """(label, shown value) for each shown question of a bid's section, as saved, from the
     definition the bid is answered on."""

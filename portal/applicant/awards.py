@@ -282,8 +282,8 @@ def award_return(award_id: int, return_id: int):
         outcomes={o.outcome_measure_id: o for o in grant_return.outcomes},
         rag_labels=dict(RAG_CHOICES), action_reports=awards.action_reports(grant_return),
         question_sections=_question_sections(form),
-        answer_sections=_answer_sections(awards.answered_questions(grant_return),
-                                         dict(grant_return.answers or {}))
+        answer_sections=presenters.return_answer_sections(
+            awards.answered_questions(grant_return), dict(grant_return.answers or {}))
         if lock is not None else [])
 
 
@@ -304,18 +304,6 @@ def _question_sections(form: ReturnForm) -> list[dict[str, Any]]:
     return [{"title": questions.words(f.section.title), "intro": questions.words(f.section.intro),
              "condition": _condition_words(form.definition, f.section.condition), "form": f}
             for f in form.question_forms]
-
-
-def _answer_sections(definition: questions.Definition,
-                     answers: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
-    """A sent return's answers to the fund's questions: (section title, summary-list rows)
-    for each section shown."""
-    found = []
-    for section in questions.shown_sections(definition, answers):
-        rows = presenters.answer_rows(section, answers, answers)
-        if rows:
-            found.append((questions.words(section.title), rows))
-    return found
 
 
 @bp.route("/awards/<int:award_id>/returns/<int:return_id>/evidence/<int:evidence_id>")

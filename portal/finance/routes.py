@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field
 
 from forms.finance import PaymentForm, RepaymentForm, ReturnCheckForm
-from portal import presenters, questions
+from portal import presenters
 from portal.access import requires
 from portal.finance import bp
 from portal.formatting import money
@@ -258,16 +258,9 @@ def check_return(return_id: int):
 
 
 def _answer_sections(grant_return: GrantReturn) -> list[tuple[str, list[dict[str, Any]]]]:
-    """The return's answers to its fund's own questions (issue 15), in the version it was
-    answered on: (section title, summary-list rows) for each section shown."""
-    definition = awards.answered_questions(grant_return)
-    answers = dict(grant_return.answers or {})
-    found = []
-    for section in questions.shown_sections(definition, answers):
-        rows = presenters.answer_rows(section, answers, answers)
-        if rows:
-            found.append((questions.words(section.title), rows))
-    return found
+    """The return's answers to its fund's own questions, in the version it was answered on."""
+    return presenters.return_answer_sections(awards.answered_questions(grant_return),
+                                             dict(grant_return.answers or {}))
 
 
 def _checked_message(award: Award, approved: bool) -> str:
