@@ -65,7 +65,7 @@ def _escape_unless_plain_text(name: str | None) -> bool:
 def register_templates(app: Flask) -> None:
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from portal import formatting, navigation, pagination, workflows
+    from portal import bilingual, formatting, navigation, pagination, workflows
 
     app.jinja_loader = ChoiceLoader([
         FileSystemLoader(str(ROOT / "templates")),
@@ -79,6 +79,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_options = {**app.jinja_options, "autoescape": _escape_unless_plain_text}
     WTFormsHelpers(app)
     formatting.init_app(app)
+    bilingual.init_app(app)
     navigation.init_app(app)
     app.add_template_global(pagination.nav, "pagination_nav")
     app.add_template_global(workflows.state_tag)

@@ -50,12 +50,21 @@ def from_environment(instance_path: str) -> dict:
         "AUDIT_KEY": os.environ.get("AUDIT_KEY") or _instance_secret(instance, "audit_key"),
         "DATABASE_URL": database_url,
         "SERVICE_NAME": os.environ.get("SERVICE_NAME", "Community safety grants"),
+        # The Welsh of the service's and the organisation's names (issue 16): empty when not
+        # given, and Welsh readers see the English, marked lang="en".
+        "SERVICE_NAME_CY": os.environ.get("SERVICE_NAME_CY", "Grantiau diogelwch cymunedol"),
         "ORGANISATION_SHORT_NAME": os.environ.get("ORGANISATION_SHORT_NAME",
                                                   "Cambridgeshire and Peterborough OPCC"),
         "ORGANISATION_NAME": os.environ.get(
             "ORGANISATION_NAME",
             "Office of the Police and Crime Commissioner for Cambridgeshire and Peterborough",
         ),
+        "ORGANISATION_NAME_CY": os.environ.get(
+            "ORGANISATION_NAME_CY",
+            "Swyddfa Comisiynydd Heddlu a Throseddu Swydd Gaergrawnt a Peterborough",
+        ),
+        "ORGANISATION_SHORT_NAME_CY": os.environ.get("ORGANISATION_SHORT_NAME_CY",
+                                                     "SCHTh Swydd Gaergrawnt a Peterborough"),
         "SUPPORT_EMAIL": os.environ.get("SUPPORT_EMAIL", "grants@opcc.example.org"),
         "BASE_URL": os.environ.get("BASE_URL", "http://127.0.0.1:5000"),
         # Mail: with no MAIL_SERVER, messages go to the instance outbox.

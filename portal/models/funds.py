@@ -43,6 +43,11 @@ class Fund(Base):
     code: Mapped[str] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     purpose: Mapped[str] = mapped_column(Text)
+    # Welsh of what the OPCC types for applicants and the public (issue 16; the Welsh Language
+    # Standards): empty when not given, and a Welsh reader then sees the English, marked
+    # lang="en" (``portal.bilingual``).
+    name_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    purpose_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     is_youth: Mapped[bool] = mapped_column(Boolean, default=False)
     # Whether projects may run beyond the round's financial year.
     allows_multi_year: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -53,6 +58,7 @@ class Fund(Base):
     payment_rule: Mapped[PaymentRule] = mapped_column(enum_column(PaymentRule, "payment_rule", 20),
                                                       default=PaymentRule.ADVANCE)
     terms: Mapped[str] = mapped_column(Text, default="")
+    terms_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The final return is due this many weeks after the project ends.
     final_return_weeks: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -93,6 +99,9 @@ class Round(Base):
         enum_column(ReturnCadence, "return_cadence", 20), default=ReturnCadence.SIX_MONTHLY
     )
     guidance: Mapped[str] = mapped_column(Text, default="")
+    # Welsh of the name and guidance (issue 16): empty when not given.
+    name_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    guidance_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     fund: Mapped[Fund] = relationship(back_populates="rounds", lazy="joined")
@@ -192,6 +201,9 @@ class Criterion(Base):
     position: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(String(200))
     guidance: Mapped[str] = mapped_column(Text, default="")
+    # Welsh of the title and guidance applicants read (issue 16): empty when not given.
+    title_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    guidance_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     weight: Mapped[int] = mapped_column(Integer)  # per cent; a round's weights sum to 100
     scale_min: Mapped[int] = mapped_column(Integer, default=0)
     scale_max: Mapped[int] = mapped_column(Integer, default=5)

@@ -25,6 +25,10 @@ class Organisation(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Welsh name (issue 16), empty when not given; and the language the organisation works in,
+    # "en" or "cy": its offer letters are written in it.
+    name_cy: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
     type: Mapped[OrganisationType] = mapped_column(
         enum_column(OrganisationType, "organisation_type", 20)
     )
