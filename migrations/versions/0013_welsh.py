@@ -35,9 +35,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('organisations', schema=None) as batch_op:
-        batch_op.drop_column('language')
+    # In place (SQLite 3.35 drops a column itself): other tables refer to these, so SQLite
+    # could not rebuild them.
+    op.drop_column('organisations', 'language')
     for table, columns in reversed(COLUMNS.items()):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            for name, _kind in reversed(columns):
-                batch_op.drop_column(name)
+        for name, _kind in reversed(columns):
+            op.drop_column(table, name)
