@@ -5,6 +5,9 @@ Each editing form carries the version and revision of the form it was opened at 
 a change made from an older copy of the form is refused by the service, which checks every
 rule of a definition (``portal.questions.problems``); these forms only read what was typed
 (numbers as ASCII digits, money in pounds) and keep its length within reason.
+
+Beside every word applicants read is an optional box for its Welsh (issue 16), named as the
+English with ``_cy``; the service checks it as it checks the English.
 """
 
 from __future__ import annotations
@@ -95,9 +98,14 @@ class SectionForm(DesignForm):
         validators=[max_length(40, _l("Key"))])
     title = _text(_l("Title"), _l("Shown on the task list and as the section’s heading."),
                   most=1000)
+    title_cy = _text(_l("Title in Welsh (optional)"),
+                     _l("Shown to applicants who use the portal in Welsh. Leave blank to show "
+                        "them the English."), most=1000, what=_l("Title in Welsh"))
     intro = _text(_l("Introduction (optional)"),
                   _l("Shown above the section’s questions."), area=True,
                   what=_l("Introduction"))
+    intro_cy = _text(_l("Introduction in Welsh (optional)"), area=True,
+                     what=_l("Introduction in Welsh"))
     condition = SelectField(
         _l("When is this section shown?"), widget=GovSelect(), choices=[],
         validate_choice=False,  # the service refuses a condition that cannot work
@@ -131,8 +139,12 @@ class QuestionForm(DesignForm):
                        "question. It cannot change later."),
         validators=[max_length(60, _l("Key"))])
     label = _text(_l("Question"), most=5000)
+    label_cy = _text(_l("Question in Welsh (optional)"),
+                     _l("Shown to applicants who use the portal in Welsh. Leave blank to show "
+                        "them the English."), most=5000, what=_l("Question in Welsh"))
     hint = _text(_l("Hint (optional)"), _l("Help shown under the question."), area=True,
                  what=_l("Hint"))
+    hint_cy = _text(_l("Hint in Welsh (optional)"), area=True, what=_l("Hint in Welsh"))
     required = RadioField(_l("Must applicants answer it?"), widget=GovRadioInput(),
                           choices=YES_NO, default="yes",
                           invalid_choice_message=_l("Select yes if it must be answered"))
@@ -140,6 +152,8 @@ class QuestionForm(DesignForm):
                   _l("Say what to do, like “Enter the name of the safeguarding lead”. Leave "
                      "blank for “Enter an answer to …”."), most=5000,
                   what=_l("Message when it is not answered"))
+    error_cy = _text(_l("Message when it is not answered, in Welsh (optional)"), most=5000,
+                     what=_l("Message when it is not answered, in Welsh"))
     condition = SelectField(
         _l("When is this question asked?"), widget=GovSelect(), choices=[],
         validate_choice=False,  # the service refuses a condition that cannot work
@@ -161,21 +175,33 @@ class QuestionForm(DesignForm):
                             description=_l("In pounds, like 25,000"))
     choices = _text(_l("Choices"), _l("One choice per line, in the order shown."), area=True,
                     most=MOST_CHOICE_LINES)
+    choices_cy = _text(_l("Choices in Welsh (optional)"),
+                       _l("The Welsh of each choice, one per line, in the same order as the "
+                          "choices above."), area=True, most=MOST_CHOICE_LINES,
+                       what=_l("Choices in Welsh"))
     at_least = SelectField(_l("It may not be less than (optional)"), widget=GovSelect(),
                            choices=[], validate_choice=False,  # the service checks it
                            description=_l("An earlier whole-number question, like the "
                                           "youngest age for the oldest."))
     statement_1 = _text(_l("First statement"), most=5000)
+    statement_1_cy = _text(_l("First statement in Welsh (optional)"), most=5000,
+                           what=_l("First statement in Welsh"))
     statement_2 = _text(_l("Second statement"), most=5000)
+    statement_2_cy = _text(_l("Second statement in Welsh (optional)"), most=5000,
+                           what=_l("Second statement in Welsh"))
     end_label = _text(_l("Second date’s label"), most=5000)
+    end_label_cy = _text(_l("Second date’s label in Welsh (optional)"), most=5000,
+                         what=_l("Second date’s label in Welsh"))
     end_hint = _text(_l("Second date’s hint (optional)"), most=5000,
                      what=_l("Second date’s hint"))
+    end_hint_cy = _text(_l("Second date’s hint in Welsh (optional)"), most=5000,
+                        what=_l("Second date’s hint in Welsh"))
     submit = SubmitField(_l("Save question"), widget=GovSubmitInput())
 
-    def choice_lines(self) -> list[str]:
-        """The choices typed, one per line, blank lines left out."""
-        return [line.strip() for line in (self.choices.data or "").splitlines()
-                if line.strip()]
+    def choice_lines(self, welsh: bool = False) -> list[str]:
+        """The choices typed (``welsh``: their Welsh), one per line, blank lines left out."""
+        typed = (self.choices_cy if welsh else self.choices).data or ""
+        return [line.strip() for line in typed.splitlines() if line.strip()]
 
 
 class RemoveForm(DesignForm):

@@ -14,6 +14,11 @@ choice not offered, a number below an earlier one) is checked by
 ``portal.questions.section_problems``, the rules the service checks again on saving: the page
 and the server say the same. A hidden question's field is neither required nor kept:
 :meth:`QuestionsForm.answers` drops it (``questions.kept``) and its errors are not shown.
+
+Words are in the reader's language (issue 16): the grants team's Welsh where given, else the
+catalogue's, else the English, which the page marks ``lang="en"`` on its label, legend, hint,
+choice or error message (the fields keep plain words, which messages name them by; the
+GOV.UK params each field is rendered with carry the marked words as ``html``).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovSubmitInput,
     GovTextInput,
 )
+from markupsafe import Markup, escape
 from wtforms import (
     BooleanField,
     Field,
@@ -85,12 +91,12 @@ class Block:
         return self.question.type
 
     @property
-    def label(self) -> str:
-        return questions.words(self.question.label)
+    def label(self) -> Markup:
+        return self.question.marked("label")
 
     @property
-    def hint(self) -> str:
-        return questions.words(self.question.hint)
+    def hint(self) -> Markup:
+        return self.question.marked("hint")
 
     @property
     def id(self) -> str:
@@ -233,6 +239,12 @@ class QuestionsForm(PortalForm):
             if condition and condition.get("question") in here:
                 block.condition = dict(condition)
                 block.condition_hint = _condition_hint(self.section, condition)
+                if block.fields:  # the hint says when it is asked (without script)
+                    name, params = block.fields[0]
+                    hint = block.hint
+                    block.fields[0] = (name, {**params, "hint": {
+                        "html": hint + Markup(" ") + block.condition_hint if hint
+                        else escape(block.condition_hint)}})
             found.append(block)
         return found
 
@@ -274,6 +286,11 @@ class QuestionsForm(PortalForm):
             bound = self.answer_field(name)
             if bound is not None and not bound.errors and not _errors_in(bound):
                 bound.errors.append(message)
+        for question in self.section.questions:
+            for bound in self._question_fields(question):
+                if not isinstance(bound, FieldList) and bound.errors:
+                    bound.errors = [questions.marked_message(e, question)
+                                    for e in bound.errors]
         refresh_list_errors(self)
         return not any(_errors_in(bound) for bound in self)
 
@@ -283,8 +300,8 @@ class QuestionsForm(PortalForm):
         bound = self[question.key]
         if completing and question.required and not _is_file(bound.data) and \
                 question.key not in self.saved_files and not bound.errors:
-            bound.errors.append(questions.words(question.error) or _(
-                "Select a file for “%(label)s”", label=questions.words(question.label)))
+            bound.errors.append(question.words("error") or _(
+                "Select a file for “%(label)s”", label=question.words("label")))
 
     def _question_fields(self, question: Question) -> list[Field]:
         if question.type == "budget":
@@ -368,17 +385,17 @@ def _condition_hint(section: Section, condition: dict[str, str]) -> str:
 
 
 def _required(question: Question, default: Any) -> RequiredWhenCompleted:
-    return RequiredWhenCompleted(questions.words(question.error) or str(default))
+    return RequiredWhenCompleted(question.words("error") or str(default))
 
 
 def _label(question: Question) -> str:
-    return questions.words(question.label)
+    return question.words("label")
 
 
 def _hint(question: Question) -> str | None:
     """The hint, or None: an empty hint writes no empty hint element for the field to be
     described by."""
-    return questions.words(question.hint) or None
+    return question.words("hint") or None
 
 
 def _fields_of(question: Question) -> dict[str, Any]:
@@ -402,13 +419,13 @@ def _fields_of(question: Question) -> dict[str, Any]:
                 label, description=hint,
                 validators=[RequiredWhenCompleted(_("Enter the start date"))]),
             "end_date": DayMonthYearField(
-                questions.words(question.end_label) or _("End date"),
-                description=questions.words(question.end_hint),
+                question.words("end_label") or _("End date"),
+                description=question.words("end_hint"),
                 validators=[RequiredWhenCompleted(_("Enter the end date"))]),
         }
     if code == "issue_types":
         return {"issue_types": SelectMultipleField(
-            label, widget=GovCheckboxesInput(), choices=questions.choices_of(question),
+            label, widget=GovCheckboxesInput(), choices=questions.choices_marked(question),
             description=hint, invalid_choice_message=_l("Select the issues from the list"),
             validators=[_required(question, _l("Select at least one issue"))])}
     if code == "budget":
@@ -416,7 +433,8 @@ def _fields_of(question: Question) -> dict[str, Any]:
     if code == "outcomes":
         return {"rows": applicant.outcome_rows()}
     if code == "declarations":
-        statements = [questions.words(s) for s in question.statements] + ["", ""]
+        statements = [questions.words(english, welsh)
+                      for english, welsh in question.statement_pairs()]
         return {
             "accurate": BooleanField(
                 statements[0] or _("The information in this bid is true and complete"),
@@ -455,11 +473,11 @@ def _fields_of(question: Question) -> dict[str, Any]:
         return {key: DayMonthYearField(label, description=hint)}
     if code in ("yes_no", "one_choice", "rag"):
         return {key: RadioField(label, widget=GovRadioInput(), description=hint,
-                                choices=questions.choices_of(question),
+                                choices=questions.choices_marked(question),
                                 validators=[Optional()])}
     if code == "several_choices":
         return {key: SelectMultipleField(label, widget=GovCheckboxesInput(), description=hint,
-                                         choices=questions.choices_of(question))}
+                                         choices=questions.choices_marked(question))}
     if code == "confirm":
         return {key: BooleanField(label, widget=GovCheckboxInput(), description=hint)}
     if code == "file":
@@ -486,22 +504,42 @@ def _params(form: QuestionsForm, question: Question) -> list[tuple[str, dict[str
             for name, params in fields]
 
 
+def _shown(question: Question, *, legend: bool = False, classes: str = "",
+           label: str = "label", hint: str = "hint") -> dict[str, Any]:
+    """GOV.UK params giving a field its words marked for the reader (``questions.marked``):
+    its label (or, for radios, checkboxes and dates, its fieldset's legend) and its hint."""
+    params: dict[str, Any] = {}
+    if getattr(question, label):
+        words: dict[str, Any] = {"html": question.marked(label)}
+        if classes:
+            words["classes"] = classes
+        params["fieldset" if legend else "label"] = {"legend": words} if legend else words
+    elif classes and legend:
+        params["fieldset"] = {"legend": {"classes": classes}}
+    if question.words(hint):
+        params["hint"] = {"html": question.marked(hint)}
+    return params
+
+
 def _field_params(form: QuestionsForm, question: Question) -> list[tuple[str, dict[str, Any]]]:
     code = question.type
-    label = _label(question)
     if code == "title":
-        return [("title", {"classes": "govuk-!-width-full"})]
+        return [("title", {"classes": "govuk-!-width-full", **_shown(question)})]
     if code == "summary":
-        return [("summary", {})]
+        return [("summary", _shown(question))]
     if code == "project_dates":
-        return [("start_date", {}), ("end_date", {})]
+        return [("start_date", _shown(question, legend=True)),
+                ("end_date", _shown(question, legend=True, label="end_label",
+                                    hint="end_hint"))]
     if code == "issue_types":
-        return [("issue_types", {"fieldset": {"legend": {
-            "text": label, "classes": "govuk-fieldset__legend--m"}}})]
+        return [("issue_types", _shown(question, legend=True,
+                                       classes="govuk-fieldset__legend--m"))]
     if code in ("budget", "outcomes"):
         return []  # the macro draws their rows
     if code == "declarations":
-        return [("accurate", {}), ("authorised", {}),
+        statements = [{"items": [{"html": questions.marked(english, welsh)}]} if english
+                      else {} for english, welsh in question.statement_pairs()]
+        return [("accurate", statements[0]), ("authorised", statements[1]),
                 ("name", {"autocomplete": "name", "classes": "govuk-!-width-two-thirds"}),
                 ("role", {"autocomplete": "organization-title",
                           "classes": "govuk-!-width-two-thirds"})]
@@ -524,22 +562,29 @@ def _field_params(form: QuestionsForm, question: Question) -> list[tuple[str, di
         params = {"prefix": {"text": "£"}, "classes": "govuk-input--width-10",
                   "spellcheck": False}
     elif code in ("yes_no", "rag"):
-        params = {"fieldset": {"legend": {"text": label, "classes": "govuk-fieldset__legend--s"}},
-                  "classes": "govuk-radios--inline"}
+        return [(key, {**_shown(question, legend=True, classes="govuk-fieldset__legend--s"),
+                       "classes": "govuk-radios--inline"})]
     elif code in ("one_choice", "several_choices"):
-        params = {"fieldset": {"legend": {"text": label, "classes": "govuk-fieldset__legend--s"}}}
+        return [(key, _shown(question, legend=True, classes="govuk-fieldset__legend--s"))]
+    elif code == "confirm":
+        # One checkbox: its words are the box's own (no legend).
+        shown = _shown(question)
+        params = {"items": [{"html": shown.pop("label")["html"]}]} if "label" in shown else {}
+        return [(key, {**params, **shown})]
     elif code == "file":
+        shown = _shown(question)
         saved = form.saved_files.get(key)
         names = form.file_names
         if saved is not None:
             current = names.get(saved) or _("a file")
-            extra = _("Attached: %(name)s. Choose another file only to replace it.",
-                      name=current)
-            hint = _hint(question)
-            params = {"hint": {"text": f"{hint} {extra}" if hint else extra}}
+            extra = escape(_("Attached: %(name)s. Choose another file only to replace it.",
+                             name=current))
+            hint = shown.get("hint", {}).get("html")
+            shown["hint"] = {"html": hint + Markup(" ") + extra if hint else extra}
+        return [(key, shown)]
     elif code == "guidance":
         return []
-    return [(key, params)]
+    return [(key, {**params, **_shown(question)})]
 
 
 def section_form(section: Section, *, years: list[tuple[int, str]] | None = None,

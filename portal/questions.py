@@ -12,6 +12,13 @@ A definition is ``{"sections": [section, ...]}``; a section is ``{"key", "title"
 - ``at_least``: the key of an earlier whole-number question this one may not be below;
 - ``statements``: the two sentences of the declarations.
 
+Every word the grants team writes may have its Welsh beside it, under the same name with
+``_cy`` (issue 16): a section's ``title_cy`` and ``intro_cy``; a question's ``label_cy``,
+``hint_cy``, ``error_cy``, ``end_label_cy``, ``end_hint_cy`` and ``statements_cy``; a choice's
+``text_cy``. A Welsh reader sees the Welsh where it is given; else the catalogue's Welsh for
+the standard forms' words; else the English, which a page marks ``lang="en"``
+(:func:`words`, :func:`marked`, ``Section.words``/``Question.marked``...).
+
 A condition is ``{"question": key, "value": value}``: the question or section is shown only
 when that earlier question's answer is (or, for several choices, includes) the value. A hidden
 question is neither required nor kept.
@@ -32,8 +39,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flask import has_app_context
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from portal.reference import ISSUE_TYPES
 
@@ -165,10 +175,31 @@ class Question:
     #: The message when a required answer is missing (GOV.UK: "Enter your full name");
     #: empty: "Enter an answer to “label”".
     error: str = ""
+    # The Welsh of the words above, where the grants team gave it (issue 16).
+    label_cy: str = ""
+    hint_cy: str = ""
+    error_cy: str = ""
+    end_label_cy: str = ""
+    end_hint_cy: str = ""
+    statements_cy: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> QuestionType:
         return TYPES[self.type]
+
+    def words(self, name: str) -> str:
+        """Its ``name`` (label, hint, error, end_label, end_hint) in the reader's language."""
+        return words(getattr(self, name), getattr(self, f"{name}_cy"))
+
+    def marked(self, name: str, *, block: bool = False) -> Markup:
+        """:meth:`words`, escaped, English shown to a Welsh reader marked ``lang="en"``."""
+        return marked(getattr(self, name), getattr(self, f"{name}_cy"), block=block)
+
+    def statement_pairs(self) -> list[tuple[str, str]]:
+        """The declarations' two statements: (English, Welsh), "" where there is none."""
+        english = [*self.statements, "", ""][:2]
+        welsh = [*self.statements_cy, "", ""][:2]
+        return list(zip(english, welsh, strict=True))
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -189,6 +220,10 @@ class Question:
             return [(v, str(t)) for v, t in ISSUE_TYPES]
         return [(c.get("value", ""), c.get("text", "")) for c in self.choices]
 
+    def choice_welsh(self) -> dict[str, str]:
+        """The Welsh of its own choices' words, by value, where given."""
+        return {c["value"]: c["text_cy"] for c in self.choices if c.get("text_cy")}
+
     def text_limit(self) -> int:
         if self.limit is not None:
             return self.limit
@@ -200,6 +235,9 @@ class Question:
                                 "hint": self.hint, "required": self.required}
         if self.error:
             data["error"] = self.error
+        for name in ("label_cy", "hint_cy", "error_cy"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
         if self.condition:
             data["condition"] = dict(self.condition)
         if self.kind.limit:
@@ -213,8 +251,13 @@ class Question:
             data["at_least"] = self.at_least
         if self.type == "declarations":
             data["statements"] = list(self.statements)
+            if any(self.statements_cy):
+                data["statements_cy"] = list(self.statements_cy)
         if self.type == "project_dates":
             data["end_label"], data["end_hint"] = self.end_label, self.end_hint
+            for name in ("end_label_cy", "end_hint_cy"):
+                if getattr(self, name):
+                    data[name] = getattr(self, name)
         return data
 
 
@@ -225,6 +268,16 @@ class Section:
     intro: str = ""
     condition: dict[str, str] | None = None
     questions: list[Question] = field(default_factory=list)
+    title_cy: str = ""
+    intro_cy: str = ""
+
+    def words(self, name: str) -> str:
+        """Its ``title`` or ``intro`` in the reader's language."""
+        return words(getattr(self, name), getattr(self, f"{name}_cy"))
+
+    def marked(self, name: str, *, block: bool = False) -> Markup:
+        """:meth:`words`, escaped, English shown to a Welsh reader marked ``lang="en"``."""
+        return marked(getattr(self, name), getattr(self, f"{name}_cy"), block=block)
 
     def question(self, key: str) -> Question | None:
         return next((q for q in self.questions if q.key == key), None)
@@ -235,6 +288,9 @@ class Section:
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"key": self.key, "title": self.title, "intro": self.intro,
                                 "questions": [q.as_json() for q in self.questions]}
+        for name in ("title_cy", "intro_cy"):
+            if getattr(self, name):
+                data[name] = getattr(self, name)
         if self.condition:
             data["condition"] = dict(self.condition)
         return data
@@ -276,9 +332,15 @@ def _condition(value: Any) -> dict[str, str] | None:
     return None
 
 
+def _choice(data: dict[str, Any]) -> dict[str, str]:
+    choice = {"value": _text(data.get("value")), "text": _text(data.get("text"))}
+    if _text(data.get("text_cy")):
+        choice["text_cy"] = data["text_cy"]
+    return choice
+
+
 def read_question(data: dict[str, Any]) -> Question:
-    choices = [{"value": _text(c.get("value")), "text": _text(c.get("text"))}
-               for c in data.get("choices") or [] if isinstance(c, dict)]
+    choices = [_choice(c) for c in data.get("choices") or [] if isinstance(c, dict)]
     return Question(
         key=_text(data.get("key")), type=_text(data.get("type"), "short_text"),
         label=_text(data.get("label")), hint=_text(data.get("hint")),
@@ -288,7 +350,12 @@ def read_question(data: dict[str, Any]) -> Question:
         at_least=_text(data.get("at_least")) or None,
         statements=[s for s in data.get("statements") or [] if isinstance(s, str)],
         end_label=_text(data.get("end_label")), end_hint=_text(data.get("end_hint")),
-        error=_text(data.get("error")))
+        error=_text(data.get("error")), label_cy=_text(data.get("label_cy")),
+        hint_cy=_text(data.get("hint_cy")), error_cy=_text(data.get("error_cy")),
+        end_label_cy=_text(data.get("end_label_cy")),
+        end_hint_cy=_text(data.get("end_hint_cy")),
+        statements_cy=[s if isinstance(s, str) else "" for s in
+                       (data.get("statements_cy") or [])][:2])
 
 
 def read(data: dict[str, Any] | None) -> Definition:
@@ -303,18 +370,61 @@ def read(data: dict[str, Any] | None) -> Definition:
         sections.append(Section(key=_text(raw.get("key")), title=_text(raw.get("title")),
                                 intro=_text(raw.get("intro")),
                                 condition=_condition(raw.get("condition")),
-                                questions=questions))
+                                questions=questions, title_cy=_text(raw.get("title_cy")),
+                                intro_cy=_text(raw.get("intro_cy"))))
     return Definition(sections)
 
 
 # --- words: the standard wording in the reader's language -----------------------------------
 
 
-def words(text: str) -> str:
-    """A label, hint or title in the reader's language: the standard forms' words are in the
-    message catalogue (``portal/standard_forms.py`` marks them), so a Welsh reader sees them in
-    Welsh; words a grants team wrote are shown as written (issue 16 adds their Welsh)."""
+def welsh_reader() -> bool:
+    """Whether the locale in force (the reader's) is Welsh. (``portal.bilingual`` says the
+    same; this module is read by forms, which may not import what that module reads.)"""
+    locale = get_locale() if has_app_context() else None
+    return locale is not None and locale.language == "cy"
+
+
+def words(text: str, welsh: str = "") -> str:
+    """A label, hint or title in the reader's language, as plain text: for a Welsh reader the
+    Welsh the grants team gave (``welsh``); else the message catalogue's (the standard forms'
+    words are in it: ``portal/standard_forms.py`` marks them); else the words as written."""
+    if welsh and welsh.strip() and welsh_reader():
+        return welsh
     return _(text) if text else ""
+
+
+def in_english(text: str, welsh: str = "") -> bool:
+    """Whether :func:`words` shows a Welsh reader English: no Welsh given and none in the
+    catalogue. (False for an English reader: a page in English needs no marking.)"""
+    if not text.strip() or welsh.strip() or not welsh_reader():
+        return False
+    return _(text) == text
+
+
+def marked(text: str, welsh: str = "", *, block: bool = False) -> Markup:
+    """:func:`words`, escaped for a page, English shown to a Welsh reader in
+    ``<span lang="en">`` (``<div>`` for ``block``), so a screen reader reads it as English
+    (WCAG 2.2, 3.1.2 Language of Parts)."""
+    shown = escape(words(text, welsh))
+    if not in_english(text, welsh):
+        return shown
+    tag = "div" if block else "span"
+    return Markup(f'<{tag} lang="en">{shown}</{tag}>')
+
+
+def marked_message(message: str, question: Question) -> str:
+    """An error ``message`` about ``question`` for a page: a Welsh reader's English in it
+    (the question's own error message, or its label inside a sentence of the catalogue's)
+    marked ``lang="en"``; else as it is (plain text, escaped where it is shown)."""
+    if not message or not welsh_reader():
+        return message
+    if message == question.error and in_english(question.error, question.error_cy):
+        return marked(question.error)
+    label = question.label
+    if in_english(label, question.label_cy) and label in message:
+        return escape(message).replace(escape(label), marked(label), 1)
+    return message
 
 
 # --- what a definition must keep ------------------------------------------------------------
@@ -354,7 +464,7 @@ def _check_condition(condition: dict[str, str] | None, definition: Definition,
         return "condition_question", _("Select a yes or no, choice or confirm question")
     if condition.get("value") not in {v for v, _t in target.choice_pairs()}:
         return "condition_value", _("Select one of the answers to “%(label)s”",
-                                    label=words(target.label))
+                                    label=target.words("label"))
     return None
 
 
@@ -392,9 +502,15 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
             add(None, "title", _("Enter the section’s title"))
         elif len(section.title) > LONGEST_TITLE:
             add(None, "title", _("Title must be %(n)d characters or fewer", n=LONGEST_TITLE))
+        if len(section.title_cy) > LONGEST_TITLE:
+            add(None, "title_cy", _("Title in Welsh must be %(n)d characters or fewer",
+                                    n=LONGEST_TITLE))
         if len(section.intro) > LONGEST_HINT:
             add(None, "intro", _("Introduction must be %(n)d characters or fewer",
                                  n=LONGEST_HINT))
+        if len(section.intro_cy) > LONGEST_HINT:
+            add(None, "intro_cy", _("Introduction in Welsh must be %(n)d characters or fewer",
+                                    n=LONGEST_HINT))
         first = position
         problem = _check_condition(section.condition, definition, first, None)
         if problem is not None:
@@ -434,9 +550,9 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
             for part in question.parts:
                 if part in parts_here:
                     say("type", _("“%(one)s” and “%(other)s” cannot be in the same section",
-                                  one=words(question.label) or question.type,
+                                  one=question.words("label") or question.type,
                                   other=parts_here[part]))
-                parts_here[part] = words(question.label) or question.type
+                parts_here[part] = question.words("label") or question.type
             if question.type == "guidance" and not (question.label.strip()
                                                    or question.hint.strip()):
                 say("hint", _("Enter the guidance text"))
@@ -450,6 +566,8 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
                                n=LONGEST_LABEL))
             if len(question.hint) > LONGEST_HINT:
                 say("hint", _("Hint must be %(n)d characters or fewer", n=LONGEST_HINT))
+            for problem in _welsh_problems(question):
+                say(*problem)
             if kind.limit and question.limit is not None:
                 most = MOST_WORDS if question.limit_unit == "words" else MOST_CHARACTERS
                 if question.limit_unit not in LIMIT_UNITS:
@@ -483,6 +601,9 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
                 elif any(len(c["text"]) > LONGEST_CHOICE for c in question.choices):
                     say("choices", _("Each choice must be %(n)d characters or fewer",
                                      n=LONGEST_CHOICE))
+                if any(len(c.get("text_cy", "")) > LONGEST_CHOICE for c in question.choices):
+                    say("choices_cy", _("Each choice in Welsh must be %(n)d characters or "
+                                        "fewer", n=LONGEST_CHOICE))
             if question.at_least:
                 other = definition.question(question.at_least)
                 if other is None or other.type != "whole_number" or \
@@ -513,6 +634,29 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
                 found.append(Problem(None, None, "sections",
                                      _("The form needs its “%(name)s” question",
                                        name=TYPES[code].name)))
+    return found
+
+
+def _welsh_problems(question: Question) -> list[tuple[str, str]]:
+    """(field, message) for each Welsh word of ``question`` longer than its English may be
+    (``label_cy`` beside the designer's "Question in Welsh" box...)."""
+    found = []
+    for name, most, message in (
+            ("label_cy", LONGEST_LABEL, _l("Question in Welsh must be %(n)d characters or "
+                                           "fewer")),
+            ("hint_cy", LONGEST_HINT, _l("Hint in Welsh must be %(n)d characters or fewer")),
+            ("error_cy", LONGEST_LABEL, _l("Error message in Welsh must be %(n)d characters "
+                                           "or fewer")),
+            ("end_label_cy", LONGEST_LABEL, _l("Second date’s label in Welsh must be %(n)d "
+                                               "characters or fewer")),
+            ("end_hint_cy", LONGEST_HINT, _l("Second date’s hint in Welsh must be %(n)d "
+                                             "characters or fewer"))):
+        if len(getattr(question, name)) > most:
+            found.append((name, str(message) % {"n": most}))
+    for number, statement in enumerate(question.statements_cy[:2], start=1):
+        if len(statement) > LONGEST_LABEL:
+            found.append((f"statement_{number}_cy", _(
+                "Statement in Welsh must be %(n)d characters or fewer", n=LONGEST_LABEL)))
     return found
 
 
@@ -566,7 +710,7 @@ def condition_words(find: Definition | Section, condition: dict[str, str] | None
     if source is None:
         return None
     value = condition.get("value") or ""
-    return ConditionWords(words(source.label) or source.key,
+    return ConditionWords(source.words("label") or source.key,
                           dict(choices_of(source)).get(value, value), source.type == "confirm")
 
 
@@ -633,12 +777,13 @@ def answer_problem(question: Question, value: Any, *, completing: bool) -> str |
     ``completing`` a required question. Built-in questions are checked by their own forms and
     services; here only that a required one has its answer."""
     kind = question.kind
-    label = words(question.label)
+    label = question.words("label")
     if not kind.answers or kind.builtin:
         return None
     if _empty(value):
-        if completing and question.required and question.error:
-            return words(question.error)
+        own = question.words("error")
+        if completing and question.required and own:
+            return own
         if completing and question.required:
             if question.type in ("one_choice", "several_choices", "yes_no", "rag"):
                 return _("Select an answer to “%(label)s”", label=label)
@@ -759,15 +904,15 @@ def section_problems(section: Section, answers: dict[str, Any], every: dict[str,
                     unit = "words" if question.type == "summary" and \
                         question.limit_unit == "words" else "characters"
                     found[question.type] = _("“%(label)s” must be %(n)s words or fewer",
-                                             label=words(question.label), n=f"{limit:,}") \
+                                             label=question.words("label"), n=f"{limit:,}") \
                         if unit == "words" else _(
                             "“%(label)s” must be %(n)s characters or fewer",
-                            label=words(question.label), n=f"{limit:,}")
+                            label=question.words("label"), n=f"{limit:,}")
                     continue
             if completing and (question.required or question.kind.needed) and \
                     builtin_missing(question, answers):
-                found[question.parts[0]] = words(question.error) or _(
-                    "Answer “%(label)s”", label=words(question.label) or question.type)
+                found[question.parts[0]] = question.words("error") or _(
+                    "Answer “%(label)s”", label=question.words("label") or question.type)
             continue
         problem = answer_problem(question, answers.get(question.key), completing=completing)
         if problem is None and question.at_least and _int(answers.get(question.key)) is not \
@@ -775,8 +920,8 @@ def section_problems(section: Section, answers: dict[str, Any], every: dict[str,
                 answers[question.key] < everything[question.at_least]:
             other = next((q for q in section.questions if q.key == question.at_least), None)
             problem = _("“%(label)s” must be the same as or more than “%(other)s”",
-                        label=words(question.label),
-                        other=words(other.label) if other else question.at_least)
+                        label=question.words("label"),
+                        other=other.words("label") if other else question.at_least)
         if problem is not None:
             found[question.key] = problem
     return found
@@ -861,8 +1006,19 @@ def _held(answers: dict[str, Any] | None, question: Question) -> bool:
 
 
 def choices_of(question: Question) -> list[tuple[str, str]]:
-    """(value, words) in the reader's language, for a form's radios or checkboxes."""
+    """(value, words) in the reader's language, for a form's radios or checkboxes: a
+    choice's Welsh where given, else the catalogue's, else its words as written."""
     if question.type in ("one_choice", "several_choices"):
-        return [(v, words(t)) for v, t in question.choice_pairs()]
+        welsh = question.choice_welsh()
+        return [(v, words(t, welsh.get(v, ""))) for v, t in question.choice_pairs()]
+    return question.choice_pairs()
+
+
+def choices_marked(question: Question) -> list[tuple[str, str]]:
+    """:func:`choices_of` for a page: a choice's English shown to a Welsh reader marked
+    ``lang="en"`` (a ``Markup``, which the radios and checkboxes show as it is)."""
+    if question.type in ("one_choice", "several_choices"):
+        welsh = question.choice_welsh()
+        return [(v, marked(t, welsh.get(v, ""))) for v, t in question.choice_pairs()]
     return question.choice_pairs()
 

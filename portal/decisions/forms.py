@@ -86,7 +86,8 @@ def _open(form: Any, design: Design) -> None:
 def _page(template: str, owner: Owner, design: Design, **context: Any) -> str:
     return render_template(f"decisions/forms/{template}", owner=owner, design=design,
                            url=lambda name="", **values: _url(owner, name, **values),
-                           words=questions.words, types=questions.TYPES, **context)
+                           words=questions.words, types=questions.TYPES,
+                           choices_marked=questions.choices_marked, **context)
 
 
 def _back(owner: Owner) -> Any:
@@ -182,7 +183,7 @@ def _condition_choices(definition: questions.Definition, before: int,
         for value, text in questions.choices_of(question):
             choices.append((f"{question.key}={value}",
                             _("Only when “%(question)s” is “%(value)s”",
-                              question=questions.words(question.label) or question.key,
+                              question=question.words("label") or question.key,
                               value=text)))
     chosen = condition_text(current)
     if chosen and chosen not in {value for value, _t in choices}:
@@ -203,7 +204,9 @@ def _position_of_section(definition: questions.Definition, key: str | None) -> i
 def _section_details(form: SectionForm) -> form_design.SectionDetails:
     return form_design.SectionDetails(key=form.key.data or "", title=form.title.data or "",
                                       intro=form.intro.data or "",
-                                      condition=condition_value(form.condition.data))
+                                      condition=condition_value(form.condition.data),
+                                      title_cy=form.title_cy.data or "",
+                                      intro_cy=form.intro_cy.data or "")
 
 
 def _condition_targets(form: Any) -> dict[str, Any]:
@@ -252,6 +255,7 @@ def edit_section(section_key: str, round_id: int | None = None, fund_id: int | N
         _open(form, design)
         form.key.data = section.key
         form.title.data, form.intro.data = section.title, section.intro
+        form.title_cy.data, form.intro_cy.data = section.title_cy, section.intro_cy
         form.condition.data = condition_text(section.condition)
     form.key.data = section.key  # it cannot change
     if form.validate_on_submit():
@@ -284,12 +288,12 @@ def remove_section(section_key: str, round_id: int | None = None,
         except DomainError as refused:
             show_refusal(form, refused, default="confirm")
         else:
-            flash(_("Section “%(title)s” removed.", title=questions.words(section.title)),
+            flash(_("Section “%(title)s” removed.", title=section.words("title")),
                   "success")
             return _back(owner)
     return _page("remove.html", owner, design, form=form,
                  thing=_("the section “%(title)s” and its questions",
-                         title=questions.words(section.title)))
+                         title=section.words("title")))
 
 
 # --- questions --------------------------------------------------------------------------
@@ -335,7 +339,7 @@ def _prepare(form: QuestionForm, design: Design, section: questions.Section,
     form.condition.choices = _condition_choices(
         design.definition, before, question.condition if question else None,
         _("Always"))
-    numbers = [(q.key, questions.words(q.label) or q.key)
+    numbers = [(q.key, q.words("label") or q.key)
                for index, (_s, q) in enumerate(design.definition.questions())
                if index < before and q.type == "whole_number"]
     form.at_least.choices = [("", _("No other question")), *numbers]
@@ -344,15 +348,18 @@ def _prepare(form: QuestionForm, design: Design, section: questions.Section,
         form.at_least.choices.append((question.at_least, question.at_least))
     if not kind.answers:
         form.label.label.text = _("Heading (optional)")
+        form.label_cy.label.text = _("Heading in Welsh (optional)")
         form.hint.label.text = _("Guidance text")
+        form.hint_cy.label.text = _("Guidance text in Welsh (optional)")
         form.hint.description = ""
 
 
 def _load(form: QuestionForm, question: questions.Question) -> None:
     form.key.data, form.label.data, form.hint.data = question.key, question.label, \
         question.hint
+    form.label_cy.data, form.hint_cy.data = question.label_cy, question.hint_cy
     form.required.data = "yes" if question.required else "no"
-    form.error.data = question.error
+    form.error.data, form.error_cy.data = question.error, question.error_cy
     form.condition.data = condition_text(question.condition)
     form.limit.data, form.limit_unit.data = question.limit, question.limit_unit
     if question.type == "money":
@@ -361,10 +368,15 @@ def _load(form: QuestionForm, question: questions.Question) -> None:
         form.low.data, form.high.data = question.low, question.high
     form.choices.data = "\n".join(text for _v, text in question.choice_pairs()) \
         if question.kind.choices else ""
+    welsh = question.choice_welsh()
+    form.choices_cy.data = "\n".join(welsh.get(c["value"], "") for c in question.choices) \
+        if question.kind.choices and welsh else ""
     form.at_least.data = question.at_least or ""
-    statements = [*question.statements, "", ""][:2]
-    form.statement_1.data, form.statement_2.data = statements
+    (form.statement_1.data, form.statement_1_cy.data), \
+        (form.statement_2.data, form.statement_2_cy.data) = question.statement_pairs()
     form.end_label.data, form.end_hint.data = question.end_label, question.end_hint
+    form.end_label_cy.data, form.end_hint_cy.data = question.end_label_cy, \
+        question.end_hint_cy
 
 
 def _details(form: QuestionForm, type_code: str) -> form_design.QuestionDetails:
@@ -378,7 +390,11 @@ def _details(form: QuestionForm, type_code: str) -> form_design.QuestionDetails:
         high=form.high_money.data if money else form.high.data,
         choices=form.choice_lines(), at_least=form.at_least.data or None,
         statements=[form.statement_1.data or "", form.statement_2.data or ""],
-        end_label=form.end_label.data or "", end_hint=form.end_hint.data or "")
+        end_label=form.end_label.data or "", end_hint=form.end_hint.data or "",
+        label_cy=form.label_cy.data or "", hint_cy=form.hint_cy.data or "",
+        error_cy=form.error_cy.data or "", choices_cy=form.choice_lines(welsh=True),
+        statements_cy=[form.statement_1_cy.data or "", form.statement_2_cy.data or ""],
+        end_label_cy=form.end_label_cy.data or "", end_hint_cy=form.end_hint_cy.data or "")
 
 
 def _question_refusal(form: QuestionForm, refused: DomainError, type_code: str) -> None:
@@ -468,7 +484,7 @@ def remove_question(key: str, round_id: int | None = None, fund_id: int | None =
             return _back(owner)
     return _page("remove.html", owner, design, form=form,
                  thing=_("the question “%(label)s”",
-                         label=questions.words(question.label) or question.key))
+                         label=question.words("label") or question.key))
 
 
 # --- copying ----------------------------------------------------------------------------

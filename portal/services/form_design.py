@@ -24,10 +24,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import questions
+from portal import bilingual, questions
 from portal.db import session, utcnow
 from portal.formatting import date_time
 from portal.models import (
@@ -89,10 +90,21 @@ class Owner:
 
     @property
     def name(self) -> str:
+        """"Fund: round" (a return form: the fund), in the reader's language, as text."""
         if self.round is not None:
-            return f"{self.round.fund.name}: {self.round.name}"
+            return f"{bilingual.text(self.round.fund, 'name')}: " \
+                   f"{bilingual.text(self.round, 'name')}"
         assert self.fund is not None
-        return self.fund.name
+        return bilingual.text(self.fund, "name")
+
+    @property
+    def marked_name(self) -> Markup:
+        """:attr:`name` for a page: English shown to a Welsh reader marked ``lang="en"``."""
+        if self.round is not None:
+            return bilingual.marked(self.round.fund, "name") + Markup(": ") + \
+                bilingual.marked(self.round, "name")
+        assert self.fund is not None
+        return bilingual.marked(self.fund, "name")
 
 
 def of_round(round_: Round) -> Owner:
@@ -236,24 +248,29 @@ def slug(text: str, taken: set[str] | frozenset[str], *, most: int = 30,
     return key
 
 
-def choices_from(lines: list[str], existing: list[dict[str, str]]) -> list[dict[str, str]]:
+def choices_from(lines: list[str], existing: list[dict[str, str]],
+                 welsh: list[str] | None = None) -> list[dict[str, str]]:
     """Choices from their words, one per line: a choice whose words are unchanged keeps its
     value (saved answers and conditions refer to it); a new one gets a value made from its
-    words."""
+    words. ``welsh``: their Welsh, line for line (none: no Welsh)."""
     kept = {c["text"]: c["value"] for c in existing}
     chosen: list[dict[str, str]] = []
     taken: set[str] = set()
     made: dict[str, str] = {}
-    for text in lines:
+    welsh = welsh or []
+    for index, text in enumerate(lines):
         if text in made:  # the same words twice: the same value, which the rules refuse
-            chosen.append({"value": made[text], "text": text})
-            continue
-        value = kept.get(text)
-        if value is None or value in taken:
-            value = slug(text, taken | set(kept.values()), most=40, otherwise="choice")
-        taken.add(value)
-        made[text] = value
-        chosen.append({"value": value, "text": text})
+            value = made[text]
+        else:
+            value = kept.get(text) or ""
+            if not value or value in taken:
+                value = slug(text, taken | set(kept.values()), most=40, otherwise="choice")
+            taken.add(value)
+            made[text] = value
+        choice = {"value": value, "text": text}
+        if index < len(welsh) and welsh[index]:
+            choice["text_cy"] = welsh[index]
+        chosen.append(choice)
     return chosen
 
 
@@ -270,6 +287,8 @@ class SectionDetails:
     title: str
     intro: str = ""
     condition: dict[str, str] | None = None
+    title_cy: str = ""  # the Welsh, where given (issue 16)
+    intro_cy: str = ""
 
 
 @dataclass(frozen=True)
@@ -291,12 +310,27 @@ class QuestionDetails:
     statements: list[str] = field(default_factory=list)
     end_label: str = ""
     end_hint: str = ""
+    # The Welsh of the words above, where given (issue 16); choices': one per line.
+    label_cy: str = ""
+    hint_cy: str = ""
+    error_cy: str = ""
+    choices_cy: list[str] = field(default_factory=list)
+    statements_cy: list[str] = field(default_factory=list)
+    end_label_cy: str = ""
+    end_hint_cy: str = ""
 
 
 def _fill(question: questions.Question, details: QuestionDetails) -> None:
     kind = question.kind
+    if kind.choices and details.choices_cy and len(details.choices_cy) != len(details.choices):
+        raise DomainError(_("Give one line in Welsh for each choice, in the same order: "
+                            "%(choices)d choices and %(lines)d lines in Welsh",
+                            choices=len(details.choices), lines=len(details.choices_cy)),
+                          field="choices_cy")
     question.label, question.hint = details.label, details.hint
+    question.label_cy, question.hint_cy = details.label_cy, details.hint_cy
     question.error = details.error if kind.answers else ""
+    question.error_cy = details.error_cy if kind.answers else ""
     if kind.answers and not kind.needed:
         question.required = details.required
     elif not kind.answers:
@@ -308,13 +342,18 @@ def _fill(question: questions.Question, details: QuestionDetails) -> None:
     if kind.range:
         question.low, question.high = details.low, details.high
     if kind.choices:
-        question.choices = choices_from(details.choices, question.choices)
+        question.choices = choices_from(details.choices, question.choices,
+                                        details.choices_cy)
     if question.type == "whole_number":
         question.at_least = details.at_least or None
     if question.type == "declarations":
         question.statements = list(details.statements)
+        question.statements_cy = list(details.statements_cy) \
+            if any(details.statements_cy) else []
     if question.type == "project_dates":
         question.end_label, question.end_hint = details.end_label, details.end_hint
+        question.end_label_cy, question.end_hint_cy = details.end_label_cy, \
+            details.end_hint_cy
 
 
 # --- the change: check, then one guarded write ---------------------------------------------
@@ -336,13 +375,13 @@ def _check(before: questions.Definition, after: questions.Definition, owner: Own
     problem = new[0]
     if problem.question is not None:
         other = after.question(problem.question)
-        name = questions.words(other.label) if other is not None and other.label else \
+        name = other.words("label") if other is not None and other.label else \
             problem.question
         raise DomainError(_("“%(name)s”: %(problem)s", name=name, problem=problem.message),
                           field="sections" if problem.field == "sections" else None)
     if problem.section is not None and problem.section != section:
         other_section = after.section(problem.section)
-        name = questions.words(other_section.title) if other_section else problem.section
+        name = other_section.words("title") if other_section else problem.section
         raise DomainError(_("“%(name)s”: %(problem)s", name=name, problem=problem.message))
     raise DomainError(problem.message, field=problem.field)
 
@@ -461,7 +500,8 @@ def add_section(owner: Owner, expected: Expected, details: SectionDetails,
         made["key"] = key
         definition.sections.append(questions.Section(
             key=key, title=details.title, intro=details.intro,
-            condition=dict(details.condition) if details.condition else None))
+            condition=dict(details.condition) if details.condition else None,
+            title_cy=details.title_cy, intro_cy=details.intro_cy))
         return {"section": key, "title": details.title}
 
     _change(owner, expected, actor, "form.section_added", change)
@@ -477,6 +517,7 @@ def edit_section(owner: Owner, expected: Expected, key: str, details: SectionDet
     def change(definition: questions.Definition) -> dict[str, Any]:
         section = _section(definition, key)
         section.title, section.intro = details.title, details.intro
+        section.title_cy, section.intro_cy = details.title_cy, details.intro_cy
         section.condition = dict(details.condition) if details.condition else None
         return {"section": key, "title": details.title}
 
@@ -492,7 +533,7 @@ def move_section(owner: Owner, expected: Expected, key: str, direction: str,
         other = index - 1 if direction == UP else index + 1
         if direction not in (UP, DOWN) or not 0 <= other < len(definition.sections):
             raise DomainError(_("“%(title)s” cannot move further that way",
-                                title=questions.words(section.title)))
+                                title=section.words("title")))
         sections = definition.sections
         sections[index], sections[other] = sections[other], sections[index]
         return {"section": key, "moved": direction}
@@ -525,9 +566,9 @@ def _dependants_message(definition: questions.Definition, keys: list[str]) -> st
         question = definition.question(key)
         section = definition.section(key)
         if question is not None:
-            names.append(f"“{questions.words(question.label) or key}”")
+            names.append(f"“{question.words('label') or key}”")
         elif section is not None:
-            names.append(f"“{questions.words(section.title) or key}”")
+            names.append(f"“{section.words('title') or key}”")
     return _("%(names)s depend on an answer here: change or remove them first",
              names=", ".join(names)) if len(names) > 1 else _(
         "%(name)s depends on an answer here: change or remove it first", name=names[0])
@@ -612,7 +653,7 @@ def move_question(owner: Owner, expected: Expected, key: str, direction: str,
             sections[where + 1].questions.insert(0, section.questions.pop(index))
         else:
             raise DomainError(_("“%(label)s” cannot move further that way",
-                                label=questions.words(question.label) or key))
+                                label=question.words("label") or key))
         return {"question": key, "moved": direction}
 
     _change(owner, expected, actor, "form.question_moved", change)

@@ -6,7 +6,8 @@ import copy
 
 import pytest
 from flask import Flask
-from flask_babel import Babel
+from flask_babel import Babel, force_locale, gettext
+from markupsafe import escape
 
 from forms.sections import QuestionsForm
 from portal import questions, standard_forms
@@ -202,3 +203,103 @@ def test_an_answer_of_another_type_is_left_behind_by_a_new_version(words_app):
         {"key": "words", "type": "confirm", "label": "Words"},
         {"key": "kept", "type": "long_text", "label": "Kept"}]}]})
     assert questions.carried(new, old) == {"extra": {"kept": "text"}}
+
+
+# --- the Welsh beside the English (issue 16) -------------------------------------------------
+
+_WELSH_SECTION = {"key": "young", "title": "Young people", "intro": "About them.",
+                  "title_cy": "Pobl ifanc", "intro_cy": "Amdanyn nhw.", "questions": [
+                      {"key": "who", "type": "one_choice", "label": "Who takes part?",
+                       "label_cy": "Pwy sy’n cymryd rhan?", "hint": "Pick one.",
+                       "hint_cy": "Dewiswch un.", "required": True,
+                       "error": "Select who", "error_cy": "Dewiswch pwy",
+                       "choices": [{"value": "girls", "text": "Girls", "text_cy": "Merched"},
+                                   {"value": "boys", "text": "Boys", "text_cy": "Bechgyn"}]},
+                      {"key": "club", "type": "short_text", "label": "Club <name>", "hint": "",
+                       "required": True, "error": "Enter the club", "limit": None,
+                       "limit_unit": "characters"},
+                      {"key": "declarations", "type": "declarations", "label": "Declarations",
+                       "hint": "", "required": True, "statements": ["True", "Agreed"],
+                       "statements_cy": ["Gwir", ""]}]}
+
+
+def _welsh_section() -> questions.Section:
+    return questions.read({"sections": [copy.deepcopy(_WELSH_SECTION)]}).sections[0]
+
+
+def test_the_welsh_is_read_and_kept_beside_the_english(words_app):
+    data = {"sections": [copy.deepcopy(_WELSH_SECTION)]}
+    assert questions.read(data).as_json() == data
+    # A definition without Welsh keeps the shape it had before issue 16.
+    standard = _standard()
+    assert questions.read(standard).as_json() == standard
+
+
+def test_a_welsh_reader_sees_the_welsh_an_english_reader_the_english(words_app):
+    section = _welsh_section()
+    who = section.question("who")
+    assert (section.words("title"), who.words("label"), who.words("hint")) == (
+        "Young people", "Who takes part?", "Pick one.")
+    assert questions.choices_of(who) == [("girls", "Girls"), ("boys", "Boys")]
+    assert str(who.marked("label")) == "Who takes part?"  # nothing marked in English
+    with force_locale("cy"):
+        assert (section.words("title"), section.words("intro")) == ("Pobl ifanc",
+                                                                    "Amdanyn nhw.")
+        assert (who.words("label"), who.words("hint")) == ("Pwy sy’n cymryd rhan?",
+                                                           "Dewiswch un.")
+        assert questions.choices_of(who) == [("girls", "Merched"), ("boys", "Bechgyn")]
+        assert str(who.marked("label")) == "Pwy sy’n cymryd rhan?"
+        assert questions.answer_problem(who, None, completing=True) == "Dewiswch pwy"
+
+
+def test_english_shown_to_a_welsh_reader_is_marked_and_escaped(words_app):
+    club = _welsh_section().question("club")
+    assert str(club.marked("label")) == "Club &lt;name&gt;"
+    with force_locale("cy"):
+        assert str(club.marked("label")) == '<span lang="en">Club &lt;name&gt;</span>'
+        assert str(club.marked("label", block=True)) == \
+            '<div lang="en">Club &lt;name&gt;</div>'
+        assert str(questions.marked_message("Enter the club", club)) == \
+            '<span lang="en">Enter the club</span>'
+        # Its label in a sentence of the catalogue's: the label marked, the rest as it is.
+        message = questions.answer_problem(club, "x" * 201, completing=True)
+        marked = str(questions.marked_message(message, club))
+        assert '<span lang="en">Club &lt;name&gt;</span>' in marked
+        assert marked.replace('<span lang="en">Club &lt;name&gt;</span>', "") == \
+            str(escape(message.replace("Club <name>", "")))
+
+
+def test_the_standard_words_show_the_catalogues_welsh(words_app):
+    """Compared with gettext itself: whatever the catalogue holds, a standard question shows
+    it, and is marked English only where it has no Welsh."""
+    question = questions.read(_standard()).question("activities")
+    with force_locale("cy"):
+        expected = gettext(question.label)
+        assert question.words("label") == expected
+        assert questions.in_english(question.label) == (expected == question.label)
+
+
+def test_declarations_take_each_statement_s_welsh_where_given(words_app):
+    declarations = _welsh_section().question("declarations")
+    with force_locale("cy"):
+        shown = [questions.words(en, cy) for en, cy in declarations.statement_pairs()]
+        assert shown == ["Gwir", "Agreed"]
+        assert questions.in_english("Agreed", "")
+
+
+@pytest.mark.parametrize("change, where", [
+    (lambda s: s.update(title_cy="a" * 121), (None, "title_cy")),
+    (lambda s: s.update(intro_cy="a" * 2001), (None, "intro_cy")),
+    (lambda s: s["questions"][0].update(label_cy="a" * 501), ("who", "label_cy")),
+    (lambda s: s["questions"][0].update(hint_cy="a" * 2001), ("who", "hint_cy")),
+    (lambda s: s["questions"][0].update(error_cy="a" * 501), ("who", "error_cy")),
+    (lambda s: s["questions"][0]["choices"][1].update(text_cy="a" * 201), ("who", "choices_cy")),
+    (lambda s: s["questions"][2].update(statements_cy=["", "a" * 501]),
+     ("declarations", "statement_2_cy")),
+])
+def test_welsh_too_long_is_refused_beside_its_field(words_app, change, where):
+    section = copy.deepcopy(_WELSH_SECTION)
+    assert where not in _fields(questions.problems(questions.read({"sections": [section]})))
+    change(section)
+    found = questions.problems(questions.read({"sections": [section]}))
+    assert where in _fields(found), found
