@@ -134,6 +134,18 @@ class TimeOfDayField(StringField):
         return self.data.strftime("%H:%M") if isinstance(self.data, time) else ""
 
 
+WELSH_HINT = _l("Shown to people who use the service in Welsh. Leave empty to show the English.")
+
+
+def _welsh_text(label: Any, what: Any, limit: int, area: bool = False) -> StringField:
+    """The Welsh beside an English field the OPCC types for applicants or the public (issue
+    16): optional, the English's length limit; the form's field hook refuses control
+    characters in it as in every field."""
+    return StringField(label, widget=GovTextArea() if area else GovTextInput(),
+                       description=WELSH_HINT, filters=[_strip],
+                       validators=[max_length(limit, what)])
+
+
 def _required_text(label: Any, limit: int, message: Any, hint: Any = None,
                    area: bool = False) -> StringField:
     return StringField(label, widget=GovTextArea() if area else GovTextInput(), description=hint,
@@ -143,6 +155,8 @@ def _required_text(label: Any, limit: int, message: Any, hint: Any = None,
 
 class FundForm(PortalForm):
     name = _required_text(_l("Name of the fund"), 200, _l("Enter the name of the fund"))
+    name_cy = _welsh_text(_l("Name of the fund in Welsh (optional)"),
+                          _l("Name of the fund in Welsh"), 200)
     code = StringField(
         _l("Short code"), widget=GovTextInput(), filters=[_upper],
         description=_l("2 to 10 capital letters or numbers, used in bid references, like SCF "
@@ -152,6 +166,8 @@ class FundForm(PortalForm):
                         "Short code must be 2 to 10 capital letters or numbers, like SCF"))])
     purpose = _required_text(_l("Purpose"), 2000, _l("Enter the purpose of the fund"),
                              _l("What the fund pays for and who it is for. Shown to applicants."),
+                             area=True)
+    purpose_cy = _welsh_text(_l("Purpose in Welsh (optional)"), _l("Purpose in Welsh"), 2000,
                              area=True)
     is_youth = BooleanField(_l("This is a youth fund: bids answer questions about young people "
                                "and safeguarding"), widget=GovCheckboxInput())
@@ -167,6 +183,8 @@ class FundForm(PortalForm):
     terms = _required_text(_l("Terms and conditions of grant"), 10000,
                            _l("Enter the terms and conditions of grant"),
                            _l("Included in every grant offer from this fund."), area=True)
+    terms_cy = _welsh_text(_l("Terms and conditions of grant in Welsh (optional)"),
+                           _l("Terms and conditions in Welsh"), 10000, area=True)
     submit = SubmitField(_l("Save fund"), widget=GovSubmitInput())
 
 
@@ -187,6 +205,8 @@ class RoundYearRow(RowForm):
 class RoundForm(PortalForm):
     name = _required_text(_l("Name of the round"), 200, _l("Enter the name of the round"),
                           _l("For example, 2026/27 round"))
+    name_cy = _welsh_text(_l("Name of the round in Welsh (optional)"),
+                          _l("Name of the round in Welsh"), 200)
     financial_year = WholeNumberField(
         _l("Financial year"), low=2000, high=2100,
         description=_l("The year it starts: 2026 for 2026/27."),
@@ -223,6 +243,8 @@ class RoundForm(PortalForm):
                                                              "due"))])
     guidance = StringField(_l("Guidance for applicants (optional)"), widget=GovTextArea(),
                            filters=[_strip], validators=[max_length(5000, _l("Guidance"))])
+    guidance_cy = _welsh_text(_l("Guidance for applicants in Welsh (optional)"),
+                              _l("Guidance in Welsh"), 5000, area=True)
     required_assessments = WholeNumberField(
         _l("Assessments needed before a decision"), low=1, high=20,
         description=_l("Leave blank to need every assigned assessor to submit an assessment. "
@@ -265,8 +287,11 @@ class RoundForm(PortalForm):
 class CriterionRow(RowForm):
     title = StringField(_l("Criterion"), widget=GovTextInput(), filters=[_strip],
                         validators=[max_length(200, _l("Criterion"))])
+    title_cy = _welsh_text(_l("Criterion in Welsh (optional)"), _l("Criterion in Welsh"), 200)
     guidance = StringField(_l("Guidance for assessors"), widget=GovTextArea(), filters=[_strip],
                            validators=[max_length(1000, _l("Guidance for assessors"))])
+    guidance_cy = _welsh_text(_l("Guidance for assessors in Welsh (optional)"),
+                              _l("Guidance for assessors in Welsh"), 1000, area=True)
     weight = WholeNumberField(_l("Weight"), low=1, high=100, description=_l("Per cent"),
                               message=_l("Weight must be a whole number from 1 to 100"))
     # The application form's sections it scores (issue 15): offered by the view (the round's
@@ -278,7 +303,8 @@ class CriterionRow(RowForm):
         invalid_choice_message=_l("Select the sections from the list"))
 
     def filled(self) -> bool:
-        return bool(self.title.data or self.guidance.data or self.weight.data is not None
+        return bool(self.title.data or self.guidance.data or self.title_cy.data
+                    or self.guidance_cy.data or self.weight.data is not None
                     or self.weight.number_error or self.sections.data)
 
 

@@ -62,12 +62,84 @@ STAFF: list[tuple[str, str, set[Role]]] = [
     ("admin", "Ari Administrator", {Role.ADMIN}),
 ]
 
+# Accounts that prefer Welsh (issue 16): they see the service in Cymraeg from their first
+# sign-in and get their emails in Welsh. (local part, name, partnership's short name or None
+# for the OPCC, roles)
+WELSH_ACCOUNTS: list[tuple[str, str, str | None, set[Role]]] = [
+    ("swyddog.hunts", "Gwen Swyddog", "hunts", {Role.OFFICER}),
+    ("rheolwr", "Rhys Rheolwr", None, {Role.MANAGER}),
+]
+
+# The Welsh of what the demo OPCC typed (issue 16): fund, round and criterion names and
+# guidance, the partnerships' names, the terms of its offers. Keyed by the English.
+WELSH = {
+    "Safer Communities Fund": "Cronfa Cymunedau Mwy Diogel",
+    "Youth Fund": "Cronfa Ieuenctid",
+    "Putting Communities First fund": "Cronfa Rhoi Cymunedau’n Gyntaf",
+    "Cambridge City CSP": "PDC Dinas Caergrawnt",
+    "East Cambridgeshire CSP": "PDC Dwyrain Swydd Gaergrawnt",
+    "Safer Fenland Partnership": "Partneriaeth Fenland Fwy Diogel",
+    "Huntingdonshire CSP": "PDC Swydd Huntingdon",
+    "Safer Peterborough Partnership": "Partneriaeth Peterborough Fwy Diogel",
+    "South Cambridgeshire CSP": "PDC De Swydd Gaergrawnt",
+    "Cambridgeshire and Peterborough OPCC": "SCHTh Swydd Gaergrawnt a Peterborough",
+    "Evidence of need": "Tystiolaeth o angen",
+    "What local data and community concern show the problem.":
+        "Beth mae data lleol a phryder y gymuned yn ei ddangos am y broblem.",
+    "A swift, visible response": "Ymateb cyflym a gweladwy",
+    "How quickly residents will see a difference.":
+        "Pa mor gyflym y bydd trigolion yn gweld gwahaniaeth.",
+    "Outcomes and measures": "Canlyniadau a mesurau",
+    "Clear targets and how they will be measured.":
+        "Targedau clir a sut y cânt eu mesur.",
+    "Value for money": "Gwerth am arian",
+    "Costs that are realistic and proportionate.": "Costau sy’n realistig ac yn gymesur.",
+    "Who the young people are and why this will help.":
+        "Pwy yw’r bobl ifanc a pham y bydd hyn yn helpu.",
+    "Young people's involvement": "Cyfranogiad pobl ifanc",
+    "How young people shaped the project.": "Sut y bu i bobl ifanc lunio’r prosiect.",
+    "Safeguarding": "Diogelu",
+    "A named lead, a policy and DBS-checked staff.":
+        "Arweinydd a enwir, polisi a staff sydd â gwiriad DBS.",
+    "Fit with priority areas": "Cyd-fynd â’r ardaloedd blaenoriaeth",
+    "Places assessed as emerging or preventing.":
+        "Lleoedd a aseswyd yn rhai sy’n dod i’r amlwg neu’n ataliol.",
+    "Evidence-based early intervention": "Ymyrraeth gynnar ar sail tystiolaeth",
+    "What the evidence says works.": "Beth mae’r dystiolaeth yn ei ddweud sy’n gweithio.",
+    "Outcomes and monitoring": "Canlyniadau a monitro",
+    "Targets, measures and reporting.": "Targedau, mesurau ac adrodd.",
+    "Partnership and sustainability": "Partneriaeth a chynaliadwyedd",
+    "Who else is involved and what lasts.": "Pwy arall sy’n cymryd rhan a beth fydd yn para.",
+}
+
 TERMS = (
     "The grant must be spent on the approved budget lines within the financial year. Moving "
     "money between lines needs the OPCC's written agreement. Any overspend is met by the "
     "recipient. Underspend is returned to the OPCC and overpayments are recovered. Returns are "
     "due on the dates in this offer."
 )
+TERMS_CY = (
+    "Rhaid gwario’r grant ar y llinellau cyllideb a gymeradwywyd o fewn y flwyddyn ariannol. "
+    "Mae angen cytundeb ysgrifenedig y SCHTh i symud arian rhwng llinellau. Y derbynnydd sy’n "
+    "talu am unrhyw orwariant. Caiff tanwariant ei ddychwelyd i’r SCHTh a chaiff gordaliadau eu "
+    "hadennill. Mae’r ffurflenni monitro yn ddyledus ar y dyddiadau yn y cynnig hwn."
+)
+PURPOSES_CY = {
+    "SCF": ("Ceisiadau hyd at £5,000 ar gyfer mentrau sy’n rhoi ymateb cyflym a gweladwy i "
+            "broblemau lleol sy’n peri pryder: ymddygiad gwrthgymdeithasol, diogelwch ar y "
+            "ffyrdd, dwyn beiciau a thipio anghyfreithlon."),
+    "YF": ("Cronfa’r Comisiynydd ar gyfer mentrau ieuenctid sy’n cadw pobl ifanc rhag "
+           "ymddygiad gwrthgymdeithasol ac sy’n rhoi lleoedd diogel iddynt gyfarfod. Mae angen "
+           "trefniadau diogelu ar gyfer gwaith ieuenctid: arweinydd a enwir, polisi a staff sydd "
+           "â gwiriad DBS."),
+    "PCF": ("£190,000 dros dair blynedd (2022/23 i 2024/25 yn ei chytundeb cyntaf) sy’n agored "
+            "i bob PDC ar gyfer prosiectau yn eu hardaloedd blaenoriaeth, gyda monitro ac "
+            "adrodd."),
+}
+ROUND_GUIDANCE = ("Read the fund's purpose and the criteria below. Bids are scored by two OPCC "
+                  "assessors and decided by the grants manager.")
+ROUND_GUIDANCE_CY = ("Darllenwch bwrpas y gronfa a’r meini prawf isod. Caiff ceisiadau eu sgorio "
+                     "gan ddau asesydd o’r SCHTh a’u penderfynu gan y rheolwr grantiau.")
 
 # (title, guidance, weight in per cent)
 CriterionSpec = tuple[str, str, int, list[str]]  # title, guidance, weight, sections
@@ -156,8 +228,8 @@ def _organisation(name: str, type_: OrganisationType, host: str | None,
             session.flush()
             return existing, True
         return existing, False
-    organisation = Organisation(name=name, type=type_, host_council=host,
-                                org_identifier=identifier, area_code=area)
+    organisation = Organisation(name=name, name_cy=WELSH.get(name, ""), type=type_,
+                                host_council=host, org_identifier=identifier, area_code=area)
     session.add(organisation)
     session.flush()
     return organisation, True
@@ -170,11 +242,13 @@ def _account(local: str) -> User:
     return user
 
 
-def _user(local: str, name: str, organisation: Organisation, roles: set[Role]) -> bool:
+def _user(local: str, name: str, organisation: Organisation, roles: set[Role],
+          language: str = "en") -> bool:
     if accounts.get_user_by_email(_email(local)) is not None:
         return False
-    accounts.create_user(name, _email(local), organisation, roles, actor=None,
-                         password=DEMO_PASSWORD)
+    user = accounts.create_user(name, _email(local), organisation, roles, actor=None,
+                                password=DEMO_PASSWORD)
+    user.language = language
     return True
 
 
@@ -192,13 +266,23 @@ def _current_round_dates(now: datetime) -> tuple[int, datetime, datetime]:
     return year, opens.astimezone(UTC), closes.astimezone(UTC)
 
 
+def _criteria(spec: FundSpec) -> list[Criterion]:
+    """The fund's criteria for a new round of it, with their Welsh."""
+    return [Criterion(position=i, title=title, guidance=guidance, weight=weight,
+                      title_cy=WELSH.get(title, ""), guidance_cy=WELSH.get(guidance, ""),
+                      sections=list(sections))
+            for i, (title, guidance, weight, sections) in enumerate(spec["criteria"], start=1)]
+
+
 def _fund(spec: FundSpec, now: datetime) -> bool:
     fund = session.scalar(select(Fund).where(Fund.code == spec["code"]))
     created = False
     if fund is None:
         fund = Fund(code=spec["code"], name=spec["name"], purpose=spec["purpose"],
+                    name_cy=WELSH.get(spec["name"], ""),
+                    purpose_cy=PURPOSES_CY.get(spec["code"], ""),
                     is_youth=spec["is_youth"], allows_multi_year=spec["allows_multi_year"],
-                    payment_rule=spec["payment_rule"], terms=TERMS)
+                    payment_rule=spec["payment_rule"], terms=TERMS, terms_cy=TERMS_CY)
         session.add(fund)
         session.flush()
         created = True
@@ -206,17 +290,13 @@ def _fund(spec: FundSpec, now: datetime) -> bool:
     name = f"{year}/{(year + 1) % 100:02d} round"
     if session.scalar(select(Round).where(Round.fund_id == fund.id, Round.name == name)):
         return created
-    round_ = Round(fund=fund, name=name, financial_year=year, opens_at=opens, closes_at=closes,
+    round_ = Round(fund=fund, name=name, name_cy=f"Cylch {year}/{(year + 1) % 100:02d}",
+                   financial_year=year, opens_at=opens, closes_at=closes,
                    budget_pence=spec["budget"], cap_pence=spec["cap"], committed_pence=0,
                    eligible_organisation_types=[OrganisationType.CSP.value],
                    return_cadence=ReturnCadence.SIX_MONTHLY,
-                   guidance=("Read the fund's purpose and the criteria below. Bids are scored "
-                             "by two OPCC assessors and decided by the grants manager."))
-    round_.criteria = [
-        Criterion(position=i, title=title, guidance=guidance, weight=weight,
-                  sections=list(sections))
-        for i, (title, guidance, weight, sections) in enumerate(spec["criteria"], start=1)
-    ]
+                   guidance=ROUND_GUIDANCE, guidance_cy=ROUND_GUIDANCE_CY)
+    round_.criteria = _criteria(spec)
     session.add(round_)
     session.flush()
     return True
@@ -237,6 +317,11 @@ def load(now: datetime | None = None, *, awards: bool = True) -> bool:
         created |= _user(f"officer.{short}", f"{short.title()} Officer", csp, {Role.OFFICER})
     for local, name, roles in STAFF:
         created |= _user(local, name, opcc, roles)
+    partnerships = {short: name for name, _h, _i, short in CSPS}
+    for local, name, home_short, roles in WELSH_ACCOUNTS:
+        home = opcc if home_short is None else _organisation(
+            partnerships[home_short], OrganisationType.CSP, None, None)[0]
+        created |= _user(local, name, home, roles, language="cy")
     for spec in FUNDS:
         created |= _fund(spec, now)
     session.flush()
@@ -255,6 +340,10 @@ def accounts_list() -> list[tuple[str, str]]:
     labels = {Role.ASSESSOR: "Assessor", Role.MANAGER: "Grants manager",
               Role.FINANCE: "Finance officer", Role.ADMIN: "Administrator"}
     rows += [(_email(local), labels[next(iter(roles))]) for local, _n, roles in STAFF]
+    partnerships = {short: name for name, _h, _i, short in CSPS}
+    rows += [(_email(local), (f"CSP officer, {partnerships[short]}" if short
+                              else labels[next(iter(roles))]) + ", prefers Welsh (Cymraeg)")
+             for local, _n, short, roles in WELSH_ACCOUNTS]
     return rows
 
 
@@ -407,12 +496,12 @@ def _history_round(fund: Fund, year: int) -> Round:
     spec = next(f for f in FUNDS if f["code"] == fund.code)
     opens = datetime(year, 4, 1, 9, 0, tzinfo=UK).astimezone(UTC)
     closes = datetime(year, 6, 30, 12, 0, tzinfo=UK).astimezone(UTC)
-    round_ = Round(fund=fund, name=name, financial_year=year, opens_at=opens, closes_at=closes,
+    round_ = Round(fund=fund, name=name, name_cy=f"Cylch {year}/{(year + 1) % 100:02d}",
+                   financial_year=year, opens_at=opens, closes_at=closes,
                    budget_pence=spec["budget"], cap_pence=spec["cap"], committed_pence=0,
                    eligible_organisation_types=[OrganisationType.CSP.value],
                    return_cadence=ReturnCadence.SIX_MONTHLY, guidance="")
-    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w, sections=list(k))
-                       for i, (t, g, w, k) in enumerate(spec["criteria"], start=1)]
+    round_.criteria = _criteria(spec)
     session.add(round_)
     session.flush()
     return round_
@@ -511,11 +600,12 @@ def _pcf_round(fund: Fund) -> Round:
 
     first, count = PCF_FIRST_YEAR, len(PCF_YEAR_BUDGETS)
     name = f"{year_label(first)} to {year_label(first + count - 1)} round"
+    name_cy = f"Cylch {year_label(first)} i {year_label(first + count - 1)}"
     existing = session.scalar(select(Round).where(Round.fund_id == fund.id, Round.name == name))
     if existing is not None:
         return existing
     spec = next(f for f in FUNDS if f["code"] == fund.code)
-    round_ = Round(fund=fund, name=name, financial_year=first, years=count,
+    round_ = Round(fund=fund, name=name, name_cy=name_cy, financial_year=first, years=count,
                    opens_at=datetime(first, 4, 1, 9, 0, tzinfo=UK).astimezone(UTC),
                    closes_at=datetime(first, 6, 30, 12, 0, tzinfo=UK).astimezone(UTC),
                    budget_pence=sum(PCF_YEAR_BUDGETS.values()), cap_pence=None,
@@ -523,8 +613,7 @@ def _pcf_round(fund: Fund) -> Round:
                    return_cadence=ReturnCadence.SIX_MONTHLY, guidance="")
     round_.year_budgets = [RoundYear(financial_year=year, budget_pence=pence, committed_pence=0)
                            for year, pence in sorted(PCF_YEAR_BUDGETS.items())]
-    round_.criteria = [Criterion(position=i, title=t, guidance=g, weight=w, sections=list(k))
-                       for i, (t, g, w, k) in enumerate(spec["criteria"], start=1)]
+    round_.criteria = _criteria(spec)
     session.add(round_)
     session.flush()
     return round_

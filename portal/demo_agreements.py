@@ -56,6 +56,29 @@ class DirectFundSpec:
     terms: str
 
 
+# The Welsh of the direct funds' name, purpose and terms (issue 16), by code.
+DIRECT_FUNDS_CY: dict[str, tuple[str, str, str]] = {
+    "CSPA": (
+        "Cytundebau partneriaethau diogelwch cymunedol",
+        "Cytundebau y mae’r Comisiynydd yn eu gwneud â phartneriaeth heb gystadleuaeth, fel "
+        "Swyddog Prosiect PDC a ariennir am dair blynedd, gyda monitro ac adrodd.",
+        "Telir mewn ôl-daliadau ar bob ffurflen monitro chwe-misol a gymeradwyir (Ebrill i "
+        "Fedi, i’w hadrodd erbyn 31 Hydref; Hydref i Fawrth, i’w hadrodd erbyn 30 Ebrill). "
+        "Caiff y grant ei wario ar y llinellau cyllideb a gymeradwywyd; mae angen cytundeb "
+        "ysgrifenedig y SCHTh i symud arian rhwng llinellau neu grantiau. Caiff tanwariant ei "
+        "ddychwelyd i’r SCHTh a chaiff gordaliadau eu hadennill."),
+    "CDRP": (
+        "Dyraniadau partneriaethau",
+        "Dyraniad blynyddol y Comisiynydd i bartneriaeth diogelwch cymunedol i gyflawni "
+        "camau gweithredu ei chynllun gweithredu.",
+        "Telir ymlaen llaw ar gyfer y flwyddyn ariannol. Adroddir ar y gwariant ar bob llinell "
+        "gyllideb bob chwe mis, ynghyd â chynnydd pob cam gweithredu yn y cynllun gweithredu. "
+        "Mae angen cytundeb y SCHTh i ailddyrannu rhwng llinellau; y bartneriaeth sy’n talu am "
+        "orwariant ar linell. Caiff tanwariant ei ddychwelyd i’r SCHTh."),
+}
+DIRECT_ROUND_GUIDANCE_CY = ("Cyllideb ar gyfer dyfarniadau uniongyrchol: nid yw byth ar agor i "
+                            "geisiadau.")
+
 DIRECT_FUNDS = [
     # The published PCC grant agreement in the domain brief: six-monthly returns due 31
     # October and 30 April, payment in arrears, underspend returned.
@@ -110,7 +133,9 @@ def _moment(day: date, hour: int = 10) -> datetime:
 def _direct_fund(spec: DirectFundSpec) -> bool:
     """The fund, unless it is there already; whether it was made."""
     if session.scalar(select(Fund.id).where(Fund.code == spec.code)) is None:
+        name_cy, purpose_cy, terms_cy = DIRECT_FUNDS_CY.get(spec.code, ("", "", ""))
         fund = Fund(code=spec.code, name=spec.name, purpose=spec.purpose, is_youth=False,
+                    name_cy=name_cy, purpose_cy=purpose_cy, terms_cy=terms_cy,
                     allows_multi_year=True, direct=True, payment_rule=spec.payment_rule,
                     terms=spec.terms, final_return_weeks=4)  # the final return by 30 April
         session.add(fund)
@@ -124,16 +149,19 @@ def _direct_round(fund: Fund, budgets: dict[int, int]) -> Round:
     never open to bids, its pot kept per year."""
     first, last = min(budgets), max(budgets)
     label = year_label(first) if first == last else f"{year_label(first)} to {year_label(last)}"
+    label_cy = year_label(first) if first == last else f"{year_label(first)} i {year_label(last)}"
     existing = session.scalar(select(Round).where(Round.fund_id == fund.id, Round.name == label))
     if existing is not None:
         return existing
-    round_ = Round(fund=fund, name=label, financial_year=first, years=last - first + 1,
+    round_ = Round(fund=fund, name=label, name_cy=label_cy, financial_year=first,
+                   years=last - first + 1,
                    opens_at=_moment(date(first, 4, 1), 9),
                    closes_at=_moment(date(first + 1, 3, 31), 17),  # as setup allows
                    budget_pence=sum(budgets.values()), cap_pence=None, committed_pence=0,
                    eligible_organisation_types=[OrganisationType.CSP.value],
                    return_cadence=ReturnCadence.SIX_MONTHLY,
-                   guidance="A budget for direct awards: never open to bids.")
+                   guidance="A budget for direct awards: never open to bids.",
+                   guidance_cy=DIRECT_ROUND_GUIDANCE_CY)
     if last > first:  # one year's RoundYear is kept by the models' flush hook
         round_.year_budgets = [RoundYear(financial_year=year, budget_pence=pence,
                                          committed_pence=0)

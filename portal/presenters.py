@@ -101,47 +101,54 @@ def answer_rows(section: questions.Section, answers: dict[str, Any], every: dict
     """GOV.UK summary-list rows (label, value in words) of the questions of ``section``
     shown for its ``answers`` (``every``: all sections' answers, for conditions on earlier
     ones). ``files``: attached files' names by id, for file questions; ``total_pence``: the
-    budget's total as the bid holds it (else the sum of its lines)."""
+    budget's total as the bid holds it (else the sum of its lines). The grants team's words
+    are in the reader's language, English shown to a Welsh reader marked ``lang="en"``
+    (``questions.marked``)."""
     answers = answers or {}
     everything = {**(every or {}), **answers}
     rows: list[dict[str, Any]] = []
+
+    def row(label: Any, value: Any, html: bool = False) -> dict[str, Any]:
+        return {"key": {"html": escape(label)}, "value": {"html" if html else "text": value}}
+
     for question in questions.shown_questions(section, everything):
         code = question.type
-        label = questions.words(question.label)
+        label = question.marked("label")
         if not question.kind.answers:
             continue
         if code == "project_dates":
-            rows.append(_row(label, _iso_day(answers.get("start_date"))))
-            rows.append(_row(questions.words(question.end_label) or _("End date"),
+            rows.append(row(label, _iso_day(answers.get("start_date"))))
+            rows.append(row(question.marked("end_label") or _("End date"),
                              _iso_day(answers.get("end_date"))))
         elif code == "issue_types":
             chosen = answers.get("issue_types") or []
-            rows.append(_row(label, ", ".join(_choice_words(question, v) for v in chosen)
+            rows.append(row(label, ", ".join(_choice_words(question, v) for v in chosen)
                              if isinstance(chosen, list) else ""))
         elif code == "budget":
             lines = answers.get("rows") or []
-            rows.append(_row(label or _("Budget lines"), _budget_list(lines), html=True))
+            rows.append(row(label or _("Budget lines"), _budget_list(lines), html=True))
             total = total_pence if total_pence is not None else sum(
                 int(r.get("amount_pence") or 0) for r in lines if isinstance(r, dict))
-            rows.append(_row(_("Total asked for"), money(total)))
+            rows.append(row(_("Total asked for"), money(total)))
             match = answers.get("match_funding_pence")
-            rows.append(_row(_("Match funding from others"),
+            rows.append(row(_("Match funding from others"),
                              money(match) if isinstance(match, int) and match else ""))
-            rows.append(_row(_("Where the match funding comes from"),
+            rows.append(row(_("Where the match funding comes from"),
                              answers.get("match_funding_sources") or ""))
         elif code == "outcomes":
-            rows.append(_row(label or _("Outcome measures"),
+            rows.append(row(label or _("Outcome measures"),
                              _outcome_list(answers.get("rows") or []), html=True))
         elif code == "declarations":
-            statements = [questions.words(s) for s in question.statements] + ["", ""]
-            rows.append(_row(statements[0], _("Yes") if answers.get("accurate") else _("No")))
-            rows.append(_row(statements[1], _("Yes") if answers.get("authorised") else _("No")))
-            rows.append(_row(_("Your full name"), answers.get("name") or ""))
-            rows.append(_row(_("Your role"), answers.get("role") or ""))
+            statements = [questions.marked(english, welsh)
+                          for english, welsh in question.statement_pairs()]
+            rows.append(row(statements[0], _("Yes") if answers.get("accurate") else _("No")))
+            rows.append(row(statements[1], _("Yes") if answers.get("authorised") else _("No")))
+            rows.append(row(_("Your full name"), answers.get("name") or ""))
+            rows.append(row(_("Your role"), answers.get("role") or ""))
         elif code in ("title", "summary"):
-            rows.append(_row(label, answers.get(code) or ""))
+            rows.append(row(label, answers.get(code) or ""))
         else:
-            rows.append(_row(label, _simple_value(question, answers.get(question.key), files)))
+            rows.append(row(label, _simple_value(question, answers.get(question.key), files)))
     return rows
 
 
@@ -151,11 +158,11 @@ def return_answer_sections(definition: questions.Definition, answers: dict[str, 
     (section title, summary-list rows) for each section shown, conditions reading only the
     answers that count. The partnership's and finance's views of a return both show these."""
     every = questions.visible(definition, {s.key: answers for s in definition.sections})
-    found = []
+    found: list[tuple[str, list[dict[str, Any]]]] = []
     for section in questions.shown_sections(definition, every):
         rows = answer_rows(section, answers, every)
         if rows:
-            found.append((questions.words(section.title), rows))
+            found.append((section.marked("title"), rows))
     return found
 
 
@@ -231,6 +238,10 @@ _KEY_LABELS: dict[str, Any] = {
     "title": _l("Title"), "to": _l("To budget line"), "underspend": _l("Underspend to repay"),
     "variation": _l("Change asked for"), "version": _l("Version"), "weight": _l("Weight"),
     "weighted": _l("Weighted score"),
+    # The Welsh beside what the OPCC types (issue 16).
+    "name_cy": _l("Name in Welsh"), "purpose_cy": _l("Purpose in Welsh"),
+    "terms_cy": _l("Terms in Welsh"), "guidance_cy": _l("Guidance in Welsh"),
+    "title_cy": _l("Title in Welsh"),
 }
 # Details that hold questions' or sections' keys (issue 15): shown as words.
 _KEYS_AS_WORDS = {"answers_left_behind", "sections_removed"}
@@ -441,9 +452,17 @@ def _scores(scores: Details, names: RecordNames) -> str:
     return "; ".join(parts) or _("none")
 
 
+def _criterion(criterion: Details) -> str:
+    if criterion.get("title_cy"):
+        return _("%(title)s (in Welsh: %(welsh)s; weight %(weight)s)",
+                 title=criterion.get("title", ""), welsh=criterion["title_cy"],
+                 weight=criterion.get("weight", ""))
+    return _("%(title)s (weight %(weight)s)", title=criterion.get("title", ""),
+             weight=criterion.get("weight", ""))
+
+
 def _criteria(snapshot: Details) -> str:
-    criteria = ", ".join(_("%(title)s (weight %(weight)s)", title=c.get("title", ""),
-                           weight=c.get("weight", "")) for c in snapshot.get("criteria") or [])
+    criteria = ", ".join(_criterion(c) for c in snapshot.get("criteria") or [])
     scale = snapshot.get("scale") or {}
     text = _("Criteria: %(criteria)s", criteria=criteria or _("none"))
     if scale:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.agreements import action_plan_form, action_values, direct_award_form
+from portal import bilingual
 from portal.access import requires
 from portal.decisions import bp
 from portal.models import Award, Round
@@ -57,7 +58,7 @@ def new_direct_award(round_id: int):
     round_ = _budget(round_id)
     form = direct_award_form(round_.financial_years)
     form.organisation.choices = [("", _("Choose a partnership"))] + [
-        (str(o.id), o.name) for o in agreements.partnerships()]
+        (str(o.id), bilingual.text(o, "name")) for o in agreements.partnerships()]
     if request.method != "POST" and not form.token.data:
         form.token.data = bids.new_creation_token()
     if request.method == "POST" and not form.change.data and form.validate_on_submit():
@@ -91,7 +92,8 @@ def new_direct_award(round_id: int):
         else:
             if form.confirm.data:
                 flash(_("Direct award %(reference)s made and %(csp)s told.",
-                        reference=award.bid.reference, csp=award.organisation.name), "success")
+                        reference=award.bid.reference,
+                        csp=bilingual.text(award.organisation, "name")), "success")
                 return redirect(url_for("decisions.award", award_id=award.id))
             carried = [(name, value) for name, value in request.form.items(multi=True)
                        if name not in BUTTONS]

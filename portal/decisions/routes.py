@@ -22,6 +22,7 @@ from forms.review import (
     DecisionForm,
     moderation_form,
 )
+from portal import bilingual
 from portal.access import requires
 from portal.decisions import bp
 from portal.downloads import attachment, csv_file
@@ -209,8 +210,8 @@ def ask(bid_id: int):
             if not show_refusal(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
-            flash(_("Your question has been sent to %(csp)s.", csp=bid.organisation.name),
-                  "success")
+            flash(_("Your question has been sent to %(csp)s.",
+                    csp=bilingual.text(bid.organisation, "name")), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
     return render_template("decisions/ask.html", bid=bid, form=form,
                            open_request=bids.open_request(bid))
@@ -245,7 +246,8 @@ def decide(bid_id: int):
             if not show_refusal(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
-            flash(_("Decision recorded and %(csp)s told.", csp=bid.organisation.name), "success")
+            flash(_("Decision recorded and %(csp)s told.",
+                    csp=bilingual.text(bid.organisation, "name")), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
     return render_template("decisions/decide.html", bid=bid, form=form, round=bid.round,
                            readiness=decisions.readiness(bid),
@@ -270,7 +272,7 @@ def ranking_csv(round_id: int):
         return "yes" if flag else "no"
 
     rows = ({"rank": position, "reference": item.bid.reference, "title": item.bid.title,
-             "partnership": item.bid.partnership, "score_basis_points": item.basis_points,
+             "partnership": bilingual.text(item.bid, "partnership"), "score_basis_points": item.basis_points,
              "moderated": yes_no(item.moderated), "assessments": item.assessed,
              "requested_pence": item.bid.amount_requested_pence,
              "cumulative_pence": item.cumulative_pence,

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.setup import CriteriaForm, CriterionRow, FundForm, RoundForm
+from portal import bilingual
 from portal.access import requires
 from portal.decisions import bp
 from portal.models import Fund, Round
@@ -41,7 +42,8 @@ def _fund_details(form: FundForm) -> setup.FundDetails:
         code=form.code.data, name=form.name.data, purpose=form.purpose.data,
         is_youth=bool(form.is_youth.data), allows_multi_year=bool(form.allows_multi_year.data),
         payment_rule=PaymentRule(form.payment_rule.data), terms=form.terms.data,
-        direct=bool(form.direct.data))
+        direct=bool(form.direct.data), name_cy=form.name_cy.data or "",
+        purpose_cy=form.purpose_cy.data or "", terms_cy=form.terms_cy.data or "")
 
 
 @bp.route("/manage/funds/new", methods=["GET", "POST"])
@@ -56,7 +58,8 @@ def new_fund():
         except DomainError as refused:
             show_refusal(form, refused, default="name")
         else:
-            flash(_("Fund “%(name)s” created. Now add a round.", name=fund.name), "success")
+            flash(_("Fund “%(name)s” created. Now add a round.",
+                    name=bilingual.text(fund, "name")), "success")
             return redirect(url_for("decisions.new_round", fund_id=fund.id))
     return render_template("decisions/setup/fund.html", form=form, fund=None)
 
@@ -68,7 +71,7 @@ def edit_fund(fund_id: int):
     form = FundForm()
     if showing_saved():
         for name in ("code", "name", "purpose", "is_youth", "allows_multi_year", "direct",
-                     "terms"):
+                     "terms", "name_cy", "purpose_cy", "terms_cy"):
             form[name].data = getattr(fund, name)
         form.payment_rule.data = fund.payment_rule.value
     if form.validate_on_submit():
@@ -77,7 +80,8 @@ def edit_fund(fund_id: int):
         except DomainError as refused:
             show_refusal(form, refused, default="name")
         else:
-            flash(_("Changes to “%(name)s” saved.", name=fund.name), "success")
+            flash(_("Changes to “%(name)s” saved.", name=bilingual.text(fund, "name")),
+                  "success")
             return redirect(url_for("decisions.funds"))
     return render_template("decisions/setup/fund.html", form=form, fund=fund)
 
@@ -115,7 +119,8 @@ def _round_details(form: RoundForm) -> setup.RoundDetails:
         eligible_organisation_types=list(form.eligible_organisation_types.data or []),
         return_cadence=ReturnCadence(form.return_cadence.data), guidance=form.guidance.data or "",
         required_assessments=form.required_assessments.data,
-        years=years, year_budgets=year_budgets)
+        years=years, year_budgets=year_budgets, name_cy=form.name_cy.data or "",
+        guidance_cy=form.guidance_cy.data or "")
 
 
 def _round_form(fund: Fund) -> RoundForm:
@@ -140,6 +145,8 @@ def _load_round(form: RoundForm, round_: Round) -> None:
     form.eligible_organisation_types.data = list(round_.eligible_organisation_types or [])
     form.return_cadence.data = round_.return_cadence.value
     form.guidance.data = round_.guidance
+    form.name_cy.data = round_.name_cy
+    form.guidance_cy.data = round_.guidance_cy
     form.required_assessments.data = round_.required_assessments
 
 
@@ -165,8 +172,8 @@ def new_round(fund_id: int):
         except DomainError as refused:
             _show_round_refusal(form, refused)
         else:
-            flash(_("Round “%(name)s” created. Now set its criteria.", name=round_.name),
-                  "success")
+            flash(_("Round “%(name)s” created. Now set its criteria.",
+                    name=bilingual.text(round_, "name")), "success")
             return redirect(url_for("decisions.edit_criteria", round_id=round_.id))
     return render_template("decisions/setup/round.html", form=form, fund=fund, round=None)
 
@@ -184,7 +191,8 @@ def edit_round(round_id: int):
         except DomainError as refused:
             _show_round_refusal(form, refused)
         else:
-            flash(_("Changes to “%(name)s” saved.", name=round_.name), "success")
+            flash(_("Changes to “%(name)s” saved.", name=bilingual.text(round_, "name")),
+                  "success")
             return redirect(url_for("decisions.funds"))
     return render_template("decisions/setup/round.html", form=form, fund=round_.fund,
                            round=round_)
@@ -206,6 +214,8 @@ def _load_criteria(form: CriteriaForm, round_: Round) -> None:
     for row, criterion in zip(form.rows, round_.criteria):
         row.form.title.data = criterion.title
         row.form.guidance.data = criterion.guidance
+        row.form.title_cy.data = criterion.title_cy
+        row.form.guidance_cy.data = criterion.guidance_cy
         row.form.weight.data = criterion.weight
         row.form.sections.data = list(criterion.sections or [])
     scale = setup.scale_of(round_)
@@ -248,7 +258,9 @@ def edit_criteria(round_id: int):
         _load_criteria(form, round_)
     if form.validate_on_submit():
         chosen = [setup.CriterionDetails(row.title.data or "", row.guidance.data or "",
-                                         row.weight.data or 0, tuple(row.sections.data or ()))
+                                         row.weight.data or 0, tuple(row.sections.data or ()),
+                                         title_cy=row.title_cy.data or "",
+                                         guidance_cy=row.guidance_cy.data or "")
                   for row in form.filled_rows()]
         lowest, highest = form.scale_min.data, form.scale_max.data
         assert lowest is not None and highest is not None  # both Required: validated above
@@ -259,6 +271,7 @@ def edit_criteria(round_id: int):
         except DomainError as refused:
             _show_criteria_refusal(form, refused)
         else:
-            flash(_("Criteria for “%(name)s” saved.", name=round_.name), "success")
+            flash(_("Criteria for “%(name)s” saved.", name=bilingual.text(round_, "name")),
+                  "success")
             return redirect(url_for("decisions.criteria", round_id=round_.id))
     return render_template("decisions/setup/edit_criteria.html", form=form, round=round_)

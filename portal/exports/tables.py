@@ -26,7 +26,7 @@ import xlsxwriter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal import questions
+from portal import bilingual, questions
 from portal.db import UK
 from portal.formatting import pence_to_pounds
 
@@ -73,6 +73,9 @@ def _c(key: str, heading: Any, kind: Kind = Kind.TEXT, width: int = 16) -> Colum
 
 
 _PARTNERSHIP = _c("partnership", _l("Partnership"), width=30)
+# Columns of names the OPCC gives in English and Welsh (issue 16): a row may carry the Welsh
+# beside the English as ``<key>_cy``; the file gives the reader's language, as plain text.
+_BILINGUAL = {"partnership", "round"}
 _FUND = _c("fund", _l("Fund"), width=8)
 _ROUND = _c("round", _l("Round"), width=16)
 
@@ -161,6 +164,15 @@ def _percent(basis_points: int) -> Decimal:
     return (Decimal(basis_points) / 100).quantize(Decimal("0.01"))
 
 
+def cell(row: Mapping[str, Any], column: Column) -> Any:
+    """The value of ``column`` in ``row``: for a column of names (``_BILINGUAL``), the Welsh
+    (``<key>_cy``) for a Welsh reader when the row has it, else the English."""
+    value = row[column.key]
+    if column.key in _BILINGUAL and isinstance(value, str):
+        return bilingual.pick(value, row.get(f"{column.key}_cy"))
+    return value
+
+
 def csv_value(column: Column, value: Any) -> str:
     if value is None:
         return ""
@@ -208,7 +220,7 @@ def csv_chunks(table: Table, rows: Iterable[Mapping[str, Any]]) -> Iterator[str]
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-        writer.writerow([csv_value(column, row[column.key]) for column in table.columns])
+        writer.writerow([csv_value(column, cell(row, column)) for column in table.columns])
     yield buffer.getvalue()
 
 
@@ -257,7 +269,7 @@ def _write_sheet(workbook: xlsxwriter.Workbook, table: Table,
     last_row = 0
     for number, row in enumerate(rows, start=1):
         for col, column in enumerate(table.columns):
-            _write_cell(sheet, number, col, column, row[column.key], formats)
+            _write_cell(sheet, number, col, column, cell(row, column), formats)
         last_row = number
     sheet.autofilter(0, 0, last_row, last_col)
 

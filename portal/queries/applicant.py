@@ -21,11 +21,12 @@ def round_open_to(round_id: int, organisation_type: str) -> Round | None:
 def bids_page(organisation_id: int, number: int, text: str = "", status: str = "") -> Page:
     """Page ``number`` of a partnership's bids as its dashboard lists them, most recently
     changed first: rows of id, title, reference, status, amount_requested_pence (pence),
-    updated_at (UTC) and fund (its name). ``text`` matches the title or reference as typed
-    (any case; ``%`` and ``_`` are plain characters); ``status`` is a ``BidStatus`` value or
-    blank for all. Raises ``ValueError`` for a status that is not one."""
+    updated_at (UTC), fund (its name) and fund_cy (its Welsh name, maybe empty). ``text``
+    matches the title or reference as typed (any case; ``%`` and ``_`` are plain characters);
+    ``status`` is a ``BidStatus`` value or blank for all. Raises ``ValueError`` for a status
+    that is not one."""
     statement = (select(Bid.id, Bid.title, Bid.reference, Bid.status, Bid.amount_requested_pence,
-                        Bid.updated_at, Fund.name.label("fund"))
+                        Bid.updated_at, Fund.name.label("fund"), Fund.name_cy.label("fund_cy"))
                  .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
                  .order_by(Bid.updated_at.desc(), Bid.id.desc()))
     count = select(func.count()).select_from(Bid)

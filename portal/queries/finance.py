@@ -31,8 +31,10 @@ from portal.models import (
 from portal.pagination import Page, paginate
 from portal.services.awards import OPEN_RETURN  # the returns a partnership still owes
 
+# ``partnership_cy``: its Welsh name (maybe empty), for a Welsh reader (issue 16).
 _AWARD_COLUMNS = (Award.id.label("award_id"), Bid.reference.label("reference"),
-                  Organisation.name.label("partnership"))
+                  Organisation.name.label("partnership"),
+                  Organisation.name_cy.label("partnership_cy"))
 
 
 def _with_award(statement: Select,

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from portal import bilingual
 from portal.db import session
 from portal.inputs import whole_number
 from portal.models import AwardLine, Criterion, GrantReturn, Variation
@@ -70,6 +71,8 @@ def record_names(events: Iterable[Any]) -> RecordNames:
         names.award_lines = {row.id: row.item for row in session.execute(
             select(AwardLine.id, AwardLine.item).where(AwardLine.id.in_(lines)))}
     if criteria:
-        names.criteria = {row.id: row.title for row in session.execute(
-            select(Criterion.id, Criterion.title).where(Criterion.id.in_(criteria)))}
+        names.criteria = {row.id: bilingual.pick(row.title, row.title_cy)
+                          for row in session.execute(
+                              select(Criterion.id, Criterion.title, Criterion.title_cy)
+                              .where(Criterion.id.in_(criteria)))}
     return names

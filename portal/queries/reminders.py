@@ -16,13 +16,14 @@ def _held() -> Select:
     """Held reminders still worth sending (the return still awaited, the award active),
     oldest held first. Rows: held id, kind, reason, held_since, last_tried_at, return id,
     return kind, period_start, period_end, due_date, award id, bid id, bid reference,
-    partnership name."""
+    partnership name and its Welsh name (``partnership_cy``, maybe empty)."""
     return (
         select(ReminderHeld.id, ReminderHeld.kind, ReminderHeld.reason, ReminderHeld.held_since,
                ReminderHeld.last_tried_at, GrantReturn.id.label("return_id"),
                GrantReturn.kind.label("return_kind"), GrantReturn.period_start,
                GrantReturn.period_end, GrantReturn.due_date, Award.id.label("award_id"),
-               Bid.id.label("bid_id"), Bid.reference, Organisation.name.label("partnership"))
+               Bid.id.label("bid_id"), Bid.reference, Organisation.name.label("partnership"),
+               Organisation.name_cy.label("partnership_cy"))
         .join(GrantReturn, GrantReturn.id == ReminderHeld.return_id)
         .join(Award, Award.id == GrantReturn.award_id)
         .join(Bid, Bid.id == Award.bid_id)

@@ -19,6 +19,7 @@ from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal import bilingual
 from portal.access import requires
 from portal.downloads import csv_file, workbook_file
 from portal.exports import answers
@@ -194,7 +195,7 @@ def _largest(rows: list[reporting.Row], size: Callable[[reporting.Row], int],
 
 
 def _round_label(row: reporting.Row) -> str:
-    label = f"{row.key}, {row.detail}"
+    label = f"{bilingual.text(row, 'key')}, {bilingual.text(row, 'detail')}"
     return f"{label} ({row.years})" if row.years else label
 
 
@@ -207,7 +208,8 @@ def _year_charts(board: reporting.Dashboard) -> dict[int, Chart | None]:
     fields = ["budget_pence", "committed_pence", "paid_pence", "spent_pence"]
     return {table.round_id: bar_chart(
         f"chart-years-{table.round_id}",
-        _("%(fund)s, %(round)s: money by financial year", fund=table.fund, round=table.name),
+        _("%(fund)s, %(round)s: money by financial year", fund=bilingual.text(table, "fund"),
+          round=bilingual.text(table, "name")),
         _("Bar chart of the budget, committed, paid and spent in each financial year of "
           "%(years)s. The table that follows gives the same figures and the totals.",
           years=table.years_label),
@@ -252,7 +254,8 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
         charts["partnerships"] = bar_chart(
             "chart-partnerships", _("Committed by partnership, %(year)s", year=shown_year),
             partnerships_description, [(_("Committed"), COMMITTED), (_("Paid"), PAID)],
-            [(r.key, [r.committed_pence, r.paid_pence]) for r in partnerships])
+            [(bilingual.text(r, "key"), [r.committed_pence, r.paid_pence])
+             for r in partnerships])
     return charts
 
 

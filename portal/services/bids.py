@@ -84,7 +84,7 @@ def question_answered_by(bid: Bid, evidence_id: int) -> str | None:
         section = definition.section(key)
         for question in section.questions if section is not None else []:
             if question.type == "file" and answers.get(question.key) == evidence_id:
-                return questions.words(question.label)
+                return question.words("label")
     return None
 
 
@@ -112,7 +112,7 @@ def incomplete_sections(bid: Bid) -> list[questions.Section]:
 
 def section_title(section: questions.Section) -> str:
     """A section's title in the reader's language."""
-    return questions.words(section.title)
+    return section.words("title")
 
 
 def status_label(status: BidStatus) -> str:
@@ -435,7 +435,7 @@ def save_section(bid: Bid, key: str, answers: dict[str, Any], *, completed: bool
         assert question is not None  # checked above
         try:
             added = evidence.add(bid, upload.name, upload.stream,
-                                 questions.words(question.label)[:200], actor)
+                                 question.words("label")[:200], actor)
         except DomainError as refused_file:
             raise DomainError(refused_file.message, field=name) from None
         answers = {**answers, name: added.id}
@@ -530,7 +530,7 @@ def submit(bid: Bid, actor: User, now: datetime | None = None) -> str:
                     answers.get(question.key) not in attached and question.required:
                 raise DomainError(_("%(section)s: %(problem)s", section=section_title(section),
                                     problem=_("Select a file for “%(label)s”",
-                                              label=questions.words(question.label))))
+                                              label=question.words("label"))))
     if now >= bid.round.closes_at:
         raise DomainError(_("This round closed on %(when)s. Your bid has been kept as a draft.",
                             when=_when(bid.round.closes_at)))

@@ -14,7 +14,7 @@ from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from portal import questions
+from portal import bilingual, questions
 from portal.db import UK, session, uk_today
 from portal.formatting import date_time, long_date, money
 from portal.models import (
@@ -58,6 +58,10 @@ class FundDetails:
     # A fund of direct awards (issue 14): its rounds are budgets the grants manager makes
     # awards from, never open to bids.
     direct: bool = False
+    # The Welsh of the name, purpose and terms (issue 16): empty shows the English.
+    name_cy: str = ""
+    purpose_cy: str = ""
+    terms_cy: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,9 @@ class RoundDetails:
     # :class:`YearBudget` per year, first year first, and ``budget_pence`` is their sum.
     years: int = 1
     year_budgets: tuple[YearBudget, ...] = ()
+    # The Welsh of the name and guidance (issue 16): empty shows the English.
+    name_cy: str = ""
+    guidance_cy: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,9 @@ class CriterionDetails:
     # The keys of the application form's sections it scores (issue 15): the assessor sees
     # their answers beside the score.
     sections: tuple[str, ...] = ()
+    # The Welsh of the title and guidance (issue 16): empty shows the English.
+    title_cy: str = ""
+    guidance_cy: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,7 +168,14 @@ def _fund_snapshot(fund: Fund) -> dict[str, Any]:
     return {"code": fund.code, "name": fund.name, "purpose": fund.purpose,
             "is_youth": fund.is_youth, "allows_multi_year": fund.allows_multi_year,
             "payment_rule": fund.payment_rule.value, "terms": fund.terms,
-            "direct": fund.direct}
+            "direct": fund.direct, **_welsh_snapshot(fund, "name", "purpose", "terms")}
+
+
+def _welsh_snapshot(record: Any, *fields: str) -> dict[str, str]:
+    """The Welsh of ``fields`` given (``name_cy``...), for an audit event: none when empty,
+    so events from before issue 16 and records without Welsh read as they did."""
+    return {f"{field}_cy": value for field in fields
+            if (value := getattr(record, f"{field}_cy", "") or "")}
 
 
 def _check_fund(details: FundDetails, fund: Fund | None) -> None:
@@ -169,6 +186,10 @@ def _check_fund(details: FundDetails, fund: Fund | None) -> None:
     if session.scalar(others.where(func.lower(Fund.name) == details.name.lower())):
         raise DomainError(_("A fund called “%(name)s” already exists", name=details.name),
                           field="name")
+    if details.name_cy and session.scalar(
+            others.where(func.lower(Fund.name_cy) == details.name_cy.lower())):
+        raise DomainError(_("A fund called “%(name)s” in Welsh already exists",
+                            name=details.name_cy), field="name_cy")
     if fund is None:
         return
     in_fund = select(Bid.id).join(Round).where(Round.fund_id == fund.id)
@@ -197,6 +218,9 @@ def _apply_fund(fund: Fund, details: FundDetails) -> None:
     fund.direct = details.direct
     fund.payment_rule = details.payment_rule
     fund.terms = details.terms
+    fund.name_cy = details.name_cy
+    fund.purpose_cy = details.purpose_cy
+    fund.terms_cy = details.terms_cy
 
 
 def _flush_unique(message: str, field: str) -> None:
@@ -244,7 +268,8 @@ def _round_snapshot(round_: Round) -> dict[str, Any]:
             "budget_pence": round_.budget_pence, "cap_pence": round_.cap_pence,
             "eligible_organisation_types": list(round_.eligible_organisation_types or []),
             "return_cadence": round_.return_cadence.value, "guidance": round_.guidance,
-            "required_assessments": round_.required_assessments, **_years_snapshot(round_)}
+            "required_assessments": round_.required_assessments, **_years_snapshot(round_),
+            **_welsh_snapshot(round_, "name", "guidance")}
 
 
 def _years_snapshot(round_: Round) -> dict[str, Any]:
@@ -437,8 +462,18 @@ def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> Non
     if round_ is not None:
         same_name = same_name.where(Round.id != round_.id)
     if session.scalar(same_name):
-        raise DomainError(_("%(fund)s already has a round called “%(name)s”", fund=fund.name,
-                            name=details.name), field="name")
+        raise DomainError(_("%(fund)s already has a round called “%(name)s”",
+                            fund=bilingual.text(fund, "name"), name=details.name),
+                          field="name")
+    if details.name_cy:
+        same_welsh = select(Round.id).where(Round.fund_id == fund.id,
+                                            func.lower(Round.name_cy) == details.name_cy.lower())
+        if round_ is not None:
+            same_welsh = same_welsh.where(Round.id != round_.id)
+        if session.scalar(same_welsh):
+            raise DomainError(_("%(fund)s already has a round called “%(name)s” in Welsh",
+                                fund=bilingual.text(fund, "name"), name=details.name_cy),
+                              field="name_cy")
     needed = details.required_assessments
     if needed is not None and (isinstance(needed, bool) or not isinstance(needed, int)
                                or not 1 <= needed <= MOST_ASSESSMENTS):
@@ -457,6 +492,8 @@ def _apply_round(round_: Round, details: RoundDetails) -> None:
     round_.eligible_organisation_types = sorted(set(details.eligible_organisation_types))
     round_.return_cadence = details.return_cadence
     round_.guidance = details.guidance
+    round_.name_cy = details.name_cy
+    round_.guidance_cy = details.guidance_cy
     round_.required_assessments = details.required_assessments
     _apply_years(round_, details)
 
@@ -553,7 +590,8 @@ def criteria_sections(round_: Round) -> list[tuple[str, str]]:
 def _criteria_snapshot(round_: Round) -> dict[str, Any]:
     scale = scale_of(round_)
     return {"criteria": [{"title": c.title, "guidance": c.guidance, "weight": c.weight,
-                          **({"sections": list(c.sections)} if c.sections else {})}
+                          **({"sections": list(c.sections)} if c.sections else {}),
+                          **_welsh_snapshot(c, "title", "guidance")}
                          for c in round_.criteria],
             "scale": {"min": scale.minimum, "max": scale.maximum,
                       "descriptors": scale.descriptors}}
@@ -634,6 +672,8 @@ def replace_criteria(round_: Round, criteria: list[CriterionDetails], scale: Sca
         row.position = position
         row.title = details.title
         row.guidance = details.guidance
+        row.title_cy = details.title_cy
+        row.guidance_cy = details.guidance_cy
         row.weight = details.weight
         # Each section once, in the form's order.
         row.sections = [key for key in offered if key in details.sections]
