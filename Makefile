@@ -51,7 +51,7 @@ portal/static/build/portal.css: node_modules/.installed assets/build.mjs $(wildc
 
 # Translations: extract marked strings, update the catalogues, compile them.
 extract-translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o portal/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -o portal/translations/messages.pot .
 
 update-translations: extract-translations
 	$(BIN)/pybabel update --no-fuzzy-matching -i portal/translations/messages.pot -d portal/translations

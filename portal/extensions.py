@@ -111,7 +111,8 @@ def init_app(app: Flask) -> None:
     # The i18n extension (added by Babel.init_app) gives the environment this method; the
     # checker sees Jinja's Environment without it.
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
-        _template_gettext, _template_ngettext, newstyle=True)
+        _template_gettext, _template_ngettext, newstyle=True,
+        pgettext=_template_pgettext, npgettext=_template_npgettext)
 
 
 # Templates ask for hundreds of strings: each render (a Jinja Context, made inside whatever
@@ -125,6 +126,19 @@ def _template_gettext(context: Context, string: str) -> str:
 @pass_context
 def _template_ngettext(context: Context, singular: str, plural: str, n: int) -> str:
     return _render_translations(context).ungettext(singular, plural, n)
+
+
+@pass_context
+def _template_pgettext(context: Context, message_context: str, string: str) -> str:
+    """A message whose English is shared by different meanings ("Fund", the noun, and
+    "Fund", the recommendation): ``pgettext("recommendation", "Fund")``."""
+    return _render_translations(context).upgettext(message_context, string)
+
+
+@pass_context
+def _template_npgettext(context: Context, message_context: str, singular: str, plural: str,
+                        n: int) -> str:
+    return _render_translations(context).unpgettext(message_context, singular, plural, n)
 
 
 def _render_translations(context: Context) -> NullTranslations:

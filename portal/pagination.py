@@ -110,6 +110,13 @@ def _arrow_link(kind: str, href: str, title: Markup, block: bool) -> Markup:
         kind, href, before, title_class, title, after)
 
 
+def _whole(words: str) -> Markup:
+    """A link's words with the part only a screen reader hears ("Previous page"), one message
+    so that a language may put the words in its own order (Welsh: "Tudalen flaenorol"). The
+    catalogue is ours and its tags are checked against the English's by a test."""
+    return Markup(words)
+
+
 def nav(params: dict | None) -> Markup:
     """GOV.UK pagination, as the govukPagination macro of the installed GOV.UK Frontend writes
     it (a test compares it with the package's fixtures), in Python: the macro costs more than
@@ -120,11 +127,11 @@ def nav(params: dict | None) -> Markup:
         return Markup("")
     previous, following, items = params.get("previous"), params.get("next"), params.get("items")
     block = not items and bool(previous or following)
-    hidden_page = Markup('<span class="govuk-visually-hidden">{}</span>').format(_(" page"))
     parts = [Markup('<nav class="govuk-pagination{}" aria-label="{}">').format(
         " govuk-pagination--block" if block else "", _("Pagination"))]
     if previous and previous.get("href"):
-        parts.append(_arrow_link("prev", previous["href"], _("Previous") + hidden_page, block))
+        parts.append(_arrow_link("prev", previous["href"], _whole(_(
+            'Previous<span class="govuk-visually-hidden"> page</span>')), block))
     if items:
         parts.append(Markup('<ul class="govuk-pagination__list">'))
         for item in items:
@@ -141,6 +148,7 @@ def nav(params: dict | None) -> Markup:
                 Markup(' aria-current="page"') if current else "", item["number"]))
         parts.append(Markup("</ul>"))
     if following and following.get("href"):
-        parts.append(_arrow_link("next", following["href"], _("Next") + hidden_page, block))
+        parts.append(_arrow_link("next", following["href"], _whole(_(
+            'Next<span class="govuk-visually-hidden"> page</span>')), block))
     parts.append(Markup("</nav>"))
     return Markup("\n").join(parts)  # whitespace between the links, as the macro's lines give

@@ -191,6 +191,8 @@ class Browser:
         self.loaded: list[str] = []   # every document the page loaded, in order
         self.checked: list[str] = []  # every document axe checked
         self.problems: list[str] = []
+        # Further checks of each checked page (e.g. tests/browser/english.py's detector).
+        self.inspectors: list[Callable[[Page], None]] = []
         self.page.on("load", lambda page: self.loaded.append(page.url))
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
@@ -233,6 +235,8 @@ class Browser:
             raise AssertionError(f"axe-core found {len(violations)} accessibility "
                                  f"violation(s) on {url}:\n" + format_violations(violations))
         self.check_narrow()
+        for inspect in self.inspectors:
+            inspect(self.page)
         if self.javascript:
             ran = self.page.evaluate(SCRIPTS_RAN)
             assert ran["inline"], f"{url}: the nonce'd inline script did not run (CSP?)"
@@ -317,6 +321,11 @@ class Browser:
     def click_button(self, name: str, *, within: str = "body") -> None:
         button = self.page.locator(within).get_by_role("button", name=name, exact=True)
         self._navigate(button.click)
+
+    def click(self, locator: Any) -> None:
+        """Click a Playwright locator that loads a page (a link or button found otherwise
+        than by its name), and check the new page."""
+        self._navigate(locator.click)
 
     def fill(self, label: str, value: str) -> None:
         self.page.get_by_label(label, exact=True).fill(value)

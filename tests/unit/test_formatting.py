@@ -96,3 +96,35 @@ def test_a_return_is_named_by_its_period_and_kind(babel_app):
         "Return for 1 April 2026 to 30 September 2026")
     assert formatting.return_title("final", date(2026, 4, 1), date(2027, 3, 31)) == (
         "Final return, 1 April 2026 to 31 March 2027")
+
+
+@pytest.fixture
+def portal_app(tmp_path):
+    """The portal's app with its real catalogues (no page touches the database here)."""
+    from portal import create_app
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "test", "AUDIT_KEY": "test",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.db'}",
+                      "SERVER_NAME": "portal.test"})
+    with app.test_request_context():
+        yield app
+
+
+def test_a_welsh_reader_sees_welsh_dates_times_and_pounds(portal_app):
+    """Issue 16: Babel's cy locale for months and am/pm, the catalogue's words around them."""
+    from babel.dates import format_time
+
+    with force_locale("cy"):
+        assert formatting.long_date(date(2025, 6, 12)) == "12 Mehefin 2025"
+        assert formatting.long_date(datetime(2025, 3, 1, 12, 0, tzinfo=UTC)) == "1 Mawrth 2025"
+        evening = datetime(2025, 1, 31, 17, 30, tzinfo=UTC)
+        assert formatting.date_time(evening) == (
+            f"31 Ionawr 2025 am {format_time(evening, 'h:mma', locale='cy').lower()}")
+        assert formatting.date_time(datetime(2025, 6, 12, 11, 0, tzinfo=UTC)) == (
+            "12 Mehefin 2025 am hanner dydd")
+        assert formatting.date_time(datetime(2025, 6, 11, 23, 0, tzinfo=UTC)) == (
+            "12 Mehefin 2025 am hanner nos")
+        assert formatting.money(500000) == "£5,000.00"
+        assert formatting.return_title("final", date(2026, 4, 1), date(2027, 3, 31)).endswith(
+            "1 Ebrill 2026 i 31 Mawrth 2027")
+
