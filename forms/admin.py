@@ -2,11 +2,12 @@ from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
+    GovRadioInput,
     GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
-from wtforms import BooleanField, SelectMultipleField, StringField, SubmitField
+from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import Email, InputRequired
 
 from forms.base import PortalForm
@@ -19,6 +20,9 @@ ROLE_CHOICES = [
     ("finance", _l("Finance officer")),
     ("admin", _l("Administrator")),
 ]
+
+
+UNKNOWN_LANGUAGE = "both"  # the invitee's language is not known: emails in Welsh and English
 
 
 class UserSearchForm(PortalForm):
@@ -51,9 +55,34 @@ class InviteUserForm(_RolesMixin, PortalForm):
                     Email(_l("Enter an email address in the correct format, like "
                              "name@example.org")), max_length(254, _l("Email address"))],
     )
+    language = RadioField(
+        _l("Language of their emails"), widget=GovRadioInput(), default=UNKNOWN_LANGUAGE,
+        choices=[(UNKNOWN_LANGUAGE, _l("Not known: Welsh and English in each email")),
+                 ("en", "English"), ("cy", "Cymraeg")],
+        description=_l("They can change it once they have signed in."),
+        invalid_choice_message=_l("Select the language of their emails from the list"),
+    )
     submit = SubmitField(_l("Send invitation"), widget=GovSubmitInput())
 
 
 class EditUserForm(_RolesMixin, PortalForm):
     active = BooleanField(_l("Account is active"), widget=GovCheckboxInput())
+    submit = SubmitField(_l("Save changes"), widget=GovSubmitInput())
+
+
+class OrganisationForm(PortalForm):
+    name_cy = StringField(
+        _l("Welsh name (optional)"), widget=GovTextInput(),
+        description=_l("Shown instead of the English name to people who use the service in "
+                       "Welsh, and in emails and letters written in Welsh."),
+        validators=[max_length(200, _l("Welsh name"))],
+    )
+    language = RadioField(
+        _l("Language"), widget=GovRadioInput(),
+        choices=[("en", "English"), ("cy", "Cymraeg")],
+        description=_l("The language the partnership works in. Its offer letters are written "
+                       "in it."),
+        validators=[InputRequired(_l("Select the language the partnership works in"))],
+        invalid_choice_message=_l("Select the language the partnership works in"),
+    )
     submit = SubmitField(_l("Save changes"), widget=GovSubmitInput())

@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
 from portal import migrate
+from portal.bilingual import LANGUAGES
 from portal.db import get_db, session
 from portal.exports import cli as exports_cli
 from portal.inputs import unusable_characters
@@ -82,23 +83,33 @@ def typed_text(limit: int) -> Callable[[click.Context, click.Parameter, str | No
 @click.option("--email", prompt=True, callback=typed_text(254))
 @click.option("--organisation", "organisation_name", prompt="Organisation (exact name)",
               callback=typed_text(200))
+@click.option("--organisation-name-cy", default=None, callback=typed_text(200),
+              help="The organisation's Welsh name, if the command creates it.")
+@click.option("--organisation-language", type=click.Choice(LANGUAGES), default="en",
+              show_default=True,
+              help="The language the organisation works in, if the command creates it.")
 @click.option("--role", "roles", multiple=True, type=click.Choice([r.value for r in Role]),
               default=["admin"], show_default=True)
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True,
+              help="The language of the user's emails.")
 @click.password_option(callback=typed_text(256))
-def create_user(name: str, email: str, organisation_name: str, roles: tuple[str, ...],
+def create_user(name: str, email: str, organisation_name: str, organisation_name_cy: str | None,
+                organisation_language: str, roles: tuple[str, ...], language: str,
                 password: str) -> None:
     """Create a user (to bootstrap the first administrator)."""
     organisation = session.scalar(select(Organisation).where(Organisation.name == organisation_name))
     if organisation is None:
         from portal.models import OrganisationType
 
-        organisation = Organisation(name=organisation_name, type=OrganisationType.OPCC)
+        organisation = Organisation(name=organisation_name, type=OrganisationType.OPCC,
+                                    name_cy=(organisation_name_cy or "").strip(),
+                                    language=organisation_language)
         session.add(organisation)
         session.flush()
         click.echo(f"Created organisation {organisation_name!r} (OPCC).")
     try:
         user = accounts.create_user(name, email, organisation, {Role(r) for r in roles},
-                                    actor=None, password=password)
+                                    actor=None, password=password, language=language)
     except DomainError as refused:
         session.rollback()
         raise click.ClickException(refused.message) from refused

@@ -6,7 +6,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.admin import EditUserForm, InviteUserForm, UserSearchForm
+from forms.admin import (
+    UNKNOWN_LANGUAGE,
+    EditUserForm,
+    InviteUserForm,
+    OrganisationForm,
+    UserSearchForm,
+)
+from portal import bilingual
 from portal.access import requires
 from portal.admin import bp
 from portal.models import Role
@@ -15,6 +22,7 @@ from portal.queries import admin as queries
 from portal.refusals import show_refusal
 from portal.security import showing_saved
 from portal.services import DomainError, accounts, audit
+from portal.services import organisations as organisation_changes
 from portal.services.policy import Action
 
 
@@ -38,8 +46,10 @@ def invite():
         if organisation is None:
             abort(400)
         try:
+            language = None if form.language.data == UNKNOWN_LANGUAGE else form.language.data
             user = accounts.invite_user(form.name.data, form.email.data, organisation,
-                                        {Role(r) for r in form.roles.data}, actor=current_user)
+                                        {Role(r) for r in form.roles.data}, actor=current_user,
+                                        language=language)
         except DomainError as refused:
             show_refusal(form, refused, default="email")
         else:
@@ -73,3 +83,32 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.home"))
     return render_template("admin/edit_user.html", form=form, user=user,
                            history=audit.history("user", user.id))
+
+
+@bp.route("/organisations")
+@requires(Action.ADMINISTER)
+def organisations():
+    return render_template("admin/organisations.html", organisations=queries.organisations())
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@requires(Action.ADMINISTER)
+def edit_organisation(organisation_id: int):
+    organisation = queries.organisation(organisation_id) or abort(404)
+    form = OrganisationForm()
+    if showing_saved():
+        form.name_cy.data = organisation.name_cy
+        form.language.data = organisation.language
+    if form.validate_on_submit():
+        try:
+            organisation_changes.update(organisation, name_cy=form.name_cy.data or "",
+                                        language=form.language.data or "",
+                                        actor=current_user)
+        except DomainError as refused:
+            show_refusal(form, refused, default="name_cy")
+        else:
+            flash(_("Changes to %(name)s saved", name=bilingual.text(organisation, "name")),
+                  "success")
+            return redirect(url_for("admin.organisations"))
+    return render_template("admin/edit_organisation.html", form=form, organisation=organisation,
+                           history=audit.history("organisation", organisation.id))

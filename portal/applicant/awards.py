@@ -7,8 +7,10 @@ import re
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms import Field
 
 from forms.awards import (
@@ -93,8 +95,14 @@ def award(award_id: int):
 @bp.route("/awards/<int:award_id>/offer-letter")
 @requires(Action.APPLY)
 def offer_letter(award_id: int):
+    """The letter is written in the language the partnership works in (issue 16), whatever
+    the reader's: its element says which; the page around it is in the reader's."""
     award = _own_award(award_id)
-    return render_template("applicant/awards/offer_letter.html", award=award)
+    language = "cy" if award.organisation.language == "cy" else "en"
+    with force_locale("cy" if language == "cy" else "en_GB"):
+        letter = Markup(render_template("applicant/awards/_offer_letter.html", award=award))
+    return render_template("applicant/awards/offer_letter.html", award=award, letter=letter,
+                           letter_language=language)
 
 
 @bp.route("/awards/<int:award_id>/accept", methods=["GET", "POST"])
@@ -300,8 +308,9 @@ def _condition_words(definition: questions.Definition, condition: dict[str, str]
 
 def _question_sections(form: ReturnForm) -> list[dict[str, Any]]:
     """The fund's questions as the return page shows them: each section's title, intro,
-    when it is asked, and its form."""
-    return [{"title": questions.words(f.section.title), "intro": questions.words(f.section.intro),
+    when it is asked, and its form: the title in the reader's language, marked ``lang="en"``
+    where it is English shown to a Welsh reader; the intro as plain text (made paragraphs)."""
+    return [{"title": f.section.marked("title"), "intro": f.section.words("intro"),
              "condition": _condition_words(form.definition, f.section.condition), "form": f}
             for f in form.question_forms]
 

@@ -34,3 +34,11 @@ def organisation_choices() -> list[tuple[int, str]]:
     """Every organisation as (id, name), by name: the choices of the users' forms."""
     return [(o.id, o.name)
             for o in session.scalars(select(Organisation).order_by(Organisation.name))]
+
+
+def organisations() -> list:
+    """Every organisation as rows (id, name, name_cy, type, language), by name: the
+    administrators' list (one query whatever their number)."""
+    return list(session.execute(
+        select(Organisation.id, Organisation.name, Organisation.name_cy, Organisation.type,
+               Organisation.language).order_by(Organisation.name, Organisation.id)))

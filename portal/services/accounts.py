@@ -9,12 +9,14 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from zxcvbn import zxcvbn
 
+from portal.bilingual import LANGUAGES
 from portal.db import session, utcnow
 from portal.inputs import email_address_problem
 from portal.models import Organisation, Role, SignInThrottle, User, UserRole
@@ -200,12 +202,8 @@ def request_password_reset(address: str) -> None:
         return
     token = make_token(user, "reset")  # the email's template makes the link
     audit.record("user.password_reset_requested", "user", user.id, actor=None)
-    email.send(user.email, _("Reset your password"), "password_reset", locale=locale_of(user),
-               user=user, token=token, minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
-
-
-def locale_of(user: User) -> str:
-    return "cy" if user.language == "cy" else "en_GB"
+    email.send_to(user, _l("Reset your password"), "password_reset", token=token,
+                  minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
 
 
 # --- users, invitations and roles -----------------------------------------------------------
@@ -223,8 +221,10 @@ def _check_roles_fit(roles: set[Role], organisation: Organisation) -> None:
 
 @atomic
 def create_user(name: str, address: str, organisation: Organisation, roles: set[Role], *,
-                actor: User | None, password: str | None = None) -> User:
+                actor: User | None, password: str | None = None, language: str = "en") -> User:
     address = normalise_email(address)
+    if language not in LANGUAGES:
+        raise DomainError(_("Select the language of their emails"), field="language")
     problem = email_address_problem(address)  # look-alike or undeliverable: ASCII only
     if problem:
         raise DomainError(problem, field="email")
@@ -232,7 +232,7 @@ def create_user(name: str, address: str, organisation: Organisation, roles: set[
         raise DomainError(_("A user with this email address already exists"), field="email")
     _check_roles_fit(roles, organisation)
     user = User(name=name.strip(), email=address, organisation=organisation, active=True,
-                security_stamp=secrets.token_hex(16), language="en")
+                security_stamp=secrets.token_hex(16), language=language)
     user.role_rows = [UserRole(role=role) for role in sorted(roles)]
     session.add(user)
     session.flush()
@@ -247,9 +247,16 @@ def create_user(name: str, address: str, organisation: Organisation, roles: set[
 
 @atomic
 def invite_user(name: str, address: str, organisation: Organisation, roles: set[Role], *,
-                actor: User) -> User:
+                actor: User, language: str | None = None) -> User:
     """Create the account and email its invitation; refused beside the email field past the
-    limits on invitations to one address and from one client (``limits.take``)."""
+    limits on invitations to one address and from one client (``limits.take``).
+
+    ``language`` ("en" or "cy") is the one the inviter chose for the invitee's emails: the
+    invitation is written in it and kept on the account. ``None`` (not known) writes the
+    invitation in Welsh and English (``email.BILINGUAL``); the account keeps English until
+    its user chooses."""
+    if language is not None and language not in LANGUAGES:
+        raise DomainError(_("Select the language of their emails"), field="language")
     refused = limits.take(limits.INVITATION, normalise_email(address))
     if refused is not None:
         minutes = refused.minutes_left
@@ -261,12 +268,12 @@ def invite_user(name: str, address: str, organisation: Organisation, roles: set[
                             "minute.", "You have sent too many invitations for now. Try again "
                             "in %(num)d minutes.", minutes))
         raise DomainError(message, field="email")
-    user = create_user(name, address, organisation, roles, actor=actor)
+    user = create_user(name, address, organisation, roles, actor=actor, language=language or "en")
     user.invited_at = utcnow()
     token = make_token(user, "invite")  # the email's template makes the link
     audit.record("user.invited", "user", user.id, actor=actor, after={"email": user.email})
-    email.send(user.email, _("You have been invited to the grants portal"), "invitation",
-               user=user, token=token, inviter=actor,
+    email.send(user.email, _l("You have been invited to the grants portal"), "invitation",
+               locale=email.locale_of(language), user=user, token=token, inviter=actor,
                days=current_app.config["INVITATION_MAX_AGE"] // 86400)
     return user
 
@@ -308,7 +315,7 @@ def update_user(user: User, *, roles: set[Role], organisation: Organisation, act
 
 @atomic
 def set_language(user: User, language: str) -> None:
-    if language not in {"en", "cy"}:
+    if language not in LANGUAGES:
         raise DomainError(_("Select a language"), field="language")
     if user.language != language:
         before = user.language

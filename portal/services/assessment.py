@@ -74,10 +74,6 @@ def weighted_basis_points(scores: dict[int, int], criteria: list[Criterion]) -> 
 # --- assignment ------------------------------------------------------------------------------
 
 
-def _language(user: User) -> str:
-    return "cy" if user.language == "cy" else "en_GB"
-
-
 @atomic
 def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
     """Ask ``assessor`` to assess ``bid``; the first assignment starts the assessment (one
@@ -111,9 +107,8 @@ def assign(bid: Bid, assessor: User, actor: User) -> Assignment:
                             reference=bid.reference), field="assessor") from None
     audit.record("assessment.assigned", "bid", bid.id, actor=actor,
                  after={"assessor": assessor.name, "assignment": assignment.id})
-    email.send(assessor.email, _l("Bid %(reference)s to assess", reference=bid.reference),
-               "assessment_assigned", locale=_language(assessor), user=assessor, bid=bid,
-               assignment=assignment)
+    email.send_to(assessor, _l("Bid %(reference)s to assess", reference=bid.reference),
+                  "assessment_assigned", bid=bid, assignment=assignment)
     return assignment
 
 
@@ -143,7 +138,8 @@ def queue_query(user: User) -> Select:
     started, then submitted; within each, the longest waiting first."""
     return (select(Assignment.id, Assignment.conflict, Assignment.status,
                    Bid.reference, Bid.title, Organisation.name.label("partnership"),
-                   Fund.name.label("fund"))
+                   Fund.name.label("fund"), Organisation.name_cy.label("partnership_cy"),
+                   Fund.name_cy.label("fund_cy"))
             .join(Bid, Bid.id == Assignment.bid_id)
             .join(Organisation, Organisation.id == Bid.organisation_id)
             .join(Round, Round.id == Bid.round_id).join(Fund, Fund.id == Round.fund_id)
@@ -460,6 +456,7 @@ def ranking(round_: Round) -> list[RankedBid]:
     what remains of the budget. Three queries whatever the number of bids."""
     bids = list(session.execute(
         select(Bid.id, Bid.reference, Bid.title, Organisation.name.label("partnership"),
+               Organisation.name_cy.label("partnership_cy"),
                Bid.amount_requested_pence, Bid.submitted_at)
         .join(Organisation, Organisation.id == Bid.organisation_id)
         .where(Bid.round_id == round_.id, Bid.status.in_(RANKABLE))))

@@ -76,6 +76,7 @@ ACTION_LABELS: dict[str, Any] = {
     "round.created": _l("Round created"),
     "round.criteria_changed": _l("Criteria changed"),
     "round.updated": _l("Round changed"),
+    "organisation.changed": _l("Organisation changed"),
     "user.created": _l("Account created"),
     "user.invitation_accepted": _l("Invitation accepted"),
     "user.invited": _l("Invited"),

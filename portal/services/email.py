@@ -1,5 +1,10 @@
 """Email: one call renders a message in the recipient's language and queues it.
 
+``send_to(user, …)`` writes in the language stored on the account (``locale_of``, the one
+place a language becomes a locale); ``send(address, …, locale=locale_of(None))`` writes Welsh
+then English in one message where the reader's choice is not known. Each message says its
+language in a ``Content-Language`` header.
+
 Messages leave only when the unit of work commits, so a refused change never
 sends mail. With MAIL_SERVER set they go over SMTP; otherwise each is written to
 the instance outbox as an .eml file and logged, so a new user can read them.
@@ -18,6 +23,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from portal.db import session, utcnow
+from portal.models import User
 
 log = logging.getLogger(__name__)
 _QUEUE_KEY = "outgoing_email"
@@ -26,21 +32,54 @@ _MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAI
               "MAIL_OUTBOX")
 
 
-def send(to: str | list[str], subject: object, template: str, *, locale: str = "en_GB",
+ENGLISH = "en_GB"
+WELSH = "cy"
+BILINGUAL = "cy+en_GB"  # the recipient's language is not known: Welsh first, then English
+_CONTENT_LANGUAGE = {ENGLISH: "en-GB", WELSH: "cy", BILINGUAL: "cy, en-GB"}
+_DIVIDER = "\n\n" + "-" * 40 + "\n\n"
+
+
+def locale_of(language: str | None) -> str:
+    """The locale of an email to someone whose account chose ``language`` ("en" or "cy"):
+    the one place that says so. ``None`` (no account, or an invitation whose language the
+    inviter did not choose) is :data:`BILINGUAL`: Welsh first, then English, so that the
+    Welsh is not treated less favourably where the reader's choice is not known (issue 16)."""
+    if language is None:
+        return BILINGUAL
+    return WELSH if language == "cy" else ENGLISH
+
+
+def send_to(user: User, subject: object, template: str, **context: object) -> None:
+    """Email ``user`` in the language stored on their account (``user`` is in the context)."""
+    send(user.email, subject, template, locale=locale_of(user.language), user=user, **context)
+
+
+def _render(locale: str, subject: object, template: str, context: dict) -> tuple[str, str]:
+    with force_locale(locale):
+        return str(subject), render_template(f"emails/{template}.txt", **context)
+
+
+def send(to: str | list[str], subject: object, template: str, *, locale: str,
          **context: object) -> None:
-    """Render ``templates/emails/<template>.txt`` (plain text: not HTML-escaped) and send it
-    after the commit. ``subject`` may be lazy text: it is read in ``locale``."""
+    """Render ``templates/emails/<template>.txt`` (plain text: not HTML-escaped) in ``locale``
+    (:func:`locale_of`; every recipient in ``to`` reads it) and send it after the commit.
+    ``subject`` may be lazy text: it is read in ``locale``. :data:`BILINGUAL` renders the
+    message in Welsh, then in English, in one email ("Welsh / English" subject)."""
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
         return
-    with force_locale(locale):
-        body = render_template(f"emails/{template}.txt", **context)
-        subject = str(subject)
+    if locale == BILINGUAL:
+        welsh_subject, welsh = _render(WELSH, subject, template, context)
+        english_subject, english = _render(ENGLISH, subject, template, context)
+        subject, body = f"{welsh_subject} / {english_subject}", welsh + _DIVIDER + english
+    else:
+        subject, body = _render(locale, subject, template, context)
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
-    message.set_content(body)
+    message.set_content(body)  # first: it clears every Content-* header set before it
+    message["Content-Language"] = _CONTENT_LANGUAGE[locale]
     config = {key: current_app.config[key] for key in _MAIL_KEYS}
     session.info.setdefault(_QUEUE_KEY, []).append((message, config))
 

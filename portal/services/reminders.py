@@ -94,9 +94,8 @@ def send_reminder(return_id: int, kind: str) -> int | None:
     subject = (_l("Return overdue: %(reference)s", reference=reference) if kind == OVERDUE
                else _l("Return due soon: %(reference)s", reference=reference))
     for officer in officers:
-        email.send(officer.email, subject, "return_reminder",
-                   locale="cy" if officer.language == "cy" else "en_GB", user=officer,
-                   grant_return=grant_return, award=award, overdue=kind == OVERDUE)
+        email.send_to(officer, subject, "return_reminder", grant_return=grant_return,
+                      award=award, overdue=kind == OVERDUE)
     return len(officers)
 
 

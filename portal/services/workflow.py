@@ -199,6 +199,5 @@ def tell(transition: Transition, subject: Any, template: str, *,
     people = recipients(chosen, organisation_id=organisation_id, bid_id=bid_id,
                         assessor=assessor)
     for user in people:
-        email.send(user.email, subject, template, locale="cy" if user.language == "cy" else "en_GB", user=user,
-                   **context)
+        email.send_to(user, subject, template, **context)
     return people

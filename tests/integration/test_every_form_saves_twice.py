@@ -34,7 +34,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from portal.db import session
-from portal.models import Award, Bid, Fund, Round
+from portal.models import Award, Bid, Fund, Organisation, Round
 from portal.oneshot import is_one_shot
 from portal.services import (
     accounts,
@@ -221,6 +221,11 @@ def moderation_page(app: Flask) -> str:
 
 def user_page(email: str) -> Callable[[Flask], str]:
     return lambda app: _made(app, lambda: f"/admin/users/{_user(email).id}")
+
+
+def organisation_page(name: str) -> Callable[[Flask], str]:
+    return lambda app: _made(app, lambda: "/admin/organisations/" + str(session.scalar(
+        select(Organisation.id).where(Organisation.name == name))))
 
 
 def round_page(what: str) -> Callable[[Flask], str]:
@@ -537,6 +542,9 @@ SAVING_FORMS: dict[str, tuple[Target, ...]] = {
                changes=(toggle("roles", "finance"),)),),
     "auth.language": (
         Target(OFFICER, lambda app: "/account/language", changes=(next_choice("language"),)),),
+    "admin.edit_organisation": (
+        Target(ADMIN, organisation_page("Huntingdonshire CSP"),
+               changes=(next_choice("language"),)),),
 }
 
 NOT_SAVING_FORMS: dict[str, str] = {

@@ -14,7 +14,7 @@ from portal.presenters import event_sentences
 from portal.workflows import action_labels
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
-ACTION = re.compile(r'"((?:assessment|award|bid|decision|form|fund|return|round|user|variation)'
+ACTION = re.compile(r'"((?:assessment|award|bid|decision|form|fund|organisation|return|round|user|variation)'
                     r'\.(?!html")[a-z_]+)"')
 
 # What each action records, as the services write it (portal/services/*.py): a new action
@@ -133,6 +133,8 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
         {"criteria": [{"title": "Need", "guidance": "", "weight": 60},
                       {"title": "Value", "guidance": "Cost per person", "weight": 40}],
          "scale": {"min": 0, "max": 5, "descriptors": ["None", "Weak"]}}),
+    "organisation.changed": ({"name_cy": "PDC Swydd Huntingdon", "language": "en"},
+                             {"name_cy": "Partneriaeth Huntingdon", "language": "cy"}),
     "user.created": (None, SNAPSHOT_USER),
     "user.invited": (None, {"email": "ann@example.org"}),
     "user.invitation_accepted": (None, None),
