@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import Locale
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from govuk_frontend_wtf.wtforms_widgets import (  # noqa: I001
@@ -59,6 +61,48 @@ def text_field(label: Any, limit: int, required: Any, hint: Any = None) -> Strin
                        validators=_checks(limit, label, required))
 
 
+def _plural_samples(locale: str) -> dict[str, int]:
+    """A number of each CLDR plural category of ``locale`` (Welsh has six: zero, one, two,
+    few, many, other), as GOV.UK Frontend's scripts choose words by ``Intl.PluralRules``."""
+    rule = Locale.parse(locale).plural_form
+    samples: dict[str, int] = {}
+    for n in range(0, 200):
+        samples.setdefault(rule(n), n)
+    return samples
+
+
+def character_count_texts(words: bool = False) -> dict[str, Any]:
+    """The words of GOV.UK's character count (govukCharacterCount's ``*Text`` options) in the
+    reader's language: its script otherwise says "You have 12 characters remaining" in
+    English. Each plural category gets the catalogue's form for a number of its own;
+    ``%{count}`` is where GOV.UK's script puts the number."""
+    samples = _plural_samples(str(get_locale() or "en_GB"))
+    count = "%{count}"
+
+    def each(singular: str, plural: str) -> dict[str, str]:
+        return {category: ngettext(singular, plural, n, count=count)
+                for category, n in samples.items()}
+
+    if words:
+        return {
+            "textareaDescriptionText": gettext("You can enter up to %(count)s words", count=count),
+            "wordsUnderLimitText": each("You have %(count)s word remaining",
+                                        "You have %(count)s words remaining"),
+            "wordsAtLimitText": gettext("You have 0 words remaining"),
+            "wordsOverLimitText": each("You have %(count)s word too many",
+                                       "You have %(count)s words too many"),
+        }
+    return {
+        "textareaDescriptionText": gettext("You can enter up to %(count)s characters", count=count),
+        "charactersUnderLimitText": each("You have %(count)s character remaining",
+                                         "You have %(count)s characters remaining"),
+        "charactersAtLimitText": gettext("You have 0 characters remaining"),
+        "charactersOverLimitText": each("You have %(count)s character too many",
+                                        "You have %(count)s characters too many"),
+    }
+
+
+
 class CountedTextArea(GovCharacterCount):
     """A GOV.UK character count whose limit is the field's own (no limit typed twice); with
     ``words``, a count of words (GOV.UK's ``maxwords``) instead of characters."""
@@ -72,6 +116,8 @@ class CountedTextArea(GovCharacterCount):
         params = super().map_gov_params(field, **kwargs)
         params.setdefault("maxwords" if self.words else "maxlength", self.limit)
         params.setdefault("rows", 5)
+        for option, words in character_count_texts(self.words).items():
+            params.setdefault(option, words)
         return params
 
 

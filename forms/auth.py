@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import (
     GovPasswordInput,
@@ -11,6 +13,23 @@ from forms.base import PortalForm
 from forms.fields import EmailAddressField, max_length
 
 
+class PasswordInput(GovPasswordInput):
+    """GOV.UK's password input, its show/hide button and what it announces in the reader's
+    language (the component's defaults are English; issue 16)."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params = super().map_gov_params(field, **kwargs)
+        for option, words in (
+                ("showPasswordText", _l("Show")),
+                ("hidePasswordText", _l("Hide")),
+                ("showPasswordAriaLabelText", _l("Show password")),
+                ("hidePasswordAriaLabelText", _l("Hide password")),
+                ("passwordShownAnnouncementText", _l("Your password is visible")),
+                ("passwordHiddenAnnouncementText", _l("Your password is hidden"))):
+            params.setdefault(option, str(words))
+        return params
+
+
 class SignInForm(PortalForm):
     email = EmailAddressField(
         _l("Email address"),
@@ -18,7 +37,7 @@ class SignInForm(PortalForm):
                     max_length(254, _l("Email address"))],
     )
     password = PasswordField(
-        _l("Password"), widget=GovPasswordInput(),
+        _l("Password"), widget=PasswordInput(),
         validators=[InputRequired(_l("Enter your password")),
                     max_length(256, _l("Password"))],
     )
@@ -37,13 +56,13 @@ class ResetRequestForm(PortalForm):
 
 class NewPasswordForm(PortalForm):
     password = PasswordField(
-        _l("New password"), widget=GovPasswordInput(),
+        _l("New password"), widget=PasswordInput(),
         description=_l("At least 12 characters. Three or four unrelated words work well."),
         validators=[InputRequired(_l("Enter a new password")),
                     max_length(256, _l("New password"))],
     )
     confirm = PasswordField(
-        _l("Confirm new password"), widget=GovPasswordInput(),
+        _l("Confirm new password"), widget=PasswordInput(),
         validators=[InputRequired(_l("Confirm your new password")),
                     EqualTo("password", _l("Passwords must match"))],
     )

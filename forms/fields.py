@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
 from wtforms import Field, FieldList, HiddenField, SelectField, StringField
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
@@ -151,13 +151,24 @@ _DAY_OR_MONTH = re.compile(r"[0-9]{1,2}", re.ASCII)
 _YEAR = re.compile(r"[1-9][0-9]{3}", re.ASCII)
 
 
+class DateInput(GovDateInput):
+    """govuk-frontend-wtf's date input, its boxes labelled in the reader's language (the
+    widget writes "Day", "Month" and "Year" in English; issue 16)."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        for item, label in zip(params.get("items", []), (_l("Day"), _l("Month"), _l("Year")),
+                               strict=False):
+            if item.get("label") in ("Day", "Month", "Year"):
+                item["label"] = str(label)
+        return params
+
+
 class DayMonthYearField(Field):
     """A GOV.UK date input (day, month, year boxes); ``data`` is a date or None when blank."""
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        from govuk_frontend_wtf.wtforms_widgets import GovDateInput
-
-        kwargs.setdefault("widget", GovDateInput())
+        kwargs.setdefault("widget", DateInput())
         super().__init__(label, validators, **kwargs)
         self.date_error: str | None = None
 

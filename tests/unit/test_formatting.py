@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from flask_babel import Babel, force_locale
 
+from forms.applicant import character_count_texts
 from portal import formatting
 
 
@@ -128,3 +129,20 @@ def test_a_welsh_reader_sees_welsh_dates_times_and_pounds(portal_app):
         assert formatting.return_title("final", date(2026, 4, 1), date(2027, 3, 31)).endswith(
             "1 Ebrill 2026 i 31 Mawrth 2027")
 
+
+
+def test_the_character_count_speaks_the_readers_language_in_every_plural_form(portal_app):
+    """GOV.UK's script picks words by Intl.PluralRules: English has "one" and "other",
+    Welsh six categories; each is given, with %{count} for the script's number."""
+    english = character_count_texts()
+    assert english["textareaDescriptionText"] == "You can enter up to %{count} characters"
+    assert english["charactersUnderLimitText"] == {
+        "one": "You have %{count} character remaining",
+        "other": "You have %{count} characters remaining"}
+    assert set(character_count_texts(words=True)["wordsOverLimitText"]) == {
+        "one", "other"}
+    with force_locale("cy"):
+        welsh = character_count_texts()
+    assert set(welsh["charactersUnderLimitText"]) == {"zero", "one", "two", "few", "many",
+                                                      "other"}
+    assert all("%{count}" in text for text in welsh["charactersOverLimitText"].values())
