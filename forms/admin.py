@@ -8,10 +8,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import Email, InputRequired
+from wtforms.validators import DataRequired, Email, InputRequired
 
 from forms.base import PortalForm
-from forms.fields import EmailAddressField, RecordSelectField, max_length
+from forms.fields import EmailAddressField, RecordSelectField, max_length, strip_ends
 
 ROLE_CHOICES = [
     ("officer", _l("CSP officer")),
@@ -46,8 +46,8 @@ class _RolesMixin:
 
 
 class InviteUserForm(_RolesMixin, PortalForm):
-    name = StringField(_l("Full name"), widget=GovTextInput(),
-                       validators=[InputRequired(_l("Enter the user's full name")),
+    name = StringField(_l("Full name"), widget=GovTextInput(), filters=[strip_ends],
+                       validators=[DataRequired(_l("Enter the user's full name")),
                                    max_length(200, _l("Full name"))])
     email = EmailAddressField(
         _l("Email address"),

@@ -4,6 +4,7 @@ character count."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from babel import Locale
@@ -79,28 +80,31 @@ def character_count_texts(words: bool = False) -> dict[str, Any]:
     samples = _plural_samples(str(get_locale() or "en_GB"))
     count = "%{count}"
 
-    def each(singular: str, plural: str) -> dict[str, str]:
-        return {category: ngettext(singular, plural, n, count=count)
-                for category, n in samples.items()}
+    def each(words_for: Callable[[int], str]) -> dict[str, str]:
+        return {category: words_for(n) for category, n in samples.items()}
 
+    # Each message is written out in its ngettext call, so that the catalogue has it.
     if words:
         return {
             "textareaDescriptionText": gettext("You can enter up to %(count)s words", count=count),
-            "wordsUnderLimitText": each("You have %(count)s word remaining",
-                                        "You have %(count)s words remaining"),
+            "wordsUnderLimitText": each(lambda n: ngettext(
+                "You have %(count)s word remaining", "You have %(count)s words remaining", n,
+                count=count)),
             "wordsAtLimitText": gettext("You have 0 words remaining"),
-            "wordsOverLimitText": each("You have %(count)s word too many",
-                                       "You have %(count)s words too many"),
+            "wordsOverLimitText": each(lambda n: ngettext(
+                "You have %(count)s word too many", "You have %(count)s words too many", n,
+                count=count)),
         }
     return {
         "textareaDescriptionText": gettext("You can enter up to %(count)s characters", count=count),
-        "charactersUnderLimitText": each("You have %(count)s character remaining",
-                                         "You have %(count)s characters remaining"),
+        "charactersUnderLimitText": each(lambda n: ngettext(
+            "You have %(count)s character remaining", "You have %(count)s characters remaining",
+            n, count=count)),
         "charactersAtLimitText": gettext("You have 0 characters remaining"),
-        "charactersOverLimitText": each("You have %(count)s character too many",
-                                        "You have %(count)s characters too many"),
+        "charactersOverLimitText": each(lambda n: ngettext(
+            "You have %(count)s character too many", "You have %(count)s characters too many",
+            n, count=count)),
     }
-
 
 
 class CountedTextArea(GovCharacterCount):

@@ -100,7 +100,8 @@ def _ascii_email(_form: Any, field: Field) -> None:
         raise StopValidation(problem)
 
 
-def _strip_ends(value: Any) -> Any:
+def strip_ends(value: Any) -> Any:
+    """A field filter: spaces either side taken off (a name of only spaces is no name)."""
     return value.strip() if isinstance(value, str) else value
 
 
@@ -115,7 +116,7 @@ class EmailAddressField(StringField):
     widget = GovTextInput()
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
-        kwargs["filters"] = [_strip_ends, *kwargs.get("filters", ())]
+        kwargs["filters"] = [strip_ends, *kwargs.get("filters", ())]
         super().__init__(label, [_ascii_email, *(validators or ())], **kwargs)
 
 

@@ -142,9 +142,14 @@ def _template_npgettext(context: Context, message_context: str, singular: str, p
 
 
 def _render_translations(context: Context) -> NullTranslations:
-    found: NullTranslations | None = getattr(context, "portal_translations", None)
-    if found is None:
-        found = _translations()
-        context.portal_translations = found  # type: ignore[attr-defined]  # kept for this render
-    return found
+    """The translations of the locale in force, kept on the render's context. The kept pair
+    is checked against the locale itself: a macro file imported without context is rendered
+    once and its context kept by Jinja for every later render in the worker, whatever its
+    reader's language (a Welsh page showed the English of the render before it)."""
+    locale = get_locale()
+    kept: tuple[object, NullTranslations] | None = getattr(context, "portal_translations", None)
+    if kept is None or kept[0] is not locale:
+        kept = (locale, _translations())
+        context.portal_translations = kept  # type: ignore[attr-defined]  # kept for this render
+    return kept[1]
 

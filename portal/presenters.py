@@ -68,10 +68,6 @@ def _list(items: list[str]) -> Markup:
     return Markup('<ul class="govuk-list">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
 
 
-def _row(label: Any, value: Any, html: bool = False) -> dict[str, Any]:
-    return {"key": {"text": str(label)}, "value": {"html" if html else "text": value}}
-
-
 def _simple_value(question: questions.Question, value: Any,
                   files: dict[int, str] | None) -> str:
     code = question.type
@@ -242,6 +238,16 @@ _KEY_LABELS: dict[str, Any] = {
     "name_cy": _l("Name in Welsh"), "purpose_cy": _l("Purpose in Welsh"),
     "terms_cy": _l("Terms in Welsh"), "guidance_cy": _l("Guidance in Welsh"),
     "title_cy": _l("Title in Welsh"),
+    # The designer's details (issues 15 and 16): a question's or section's words, in English
+    # and in Welsh, and where a form was copied from.
+    "label": _l("Question’s wording"), "moved": _l("Moved"), "intro": _l("Introduction"),
+    "copied_from": _l("Copied from"), "copied_version": _l("Version copied"),
+    "label_cy": _l("Question in Welsh"), "hint_cy": _l("Hint in Welsh"),
+    "error_cy": _l("Message when it is not answered, in Welsh"),
+    "intro_cy": _l("Introduction in Welsh"), "choices_cy": _l("Choices in Welsh"),
+    "statements_cy": _l("Statements in Welsh"), "text_cy": _l("Words in Welsh"),
+    "end_label_cy": _l("Second date’s label in Welsh"),
+    "end_hint_cy": _l("Second date’s hint in Welsh"),
 }
 # Details that hold questions' or sections' keys (issue 15): shown as words.
 _KEYS_AS_WORDS = {"answers_left_behind", "sections_removed"}
@@ -285,6 +291,13 @@ _DESIGN_FIELDS: dict[str, Any] = {
     "statements": _l("Statements"), "end_label": _l("Second date’s label"),
     "end_hint": _l("Second date’s hint"), "title": _l("Title"), "intro": _l("Introduction"),
     "key": _l("Key"), "type": _l("Type"),
+    # Their Welsh (issue 16).
+    "label_cy": _l("Question in Welsh"), "hint_cy": _l("Hint in Welsh"),
+    "error_cy": _l("Message when it is not answered, in Welsh"),
+    "statements_cy": _l("Statements in Welsh"),
+    "end_label_cy": _l("Second date’s label in Welsh"),
+    "end_hint_cy": _l("Second date’s hint in Welsh"),
+    "title_cy": _l("Title in Welsh"), "intro_cy": _l("Introduction in Welsh"),
 }
 
 

@@ -601,7 +601,12 @@ def problems(definition: Definition, *, application: bool = True) -> list[Proble
                 elif any(len(c["text"]) > LONGEST_CHOICE for c in question.choices):
                     say("choices", _("Each choice must be %(n)d characters or fewer",
                                      n=LONGEST_CHOICE))
-                if any(len(c.get("text_cy", "")) > LONGEST_CHOICE for c in question.choices):
+                welsh = [c.get("text_cy", "").strip().casefold() for c in question.choices
+                         if c.get("text_cy", "").strip()]
+                if len(set(welsh)) != len(welsh):
+                    say("choices_cy", _("Two choices in Welsh are the same: each choice must "
+                                        "differ"))
+                elif any(len(c.get("text_cy", "")) > LONGEST_CHOICE for c in question.choices):
                     say("choices_cy", _("Each choice in Welsh must be %(n)d characters or "
                                         "fewer", n=LONGEST_CHOICE))
             if question.at_least:

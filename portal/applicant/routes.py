@@ -158,7 +158,7 @@ def section(bid_id: int, key: str):
         except DomainError as refused:
             _show_refusal(form, refused)
         else:
-            flash(_("“%(section)s” saved.", section=questions.words(spec.title)), "success")
+            flash(_("“%(section)s” saved.", section=spec.words("title")), "success")
             return redirect(url_for("applicant.bid", bid_id=bid.id))
     return render_template("applicant/section.html", bid=bid, form=form, section=spec,
                            conflict=conflict)

@@ -324,7 +324,7 @@ def answer_columns(definitions: Iterable[questions.Definition]) -> list[question
 def with_answers(table: Table, columns: Iterable[questions.Question]) -> Table:
     """``table`` with a text column per question (heading: its label, else its key)."""
     return Table(table.name, table.title, table.columns + tuple(
-        Column(ANSWER_PREFIX + question.key, questions.words(question.label) or question.key,
+        Column(ANSWER_PREFIX + question.key, question.words("label") or question.key,
                Kind.TEXT, 30 if question.type in ("long_text", "summary", "budget",
                                                   "outcomes") else 16)
         for question in columns))

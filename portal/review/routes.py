@@ -147,7 +147,7 @@ def _scored_answers(bid: Bid, criteria: list[Criterion]) -> dict[int, list[dict[
     scored: dict[int, list[dict[str, Any]]] = {}
     for criterion in criteria:
         scored[criterion.id] = [
-            {"title": questions.words(shown[key].title) or key,
+            {"title": shown[key].marked("title") or key,
              "rows": presenters.answer_rows(shown[key], saved.get(key, {}), every, files=files,
                                             total_pence=bid.amount_requested_pence)}
             for key in criterion.sections or [] if key in shown]

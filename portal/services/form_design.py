@@ -215,19 +215,27 @@ class Source:
 
 def copy_sources(owner: Owner) -> list[Source]:
     """Every other form of the owner's kind that has a published version: rounds of funds
-    that take bids (newest first), or funds with a return form."""
+    that take bids (newest first), or funds with a return form; by fund, their names in the
+    reader's language (issue 16)."""
     if owner.round is not None:
         rows = session.execute(
-            select(Round.id, Round.name, Fund.name).join(Fund, Fund.id == Round.fund_id)
+            select(Round.id, Round.name, Round.name_cy, Fund.name, Fund.name_cy)
+            .join(Fund, Fund.id == Round.fund_id)
             .where(Round.id != owner.id, Fund.direct.is_(False))
             .order_by(Fund.name, Round.opens_at.desc())).all()
-        return [Source(round_id, f"{fund_name}: {round_name}")
-                for round_id, round_name, fund_name in rows]
+        named = [(round_id, bilingual.pick(fund_name, fund_cy),
+                  bilingual.pick(round_name, round_cy))
+                 for round_id, round_name, round_cy, fund_name, fund_cy in rows]
+        # Stable: within a fund, newest first as the query put them.
+        named.sort(key=lambda row: row[1].casefold())
+        return [Source(round_id, f"{fund}: {name}") for round_id, fund, name in named]
     funds = session.execute(
-        select(Fund.id, Fund.name).where(Fund.id != owner.id, Fund.id.in_(
+        select(Fund.id, Fund.name, Fund.name_cy).where(Fund.id != owner.id, Fund.id.in_(
             select(FormVersion.fund_id).where(FormVersion.published_at.is_not(None))))
         .order_by(Fund.name)).all()
-    return [Source(fund_id, name) for fund_id, name in funds]
+    return sorted((Source(fund_id, bilingual.pick(name, name_cy))
+                   for fund_id, name, name_cy in funds),
+                  key=lambda source: source.name.casefold())
 
 
 # --- keys -----------------------------------------------------------------------------------

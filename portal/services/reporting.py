@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, Subquery, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from portal import bilingual
 from portal.db import session, uk_today
 from portal.models import (
     AssessmentStatus,
@@ -92,6 +93,10 @@ class Row:
 
     key: str  # fund name, partnership name or issue type code
     detail: str = ""  # the round's name, for round rows
+    # The Welsh of ``key`` and ``detail`` (fund, partnership and round names), maybe empty: a
+    # page shows them to a Welsh reader (``bilingual.text(row, "key")``, issue 16).
+    key_cy: str = ""
+    detail_cy: str = ""
     # A round over several years: its years ("2022/23 to 2024/25"), unless its name says them.
     years: str = ""
     awards: int = 0
@@ -139,6 +144,8 @@ class YearTable:
     years_label: str  # "2022/23 to 2024/25"
     direct: bool
     rows: list[YearRow]
+    fund_cy: str = ""  # the Welsh of the fund's and the round's names, maybe empty (issue 16)
+    name_cy: str = ""
 
     @property
     def total(self) -> YearRow:
@@ -162,7 +169,9 @@ def current_year() -> int:
 
 
 def funds() -> list[Fund]:
-    return list(session.scalars(select(Fund).order_by(Fund.name)))
+    """Every fund, by its name in the reader's language (as the dashboards' choice shows it)."""
+    return sorted(session.scalars(select(Fund).order_by(Fund.name)),
+                  key=lambda fund: bilingual.text(fund, "name").casefold())
 
 
 def years() -> list[int]:
@@ -315,26 +324,34 @@ def _return_counts_by_round(filters: Filters, on: date) -> dict[int, tuple[int, 
 
 def round_rows(filters: Filters, on: date | None = None,
                sums: _Sums | None = None) -> list[Row]:
-    """Every round in scope (those with nothing awarded too), by fund and name."""
+    """Every round in scope (those with nothing awarded too), by fund and name in the
+    reader's language."""
     sums = sums or _sums_of(filters)
     counts = _return_counts_by_round(filters, on or uk_today())
     scoped = filters.organisation_id is not None
     statement = _where_round(
         select(Round.id, Fund.name, Round.name, Round.budget_pence, Round.committed_pence,
-               Round.financial_year, Round.years)
+               Round.financial_year, Round.years, Fund.name_cy, Round.name_cy)
         .join(Fund, Fund.id == Round.fund_id).order_by(Fund.name, Round.name), filters)
     rows = []
-    for round_id, fund, name, budget, round_committed, first, count in session.execute(
-            statement):
+    for (round_id, fund, name, budget, round_committed, first, count, fund_cy,
+         name_cy) in session.execute(statement):
         values = sums.by_round.get(round_id, _Sum()).figures()
         if not scoped:  # the round's own commitment, kept within its budget
             values["committed_pence"] = _pence(round_committed)
         due, overdue, queried = counts.get(round_id, (0, 0, 0))
         spanned = years_label(first, count)
-        rows.append(Row(key=fund, detail=name, years="" if spanned in name else spanned,
+        shown = bilingual.pick(name, name_cy)  # the name the reader sees may say its years
+        rows.append(Row(key=fund, detail=name, key_cy=fund_cy or "", detail_cy=name_cy or "",
+                        years="" if spanned in shown else spanned,
                         budget_pence=_pence(budget), returns_due=due,
                         returns_overdue=overdue, returns_queried=queried, **values))
-    return rows
+    return sorted(rows, key=_shown_names)
+
+
+def _shown_names(row: Row) -> tuple[str, str]:
+    """A round row's fund and round names as the reader sees them, to sort by."""
+    return (bilingual.text(row, "key").casefold(), bilingual.text(row, "detail").casefold())
 
 
 def years_label(first: int, count: int | None) -> str:
@@ -346,27 +363,29 @@ def years_label(first: int, count: int | None) -> str:
 def partnership_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
     """Every partnership (those with nothing awarded too), most committed first."""
     sums = sums or _sums_of(filters)
-    statement = (select(Organisation.id, Organisation.name)
+    statement = (select(Organisation.id, Organisation.name, Organisation.name_cy)
                  .where(Organisation.type == OrganisationType.CSP))
     if filters.organisation_id is not None:
         statement = statement.where(Organisation.id == filters.organisation_id)
-    rows = [Row(key=name, detail="", years="",
+    rows = [Row(key=name, key_cy=name_cy or "", detail="", detail_cy="", years="",
                 **sums.by_partnership.get(organisation_id, _Sum()).figures())
-            for organisation_id, name in session.execute(statement)]
-    return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
+            for organisation_id, name, name_cy in session.execute(statement)]
+    return sorted(rows, key=lambda row: (-row.committed_pence,
+                                         bilingual.text(row, "key").casefold(), row.key))
 
 
 def issue_type_rows(filters: Filters, sums: _Sums | None = None) -> list[Row]:
     """Awards under each issue type of their bid: an award counts under each of its types."""
     sums = sums or _sums_of(filters)
-    rows = [Row(key=issue, detail="", years="", **total.figures())
+    rows = [Row(key=issue, detail="", key_cy="", detail_cy="", years="", **total.figures())
             for issue, total in sums.by_issue.items()]
     return sorted(rows, key=lambda row: (-row.committed_pence, row.key))
 
 
 def total(rows: list[Row]) -> Row:
     """The sum of ``rows``, figure by figure."""
-    numbers = [f.name for f in fields(Row) if f.name not in {"key", "detail", "years"}]
+    numbers = [f.name for f in fields(Row)
+               if f.name not in {"key", "detail", "years", "key_cy", "detail_cy"}]
     return Row(key="", **{name: sum(getattr(row, name) for row in rows) for name in numbers})
 
 
@@ -397,7 +416,7 @@ def year_tables(filters: Filters) -> list[YearTable]:
     rule), so the cost in queries does not grow with the number of awards."""
     statement = _where_round(
         select(Round.id, Fund.name, Round.name, Round.financial_year, Round.years,
-               Fund.direct)
+               Fund.direct, Fund.name_cy, Round.name_cy)
         .join(Fund, Fund.id == Round.fund_id)
         .where(or_(Round.years > 1, Fund.direct.is_(True)))
         .order_by(Fund.name, Round.name), filters)
@@ -413,7 +432,7 @@ def year_tables(filters: Filters) -> list[YearTable]:
     paid = _paid_by_year(ids, filters)
     spent = _spent_by_year(ids, filters)
     tables = []
-    for round_id, fund, name, first, count, direct in found:
+    for round_id, fund, name, first, count, direct, fund_cy, name_cy in found:
         shown = sorted(set(budgets[round_id]) | set(paid.get(round_id, {}))
                        | set(spent.get(round_id, {}))
                        | set(range(first, first + max(int(count or 1), 1))))
@@ -422,8 +441,10 @@ def year_tables(filters: Filters) -> list[YearTable]:
                         spent_pence=spent.get(round_id, {}).get(year, 0))
                 for year in shown]
         label = years_label(first, count) or year_label(first)
-        tables.append(YearTable(round_id, fund, name, label, bool(direct), rows))
-    return tables
+        tables.append(YearTable(round_id, fund, name, label, bool(direct), rows,
+                                fund_cy=fund_cy or "", name_cy=name_cy or ""))
+    return sorted(tables, key=lambda table: (bilingual.text(table, "fund").casefold(),
+                                             bilingual.text(table, "name").casefold()))
 
 
 def _scoped_awards(statement: _Select, ids: list[int], filters: Filters) -> _Select:
@@ -488,7 +509,10 @@ def _spent_by_year(ids: list[int], filters: Filters) -> dict[int, dict[int, int]
 def _bids(filters: Filters) -> Select:
     return (select(Bid.reference.label("reference"), Bid.title.label("title"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),
-                   Round.name.label("round"), Round.financial_year.label("financial_year"),
+                   Round.name.label("round"),
+                   # The Welsh names (maybe empty): the files give the reader's (issue 16).
+                   Organisation.name_cy.label("partnership_cy"),
+                   Round.name_cy.label("round_cy"), Round.financial_year.label("financial_year"),
                    Bid.status.label("status"), Bid.issue_types.label("issue_types"),
                    Bid.amount_requested_pence.label("amount_requested_pence"),
                    Bid.match_funding_pence.label("match_funding_pence"),
@@ -505,7 +529,10 @@ def _assessments(filters: Filters) -> Select:
     assessor = aliased(User)
     return (select(Bid.reference.label("bid_reference"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),
-                   Round.name.label("round"), assessor.name.label("assessor"),
+                   Round.name.label("round"),
+                   # The Welsh names (maybe empty): the files give the reader's (issue 16).
+                   Organisation.name_cy.label("partnership_cy"),
+                   Round.name_cy.label("round_cy"), assessor.name.label("assessor"),
                    Assignment.assigned_at.label("assigned_at"),
                    Assignment.conflict.label("conflict"), Assignment.status.label("status"),
                    Assignment.recommendation.label("recommendation"),
@@ -526,7 +553,10 @@ def _awards(filters: Filters) -> Select:
     return (select(Bid.reference.label("reference"),
                    Decision.reference.label("decision_reference"), Bid.title.label("title"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),
-                   Round.name.label("round"), Round.financial_year.label("financial_year"),
+                   Round.name.label("round"),
+                   # The Welsh names (maybe empty): the files give the reader's (issue 16).
+                   Organisation.name_cy.label("partnership_cy"),
+                   Round.name_cy.label("round_cy"), Round.financial_year.label("financial_year"),
                    Round.years.label("years"),
                    Award.status.label("status"), Award.amount_pence.label("amount_pence"),
                    Award.paid_pence.label("paid_pence"),
@@ -547,7 +577,10 @@ def _awards(filters: Filters) -> Select:
 def _payments(filters: Filters) -> Select:
     return (select(Bid.reference.label("award_reference"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),
-                   Round.name.label("round"), Payment.paid_on.label("paid_on"),
+                   Round.name.label("round"),
+                   # The Welsh names (maybe empty): the files give the reader's (issue 16).
+                   Organisation.name_cy.label("partnership_cy"),
+                   Round.name_cy.label("round_cy"), Payment.paid_on.label("paid_on"),
                    Payment.amount_pence.label("amount_pence"),
                    Payment.reference.label("payment_reference"),
                    Payment.recorded_at.label("recorded_at"))
@@ -568,7 +601,10 @@ def _returns(filters: Filters) -> Select:
                  (GrantReturn.is_overdue(on), literal("overdue")), else_=literal("due"))
     return (select(Bid.reference.label("award_reference"),
                    Organisation.name.label("partnership"), Fund.code.label("fund"),
-                   Round.name.label("round"), GrantReturn.kind.label("kind"),
+                   Round.name.label("round"),
+                   # The Welsh names (maybe empty): the files give the reader's (issue 16).
+                   Organisation.name_cy.label("partnership_cy"),
+                   Round.name_cy.label("round_cy"), GrantReturn.kind.label("kind"),
                    GrantReturn.period_start.label("period_start"),
                    GrantReturn.period_end.label("period_end"),
                    GrantReturn.due_date.label("due_date"), GrantReturn.status.label("status"),

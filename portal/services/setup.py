@@ -183,11 +183,15 @@ def _check_fund(details: FundDetails, fund: Fund | None) -> None:
     if session.scalar(others.where(func.upper(Fund.code) == details.code.upper())):
         raise DomainError(_("A fund with the code %(code)s already exists", code=details.code),
                           field="code")
-    if session.scalar(others.where(func.lower(Fund.name) == details.name.lower())):
+    # A name in either language may not be another fund's in either (a reader of the other
+    # language would see two funds called the same).
+    if session.scalar(others.where(or_(func.lower(Fund.name) == details.name.lower(),
+                                       func.lower(Fund.name_cy) == details.name.lower()))):
         raise DomainError(_("A fund called “%(name)s” already exists", name=details.name),
                           field="name")
     if details.name_cy and session.scalar(
-            others.where(func.lower(Fund.name_cy) == details.name_cy.lower())):
+            others.where(or_(func.lower(Fund.name_cy) == details.name_cy.lower(),
+                             func.lower(Fund.name) == details.name_cy.lower()))):
         raise DomainError(_("A fund called “%(name)s” in Welsh already exists",
                             name=details.name_cy), field="name_cy")
     if fund is None:
@@ -457,20 +461,20 @@ def _check_round(fund: Fund, details: RoundDetails, round_: Round | None) -> Non
     if not details.eligible_organisation_types or not set(
             details.eligible_organisation_types) <= known:
         raise DomainError(_("Select who can bid"), field="eligible_organisation_types")
-    same_name = select(Round.id).where(Round.fund_id == fund.id,
-                                       func.lower(Round.name) == details.name.lower())
+    # A round's name in either language may not be another round's in either: a reader of
+    # the other language would see two rounds called the same.
+    others = select(Round.id).where(Round.fund_id == fund.id)
     if round_ is not None:
-        same_name = same_name.where(Round.id != round_.id)
-    if session.scalar(same_name):
+        others = others.where(Round.id != round_.id)
+    if session.scalar(others.where(or_(func.lower(Round.name) == details.name.lower(),
+                                       func.lower(Round.name_cy) == details.name.lower()))):
         raise DomainError(_("%(fund)s already has a round called “%(name)s”",
                             fund=bilingual.text(fund, "name"), name=details.name),
                           field="name")
     if details.name_cy:
-        same_welsh = select(Round.id).where(Round.fund_id == fund.id,
-                                            func.lower(Round.name_cy) == details.name_cy.lower())
-        if round_ is not None:
-            same_welsh = same_welsh.where(Round.id != round_.id)
-        if session.scalar(same_welsh):
+        welsh = details.name_cy.lower()
+        if session.scalar(others.where(or_(func.lower(Round.name_cy) == welsh,
+                                           func.lower(Round.name) == welsh))):
             raise DomainError(_("%(fund)s already has a round called “%(name)s” in Welsh",
                                 fund=bilingual.text(fund, "name"), name=details.name_cy),
                               field="name_cy")
@@ -568,7 +572,7 @@ def criteria_sections(round_: Round) -> list[tuple[str, str]]:
     form's, in its order, then any that only its earlier published versions have (bids
     answered on them still hold those answers), newest first, their titles saying so."""
     current = form_versions.latest(round_)
-    offered = [(s.key, questions.words(s.title) or s.key)
+    offered = [(s.key, s.words("title") or s.key)
                for s in form_versions.current_definition(round_).sections]
     known = {key for key, _title in offered}
     earlier: list[dict[str, Any]] = list(session.scalars(
@@ -582,7 +586,7 @@ def criteria_sections(round_: Round) -> list[tuple[str, str]]:
             if section.key not in known:
                 known.add(section.key)
                 offered.append((section.key, _("%(title)s (earlier versions of the form)",
-                                               title=questions.words(section.title)
+                                               title=section.words("title")
                                                or section.key)))
     return offered
 

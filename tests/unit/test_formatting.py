@@ -146,3 +146,34 @@ def test_the_character_count_speaks_the_readers_language_in_every_plural_form(po
     assert set(welsh["charactersUnderLimitText"]) == {"zero", "one", "two", "few", "many",
                                                       "other"}
     assert all("%{count}" in text for text in welsh["charactersOverLimitText"].values())
+
+
+def test_a_macro_file_speaks_each_readers_language_not_the_first_ones(portal_app):
+    """Jinja keeps a macro file imported without context, and its render context, for every
+    later render in the worker: its words must still follow each render's locale (a breaker
+    found Welsh tags on English pages after a Welsh page, and the reverse)."""
+    from flask import render_template_string
+
+    page = '{% from "macros/rounds.html" import round_state_tag %}{{ round_state_tag("closed") }}'
+    with force_locale("en_GB"):
+        english = render_template_string(page)
+    with force_locale("cy"):
+        welsh = render_template_string(page)
+    with force_locale("en_GB"):
+        english_again = render_template_string(page)
+    assert "Closed" in english and "Closed" in english_again
+    assert "Closed" not in welsh and "Ar gau" in welsh
+
+
+def test_a_fields_hidden_error_prefix_is_in_the_readers_language(portal_app):
+    """GOV.UK's error message says "Error:" to screen readers: in Welsh, "Gwall:"."""
+    from flask import render_template_string
+
+    page = ('{% from "govuk_frontend_jinja/components/error-message/macro.html" import '
+            'govukErrorMessage %}{{ govukErrorMessage({"text": "x"}) }}')
+    with force_locale("cy"):
+        welsh = render_template_string(page)
+    with force_locale("en_GB"):
+        english = render_template_string(page)
+    assert ">Gwall:</span>" in welsh
+    assert ">Error:</span>" in english
