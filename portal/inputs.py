@@ -35,9 +35,10 @@ _UNUSABLE = re.compile(
 # Every other format character (Unicode's category Cf: soft hyphen, tags, interlinear
 # annotation, musical formatting...) is refused too, but the zero-width non-joiner and joiner,
 # which Persian words and emoji sequences need; and the Hangul fillers and the combining
-# grapheme joiner, letters or marks that show as nothing.
+# grapheme joiner, letters or marks that show as nothing; and the blank braille pattern
+# (U+2800), which shows as a space but is not one (a name of it looks empty).
 _JOINERS = {"\u200c", "\u200d"}
-_BLANK_LETTERS = {"\u034f", "\u115f", "\u1160", "\u3164", "\uffa0"}
+_BLANK_LETTERS = {"\u034f", "\u115f", "\u1160", "\u2800", "\u3164", "\uffa0"}
 
 
 def unusable_characters(text: str) -> bool:

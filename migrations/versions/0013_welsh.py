@@ -24,6 +24,12 @@ COLUMNS = {
     'criteria': (('title_cy', sa.String(200)), ('guidance_cy', sa.Text())),
     'organisations': (('name_cy', sa.String(200)),),
 }
+GIVEN = "name_cy <> ''"
+INDEXES = (
+    ('uq_funds_name_cy', 'funds', ['name_cy']),
+    ('uq_rounds_fund_id_name_cy', 'rounds', ['fund_id', 'name_cy']),
+    ('uq_organisations_name_cy', 'organisations', ['name_cy']),
+)
 
 
 def upgrade() -> None:
@@ -32,9 +38,15 @@ def upgrade() -> None:
             op.add_column(table, sa.Column(name, kind, server_default='', nullable=False))
     op.add_column('organisations',
                   sa.Column('language', sa.String(10), server_default='en', nullable=False))
+    # Welsh names differ where given (the English ones have their unique constraints).
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns, unique=True, postgresql_where=sa.text(GIVEN),
+                        sqlite_where=sa.text(GIVEN))
 
 
 def downgrade() -> None:
+    for name, table, _columns in INDEXES:
+        op.drop_index(name, table_name=table)
     # In place (SQLite 3.35 drops a column itself): other tables refer to these, so SQLite
     # could not rebuild them.
     op.drop_column('organisations', 'language')

@@ -10,15 +10,21 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.db import Base, enum_column, utcnow
+
+# Where a Welsh name is given: the Welsh names must differ only there (an empty one, the
+# English shown instead, may be shared).
+WELSH_GIVEN = "name_cy <> ''"
 
 
 class ReturnCadence(enum.StrEnum):
@@ -37,6 +43,12 @@ class PaymentRule(enum.StrEnum):
 
 class Fund(Base):
     __tablename__ = "funds"
+    __table_args__ = (
+        # Two funds may not share a Welsh name (the English one has its unique constraint):
+        # checked by the service, and here for two managers saving at once.
+        Index("uq_funds_name_cy", "name_cy", unique=True, postgresql_where=text(WELSH_GIVEN),
+              sqlite_where=text(WELSH_GIVEN)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Short code used in bid references, e.g. SCF-2026-0007.
@@ -75,6 +87,8 @@ class Round(Base):
         CheckConstraint("committed_pence >= 0 AND committed_pence <= budget_pence",
                         name="committed_within_budget"),
         UniqueConstraint("fund_id", "name"),
+        Index("uq_rounds_fund_id_name_cy", "fund_id", "name_cy", unique=True,
+              postgresql_where=text(WELSH_GIVEN), sqlite_where=text(WELSH_GIVEN)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,10 +3,11 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import Base, enum_column, utcnow
+from portal.models.funds import WELSH_GIVEN
 
 
 class OrganisationType(enum.StrEnum):
@@ -22,6 +23,11 @@ class Organisation(Base):
     """
 
     __tablename__ = "organisations"
+    __table_args__ = (
+        # No two share a Welsh name (the service checks; this holds for two admins at once).
+        Index("uq_organisations_name_cy", "name_cy", unique=True,
+              postgresql_where=text(WELSH_GIVEN), sqlite_where=text(WELSH_GIVEN)),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from portal.bilingual import LANGUAGES
 from portal.db import session
@@ -59,7 +60,12 @@ def update(organisation: Organisation, *, name_cy: str, language: str, actor: Us
     before = _snapshot(organisation)
     organisation.name_cy = name_cy
     organisation.language = language
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # another administrator gave the name a moment ago
+        raise DomainError(_("Another organisation already has this name"),
+                          field="name_cy") from None
     after = _snapshot(organisation)
     if after == before:
         return False

@@ -233,6 +233,9 @@ def _flush_unique(message: str, field: str) -> None:
         with session.begin_nested():
             session.flush()
     except IntegrityError as clash:
+        if "name_cy" in str(clash.orig):  # the Welsh name, given a moment ago elsewhere
+            raise DomainError(_("Another manager gave this Welsh name a moment ago: choose "
+                                "another"), field="name_cy") from None
         if "committed_within_budget" in str(clash.orig):  # an award made a moment ago
             raise DomainError(_("The budget cannot be less than what awards have committed: "
                                 "another manager made an award from it a moment ago. Check "

@@ -397,3 +397,61 @@ def test_a_new_fund_and_round_can_be_made_without_welsh(app, client):
 
 def text_of_soup(page: BeautifulSoup) -> str:
     return re.sub(r"\s+", " ", page.get_text(" ")).strip()
+
+
+def test_a_welsh_fund_name_may_not_be_another_funds_name_in_either_language(app, client):
+    """A breaker gave one fund's English name as another's Welsh: a Welsh reader saw two
+    funds called the same. Refused beside the field, nothing changed."""
+    client.sign_in(MANAGER)
+    fund_id = scf_round(app).fund_id
+    with app.app_context():
+        other = session.scalars(select(Fund).where(Fund.id != fund_id)).first()
+        other_name = other.name
+    before = table_row_counts(app)
+    response = client.submit(f"/manage/funds/{fund_id}/edit",
+                             fund_form(name_cy=other_name.upper()))
+    page = soup(response)
+    assert page.find(id="name_cy-error") is not None
+    assert table_row_counts(app) == before
+    with app.app_context():
+        assert session.get(Fund, fund_id).name_cy == FUND_CY
+
+
+def test_two_managers_giving_one_welsh_name_at_once_get_one_fund_and_a_refusal(
+        app, monkeypatch):
+    """The service checks the Welsh name before it writes; two saves at once both pass that
+    check, and the database's unique index on a given Welsh name refuses the second (the
+    check is skipped here to stand for the rival who saved in between)."""
+    from portal.services import DomainError, setup
+
+    with app.app_context():
+        first, second = session.scalars(select(Fund).order_by(Fund.id).limit(2)).all()
+        taken = first.name_cy
+        assert taken
+        manager = accounts.get_user_by_email(MANAGER)
+        monkeypatch.setattr(setup, "_check_fund", lambda details, fund: None)
+        details = setup.FundDetails(
+            code=second.code, name=second.name, purpose=second.purpose,
+            is_youth=second.is_youth, allows_multi_year=second.allows_multi_year,
+            payment_rule=second.payment_rule, terms=second.terms, direct=second.direct,
+            name_cy=taken, purpose_cy=second.purpose_cy, terms_cy=second.terms_cy)
+        with pytest.raises(DomainError) as refused:
+            setup.update_fund(second, details, manager)
+        assert refused.value.field == "name_cy"
+        assert session.get(Fund, second.id).name_cy != taken
+
+
+def test_two_admins_giving_one_welsh_organisation_name_at_once_get_one_and_a_refusal(
+        app, monkeypatch):
+    from portal.services import DomainError, organisations
+
+    with app.app_context():
+        first, second = session.scalars(
+            select(Organisation).where(Organisation.name_cy != "").order_by(Organisation.id)
+            .limit(2)).all()
+        admin = accounts.get_user_by_email("admin@example.org")
+        monkeypatch.setattr(organisations, "_name_problem", lambda organisation, name: None)
+        with pytest.raises(DomainError) as refused:
+            organisations.update(second, name_cy=first.name_cy, language="en", actor=admin)
+        assert refused.value.field == "name_cy"
+        assert session.get(Organisation, second.id).name_cy != first.name_cy

@@ -24,7 +24,7 @@ def test_row_id(text, expected):
     # Every other format character, and letters and marks that show as nothing (a third
     # attack): soft hyphen, grapheme joiner, Hangul fillers, deprecated format, annotation,
     # a tag, musical formatting.
-    "\u00ad", "\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\u206f", "\ufff9",
+    "\u00ad", "\u034f", "\u115f", "\u1160", "\u2800", "\u3164", "\uffa0", "\u206f", "\ufff9",
     "\U000e0041", "\U0001d173"])
 def test_unusable_characters_are_found_anywhere_in_the_text(character):
     from portal.inputs import unusable_characters
