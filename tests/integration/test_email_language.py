@@ -245,3 +245,19 @@ def test_an_english_working_partnerships_letter_is_english_even_to_a_welsh_reade
     assert "Dear colleagues," in words and "Annwyl" not in words
     assert "The grant must be spent on the approved budget lines" in words
     assert "Print this page" not in main.get_text()  # the page is in Welsh
+
+
+def test_a_name_with_a_line_break_keeps_the_subject_on_one_line(app):
+    """Names are typed text and may hold a line break; a subject built from one ("assessment
+    submitted by …") must neither break the header nor fail the change that sends it (a
+    breaker found the assessor's submission would stop with an error)."""
+    with app.test_request_context():
+        before = len(email.queued())
+        email.send("someone@example.org", "Submitted by Evil\r\nBcc: victim@example.org",
+                   "password_reset", locale="en_GB",
+                   user=SimpleNamespace(name="Evil\r\nBcc: victim@example.org"), token="x",
+                   minutes=30)
+        message = email.queued()[before][0]
+        assert message["Subject"] == "Submitted by Evil Bcc: victim@example.org"
+        assert message["Bcc"] is None
+        email.drop_queued_after(before)
