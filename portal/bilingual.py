@@ -99,6 +99,14 @@ def english(value: str | None) -> Markup:
     return mark(value, "")
 
 
+def sentence(translated: str, **values: object) -> Markup:
+    """A message translated with its ``%(name)s`` placeholders left open (``_("…")`` given no
+    values), filled with ``values``: escaped, but markup such as :func:`marked`'s kept, so a
+    Welsh sentence naming a record whose Welsh is not given marks its English ``lang="en"``
+    (a flash: "Newidiadau i “<span lang="en">Safer Communities Fund</span>” wedi’u cadw")."""
+    return Markup(escape(translated)) % values
+
+
 def init_app(app: Any) -> None:
     """Jinja globals: ``cy_text(obj, "name")``, ``cy_marked(obj, "name", block=False)``,
     ``cy_paragraphs(obj, "guidance")``, ``setting("SERVICE_NAME")`` and

@@ -91,9 +91,10 @@ def new_direct_award(round_id: int):
                                                   "actions": [i for i, _a in actions]}))
         else:
             if form.confirm.data:
-                flash(_("Direct award %(reference)s made and %(csp)s told.",
-                        reference=award.bid.reference,
-                        csp=bilingual.text(award.organisation, "name")), "success")
+                flash(bilingual.sentence(_("Direct award %(reference)s made and %(csp)s told."),
+                                         reference=award.bid.reference,
+                                         csp=bilingual.marked(award.organisation, "name")),
+                      "success")
                 return redirect(url_for("decisions.award", award_id=award.id))
             carried = [(name, value) for name, value in request.form.items(multi=True)
                        if name not in BUTTONS]

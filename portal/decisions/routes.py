@@ -210,8 +210,8 @@ def ask(bid_id: int):
             if not show_refusal(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
-            flash(_("Your question has been sent to %(csp)s.",
-                    csp=bilingual.text(bid.organisation, "name")), "success")
+            flash(bilingual.sentence(_("Your question has been sent to %(csp)s."),
+                                     csp=bilingual.marked(bid.organisation, "name")), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
     return render_template("decisions/ask.html", bid=bid, form=form,
                            open_request=bids.open_request(bid))
@@ -246,8 +246,8 @@ def decide(bid_id: int):
             if not show_refusal(form, refused):
                 return redirect(url_for("decisions.bid", bid_id=bid.id))
         else:
-            flash(_("Decision recorded and %(csp)s told.",
-                    csp=bilingual.text(bid.organisation, "name")), "success")
+            flash(bilingual.sentence(_("Decision recorded and %(csp)s told."),
+                                     csp=bilingual.marked(bid.organisation, "name")), "success")
             return redirect(url_for("decisions.bid", bid_id=bid.id))
     return render_template("decisions/decide.html", bid=bid, form=form, round=bid.round,
                            readiness=decisions.readiness(bid),

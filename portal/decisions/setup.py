@@ -58,8 +58,8 @@ def new_fund():
         except DomainError as refused:
             show_refusal(form, refused, default="name")
         else:
-            flash(_("Fund “%(name)s” created. Now add a round.",
-                    name=bilingual.text(fund, "name")), "success")
+            flash(bilingual.sentence(_("Fund “%(name)s” created. Now add a round."),
+                                     name=bilingual.marked(fund, "name")), "success")
             return redirect(url_for("decisions.new_round", fund_id=fund.id))
     return render_template("decisions/setup/fund.html", form=form, fund=None)
 
@@ -80,8 +80,8 @@ def edit_fund(fund_id: int):
         except DomainError as refused:
             show_refusal(form, refused, default="name")
         else:
-            flash(_("Changes to “%(name)s” saved.", name=bilingual.text(fund, "name")),
-                  "success")
+            flash(bilingual.sentence(_("Changes to “%(name)s” saved."),
+                                     name=bilingual.marked(fund, "name")), "success")
             return redirect(url_for("decisions.funds"))
     return render_template("decisions/setup/fund.html", form=form, fund=fund)
 
@@ -172,8 +172,8 @@ def new_round(fund_id: int):
         except DomainError as refused:
             _show_round_refusal(form, refused)
         else:
-            flash(_("Round “%(name)s” created. Now set its criteria.",
-                    name=bilingual.text(round_, "name")), "success")
+            flash(bilingual.sentence(_("Round “%(name)s” created. Now set its criteria."),
+                                     name=bilingual.marked(round_, "name")), "success")
             return redirect(url_for("decisions.edit_criteria", round_id=round_.id))
     return render_template("decisions/setup/round.html", form=form, fund=fund, round=None)
 
@@ -191,7 +191,8 @@ def edit_round(round_id: int):
         except DomainError as refused:
             _show_round_refusal(form, refused)
         else:
-            flash(_("Changes to “%(name)s” saved.", name=bilingual.text(round_, "name")),
+            flash(bilingual.sentence(_("Changes to “%(name)s” saved."),
+                                     name=bilingual.marked(round_, "name")),
                   "success")
             return redirect(url_for("decisions.funds"))
     return render_template("decisions/setup/round.html", form=form, fund=round_.fund,
@@ -271,7 +272,8 @@ def edit_criteria(round_id: int):
         except DomainError as refused:
             _show_criteria_refusal(form, refused)
         else:
-            flash(_("Criteria for “%(name)s” saved.", name=bilingual.text(round_, "name")),
+            flash(bilingual.sentence(_("Criteria for “%(name)s” saved."),
+                                     name=bilingual.marked(round_, "name")),
                   "success")
             return redirect(url_for("decisions.criteria", round_id=round_.id))
     return render_template("decisions/setup/edit_criteria.html", form=form, round=round_)

@@ -455,3 +455,20 @@ def test_two_admins_giving_one_welsh_organisation_name_at_once_get_one_and_a_ref
             organisations.update(second, name_cy=first.name_cy, language="en", actor=admin)
         assert refused.value.field == "name_cy"
         assert session.get(Organisation, second.id).name_cy != first.name_cy
+
+
+@pytest.mark.parametrize("manager, marked", [("rheolwr@example.org", True), (MANAGER, False)])
+def test_a_saved_message_naming_a_fund_without_welsh_marks_its_english(app, client, manager,
+                                                                        marked):
+    """The flash after saving names the fund: for a Welsh reader its English (no Welsh
+    given) is marked lang="en"; for an English reader nothing is marked; never escaped."""
+    client.sign_in(manager)
+    fund_id = scf_round(app).fund_id
+    response = client.submit(f"/manage/funds/{fund_id}/edit", fund_form(name_cy=""),
+                             follow_redirects=True)
+    banner = soup(response).find(class_="govuk-notification-banner__content")
+    assert banner is not None
+    english = banner.find(attrs={"lang": "en"})
+    assert (english is not None and english.get_text() == "Safer Communities Fund") is marked
+    assert "Safer Communities Fund" in banner.get_text()
+    assert "&lt;" not in str(banner) and "<span" not in banner.get_text()
