@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -29,13 +28,9 @@ from forms.applicant import CountedTextArea
 from forms.base import PortalForm
 from forms.fields import DayMonthYearField, MoneyField, OneShotForm, max_length
 
-# "Fund" here is the verb, an assessor's advice; elsewhere it is the noun (a fund): Welsh has
-# different words ("Ariannu", "Cronfa"), so the recommendation's has a context of its own.
-RECOMMENDATIONS = [
-    ("fund", lazy_pgettext("recommendation", "Fund")),
-    ("fund_with_conditions", _l("Fund with conditions")),
-    ("do_not_fund", _l("Do not fund")),
-]
+# The choices' words live with the other reference data, which every layer reads (the
+# workbook's recommendation column too); presenters read them from here as well.
+from portal.reference import RECOMMENDATIONS as RECOMMENDATIONS
 
 
 class ConflictForm(OneShotForm):

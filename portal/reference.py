@@ -8,6 +8,7 @@ Codes are stored on bids; the words are translated when shown. The priority cate
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 ISSUE_TYPES = [
     ("anti_social_behaviour", _l("Anti-social behaviour")),
@@ -22,4 +23,12 @@ PRIORITY_CATEGORIES = [
     ("emerging", _l("Emerging")),
     ("preventing", _l("Preventing")),
     ("sustaining", _l("Sustaining")),
+]
+# An assessor's advice (the form's choices, the pages' and the workbook's words). "Fund" here is
+# the verb; elsewhere it is the noun (a fund): Welsh has different words ("Ariannu", "Cronfa"),
+# so the recommendation's has a context of its own.
+RECOMMENDATIONS = [
+    ("fund", lazy_pgettext("recommendation", "Fund")),
+    ("fund_with_conditions", _l("Fund with conditions")),
+    ("do_not_fund", _l("Do not fund")),
 ]

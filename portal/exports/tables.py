@@ -7,7 +7,9 @@ times in UK time with their offset), yielded in chunks so a response can stream 
 Workbook: XlsxWriter in ``constant_memory`` mode, which writes each row out as soon as the
 next begins, so memory stays flat whatever the number of rows. Money is a number of pounds
 with a currency format; dates and times are Excel dates. Text is always written as text,
-never as a formula.
+never as a formula. The workbook is for people: a column of codes (a status, a kind, the issue
+types) gives each code in the reader's words, the words the pages use (a column's ``words``);
+the CSV keeps the codes, for machines.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import csv
 import enum
 import io
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -26,9 +28,10 @@ import xlsxwriter
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal import bilingual, questions
+from portal import bilingual, questions, workflows
 from portal.db import UK
 from portal.formatting import pence_to_pounds
+from portal.reference import ISSUE_TYPES, RECOMMENDATIONS
 
 CHUNK = 16 * 1024  # characters of CSV gathered before a chunk is yielded
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -51,6 +54,9 @@ class Column:
     heading: Any  # the workbook's heading (lazily translated)
     kind: Kind = Kind.TEXT
     width: int = 16
+    # A column of codes: a code's words (in the reader's language) for the workbook; the CSV
+    # gives the code itself. A LIST column's codes are each given in words.
+    words: Callable[[str], str] | None = None
 
     @property
     def csv_header(self) -> str:
@@ -68,8 +74,45 @@ class Table:
     columns: tuple[Column, ...]
 
 
-def _c(key: str, heading: Any, kind: Kind = Kind.TEXT, width: int = 16) -> Column:
-    return Column(key, heading, kind, width)
+def _c(key: str, heading: Any, kind: Kind = Kind.TEXT, width: int = 16,
+       words: Callable[[str], str] | None = None) -> Column:
+    return Column(key, heading, kind, width, words)
+
+
+# --- codes in words (the workbook's) -----------------------------------------------------------
+# The words the pages show: a workflow's state labels (the ``state_tag`` words), the reference
+# choices. A code with no words (one that no longer exists) is given as it is.
+
+
+def _states(workflow: workflows.Workflow) -> Callable[[str], str]:
+    def words(code: str) -> str:
+        return workflow.label(code) if code in workflow.states else code
+    return words
+
+
+def _choices(choices: Iterable[tuple[str, Any]]) -> Callable[[str], str]:
+    known = dict(choices)
+
+    def words(code: str) -> str:
+        return str(known[code]) if code in known else code
+    return words
+
+
+# A return's state as ``portal.services.awards.return_state`` gives it, in the grants team's
+# words (the finance pages' ``return_state_tag``): the return workflow's, and "Overdue".
+_RETURN_STATES = {"due": "due", "received": "submitted", "queried": "queried",
+                  "approved": "approved"}
+
+
+def _return_state(code: str) -> str:
+    if code == "overdue":
+        return _("Overdue")
+    status = _RETURN_STATES.get(code)
+    return workflows.RETURN.label(status) if status is not None else code
+
+
+# The words of a return's kind on the partnership's pages (``return_kind``).
+_RETURN_KINDS = [("periodic", _l("Periodic return")), ("final", _l("Final return"))]
 
 
 _PARTNERSHIP = _c("partnership", _l("Partnership"), width=30)
@@ -83,7 +126,8 @@ TABLES: dict[str, Table] = {table.name: table for table in (
     Table("bids", _l("Bids"), (
         _c("reference", _l("Reference")), _c("title", _l("Title"), width=40), _PARTNERSHIP,
         _FUND, _ROUND, _c("financial_year", _l("Financial year"), Kind.INTEGER, 10),
-        _c("status", _l("Status")), _c("issue_types", _l("Issue types"), Kind.LIST, 30),
+        _c("status", _l("Status"), words=_states(workflows.BID)),
+        _c("issue_types", _l("Issue types"), Kind.LIST, 30, _choices(ISSUE_TYPES)),
         _c("amount_requested_pence", _l("Amount requested"), Kind.MONEY, 14),
         _c("match_funding_pence", _l("Match funding"), Kind.MONEY, 14),
         _c("start_date", _l("Start date"), Kind.DATE, 14),
@@ -93,8 +137,10 @@ TABLES: dict[str, Table] = {table.name: table for table in (
         _c("bid_reference", _l("Bid reference")), _PARTNERSHIP, _FUND, _ROUND,
         _c("assessor", _l("Assessor"), width=24),
         _c("assigned_at", _l("Assigned"), Kind.DATETIME, 18),
-        _c("conflict", _l("Conflict of interest")), _c("status", _l("Status")),
-        _c("recommendation", _l("Recommendation"), width=20),
+        _c("conflict", _l("Conflict of interest"), words=_states(workflows.DECLARATION)),
+        _c("status", _l("Status"), words=_states(workflows.ASSESSMENT)),
+        _c("recommendation", _l("Recommendation"), width=20,
+           words=_choices(RECOMMENDATIONS)),
         _c("score_basis_points", _l("Weighted score (%)"), Kind.PERCENT, 12),
         _c("submitted_at", _l("Submitted"), Kind.DATETIME, 18))),
     Table("awards", _l("Awards"), (
@@ -103,7 +149,8 @@ TABLES: dict[str, Table] = {table.name: table for table in (
         _c("financial_year", _l("Financial year"), Kind.INTEGER, 10),
         # The round's years as users write them: "2022/23 to 2024/25" (issue 14).
         _c("financial_years", _l("Financial years"), width=20),
-        _c("status", _l("Status")), _c("amount_pence", _l("Awarded"), Kind.MONEY, 14),
+        _c("status", _l("Status"), words=_states(workflows.AWARD)),
+        _c("amount_pence", _l("Awarded"), Kind.MONEY, 14),
         _c("paid_pence", _l("Paid"), Kind.MONEY, 14),
         _c("spent_pence", _l("Spent (approved returns)"), Kind.MONEY, 14),
         _c("returned_pence", _l("Underspend returned"), Kind.MONEY, 14),
@@ -122,10 +169,12 @@ TABLES: dict[str, Table] = {table.name: table for table in (
         _c("recorded_at", _l("Recorded"), Kind.DATETIME, 18))),
     Table("returns", _l("Returns"), (
         _c("award_reference", _l("Award reference")), _PARTNERSHIP, _FUND, _ROUND,
-        _c("kind", _l("Kind"), width=10), _c("period_start", _l("Period start"), Kind.DATE, 14),
+        _c("kind", _l("Kind"), width=16, words=_choices(_RETURN_KINDS)),
+        _c("period_start", _l("Period start"), Kind.DATE, 14),
         _c("period_end", _l("Period end"), Kind.DATE, 14),
-        _c("due_date", _l("Due"), Kind.DATE, 14), _c("status", _l("Status"), width=12),
-        _c("state", _l("State"), width=12),
+        _c("due_date", _l("Due"), Kind.DATE, 14),
+        _c("status", _l("Status"), width=12, words=_states(workflows.RETURN)),
+        _c("state", _l("State"), width=12, words=_return_state),
         _c("spend_pence", _l("Spend reported"), Kind.MONEY, 14),
         _c("forecast_underspend_pence", _l("Forecast underspend"), Kind.MONEY, 14),
         _c("submitted_at", _l("Submitted"), Kind.DATETIME, 18),
@@ -258,6 +307,26 @@ def _write_cell(sheet: Any, row: int, col: int, column: Column, value: Any,
         sheet.write_string(row, col, _text(value))
 
 
+def in_words(column: Column, value: Any, said: dict[str, str] | None = None) -> Any:
+    """``value`` as the workbook gives it: in a column of codes, each code in the reader's
+    words (``column.words``); any other value as it is. ``said``: the words already looked up
+    for this column, kept for a whole sheet (a translation lookup per cell would cost as much
+    as the rest of the cell)."""
+    words = column.words
+    if words is None or value is None:
+        return value
+    known = {} if said is None else said
+
+    def word(code: Any) -> str:
+        key = _text(code)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = words(key)
+        return found
+
+    return [word(code) for code in value] if column.kind is Kind.LIST else word(value)
+
+
 def _write_sheet(workbook: xlsxwriter.Workbook, table: Table,
                  rows: Iterable[Mapping[str, Any]], formats: _Formats) -> None:
     sheet = workbook.add_worksheet(str(table.title))
@@ -267,9 +336,11 @@ def _write_sheet(workbook: xlsxwriter.Workbook, table: Table,
         sheet.write_string(0, col, str(column.heading), formats.heading)
     sheet.freeze_panes(1, 0)
     last_row = 0
+    said: list[dict[str, str]] = [{} for _column in table.columns]
     for number, row in enumerate(rows, start=1):
         for col, column in enumerate(table.columns):
-            _write_cell(sheet, number, col, column, cell(row, column), formats)
+            _write_cell(sheet, number, col, column,
+                        in_words(column, cell(row, column), said[col]), formats)
         last_row = number
     sheet.autofilter(0, 0, last_row, last_col)
 
