@@ -16,10 +16,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
 from forms.applicant import COST_KINDS, line_years
-from portal import questions
+from portal import bilingual, questions
 from portal.formatting import date_time, long_date, money, return_title
 from portal.models import Bid, year_label
-from portal.queries.history import RecordNames, record_names
+from portal.queries.history import ORGANISATION_KEYS, BidNames, RecordNames, record_names
 from portal.services import form_versions
 from portal.workflows import WORKFLOWS
 
@@ -190,8 +190,68 @@ def _definition(bid: Bid) -> questions.Definition:
 # Every history (an award's, a bid's, a round's, an account's) and the audit trail show what an
 # event recorded through ``event_details``: sentences in the reader's words, money in pounds,
 # dates as UK dates; a detail without a sentence of its own is "Label: value", never JSON.
+#
+# In the reader's language (issue 16): our words from the catalogue; the grants team's words
+# (a bid's questions and sections) from the bid's form, in Welsh where given; names of rounds,
+# funds and organisations in Welsh where given. Words in another language than the reader's
+# (the English the grants team gave no Welsh for, a Welsh name read in English, a language's
+# own name) are marked while the sentences are made with private-use characters, which
+# ``event_details`` turns into ``<span lang="…">`` once the text is escaped (WCAG 2.2, 3.1.2
+# Language of Parts), and ``event_sentences`` (plain text) leaves out.
 
 Details = dict[str, Any]
+
+_OPEN = {"en": "\ue000", "cy": "\ue001"}
+_CLOSE = "\ue002"
+_MARKS = re.compile("[\ue000-\ue002]")
+_LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}  # each in its own language
+
+
+def _in(language: str, text: str, *, always: bool = False) -> str:
+    """``text``, known to be in ``language``, marked so unless that is the reader's (or
+    ``always``: a language's own name)."""
+    if not text or (not always and language == ("cy" if bilingual.welsh_wanted() else "en")):
+        return text
+    return f"{_OPEN[language]}{text}{_CLOSE}"
+
+
+def _chosen(english: str, welsh: str) -> str:
+    """What the OPCC typed in the reader's language (``bilingual.chosen``), the English shown
+    to a Welsh reader marked."""
+    shown, fallback = bilingual.chosen(english, welsh)
+    return _in("en", shown) if fallback else shown
+
+
+def _team_words(text: str, welsh: str = "") -> str:
+    """The grants team's words (a question's label, a section's title) in the reader's
+    language (``questions.words``: their Welsh, else the catalogue's for the standard forms'
+    words), English shown to a Welsh reader marked."""
+    shown = questions.words(text, welsh)
+    return _in("en", shown) if questions.in_english(text, welsh) else shown
+
+
+def _unmarked(value: Any) -> Any:
+    """Details as recorded, without the private-use characters that mark languages (a user
+    may have typed them)."""
+    if isinstance(value, str):
+        return _MARKS.sub("", value)
+    if isinstance(value, list):
+        return [_unmarked(item) for item in value]
+    if isinstance(value, dict):
+        return {_unmarked(key): _unmarked(item) for key, item in value.items()}
+    return value
+
+
+def _markup(text: str) -> Markup:
+    """Sentences with their languages marked, escaped, the marks as ``<span lang>``."""
+    html = str(escape(text))
+    for language, mark in _OPEN.items():
+        html = html.replace(mark, f'<span lang="{language}">')
+    return Markup(html.replace(_CLOSE, "</span>"))
+
+
+class _Words(str):
+    """A detail's value already in words (marked where it is in another language)."""
 
 _KEY_LABELS: dict[str, Any] = {
     "active": _l("Active"), "allows_multi_year": _l("Projects may run over several years"),
@@ -248,9 +308,23 @@ _KEY_LABELS: dict[str, Any] = {
     "statements_cy": _l("Statements in Welsh"), "text_cy": _l("Words in Welsh"),
     "end_label_cy": _l("Second date’s label in Welsh"),
     "end_hint_cy": _l("Second date’s hint in Welsh"),
+    # Agreements over several years, direct awards and action plans (issues 14 and 15).
+    "years": _l("Financial years"), "year_budgets": _l("Each year’s budget and cap"),
+    "partnership": _l("Partnership"), "plan": _l("Payments planned"),
+    "actions": _l("Action plan"), "lines": _l("Actions of each budget line"),
+    "number": _l("Number"), "lead": _l("Lead"), "target_date": _l("Target date"),
+    "start_date": _l("Start date"),
 }
 # Details that hold questions' or sections' keys (issue 15): shown as words.
 _KEYS_AS_WORDS = {"answers_left_behind", "sections_removed"}
+# Details that hold what the OPCC typed in English beside a Welsh field (``name`` and
+# ``name_cy``), by the kind of record: marked English for a Welsh reader.
+_ENGLISH_FIELDS = {"fund": {"name", "purpose", "terms"}, "round": {"name", "guidance"},
+                   "form": {"label", "title", "copied_from"}}
+# A bid section's state (bid_sections.status: no workflow's).
+_SECTION_STATES: dict[str, Any] = {"not_started": _l("Not yet started"),
+                                   "in_progress": _l("In progress"),
+                                   "completed": _l("Completed")}
 # Amounts in pence (besides keys ending in _pence).
 _MONEY = {"amount", "paid_to_date", "paid", "spend", "eligible_spend", "underspend"}
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -274,11 +348,14 @@ def _choices() -> dict[str, dict[str, Any]]:
         "what_changed": _DESIGN_FIELDS,
         "kind": {"reallocation": _l("Move money between budget lines"),
                  "extension": _l("Extend the end date")},
-        "language": {"en": "English", "cy": "Cymraeg"},
+        "moved": _DIRECTIONS, "direction": _DIRECTIONS,
         "limit": {"address": _l("too many emails to this address"),
                   "client": _l("too many requests from this computer")},
     }
 
+
+# Which way the designer moved a section or question.
+_DIRECTIONS: dict[str, Any] = {"up": _l("up"), "down": _l("down")}
 
 # The names of a question's options in the designer's words: what a ``form.question_changed``
 # event lists as changed.
@@ -333,14 +410,27 @@ def _size(octets: int) -> str:
 def _words(key: str, value: Any, states: Any = None) -> str:
     """One detail's value in words: pounds for pence, UK dates, labels for codes, lists and
     mappings spelled out."""
+    if isinstance(value, _Words):
+        return str(value)
     if _empty(value):
         return _("none")
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
+    if key == "actions" and isinstance(value, list):
+        return "; ".join(_action(item) for item in value if isinstance(item, dict))
     if isinstance(value, list):
         return ", ".join(_words(key, item, states) for item in value)
+    if key == "sections_removed" and isinstance(value, str):
+        return _section_words(value)
     if key in _KEYS_AS_WORDS and isinstance(value, str):
-        return value.replace("_", " ")  # a question's or section's key, read as words
+        return _in("en", value.replace("_", " "))  # a question's key, read as words
+    if key == "language" and str(value) in _LANGUAGE_NAMES:
+        return _in(str(value), _LANGUAGE_NAMES[str(value)], always=True)
+    if key == "years" and isinstance(value, dict):  # pence by financial year
+        return "; ".join(f"{_year(year)}: {_pence(pence)}" for year, pence in value.items())
+    if key == "lines" and isinstance(value, dict):  # an action plan's actions by line
+        return "; ".join(_("“%(item)s”: %(actions)s", item=item,
+                           actions=_words("number", numbers)) for item, numbers in value.items())
     if isinstance(value, dict):
         return "; ".join(f"{_label(k)}: {_words(k, v, states)}" for k, v in value.items())
     if isinstance(value, int) and (key in _MONEY or key.endswith("_pence")):
@@ -364,9 +454,53 @@ def _words(key: str, value: Any, states: Any = None) -> str:
             return date_time(datetime.fromisoformat(value))
         except ValueError:
             return value
-    if isinstance(value, str) and key in {"status", "conflict"}:
-        return value.replace("_", " ")  # a state of no workflow (a section's)
+    if key == "status" and str(value) in _SECTION_STATES:
+        return str(_SECTION_STATES[str(value)])  # a state of no workflow (a section's)
     return str(value)
+
+
+def _action(action: Details) -> str:
+    """An action of an award's action plan: 1.4 “Conference” (led by Ann, by 31 March 2027)."""
+    said = _("%(number)s “%(title)s”", number=action.get("number") or "",
+             title=action.get("title") or "")
+    more = []
+    if action.get("lead"):
+        more.append(_("led by %(lead)s", lead=action["lead"]))
+    if action.get("target_date"):
+        more.append(_("by %(date)s", date=_words("target_date", action["target_date"])))
+    return f"{said} ({', '.join(more)})" if more else said
+
+
+def _section_words(key: str, definition: questions.Definition | None = None) -> str:
+    """A bid section's title by its key: from the bid's form (``definition``) in the reader's
+    language, else the standard forms' (the catalogue's), else the key in words, marked
+    English for a Welsh reader."""
+    section = definition.section(key) if definition is not None else None
+    if section is not None and section.title:
+        return _team_words(section.title, section.title_cy)
+    known = _choices()["section"].get(key)
+    if known is not None:
+        return str(known)
+    words = key.replace("_", " ").strip()
+    return _in("en", words[:1].upper() + words[1:]) if words else _("a section")
+
+
+def _answer_label(stored: str, section: questions.Section | None) -> str:
+    """A question named in a ``bid.section_saved`` event's ``changed`` (its label as the
+    definition held it, ``answer_changes.questions_changed``): the question's words in the
+    reader's language, found in the bid's form; else the catalogue's, else marked English."""
+    for question in section.questions if section is not None else []:
+        if question.type == "project_dates":
+            if stored == (question.label or "start_date"):
+                return (_team_words(question.label, question.label_cy) if question.label
+                        else _label("start_date"))
+            if stored == (question.end_label or "end_date"):
+                return (_team_words(question.end_label, question.end_label_cy)
+                        if question.end_label else _label("end_date"))
+        elif stored == (question.label or question.key):
+            return (_team_words(question.label, question.label_cy) if question.label
+                    else _in("en", question.key))
+    return _team_words(stored)
 
 
 def _empty(value: Any) -> bool:
@@ -384,7 +518,8 @@ def _workflow_of(action: str, record_type: str = "") -> Any:
 
 def _sentence(text: str) -> str:
     text = text.strip()
-    return text if not text or text[-1] in ".?!" else text + "."
+    shown = _MARKS.sub("", text).rstrip()
+    return text if not shown or shown[-1] in ".?!" else text + "."
 
 
 def _line(names: RecordNames, line_id: Any) -> str:
@@ -456,7 +591,8 @@ def _scores(scores: Details, names: RecordNames) -> str:
     for criterion, given in scores.items():
         number = int(criterion) if str(criterion).isdigit() else None
         title = names.criteria.get(number) if number is not None else None
-        which = _("“%(title)s”", title=title) if title else _("a criterion")
+        which = (_("“%(title)s”", title=_chosen(title, names.criteria_cy.get(number or 0, "")))
+                 if title else _("a criterion"))
         score = given.get("score") if isinstance(given, dict) else given
         text = _("%(criterion)s: %(score)s", criterion=which, score=_words("score", score))
         if isinstance(given, dict) and given.get("justification"):
@@ -466,12 +602,12 @@ def _scores(scores: Details, names: RecordNames) -> str:
 
 
 def _criterion(criterion: Details) -> str:
+    title = _in("en", str(criterion.get("title") or ""))
     if criterion.get("title_cy"):
         return _("%(title)s (in Welsh: %(welsh)s; weight %(weight)s)",
-                 title=criterion.get("title", ""), welsh=criterion["title_cy"],
+                 title=title, welsh=_in("cy", str(criterion["title_cy"])),
                  weight=criterion.get("weight", ""))
-    return _("%(title)s (weight %(weight)s)", title=criterion.get("title", ""),
-             weight=criterion.get("weight", ""))
+    return _("%(title)s (weight %(weight)s)", title=title, weight=criterion.get("weight", ""))
 
 
 def _criteria(snapshot: Details) -> str:
@@ -484,9 +620,10 @@ def _criteria(snapshot: Details) -> str:
     return text
 
 
-def _special(action: str, before: Details, after: Details,
-             names: RecordNames) -> tuple[list[str], set[str]]:
-    """The sentences of actions that read better as one sentence, and the keys they used."""
+def _special(action: str, before: Details, after: Details, names: RecordNames,
+             bid: BidNames | None = None) -> tuple[list[str], set[str]]:
+    """The sentences of actions that read better as one sentence, and the keys they used
+    (``bid``: the form and names of the bid the event is about, if it is a bid's)."""
     a = after
     if action == "award.payment_recorded":
         return [_("Payment of %(amount)s recorded, reference %(reference)s, paid on %(date)s",
@@ -533,6 +670,11 @@ def _special(action: str, before: Details, after: Details,
                 if action == "decision.approved" else
                 _("Declined, decision %(reference)s", reference=a.get("reference") or ""))
         used = {"amount", "reference"}
+        if a.get("direct") and a.get("partnership"):
+            said = _("Direct award of %(amount)s to %(partnership)s, decision %(reference)s",
+                     amount=_pence(a.get("amount")), partnership=a["partnership"],
+                     reference=a.get("reference") or "")
+            used |= {"direct", "partnership"}
         if "assessments_required" in a and a.get("assessments_required") is None:
             # The round names no number: every assigned assessor's assessment is required.
             said += ". " + _("%(submitted)s of %(assigned)s assessments submitted (every "
@@ -551,11 +693,26 @@ def _special(action: str, before: Details, after: Details,
             used.add("override_reason")
         return [said], used
     if action == "bid.created":
-        return [_("Bid started in %(round)s (%(fund)s)", round=a.get("round") or "",
-                  fund=a.get("fund") or "")], {"round", "fund"}
+        round_name, fund_name = str(a.get("round") or ""), str(a.get("fund") or "")
+        if bid is not None:
+            round_name = _named(round_name, bid.round_name, bid.round_name_cy)
+            fund_name = _named(fund_name, bid.fund_name, bid.fund_name_cy)
+        else:
+            round_name, fund_name = _in("en", round_name), _in("en", fund_name)
+        return [_("Bid started in %(round)s (%(fund)s)", round=round_name, fund=fund_name)], \
+            {"round", "fund"}
     if action == "bid.section_saved":
-        return [_("“%(section)s” saved: %(status)s", section=_words("section", a.get("section")),
-                  status=_words("status", a.get("status")))], {"section", "status", "version"}
+        key = str(a.get("section") or "")
+        definition = bid.definition if bid is not None else None
+        said = [_("“%(section)s” saved: %(status)s", section=_section_words(key, definition),
+                  status=_words("status", a.get("status")))]
+        changed = a.get("changed")
+        if isinstance(changed, list) and changed:
+            section = definition.section(key) if definition is not None else None
+            said.append(_("%(label)s: %(value)s", label=_label("changed"),
+                          value=", ".join(_answer_label(str(label), section)
+                                          for label in changed)))
+        return said, {"section", "status", "version", "changed"}
     if action in {"bid.evidence_added", "return.evidence_added"}:
         return [_("File “%(name)s” attached (%(size)s)", name=a.get("file") or "",
                   size=_words("size", a.get("size")))], {"file", "size", "award"}
@@ -603,16 +760,47 @@ def _special(action: str, before: Details, after: Details,
     return [], set()
 
 
-def event_sentences(action: str, before: Details | None, after: Details | None,
-                    record_type: str = "", names: RecordNames | None = None) -> list[str]:
-    """What an audit event recorded, as sentences: an action's own sentence where it has one,
-    then each other detail as "Label: value" (or "Label changed from x to y" when the event
-    has both before and after, and unchanged details left out). Records the details name by
-    id (budget lines, criteria) are named from ``names`` (``event_names``), else in words
-    ("a budget line"), never by their id."""
-    before, after = dict(before or {}), dict(after or {})
+def _named(recorded: str, english: str, welsh: str) -> str:
+    """A name an event recorded (in English) in the reader's language: the record's Welsh
+    when the record still has that English name, else the name as recorded, marked."""
+    return _chosen(english, welsh) if recorded and recorded == english else _in("en", recorded)
+
+
+def _prepared(action: str, details: Details, names: RecordNames,
+              bid: BidNames | None) -> Details:
+    """An event's details, what is known to be in a language marked as such and the names
+    the events record in English put in the reader's language (as ``_Words``)."""
+    kind = action.split(".", 1)[0]
+    english = _ENGLISH_FIELDS.get(kind, set())
+    found = dict(details)
+    for key, value in details.items():
+        if key.endswith("_cy") and isinstance(value, str):
+            found[key] = _Words(_in("cy", value))
+        elif key in english and isinstance(value, str):
+            found[key] = _Words(_in("en", value))
+        elif key in ORGANISATION_KEYS and isinstance(value, str) and value:
+            found[key] = _Words(_named(value, value, names.organisations.get(value, ""))
+                                if value in names.organisations else _in("en", value))
+        elif kind == "form" and key == "question" and isinstance(value, str):
+            found[key] = _Words(_in("en", value))  # the key the grants team gave it
+        elif key == "section" and kind != "bid" and isinstance(value, str) and value:
+            found[key] = _Words(_section_words(value))  # (a bid's: its own sentence)
+    return found
+
+
+def _marked_sentences(action: str, before: Details | None, after: Details | None,
+                      record_type: str = "", names: RecordNames | None = None,
+                      record_id: Any = None) -> list[str]:
+    """``event_sentences``, with the marks of what is in another language than the
+    reader's."""
+    names = names or RecordNames()
+    text = str(record_id or "")
+    record = int(text) if text.isascii() and text.isdigit() else None
+    bid = names.bids.get(record) if record is not None and record_type == "bid" else None
+    before = _prepared(action, _unmarked(dict(before or {})), names, bid)
+    after = _prepared(action, _unmarked(dict(after or {})), names, bid)
     states = _workflow_of(action, record_type)
-    sentences, used = _special(action, before, after, names or RecordNames())
+    sentences, used = _special(action, before, after, names, bid)
     for key in list(after) + [k for k in before if k not in after]:
         if key in used:
             continue
@@ -634,17 +822,32 @@ def event_sentences(action: str, before: Details | None, after: Details | None,
     return [_sentence(s) for s in sentences if s]
 
 
+def event_sentences(action: str, before: Details | None, after: Details | None,
+                    record_type: str = "", names: RecordNames | None = None,
+                    record_id: Any = None) -> list[str]:
+    """What an audit event recorded, as sentences of plain text: an action's own sentence
+    where it has one, then each other detail as "Label: value" (or "Label changed from x to
+    y" when the event has both before and after, and unchanged details left out). Records
+    the details name by id (budget lines, criteria) are named from ``names``
+    (``event_names``), else in words ("a budget line"), never by their id; a bid's questions
+    and sections (``record_id``: the bid's) by its form, in the reader's language."""
+    return [_MARKS.sub("", sentence) for sentence in _marked_sentences(
+        action, before, after, record_type, names, record_id)]
+
+
 def event_names(events: Any) -> RecordNames:
     """The names of the records a page's events point at by id: one query per kind of record,
     whatever the number of events. ``events``: audit events, or a ``Page`` of them."""
     return record_names(list(getattr(events, "items", events) or []))
 
 
-def event_details(event: Any, names: RecordNames | None = None) -> str:
-    """An audit event's details in words (``event_sentences`` joined): what histories and the
-    audit trail show beside the action's name; ``names`` from ``event_names``."""
-    return " ".join(event_sentences(event.action, event.before, event.after,
-                                    event.record_type or "", names))
+def event_details(event: Any, names: RecordNames | None = None) -> Markup:
+    """An audit event's details in words (``event_sentences`` joined), escaped, what is in
+    another language than the reader's in ``<span lang>``: what histories and the audit trail
+    show beside the action's name; ``names`` from ``event_names``."""
+    return _markup(" ".join(_marked_sentences(event.action, event.before, event.after,
+                                              event.record_type or "", names,
+                                              event.record_id)))
 
 
 def event_record(event: Any, names: RecordNames | None = None) -> str:
@@ -662,13 +865,12 @@ def event_record(event: Any, names: RecordNames | None = None) -> str:
     return ""
 
 
-def section_title(key: str) -> str:
-    """A bid section's title by its key ("about" -> "About the project")."""
-    known = _choices()["section"].get(key)
-    if known is not None:
-        return str(known)
-    words = key.replace("_", " ").strip()  # a section of the grants team's own, by its key
-    return words[:1].upper() + words[1:] if words else _("a section")
+def section_title(key: str, bid: Bid | None = None) -> Markup:
+    """A bid section's title by its key ("about" -> "About the project"): from ``bid``'s form
+    when given (its Welsh where the grants team gave it), else the standard forms'; a section
+    of the grants team's own otherwise by its key in words, marked English for a Welsh
+    reader."""
+    return _markup(_section_words(key, _definition(bid) if bid is not None else None))
 
 
 def init_app(app: Flask) -> None:

@@ -4,13 +4,20 @@ in pounds and dates as UK dates, never JSON, key names or raw pence (issue 13, p
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from babel import Locale
+from babel.support import NullTranslations
+from bs4 import BeautifulSoup
 from flask import Flask
-from flask_babel import Babel
+from flask_babel import Babel, force_locale
 
-from portal.presenters import event_sentences
+from portal import questions, standard_forms
+from portal.presenters import event_details, event_sentences
+from portal.queries.history import BidNames, RecordNames
 from portal.workflows import action_labels
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
@@ -84,7 +91,7 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
     "form.section_changed": ({"version": 1}, {"version": 2, "section": "safety",
                                               "title": "Safety"}),
     "form.section_moved": ({"version": 1}, {"version": 1, "section": "safety",
-                                            "direction": "up"}),
+                                            "moved": "up"}),
     "form.section_removed": ({"version": 1}, {"version": 1, "section": "safety"}),
     "form.question_added": ({"version": 1}, {"version": 1, "section": "delivery",
                                              "question": "young", "type": "yes_no",
@@ -94,9 +101,11 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
                                                "label": "Young people?",
                                                "what_changed": ["label", "required"]}),
     "form.question_moved": ({"version": 1}, {"version": 1, "question": "young",
-                                             "direction": "down"}),
+                                             "moved": "down"}),
     "form.question_removed": ({"version": 1}, {"version": 1, "question": "young"}),
-    "form.copied": ({"version": 1}, {"version": 1, "from": "Safer Communities Fund: 2026/27"}),
+    "form.copied": ({"version": 1}, {"version": 1,
+                                     "copied_from": "Safer Communities Fund: 2026/27",
+                                     "copied_version": 3}),
     "form.published": ({"version": 1}, {"version": 2, "draft_bids_moved": 1}),
     "form.published_return": ({"version": 1}, {"version": 2, "draft_returns_moved": 3}),
     "return.form_version_changed": (None, {"version": 2,
@@ -314,3 +323,230 @@ def test_a_return_in_an_award_history_is_named_by_its_kind_and_period(babel_app)
     assert event_record(SimpleNamespace(record_type="return", record_id="9"), names) == ""
     assert section_title("about") == "About the project"
     assert section_title("declarations") == "Declarations"
+
+
+# --- in Welsh, every word (issue 16) -------------------------------------------------------
+# A finder, not a list: every sample above is read by a Welsh reader through a stand-in for
+# the Welsh catalogue that turns every message of the code (as `make translations` extracts
+# them) into fullwidth letters. What is left in plain ASCII letters outside an element marked
+# `lang` is English nobody can translate: a detail's key without words, a code shown as
+# stored, the grants team's English shown unmarked. Only what a user typed (the samples'
+# free text) and Babel's Welsh (months, am/pm) may be left.
+
+CODE = re.compile(r"[a-z][a-z0-9_]*")  # a value as the portal stores its codes
+WELSH_SAMPLES = {
+    "bid.section_saved (dates and a label of the grants team's)": (
+        "bid.section_saved", None,
+        {"section": "about", "status": "completed", "version": 2,
+         "changed": ["Project title", "Summary of the project", "Start date", "End date",
+                     "Youth club name"]}),
+    "bid.section_saved (a section of the grants team's)": (
+        "bid.section_saved", None, {"section": "young_people", "status": "in_progress",
+                                    "version": 1, "changed": ["young"]}),
+    "decision.approved (a direct award)": (
+        "decision.approved", {"status": None},
+        {"status": "awarded", "reference": "DEC-1", "direct": True, "amount": 900000,
+         "years": {"2025": 450000, "2026": 450000}, "partnership": "North CSP",
+         "conditions": ""}),
+    "round.created (over two years, with Welsh)": (
+        "round.created", None,
+        {**SNAPSHOT_ROUND, "years": 2, "name_cy": "Rownd 1", "guidance_cy": "Darllenwch hwn.",
+         "year_budgets": {"2026/27": {"budget_pence": 100000, "cap_pence": 5000},
+                          "2027/28": {"budget_pence": 100000, "cap_pence": 5000}}}),
+    "form.section_moved (an older event's direction)": (
+        "form.section_moved", {"version": 1}, {"version": 1, "section": "about",
+                                                "direction": "down"}),
+}
+
+
+def _every_welsh_sample():
+    yield from _every_sample()
+    for name, (action, before, after) in WELSH_SAMPLES.items():
+        yield name, action, before, after
+
+
+@lru_cache(maxsize=1)
+def _messages() -> frozenset[str]:
+    from tests.unit.test_welsh_catalogue import extracted
+
+    return frozenset(msgid for msgid, _context in extracted())
+
+
+def _pseudo(text: str) -> str:
+    """Every letter outside the placeholders as its fullwidth form."""
+    from tests.unit.test_welsh_catalogue import PLACEHOLDER
+
+    out, at = [], 0
+    for found in PLACEHOLDER.finditer(text):
+        out += [_fullwidth(text[at:found.start()]), found.group()]
+        at = found.end()
+    return "".join([*out, _fullwidth(text[at:])])
+
+
+def _fullwidth(text: str) -> str:
+    return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalpha() else c for c in text)
+
+
+class _PseudoWelsh(NullTranslations):
+    """The Welsh catalogue as a finder sees it: every message of the code translated."""
+
+    def ugettext(self, message):
+        return _pseudo(message) if message in _messages() else message
+
+    def ungettext(self, singular, plural, n):
+        chosen = singular if n == 1 else plural
+        return _pseudo(chosen) if singular in _messages() else chosen
+
+    def upgettext(self, context, message):
+        return self.ugettext(message)
+
+    def unpgettext(self, context, singular, plural, n):
+        return self.ungettext(singular, plural, n)
+
+    gettext, ngettext, pgettext, npgettext = ugettext, ungettext, upgettext, unpgettext
+
+
+@pytest.fixture
+def pseudo_welsh(babel_app):
+    babel_app.extensions["babel"].instance.domain_instance.cache[("cy", "messages")] = \
+        _PseudoWelsh()
+    with force_locale("cy"):
+        yield babel_app
+
+
+def _typed(value: object) -> list[str]:
+    """What a user typed in ``value`` (keys and values): text that is not a stored code."""
+    if isinstance(value, str):
+        return [] if CODE.fullmatch(value) or not value.strip() else [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _typed(k) + _typed(v)]
+    if isinstance(value, list):
+        return [t for v in value for t in _typed(v)]
+    return []
+
+
+def _names_of_a_page() -> RecordNames:
+    """What ``event_names`` finds for a page: a bid on the standard form with a section of the
+    grants team's (one question with Welsh, one without), the names of lines and criteria."""
+    definition = questions.read(standard_forms.application(youth=True))
+    definition.sections.append(questions.read({"sections": [{
+        "key": "young_people", "title": "Young people", "title_cy": "Pobl ifanc",
+        "questions": [
+            {"key": "young", "type": "yes_no", "label": "", "label_cy": ""},
+            {"key": "club", "type": "short_text", "label": "Youth club name"}]}]}).sections[0])
+    return RecordNames(award_lines={11: "Youth worker", 12: "Equipment"},
+                       criteria={3: "Need", 4: "Value"}, criteria_cy={3: "Angen"},
+                       bids={1: BidNames(definition, "Round 1", "Rownd 1",
+                                         "Community Safety Fund", "")},
+                       organisations={"North CSP": "PDC y Gogledd"})
+
+
+def _welsh_of(value: object) -> list[str]:
+    """The Welsh the grants team gave in a form's definition (its ``…_cy`` words)."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items()
+                for t in (_typed(v) if str(k).endswith("_cy") else _welsh_of(v))]
+    if isinstance(value, list):
+        return [t for v in value for t in _welsh_of(v)]
+    return []
+
+
+def _typed_in(names: RecordNames | None) -> list[str]:
+    """What users typed that a page's names give: budget lines' items and the Welsh (their
+    English, shown to a Welsh reader, must be marked)."""
+    if names is None:
+        return []
+    return [*names.award_lines.values(), *names.criteria_cy.values(),
+            *names.organisations.values(),
+            *(t for bid in names.bids.values() for t in (bid.round_name_cy, bid.fund_name_cy,
+                                                          *_welsh_of(bid.definition.as_json())))]
+
+
+def _left_in_english(action: str, before, after, names) -> list[str]:
+    event = SimpleNamespace(action=action, before=before, after=after,
+                            record_type=action.split(".")[0], record_id="1")
+    soup = BeautifulSoup(str(event_details(event, names)), "html.parser")
+    for marked in soup.select("[lang]"):
+        marked.decompose()
+    text = soup.get_text()
+    typed = _typed(before) + _typed(after) + _typed(_typed_in(names))
+    for words in sorted(typed, key=len, reverse=True):
+        text = text.replace(words, " ")
+    welsh = Locale.parse("cy")  # Babel's: the months, and am/pm as times write them (9:00am)
+    periods = welsh.day_periods["format"]["abbreviated"]
+    for period in (periods["am"].lower(), periods["pm"].lower()):
+        text = re.sub(rf"(?<=\d:\d\d){re.escape(period)}\b", " ", text)
+    for month in welsh.months["format"]["wide"].values():
+        text = re.sub(rf"\b{re.escape(month)}\b", " ", text)
+    return re.findall(r"[A-Za-z]+", text)
+
+
+@pytest.mark.parametrize("with_names", [True, False], ids=["a page's names", "no names"])
+@pytest.mark.parametrize(("name", "action", "before", "after"), list(_every_welsh_sample()),
+                         ids=[s[0] for s in _every_welsh_sample()])
+def test_a_welsh_reader_reads_every_event_in_welsh(pseudo_welsh, name, action, before, after,
+                                                   with_names):
+    names = _names_of_a_page() if with_names else None
+    left = _left_in_english(action, before, after, names)
+    shown = str(event_details(SimpleNamespace(action=action, before=before, after=after,
+                                              record_type=action.split(".")[0],
+                                              record_id="1"), names))
+    assert not left, f"English left unmarked in {name}: {left}\n{shown}"
+
+
+def test_the_finder_finds_a_key_without_words_and_a_code_shown_raw(pseudo_welsh):
+    assert _left_in_english("bid.created", None, {"a_new_detail": "Text typed"}, None) == [
+        "A", "new", "detail"]
+    assert _left_in_english("something.new", None, {"status": "some_code"}, None) == [
+        "some", "code"]
+
+
+def _details(action: str, before, after, names=None) -> str:
+    return str(event_details(SimpleNamespace(action=action, before=before, after=after,
+                                             record_type=action.split(".")[0],
+                                             record_id="1"), names))
+
+
+def test_the_marks_of_languages_are_elements_and_never_text(babel_app):
+    before, after = SAMPLES["organisation.changed"]
+    html = _details("organisation.changed", before, after)
+    assert '<span lang="cy">Partneriaeth Huntingdon</span>' in html  # Welsh in an English page
+    assert '<span lang="en">English</span>' in html and '<span lang="cy">Cymraeg</span>' in html
+    plain = " ".join(event_sentences("organisation.changed", before, after, "organisation"))
+    assert plain == ("Name in Welsh changed from PDC Swydd Huntingdon to Partneriaeth "
+                     "Huntingdon. Language changed from English to Cymraeg.")
+    # What a user typed is escaped, and marks typed into it are dropped.
+    html = _details("bid.withdrawn", {"status": "submitted"},
+                    {"status": "withdrawn", "reason": "<b>\ue000No\ue002 venue</b>"})
+    assert "&lt;b&gt;No venue&lt;/b&gt;" in html and "\ue000" not in html
+    assert "<span" not in html
+
+
+def test_an_english_reader_gets_the_grants_teams_english_unmarked(babel_app):
+    names = _names_of_a_page()
+    _action, before, after = WELSH_SAMPLES[
+        "bid.section_saved (dates and a label of the grants team's)"]
+    html = _details("bid.section_saved", before, after, names)
+    assert html == ("“About the project” saved: Completed. Answers changed: Project title, "
+                    "Summary of the project, Start date, End date, Youth club name.")
+    html = _details("bid.created", None, {"round": "Round 1", "fund": "Community Safety Fund"},
+                    names)
+    assert html == "Bid started in Round 1 (Community Safety Fund)."
+
+
+def test_a_welsh_reader_gets_the_grants_teams_welsh_and_their_english_marked(pseudo_welsh):
+    names = _names_of_a_page()
+    html = _details("bid.section_saved", None,
+                    {"section": "young_people", "status": "completed", "version": 2,
+                     "changed": ["young", "Youth club name"]}, names)
+    assert html.startswith("“Pobl ifanc” ")
+    assert html.endswith(': <span lang="en">young</span>, <span lang="en">Youth club name'
+                         '</span>.')
+    # A round renamed since the event: the name it had, marked; the fund without Welsh, marked.
+    html = _details("bid.created", None, {"round": "Round 0", "fund": "Community Safety Fund"},
+                    names)
+    assert '<span lang="en">Round 0</span>' in html
+    assert '<span lang="en">Community Safety Fund</span>' in html
+    html = _details("bid.created", None, {"round": "Round 1", "fund": "Community Safety Fund"},
+                    names)
+    assert "Rownd 1" in html and "Round 1" not in html
