@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
@@ -10,6 +12,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, InputRequired
 
+from forms.auth import LANGUAGE_CHOICES
 from forms.base import PortalForm
 from forms.fields import EmailAddressField, RecordSelectField, max_length, strip_ends
 
@@ -33,8 +36,22 @@ class UserSearchForm(PortalForm):
                     validators=[max_length(100, _l("Search"))])
 
 
+class OptionsSelect(GovSelect):
+    """GOV.UK's select whose options carry their choice's attributes (a choice's third part,
+    as WTForms takes it: ``(value, label, {"lang": "en"})`` for an English name shown to a
+    Welsh reader), which govuk-frontend-wtf's widget leaves out."""
+
+    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
+        params: dict[str, Any] = super().map_gov_params(field, **kwargs)
+        for item, (_value, _label, _selected, attributes) in zip(
+                params.get("items", []), field.iter_choices(), strict=False):
+            if attributes:
+                item["attributes"] = dict(attributes)
+        return params
+
+
 class _RolesMixin:
-    organisation = RecordSelectField(_l("Organisation"), widget=GovSelect(),
+    organisation = RecordSelectField(_l("Organisation"), widget=OptionsSelect(),
                                      message=_l("Select an organisation from the list"),
                                      validators=[InputRequired(_l("Select an organisation"))])
     roles = SelectMultipleField(
@@ -58,7 +75,7 @@ class InviteUserForm(_RolesMixin, PortalForm):
     language = RadioField(
         _l("Language of their emails"), widget=GovRadioInput(), default=UNKNOWN_LANGUAGE,
         choices=[(UNKNOWN_LANGUAGE, _l("Not known: Welsh and English in each email")),
-                 ("en", "English"), ("cy", "Cymraeg")],
+                 *LANGUAGE_CHOICES],
         description=_l("They can change it once they have signed in."),
         invalid_choice_message=_l("Select the language of their emails from the list"),
     )
@@ -79,7 +96,7 @@ class OrganisationForm(PortalForm):
     )
     language = RadioField(
         _l("Language"), widget=GovRadioInput(),
-        choices=[("en", "English"), ("cy", "Cymraeg")],
+        choices=LANGUAGE_CHOICES,
         description=_l("The language the partnership works in. Its offer letters are written "
                        "in it."),
         validators=[InputRequired(_l("Select the language the partnership works in"))],

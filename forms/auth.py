@@ -1,4 +1,3 @@
-from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -6,28 +5,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSubmitInput,
 )
+from markupsafe import Markup
 from wtforms import PasswordField, RadioField, SubmitField
 from wtforms.validators import Email, EqualTo, InputRequired
 
 from forms.base import PortalForm
 from forms.fields import EmailAddressField, max_length
-
-
-class PasswordInput(GovPasswordInput):
-    """GOV.UK's password input, its show/hide button and what it announces in the reader's
-    language (the component's defaults are English; issue 16)."""
-
-    def map_gov_params(self, field: Any, **kwargs: Any) -> dict[str, Any]:
-        params = super().map_gov_params(field, **kwargs)
-        for option, words in (
-                ("showPasswordText", _l("Show")),
-                ("hidePasswordText", _l("Hide")),
-                ("showPasswordAriaLabelText", _l("Show password")),
-                ("hidePasswordAriaLabelText", _l("Hide password")),
-                ("passwordShownAnnouncementText", _l("Your password is visible")),
-                ("passwordHiddenAnnouncementText", _l("Your password is hidden"))):
-            params.setdefault(option, str(words))
-        return params
 
 
 class SignInForm(PortalForm):
@@ -37,7 +20,7 @@ class SignInForm(PortalForm):
                     max_length(254, _l("Email address"))],
     )
     password = PasswordField(
-        _l("Password"), widget=PasswordInput(),
+        _l("Password"), widget=GovPasswordInput(),
         validators=[InputRequired(_l("Enter your password")),
                     max_length(256, _l("Password"))],
     )
@@ -56,13 +39,13 @@ class ResetRequestForm(PortalForm):
 
 class NewPasswordForm(PortalForm):
     password = PasswordField(
-        _l("New password"), widget=PasswordInput(),
+        _l("New password"), widget=GovPasswordInput(),
         description=_l("At least 12 characters. Three or four unrelated words work well."),
         validators=[InputRequired(_l("Enter a new password")),
                     max_length(256, _l("New password"))],
     )
     confirm = PasswordField(
-        _l("Confirm new password"), widget=PasswordInput(),
+        _l("Confirm new password"), widget=GovPasswordInput(),
         validators=[InputRequired(_l("Confirm your new password")),
                     EqualTo("password", _l("Passwords must match"))],
     )
@@ -73,10 +56,16 @@ class SignOutForm(PortalForm):
     submit = SubmitField(_l("Sign out"), widget=GovSubmitInput())
 
 
+# Each language by its own name, marked with its own lang so that a screen reader says
+# "English" in English and "Cymraeg" in Welsh on a page in either (WCAG 2.2, 3.1.2).
+LANGUAGE_CHOICES = [("en", Markup('<span lang="en">English</span>')),
+                    ("cy", Markup('<span lang="cy">Cymraeg</span>'))]
+
+
 class LanguageForm(PortalForm):
     language = RadioField(
         _l("Language"), widget=GovRadioInput(),
-        choices=[("en", "English"), ("cy", "Cymraeg")],
+        choices=LANGUAGE_CHOICES,
         validators=[InputRequired(_l("Select a language"))],
     )
     submit = SubmitField(_l("Save"), widget=GovSubmitInput())

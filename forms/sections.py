@@ -371,14 +371,15 @@ def _loaded(value: Any, bound: Field) -> Any:
     return value
 
 
-def _condition_hint(section: Section, condition: dict[str, str]) -> str:
+def _condition_hint(section: Section, condition: dict[str, str]) -> Markup:
+    """When a question is asked, for its hint: the label and answer marked ``lang="en"``
+    where English is shown to a Welsh reader."""
     found = questions.condition_words(section, condition)
     if found is None:
-        return ""
+        return Markup("")
     if found.confirm:
-        return _("Only if you confirm “%(label)s”.", label=found.label)
-    return _("Only if your answer to “%(label)s” is “%(value)s”.", label=found.label,
-             value=found.value)
+        return found.sentence(_("Only if you confirm “%(label)s”."))
+    return found.sentence(_("Only if your answer to “%(label)s” is “%(value)s”."))
 
 
 # --- the fields of each type ----------------------------------------------------------------

@@ -219,7 +219,9 @@ def footer(options: Options) -> Markup:
     """GOV.UK's footer (govukFooter) as a service not on GOV.UK shows it: no crown, no Open
     Government Licence, no Crown copyright. ``meta`` (``items`` with ``href``, ``text`` and
     ``attributes``; ``text`` or ``html``; ``visuallyHiddenTitle``), ``classes``,
-    ``containerClasses``, ``attributes``; not the footer navigation."""
+    ``containerClasses``, ``attributes``; not the footer navigation. An item may have ``html``
+    instead of ``text`` (words in another language marked with their ``lang``, as "English"
+    and "Cymraeg" are)."""
     meta = options.get("meta")
     parts = [f'<div class="{_classes("govuk-footer", options.get("classes"))}"'
              f'{_attributes(options.get("attributes"))}>'
@@ -233,7 +235,7 @@ def footer(options: Options) -> Markup:
             parts.append('<ul class="govuk-footer__inline-list">')
             parts += [f'<li class="govuk-footer__inline-list-item"><a class="govuk-footer__link" '
                       f'href="{escape(item["href"])}"{_attributes(item.get("attributes"))}>'
-                      f'{escape(item["text"])}</a></li>' for item in meta["items"]]
+                      f'{_content(item)}</a></li>' for item in meta["items"]]
             parts.append("</ul>")
         if meta.get("text") or meta.get("html"):
             parts.append(f'<div class="govuk-footer__meta-custom">{_content(meta)}</div>')

@@ -697,26 +697,52 @@ def meets(condition: dict[str, str] | None, answers: dict[str, Any]) -> bool:
 @dataclass(frozen=True)
 class ConditionWords:
     """A condition in the reader's words: the question it reads and the answer it waits for
-    (a confirm question's: that it is confirmed)."""
+    (a confirm question's: that it is confirmed). ``label`` and ``value`` are plain text (an
+    option of a select, an export); ``label_marked`` and ``value_marked`` the same for a page,
+    English shown to a Welsh reader marked ``lang="en"`` (see :meth:`sentence`)."""
 
     label: str
     value: str
     confirm: bool
+    label_marked: Markup = Markup("")
+    value_marked: Markup = Markup("")
+
+    def sentence(self, message: str, *, label: str = "label", value: str = "value") -> Markup:
+        """``message``, a sentence of the catalogue already translated but not yet filled
+        in (``_("Only if your answer to “%(label)s” is “%(value)s”.")``), escaped, with the
+        marked label and value put in its ``%(label)s`` and ``%(value)s`` (or the names
+        given): a Welsh sentence around an English label marks just the label ``lang="en"``
+        (WCAG 2.2, 3.1.2). Never ``_(message, label=…)``, which would make it text again."""
+        return escape(message) % {label: self.label_marked or escape(self.label),
+                                  value: self.value_marked or escape(self.value)}
 
 
 def condition_words(find: Definition | Section, condition: dict[str, str] | None
                     ) -> ConditionWords | None:
     """``condition`` in words, its question looked up in ``find`` (a definition, or the
     section holding both); None without a condition or when its question is not there. Each
-    page words the sentence its own way."""
+    page words the sentence its own way (:meth:`ConditionWords.sentence` for a page)."""
     if not condition:
         return None
     source = find.question(condition.get("question") or "")
     if source is None:
         return None
     value = condition.get("value") or ""
-    return ConditionWords(source.words("label") or source.key,
-                          dict(choices_of(source)).get(value, value), source.type == "confirm")
+    label = source.words("label")
+    value_marked = dict(choices_marked(source)).get(value)
+    return ConditionWords(
+        label or source.key, dict(choices_of(source)).get(value, value),
+        source.type == "confirm",
+        label_marked=source.marked("label") if label else _as_typed(source.key),
+        value_marked=escape(value_marked) if value_marked is not None else _as_typed(value))
+
+
+def _as_typed(text: str) -> Markup:
+    """A key or value as it is stored (not words of the catalogue's), escaped, marked
+    ``lang="en"`` for a Welsh reader."""
+    if text.strip() and welsh_reader():
+        return Markup(f'<span lang="en">{escape(text)}</span>')
+    return escape(text)
 
 
 def merged(saved: Iterable[dict[str, Any]]) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from forms.admin import (
+    ROLE_CHOICES,
     UNKNOWN_LANGUAGE,
     EditUserForm,
     InviteUserForm,
@@ -33,14 +36,21 @@ def home():
     query = (form.q.data or "").strip() if form.validate() else ""
     page = queries.users(query, page_number())
     return render_template("admin/home.html", form=form, page=page, query=query,
-                           pagination=page.govuk_params("admin.home", q=query or None))
+                           pagination=page.govuk_params("admin.home", q=query or None),
+                           role_names=_role_names)
+
+
+def _role_names(roles: Iterable[Role]) -> str:
+    """A user's roles in words, in the reader's language ("Assessor, Grants manager")."""
+    names = dict(ROLE_CHOICES)
+    return ", ".join(sorted(str(names.get(str(role), role)) for role in roles))
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])
 @requires(Action.ADMINISTER)
 def invite():
     form = InviteUserForm()
-    form.organisation.choices = queries.organisation_choices()
+    form.organisation.choices = queries.organisation_options()
     if form.validate_on_submit():
         organisation = queries.organisation(form.organisation.data)
         if organisation is None:
@@ -63,7 +73,7 @@ def invite():
 def edit_user(user_id: int):
     user = queries.user(user_id) or abort(404)
     form = EditUserForm()
-    form.organisation.choices = queries.organisation_choices()
+    form.organisation.choices = queries.organisation_options()
     if showing_saved():
         form.organisation.data = user.organisation_id
         form.roles.data = sorted(role.value for role in user.roles)

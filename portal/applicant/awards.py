@@ -295,15 +295,17 @@ def award_return(award_id: int, return_id: int):
         if lock is not None else [])
 
 
-def _condition_words(definition: questions.Definition, condition: dict[str, str] | None) -> str:
-    """When a section is asked, in words (empty: always)."""
+def _condition_words(definition: questions.Definition, condition: dict[str, str] | None
+                     ) -> Markup:
+    """When a section is asked, in words for the page (empty: always), the question's label
+    and answer marked ``lang="en"`` where English is shown to a Welsh reader."""
     found = questions.condition_words(definition, condition)
     if found is None:
-        return ""
+        return Markup("")
     if found.confirm:
-        return _("Answer these questions only if you confirm “%(label)s”.", label=found.label)
-    return _("Answer these questions only if your answer to “%(label)s” is “%(value)s”.",
-             label=found.label, value=found.value)
+        return found.sentence(_("Answer these questions only if you confirm “%(label)s”."))
+    return found.sentence(
+        _("Answer these questions only if your answer to “%(label)s” is “%(value)s”."))
 
 
 def _question_sections(form: ReturnForm) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from forms.builder import (
     CopyForm,
@@ -103,14 +104,16 @@ def _refused(owner: Owner, refused: DomainError) -> Any:
 
 
 def _condition_words(definition: questions.Definition, condition: dict[str, str] | None
-                     ) -> str:
+                     ) -> Markup:
+    """When a section or question is shown, in words for a page: the question's label and
+    the answer marked ``lang="en"`` where English is shown to a Welsh reader (its
+    ``striptags()`` for a select's option, which holds text only)."""
     if not condition:
-        return ""
+        return Markup("")
     found = questions.condition_words(definition, condition)
     if found is None:
-        return _("Shown only when an answer that is no longer asked has a value")
-    return _("Shown only when “%(question)s” is “%(value)s”", question=found.label,
-             value=found.value)
+        return escape(_("Shown only when an answer that is no longer asked has a value"))
+    return found.sentence(_("Shown only when “%(question)s” is “%(value)s”"), label="question")
 
 
 @_routes("", "")
@@ -187,7 +190,7 @@ def _condition_choices(definition: questions.Definition, before: int,
                               value=text)))
     chosen = condition_text(current)
     if chosen and chosen not in {value for value, _t in choices}:
-        choices.append((chosen, _condition_words(definition, current)))
+        choices.append((chosen, _condition_words(definition, current).striptags()))
     return choices
 
 

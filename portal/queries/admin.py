@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, or_, select
 
+from portal import bilingual
 from portal.db import session
 from portal.models import Organisation, User
 from portal.pagination import Page, paginate
@@ -30,10 +31,22 @@ def organisation(organisation_id: int | None) -> Organisation | None:
     return None if organisation_id is None else session.get(Organisation, organisation_id)
 
 
+def organisation_options() -> list[tuple[int, str, dict[str, str]]]:
+    """Every organisation as (id, name, attributes of its option), by the name shown: the
+    choices of the users' forms. The name is in the reader's language (its Welsh name for a
+    Welsh reader, where given); an English name shown to a Welsh reader has ``lang="en"``."""
+    rows = session.execute(select(Organisation.id, Organisation.name, Organisation.name_cy)
+                           .order_by(Organisation.name, Organisation.id))
+    options = []
+    for row in rows:
+        shown, in_english = bilingual.chosen(row.name, row.name_cy)
+        options.append((row.id, shown, {"lang": "en"} if in_english else {}))
+    return sorted(options, key=lambda option: option[1].casefold())
+
+
 def organisation_choices() -> list[tuple[int, str]]:
-    """Every organisation as (id, name), by name: the choices of the users' forms."""
-    return [(o.id, o.name)
-            for o in session.scalars(select(Organisation).order_by(Organisation.name))]
+    """Every organisation as (id, name in the reader's language), by that name."""
+    return [(id_, name) for id_, name, _attributes in organisation_options()]
 
 
 def organisations() -> list:

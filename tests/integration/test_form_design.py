@@ -68,8 +68,10 @@ def errors_beside(response: Any) -> dict[str, str]:
     soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
     found = {}
     for message in soup.select(".govuk-error-message"):
+        for prefix in message.select(".govuk-visually-hidden"):  # "Error:" in the reader's words
+            prefix.decompose()
         found[str(message.get("id", "")).removesuffix("-error")] = re.sub(
-            r"\s+", " ", message.get_text(" ")).replace("Error:", "").strip()
+            r"\s+", " ", message.get_text(" ")).strip()
     return found
 
 

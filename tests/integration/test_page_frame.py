@@ -44,7 +44,8 @@ def test_the_frame_of_a_public_page(app, client):
                 {"href": "/accessibility", "text": "Accessibility statement"},
                 {"href": "/privacy", "text": "Privacy"},
                 {"href": "/cookies", "text": "Cookies"},
-                {"href": "/account/language", "text": "Language: English or Cymraeg"}],
+                {"href": "/account/language", "html": Markup(
+                    'Language: <span lang="en">English</span> or <span lang="cy">Cymraeg</span>')}],
                 "text": f"Run by the {config['ORGANISATION_NAME']}. "
                         f"Contact {config['SUPPORT_EMAIL']}."}}))
     assert one(page, "body > .govuk-width-container > main#main-content")  # the skip's target
