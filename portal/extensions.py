@@ -23,10 +23,14 @@ SUPPORTED_LOCALES = ("en_GB", "cy")
 
 
 def _select_locale() -> str:
+    """The signed-in user's language as their account keeps it (their emails are written in
+    it too, so pages and emails agree: a Welsh choice made in another browser, or before
+    signing in, does not make pages Welsh for an account kept in English); a visitor's, as
+    chosen in this browser."""
     if not has_request_context():
         return "en_GB"
-    if current_user and current_user.is_authenticated and current_user.language == "cy":
-        return "cy"
+    if current_user and current_user.is_authenticated:
+        return "cy" if current_user.language == "cy" else "en_GB"
     return "cy" if cookie_session.get("language") == "cy" else "en_GB"
 
 

@@ -51,6 +51,12 @@ def update(organisation: Organisation, *, name_cy: str, language: str, actor: Us
     beside its field, before anything is written."""
     policy.require(actor, Action.ADMINISTER, field="name_cy",
                    otherwise=_("Only an administrator can change organisations."))
+    # Every organisation's row held until the change commits: two administrators naming
+    # organisations at once are taken one after the other, so the second's check sees the
+    # first's name in any case and either language, and a double post finds its own change
+    # made and records nothing (a breaker raced both).
+    session.execute(select(Organisation.id).with_for_update(key_share=True))
+    session.refresh(organisation)
     name_cy = name_cy.strip()
     problem = _name_problem(organisation, name_cy)
     if problem:

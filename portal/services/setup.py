@@ -178,6 +178,15 @@ def _welsh_snapshot(record: Any, *fields: str) -> dict[str, str]:
             if (value := getattr(record, f"{field}_cy", "") or "")}
 
 
+def _hold_funds() -> None:
+    """Hold every fund's row until the change commits (funds are few): two managers saving
+    names at once are taken one after the other, so the second's check sees the first's
+    names in either language and in any case, which no unique index could compare (a
+    breaker raced "Cronfa Ras" and "CRONFA RAS", and one fund's Welsh name against another's
+    English). FOR NO KEY UPDATE: rounds may still be added under them meanwhile."""
+    session.execute(select(Fund.id).with_for_update(key_share=True))
+
+
 def _check_fund(details: FundDetails, fund: Fund | None) -> None:
     others = select(Fund.id).where(Fund.id != fund.id) if fund is not None else select(Fund.id)
     if session.scalar(others.where(func.upper(Fund.code) == details.code.upper())):
@@ -245,6 +254,7 @@ def _flush_unique(message: str, field: str) -> None:
 
 @atomic
 def create_fund(details: FundDetails, actor: User) -> Fund:
+    _hold_funds()
     _check_fund(details, None)
     fund = Fund()
     _apply_fund(fund, details)
@@ -256,6 +266,8 @@ def create_fund(details: FundDetails, actor: User) -> Fund:
 
 @atomic
 def update_fund(fund: Fund, details: FundDetails, actor: User) -> None:
+    _hold_funds()
+    session.refresh(fund)  # as it is now, a change made a moment ago included
     _check_fund(details, fund)
     before = _fund_snapshot(fund)
     _apply_fund(fund, details)
@@ -530,8 +542,16 @@ def _apply_years(round_: Round, details: RoundDetails) -> None:
         row.cap_pence = budget.cap_pence
 
 
+def _hold_rounds_of(fund: Fund) -> None:
+    """Hold the fund's row until the change commits, so two managers naming its rounds at once
+    are taken one after the other and the second's check sees the first's names (in either
+    language, in any case)."""
+    session.execute(select(Fund.id).where(Fund.id == fund.id).with_for_update(key_share=True))
+
+
 @atomic
 def create_round(fund: Fund, details: RoundDetails, actor: User) -> Round:
+    _hold_rounds_of(fund)
     _check_round(fund, details, None)
     round_ = Round(fund=fund, committed_pence=0)
     _apply_round(round_, details)
@@ -549,6 +569,7 @@ def update_round(round_: Round, details: RoundDetails, actor: User) -> None:
     as it is now: the round's row is held first (awards commit through it,
     ``portal.services.years.commit``), so an award made a moment ago is seen. Raises
     DomainError beside the field."""
+    _hold_rounds_of(round_.fund)
     session.execute(select(Round.id).where(Round.id == round_.id).with_for_update())
     session.refresh(round_)
     for row in round_.year_budgets:

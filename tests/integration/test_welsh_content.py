@@ -474,3 +474,21 @@ def test_a_saved_message_naming_a_fund_without_welsh_marks_its_english(app, clie
     assert (english is not None and english.get_text() == "Safer Communities Fund") is marked
     assert "Safer Communities Fund" in banner.get_text()
     assert "&lt;" not in str(banner) and "<span" not in banner.get_text()
+
+
+def test_a_signed_in_user_sees_the_language_their_account_keeps_whatever_the_browser_chose(
+        app, client):
+    """A breaker chose Cymraeg signed out, then signed in to an account kept in English: the
+    pages were Welsh while the emails went in English and the language page said English.
+    The account's language decides once signed in, so pages, page and emails agree."""
+    assert client.submit("/account/language", {"language": "cy"}).status_code == 302
+    assert soup(client.get("/")).html["lang"] == "cy"
+    client.sign_in("officer.cambridge@example.org")
+    page = soup(client.get("/account/language"))
+    assert page.html["lang"] == "en"
+    assert page.find("input", attrs={"name": "language", "value": "en"}).has_attr("checked")
+    # Choosing Welsh while signed in keeps it on the account, and the pages follow.
+    assert client.submit("/account/language", {"language": "cy"}).status_code == 302
+    assert soup(client.get("/account/language")).html["lang"] == "cy"
+    with app.app_context():
+        assert accounts.get_user_by_email("officer.cambridge@example.org").language == "cy"
