@@ -39,15 +39,14 @@ def _safe_next(target: str | None) -> str | None:
 
 
 def _start_session(user: User) -> None:
-    """A fresh session on sign-in: nothing from before survives (session fixation) but the
-    language chosen and a form kept for this same user when their last session ended (one
-    kept for anyone else is deleted unseen). The session carries the id of its sign-in,
-    which the server keeps until sign-out (``portal.services.sessions``)."""
-    language = cookie_session.get("language")
+    """A fresh session on sign-in: nothing from before survives (session fixation) but a
+    form kept for this same user when their last session ended (one kept for anyone else is
+    deleted unseen). The session carries the id of its sign-in, which the server keeps until
+    sign-out (``portal.services.sessions``), and the account's language, so the pages after
+    the session ends (signed out, or timed out while idle) stay in it."""
     kept = cookie_session.get("kept_form")
     cookie_session.clear()
-    if language:
-        cookie_session["language"] = language
+    cookie_session["language"] = "cy" if user.language == "cy" else "en"
     if isinstance(kept, str):
         if sign_ins.kept_form(kept, user) is not None:
             cookie_session["kept_form"] = kept

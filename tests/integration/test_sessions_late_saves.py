@@ -305,3 +305,15 @@ def test_signing_in_never_goes_on_to_a_page_that_only_takes_posts(app, client, t
     assert response.status_code == 302
     assert response.headers["Location"] != target
     assert client.get(response.headers["Location"]).status_code == 200
+
+
+def test_a_welsh_users_session_ending_while_idle_leaves_the_sign_in_page_in_welsh(
+        app, client, clock):
+    """A breaker's Welsh officer (Welsh kept on the account, never chosen in the browser)
+    timed out and was asked to sign in again in English: the session now carries the
+    account's language, so the pages after it ends stay in it."""
+    client.sign_in("swyddog.hunts@example.org")
+    clock(lifetime(app) + 5)
+    response = client.get("/bids/", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert '<html lang="cy"' in page, page[:300]
