@@ -9,9 +9,11 @@ quotes it, and gives a non-ASCII name as RFC 6266's ``filename*``), and every pr
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import quote
 
 from flask import Response, abort, send_file, stream_with_context
 
@@ -19,8 +21,22 @@ CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _disposition(filename: str) -> dict[str, str]:
+    """``Content-Disposition`` parameters for ``filename`` as Werkzeug's ``send_file`` writes
+    them: an ASCII name, or for any other (a Welsh "tystiolaeth ŵ.pdf") an ASCII fallback and
+    RFC 6266's ``filename*`` in UTF-8. A raw ŵ in a header cannot be sent at all (the server
+    failed with a 500: a breaker's Welsh evidence)."""
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+        return {"filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+^`|~")}
+    return {"filename": filename}
+
+
 def _as_file(response: Response, filename: str, *, private: bool) -> Response:
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    if "Content-Disposition" not in response.headers:  # send_file's is already right
+        response.headers.set("Content-Disposition", "attachment", **_disposition(filename))
     if private:
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -260,17 +261,21 @@ def spreadsheet_text(text: str) -> str:
 
 def csv_chunks(table: Table, rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
     """The CSV text of ``rows``: the header first (alone, so an empty selection still gives a
-    valid file), then chunks of about ``CHUNK`` characters."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.csv_header for column in table.columns])
-    for row in rows:
-        if buffer.tell() >= CHUNK:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        writer.writerow([csv_value(column, cell(row, column)) for column in table.columns])
-    yield buffer.getvalue()
+    valid file), then chunks of about ``CHUNK`` characters. In English whatever the reader's
+    language (issue 16): a CSV is for programs, which join and compare files, so the same
+    rows make the same file for every reader (codes, names, answers' words); the workbook is
+    the one for people, in their language."""
+    with force_locale("en_GB"):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([column.csv_header for column in table.columns])
+        for row in rows:
+            if buffer.tell() >= CHUNK:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+            writer.writerow([csv_value(column, row[column.key]) for column in table.columns])
+        yield buffer.getvalue()
 
 
 # --- workbook ----------------------------------------------------------------------------------

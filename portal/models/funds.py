@@ -4,6 +4,8 @@ import enum
 from datetime import datetime
 from typing import Any
 
+from flask import has_app_context
+from flask_babel import gettext
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -156,7 +158,10 @@ def years_label(first: int, count: int | None) -> str:
     count = int(count or 1)
     if count <= 1:
         return year_label(first)
-    return f"{year_label(first)} to {year_label(first + count - 1)}"
+    start, end = year_label(first), year_label(first + count - 1)
+    if has_app_context():  # in the reader's language ("2022/23 i 2024/25"; issue 16)
+        return gettext("%(start)s to %(end)s", start=start, end=end)
+    return f"{start} to {end}"
 
 
 class RoundYear(Base):

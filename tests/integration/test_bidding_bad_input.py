@@ -258,6 +258,20 @@ def test_a_pdf_is_stored_under_a_generated_name_and_downloads_as_an_attachment(a
     assert download.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_a_welsh_file_name_downloads_under_its_own_name_in_a_header_a_server_can_send(
+        app, officer, draft):
+    """A breaker's "tystiolaeth ŵ.pdf" failed every download with a 500: the header carried
+    the raw ŵ, which no server can send. The header is ASCII, with the name in RFC 6266's
+    filename* (UTF-8)."""
+    bid_id, _ = draft
+    assert upload(officer, bid_id, "tystiolaeth ŵ ŷ.pdf", PDF).status_code == 302
+    [stored] = files(app, bid_id)
+    header = officer.get(f"/bids/{bid_id}/evidence/{stored.id}").headers["Content-Disposition"]
+    header.encode("ascii")  # sendable
+    assert header.startswith("attachment")
+    assert "filename*=UTF-8''tystiolaeth%20%C5%B5%20%C5%B7.pdf" in header
+
+
 @pytest.mark.parametrize("name, content", [
     ("data.csv", b"ward,incidents\nCambourne,12\n"),
     ("photo.png", PNG),

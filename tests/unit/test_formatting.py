@@ -177,3 +177,14 @@ def test_a_fields_hidden_error_prefix_is_in_the_readers_language(portal_app):
         english = render_template_string(page)
     assert ">Gwall:</span>" in welsh
     assert ">Error:</span>" in english
+
+
+def test_a_rounds_years_are_written_in_the_readers_language(portal_app):
+    """A breaker found "2022/23 to 2024/25" on Welsh pages, charts and the transparency page."""
+    from portal.models.funds import years_label
+
+    with force_locale("cy"):
+        assert years_label(2022, 3) == "2022/23 i 2024/25"
+    with force_locale("en_GB"):
+        assert years_label(2022, 3) == "2022/23 to 2024/25"
+    assert years_label(2022, 1) == "2022/23"
