@@ -4,9 +4,9 @@ Revision ID: 0013_welsh
 Revises: 0012_forms
 Create Date: 2026-12-01 02:10:00
 
-Funds, rounds and criteria gain the Welsh of their names, purpose, terms and guidance, and
+Funds, rounds and criteria gain the Welsh of their names, purpose, terms and guidance,
 organisations their Welsh name and the language they work in (their offer letters are written
-in it). All start empty ("en" for the language): a Welsh reader sees the English, marked as
+in it), and each award the language its letter was offered in. All start empty ("en" for the language): a Welsh reader sees the English, marked as
 English, until the OPCC gives the Welsh.
 """
 
@@ -38,6 +38,8 @@ def upgrade() -> None:
             op.add_column(table, sa.Column(name, kind, server_default='', nullable=False))
     op.add_column('organisations',
                   sa.Column('language', sa.String(10), server_default='en', nullable=False))
+    # The language of each offer's letter, kept from the offer on (none for offers before).
+    op.add_column('awards', sa.Column('letter_language', sa.String(10), nullable=True))
     # Welsh names differ where given (the English ones have their unique constraints).
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns, unique=True, postgresql_where=sa.text(GIVEN),
@@ -45,6 +47,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column('awards', 'letter_language')
     for name, table, _columns in INDEXES:
         op.drop_index(name, table_name=table)
     # In place (SQLite 3.35 drops a column itself): other tables refer to these, so SQLite

@@ -95,10 +95,12 @@ def award(award_id: int):
 @bp.route("/awards/<int:award_id>/offer-letter")
 @requires(Action.APPLY)
 def offer_letter(award_id: int):
-    """The letter is written in the language the partnership works in (issue 16), whatever
-    the reader's: its element says which; the page around it is in the reader's."""
+    """The letter is written in the language the partnership worked in when the offer was
+    made (issue 16), whatever the reader's, and stays so once offered (an offer made before
+    the language was kept follows the partnership's): its element says which; the page
+    around it is in the reader's."""
     award = _own_award(award_id)
-    language = "cy" if award.organisation.language == "cy" else "en"
+    language = "cy" if (award.letter_language or award.organisation.language) == "cy" else "en"
     with force_locale("cy" if language == "cy" else "en_GB"):
         letter = Markup(render_template("applicant/awards/_offer_letter.html", award=award))
     return render_template("applicant/awards/offer_letter.html", award=award, letter=letter,

@@ -114,6 +114,10 @@ class Award(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date] = mapped_column(Date)
     offered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The language of the offer letter ("en" or "cy"): the partnership's when the offer was
+    # made, kept so the letter offered and accepted stays the one it was (issue 16). None
+    # for offers made before: their letter follows the partnership's language.
+    letter_language: Mapped[str | None] = mapped_column(String(10))
     accepted_at: Mapped[datetime | None]
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     accepted_name: Mapped[str | None] = mapped_column(String(200))

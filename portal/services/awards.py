@@ -218,7 +218,8 @@ def create_offer(bid: Bid, decision: Decision, actor: User) -> Award:
     award = Award(bid_id=bid.id, decision_id=decision.id, round_id=bid.round_id,
                   organisation_id=bid.organisation_id, status=AwardStatus.OFFERED,
                   amount_pence=decision.amount_pence, paid_pence=0, start_date=start,
-                  end_date=end, offered_at=offered_at)
+                  end_date=end, offered_at=offered_at,
+                  letter_language=bid.organisation.language)
     award.lines = scaled_lines(bid, decision.amount_pence)
     award.payment_plan = years.as_json(year_totals(award.lines))
     award.returns = [GrantReturn(kind=kind, period_start=first, period_end=last, due_date=due,

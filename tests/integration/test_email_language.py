@@ -207,16 +207,15 @@ def _letter(client, award_id: int):
     return main, letter, re.sub(r"\s+", " ", letter.get_text(" "))
 
 
-def _partnership_works_in(app, award_id: int, language: str) -> None:
+def _partnership_works_in(app, language: str) -> None:
     with app.app_context():
-        award = session.get(Award, award_id)
-        award.organisation.language = language
+        accounts.get_user_by_email(bidding.OFFICER).organisation.language = language
         session.commit()
 
 
 def test_a_welsh_working_partnerships_letter_is_welsh_even_to_an_english_reader(app):
+    _partnership_works_in(app, "cy")
     award_id = awarded(app)
-    _partnership_works_in(app, award_id, "cy")
     officer = app.test_client()
     officer.sign_in(bidding.OFFICER)  # reads in English
     main, letter, words = _letter(officer, award_id)
@@ -245,6 +244,20 @@ def test_an_english_working_partnerships_letter_is_english_even_to_a_welsh_reade
     assert "Dear colleagues," in words and "Annwyl" not in words
     assert "The grant must be spent on the approved budget lines" in words
     assert "Print this page" not in main.get_text()  # the page is in Welsh
+
+
+def test_the_letter_offered_keeps_its_language_when_the_partnership_changes_its_own(app):
+    """A breaker switched a partnership to Welsh after it had accepted an English offer, and
+    the letter it had accepted turned Welsh: the letter is the one offered."""
+    award_id = awarded(app)
+    officer = app.test_client()
+    officer.sign_in(bidding.OFFICER)
+    assert _letter(officer, award_id)[1]["lang"] == "en"
+    _partnership_works_in(app, "cy")
+    _main, letter, words = _letter(officer, award_id)
+    assert letter["lang"] == "en" and "Dear colleagues," in words
+    with app.app_context():
+        assert session.get(Award, award_id).letter_language == "en"
 
 
 def test_a_name_with_a_line_break_keeps_the_subject_on_one_line(app):
