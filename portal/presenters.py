@@ -368,13 +368,10 @@ _DESIGN_FIELDS: dict[str, Any] = {
     "statements": _l("Statements"), "end_label": _l("Second date’s label"),
     "end_hint": _l("Second date’s hint"), "title": _l("Title"), "intro": _l("Introduction"),
     "key": _l("Key"), "type": _l("Type"),
-    # Their Welsh (issue 16).
-    "label_cy": _l("Question in Welsh"), "hint_cy": _l("Hint in Welsh"),
-    "error_cy": _l("Message when it is not answered, in Welsh"),
-    "statements_cy": _l("Statements in Welsh"),
-    "end_label_cy": _l("Second date’s label in Welsh"),
-    "end_hint_cy": _l("Second date’s hint in Welsh"),
-    "title_cy": _l("Title in Welsh"), "intro_cy": _l("Introduction in Welsh"),
+    # Their Welsh (issue 16), in the audit's words for the same keys.
+    **{key: _KEY_LABELS[key] for key in ("label_cy", "hint_cy", "error_cy", "statements_cy",
+                                         "end_label_cy", "end_hint_cy", "title_cy",
+                                         "intro_cy")},
 }
 
 
@@ -878,4 +875,3 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_names)
     app.add_template_filter(event_record)
     app.add_template_filter(section_title)
-    app.add_template_filter(questions.words, "words")
