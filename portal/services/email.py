@@ -77,8 +77,8 @@ def send(to: str | list[str], subject: object, template: str, *, locale: str,
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = ", ".join(recipients)
-    # One line: a name typed with a line break (stored before one-line fields refused them)
-    # must neither break the header nor fail the change that sends it.
+    # One line: a name typed with a line break (typed text is kept as typed) must neither
+    # break the header nor fail the change that sends it.
     message["Subject"] = " ".join(subject.split())
     message.set_content(body)  # first: it clears every Content-* header set before it
     message["Content-Language"] = _CONTENT_LANGUAGE[locale]
