@@ -75,6 +75,19 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS", False),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "grants@opcc.example.org"),
         "MAIL_OUTBOX": os.environ.get("MAIL_OUTBOX", str(instance / "outbox")),
+        # Email leaves through the outbox table (issue 17): the request that caused it tries
+        # once after its commit (MAIL_SEND_AFTER_REQUEST), and `flask send-email` delivers the
+        # rest, trying again after 1, 2, 4 … minutes (at most MAIL_RETRY_MAX_MINUTES apart)
+        # until MAIL_GIVE_UP_HOURS after the email was written.
+        "MAIL_SEND_AFTER_REQUEST": _bool("MAIL_SEND_AFTER_REQUEST", True),
+        "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
+        "MAIL_RETRY_MAX_MINUTES": _int("MAIL_RETRY_MAX_MINUTES", 60),
+        "MAIL_GIVE_UP_HOURS": _int("MAIL_GIVE_UP_HOURS", 72),
+        # Where evidence files are kept (issue 17): "file:" (UPLOAD_FOLDER, by default the
+        # instance folder's uploads), "file:/srv/evidence", or an S3-compatible store,
+        # "s3://bucket/prefix", reached with the standard AWS_* settings (AWS_ENDPOINT_URL
+        # for MinIO, Ceph and the like).
+        "STORAGE_URL": os.environ.get("STORAGE_URL", "file:"),
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(instance / "uploads")),
         "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
         "MAX_UPLOADS_PER_BID": _int("MAX_UPLOADS_PER_BID", 10),

@@ -50,7 +50,12 @@ from portal.models.bids import (
 from portal.models.forms import FormKind, FormVersion
 from portal.models.funds import Criterion, Fund, ReturnCadence, Round, RoundYear, year_label
 from portal.models.organisations import Organisation, OrganisationType
-from portal.models.sending import EmailLimit, ReminderHeld  # noqa: F401 - tables (issue 13)
+from portal.models.sending import (  # noqa: F401 - tables (issues 13, 17)
+    EmailLimit,
+    EmailStatus,
+    OutgoingEmail,
+    ReminderHeld,
+)
 from portal.models.sessions import KeptForm, SignIn  # noqa: F401 - tables (issue 13)
 from portal.models.users import Role, SignInThrottle, UsedFormToken, User, UserRole
 
@@ -110,5 +115,7 @@ __all__ = [
     "SignInThrottle",
     "UsedFormToken",
     "User",
+    "EmailStatus",
+    "OutgoingEmail",
     "UserRole",
 ]
