@@ -185,3 +185,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_reminders)
     app.cli.add_command(verify_audit)
     exports_cli.init_app(app)
+    from portal import storage_cli  # store-orphans; and STORAGE_URL checked at start
+
+    storage_cli.init_app(app)

@@ -9,13 +9,17 @@ quotes it, and gives a non-ASCII name as RFC 6266's ``filename*``), and every pr
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-from flask import Response, abort, send_file, stream_with_context
+from flask import Response, abort, render_template, send_file, stream_with_context
+
+from portal.storage import MissingFile, StoreError, current_store
+
+log = logging.getLogger(__name__)
 
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,14 +60,22 @@ def workbook_file(handle: IO[bytes], filename: str) -> Response:
     return _as_file(response, filename, private=True)
 
 
-def attachment(items: Iterable[Any], item_id: int, path_of: Callable[[Any], Path]) -> Response:
-    """The file ``item_id`` among ``items`` (already limited to what the user may see)."""
+def attachment(items: Iterable[Any], item_id: int, name_of: Callable[[Any], str]) -> Response:
+    """The file ``item_id`` among ``items`` (already limited to what the user may see), streamed
+    from the store (``portal.storage``) under ``name_of(item)``, with the item's content type
+    and ``size_bytes`` as its length. A file missing from the store is a 404 page that says so
+    (tell the grants team); a store that does not answer, a 503 page."""
     item = next((i for i in items if i.id == item_id), None)
     if item is None:
         abort(404)
-    path = path_of(item)
-    if not path.is_file():
-        abort(404)
-    return _as_file(send_file(path, mimetype=item.content_type, as_attachment=True,
-                              download_name=item.original_name, max_age=0),
-                    item.original_name, private=True)
+    try:
+        chunks = current_store().chunks(name_of(item))
+    except MissingFile:
+        log.error("Stored file %s (%s) is missing from the store", name_of(item),
+                  item.original_name)
+        return Response(render_template("errors/file_missing.html"), status=404)
+    except StoreError:
+        return Response(render_template("errors/store_unavailable.html"), status=503)
+    response = Response(chunks, mimetype=item.content_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(item.size_bytes)
+    return _as_file(response, item.original_name, private=True)

@@ -324,7 +324,7 @@ def _question_sections(form: ReturnForm) -> list[dict[str, Any]]:
 def download_return_evidence(award_id: int, return_id: int, evidence_id: int):
     award = _own_award(award_id)
     grant_return = _own_return(award, return_id)
-    return attachment(grant_return.evidence, evidence_id, return_evidence.path_of)
+    return attachment(grant_return.evidence, evidence_id, return_evidence.stored_name)
 
 
 # --- variations ------------------------------------------------------------------------------

@@ -290,7 +290,7 @@ def remove_evidence(bid_id: int, evidence_id: int):
 @bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>")
 @requires(Action.APPLY)
 def download_evidence(bid_id: int, evidence_id: int):
-    return attachment(_own_bid(bid_id).evidence, evidence_id, evidence.path_of)
+    return attachment(_own_bid(bid_id).evidence, evidence_id, evidence.stored_name)
 
 
 @bp.route("/bids/<int:bid_id>/check-answers")

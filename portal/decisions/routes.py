@@ -153,7 +153,7 @@ def bid(bid_id: int):
 @bp.route("/manage/bids/<int:bid_id>/evidence/<int:evidence_id>")
 @requires(Action.MANAGE_GRANTS)
 def download_evidence(bid_id: int, evidence_id: int):
-    return attachment(_bid(bid_id).evidence, evidence_id, evidence.path_of)
+    return attachment(_bid(bid_id).evidence, evidence_id, evidence.stored_name)
 
 
 @bp.route("/manage/bids/<int:bid_id>/moderate", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 
+from portal import storage
 from portal.access import public
 from portal.navigation import home_endpoint
 from portal.public import bp
@@ -40,6 +41,9 @@ def cookies():
 @bp.route("/healthz")
 @public
 def healthz():
-    if not queries.database_answers():  # it logs why not
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}, 200
+    """The database and the file store: each "ok" or "unreachable" (the log says why)."""
+    parts = {"database": queries.database_answers(), "store": storage.answers()}
+    body = {name: "ok" if up else "unreachable" for name, up in parts.items()}
+    if not all(parts.values()):
+        return {"status": "unavailable", **body}, 503
+    return {"status": "ok", **body}, 200

@@ -189,4 +189,4 @@ def download_evidence(assignment_id: int, evidence_id: int):
     assignment = _cleared(assignment_id)
     if assignment.conflict != ConflictStatus.NONE:
         abort(404)
-    return attachment(assignment.bid.evidence, evidence_id, evidence.path_of)
+    return attachment(assignment.bid.evidence, evidence_id, evidence.stored_name)

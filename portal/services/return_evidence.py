@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from flask import current_app
@@ -13,7 +12,7 @@ from flask_babel import gettext as _
 from portal.db import session, utcnow
 from portal.models import GrantReturn, ReturnEvidence, User
 from portal.services import audit, awards
-from portal.services.evidence import check_upload, most_per_bid, storage_root
+from portal.services.evidence import check_upload, most_per_bid
 from portal.services.workflow import atomic
 
 
@@ -21,8 +20,9 @@ def _most() -> int:
     return int(current_app.config.get("MAX_UPLOADS_PER_RETURN") or most_per_bid())
 
 
-def path_of(item: ReturnEvidence) -> Path:
-    return storage_root() / item.stored_name
+def stored_name(item: ReturnEvidence) -> str:
+    """The name ``item``'s file is kept under in the store (``downloads.attachment``)."""
+    return item.stored_name
 
 
 @atomic
@@ -44,20 +44,16 @@ def add_return_evidence(grant_return: GrantReturn, name: str, stream: BinaryIO,
                           field="evidence",
                           too_many=_("A return can have up to %(n)d files.", n=most))
     item = ReturnEvidence(return_id=grant_return.id, original_name=upload.name,
-                          stored_name=upload.store(), content_type=upload.kind.content_type,
-                          size_bytes=len(upload.content), uploaded_by_id=actor.id,
+                          stored_name=upload.store("evidence"),
+                          content_type=upload.kind.content_type,
+                          size_bytes=upload.size, uploaded_by_id=actor.id,
                           uploaded_at=utcnow())
     grant_return.evidence.append(item)
     session.flush()
     audit.record("return.evidence_added", "return", grant_return.id, actor=actor,
-                 after={"file": item.original_name, "size": len(upload.content),
+                 after={"file": item.original_name, "size": upload.size,
                         "award": grant_return.award_id})
     return item
-
-
-def forget_stored(item: ReturnEvidence) -> None:
-    """Delete a stored file whose row was rolled back (the rest of the save was refused)."""
-    path_of(item).unlink(missing_ok=True)
 
 
 @atomic
@@ -71,16 +67,11 @@ def save_return_with_file(grant_return: GrantReturn, upload: tuple[str, BinaryIO
                           form_seen: str | None = None) -> None:
     """Attach the file (``(name, stream)``, if any) and save the return (see
     ``awards.save_return``, ``actions`` the action plan's RAG reports), all or nothing: a
-    refusal keeps neither row nor stored file."""
-    added = None
-    try:
-        if upload is not None:
-            added = add_return_evidence(grant_return, upload[0], upload[1], actor)
-        awards.save_return(grant_return, spend, outcomes, case_study, forecast_underspend,
-                           submit=submit, actor=actor, expected_version=expected_version,
-                           actions=actions, actions_seen=actions_seen, answers=answers,
-                           form_seen=form_seen)
-    except BaseException:
-        if added is not None:
-            forget_stored(added)
-        raise
+    refusal keeps neither row nor stored file (this service's savepoint rolls back, and
+    ``portal.storage`` deletes what was stored in it)."""
+    if upload is not None:
+        add_return_evidence(grant_return, upload[0], upload[1], actor)
+    awards.save_return(grant_return, spend, outcomes, case_study, forecast_underspend,
+                       submit=submit, actor=actor, expected_version=expected_version,
+                       actions=actions, actions_seen=actions_seen, answers=answers,
+                       form_seen=form_seen)

@@ -43,6 +43,9 @@ _depth: contextvars.ContextVar[int] = contextvars.ContextVar("service_depth", de
 
 def atomic(service: F) -> F:
     """Run ``service`` in a savepoint: on any exception, nothing it wrote or queued remains.
+    Files it stored (``storage.put_for_row``) are deleted when the savepoint rolls back, and
+    removals it asked for (``storage.delete_after_commit``) forgotten: ``portal.storage``
+    follows the savepoint through the session's events, so nothing here names it.
 
     The outermost service call of a request notes in ``g.service_outcomes`` whether it took
     effect (True) or was refused (False): a one-shot form keeps its token only for an

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from portal import storage
 from portal.db import session, uk_today, utcnow
 from portal.models import (
     Award,
@@ -98,9 +99,7 @@ def _service_takes_a_file(app, return_id: int) -> bool:
         added = []
         refused = refusal(lambda: added.append(return_files.add_return_evidence(
             grant_return, "invoice.pdf", io.BytesIO(PDF), actor)))
-        session.rollback()
-        for item in added:
-            return_files.forget_stored(item)
+        session.rollback()  # the stored file goes with its row (portal.storage)
         return refused is None
 
 
@@ -217,8 +216,9 @@ def test_the_count_limit_is_the_checks_for_a_bid_and_for_a_return(app, monkeypat
         first_bid = evidence.add(bid, "a.pdf", io.BytesIO(PDF), "", actor)
         first_return = return_files.add_return_evidence(grant_return, "a.pdf",
                                                         io.BytesIO(PDF), actor)
-        assert evidence.path_of(first_bid).read_bytes() == PDF
-        assert return_files.path_of(first_return).read_bytes() == PDF
+        store = storage.current_store()
+        assert b"".join(store.chunks(first_bid.stored_name)) == PDF
+        assert b"".join(store.chunks(first_return.stored_name)) == PDF
         for_bid = refusal(lambda: evidence.add(bid, "b.pdf", io.BytesIO(PDF), "", actor))
         for_return = refusal(lambda: return_files.add_return_evidence(
             grant_return, "b.pdf", io.BytesIO(PDF), actor))
@@ -227,9 +227,7 @@ def test_the_count_limit_is_the_checks_for_a_bid_and_for_a_return(app, monkeypat
             "A bid can have up to 1 files. Remove one to add another.", "file")
         assert (for_return.message, for_return.field) == (
             "A return can have up to 1 files.", "evidence")
-        session.rollback()
-        evidence.path_of(first_bid).unlink(missing_ok=True)
-        return_files.forget_stored(first_return)
+        session.rollback()  # the stored files go with their rows (portal.storage)
 
 
 # --- overdue ----------------------------------------------------------------------------------
