@@ -45,7 +45,8 @@ def versions(wrk: str) -> dict:
                   "--always", "--dirty"])
     wrk_version = out([wrk, "--version"]).split(" [")[0].removeprefix("wrk ")
     return {"wrk": wrk_version, "gunicorn": version("gunicorn"),
-            "flask": version("flask"), "sqlalchemy": version("sqlalchemy"), "commit": commit}
+            "flask": version("flask"), "sqlalchemy": version("sqlalchemy"),
+            "boto3": version("boto3"), "moto": version("moto"), "commit": commit}
 
 
 def _ms(microseconds: float) -> str:
@@ -84,6 +85,38 @@ def verdicts(results: dict) -> None:
         # Flat: the full data set (about 20 times the rows) costs no more than twice the
         # small one's growth, or 16 MiB more, whichever is larger.
         item["flat"] = full <= max(2 * small, small + 16 * 1024)
+
+
+def streaming_lines(found: dict) -> list[str]:
+    """The section on stored files (``benchmarks.streaming``): memory of a put and of a read
+    through S3 (moto) and ``file:``, each object size in processes of its own."""
+    from benchmarks.streaming import summary
+
+    lines = ["", "## Stored files through S3", "",
+             ("Memory of a fresh process putting a file of random bytes into the store "
+              "(`Store.put`, reading it from disk) and of another reading it back "
+              "(`Store.chunks`, 256 KiB pieces; SHA-256 compared with the file's): moto's S3 "
+              f"server on loopback (bucket `{found['bucket']}`), and the `file:` backend for "
+              "comparison. Baseline: the child's resident set after its imports, with the "
+              "store open and checked; growth: its peak (VmHWM) during the phase over that. "
+              "boto3 puts a file up to the store's multipart threshold in one request streamed "
+              "from the file, a larger one in parts, a few held in memory at once: flat means "
+              "the largest object's growth exceeds the next largest's by at most a quarter of "
+              "the difference in their sizes (or 4 MiB)."), "",
+             *(f"- {line}" for line in summary(found)), "",
+             ("| Backend | Object MiB | Put: baseline MiB | Put: growth MiB | Put: seconds | "
+              "Read: baseline MiB | Read: growth MiB | Read: seconds | SHA-256 | Flat |"),
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+    for item in found["backends"]:
+        for run in item["runs"]:
+            put, read = run["put"], run["read"]
+            lines.append(
+                f"| {item['backend']} | {run['size_mib']} | {_mib(put['baseline_kib'])} | "
+                f"{_mib(put['growth_kib'])} | {put['seconds']} | {_mib(read['baseline_kib'])} | "
+                f"{_mib(read['growth_kib'])} | {read['seconds']} | "
+                f"{'matches' if run['matches'] else '**differs**'} | "
+                f"{'yes' if item['flat'] else '**no**'} |")
+    return lines
 
 
 def markdown(results: dict) -> str:
@@ -162,6 +195,8 @@ def markdown(results: dict) -> str:
                      f"{_mib(small['growth_kib'])} | {full['lines']:,} | "
                      f"{full['bytes'] / 1e6:.2f} | {_mib(full['growth_kib'])} | "
                      f"{full['seconds']} | {'yes' if item['flat'] else '**no**'} |")
+    if results.get("streaming"):
+        lines += streaming_lines(results["streaming"])
     missed = [t for t in results["targets"] if t["misses"]]
     lines += ["", "## Pages missing the goal", ""]
     if not missed:

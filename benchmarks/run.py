@@ -5,7 +5,9 @@
 2. Count the SQL statements of each page in-process (the Flask test client).
 3. Serve the portal and the reference page with gunicorn (2 workers) on loopback and drive
    each page with wrk, the reference before and after each page; then each export.
-4. Measure the peak memory of a process streaming each export, small and full data set.
+4. Measure the peak memory of a process streaming each export, small and full data set;
+   then of processes putting a 5, a 50 and a 100 MiB file into S3 (moto's server on
+   loopback) and reading it back, and the same on disk (``benchmarks.streaming``).
 5. Write benchmarks/results/<timestamp>.md and .json, and print the report.
 
 Settings (environment; see benchmarks/README.md): BENCH_SCALE (1.0), BENCH_SMALL_SCALE
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select, text
 
-from benchmarks import database, load, measure, report, targets
+from benchmarks import database, load, measure, report, streaming, targets
 from benchmarks.seed import seed
 from benchmarks.seed.rows import PASSWORD
 from portal.db import Base
@@ -194,6 +196,11 @@ def main() -> None:
                           {key: found["in_process_ms"] / 1000 for key, found in profile.items()})
         print("Export memory, small and full data set")
         memory = memory_runs(chosen, chosen_small, (full_db, small_db), instance)
+        print("Stored files through S3 (moto) and on disk, 5, 50 and 100 MiB")
+        (instance / "streaming").mkdir()
+        stored = streaming.streaming_runs(instance / "streaming")
+        for line in streaming.summary(stored):
+            print(f"  {line}")
     finally:
         shutil.rmtree(instance, ignore_errors=True)
 
@@ -207,7 +214,7 @@ def main() -> None:
                   "as": t.email or "anyone", "note": t.note, "load": t.figures,
                   "queries": profile.get(t.key, {})}
                  for t in chosen if t.kind != "reference"],
-        memory=memory, versions=report.versions(wrk),
+        memory=memory, streaming=stored, versions=report.versions(wrk),
         load_average_end=list(os.getloadavg()))
     if os.environ.get("BENCH_KEEP") != "1":
         for db in (full_db, small_db):
