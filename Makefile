@@ -23,6 +23,9 @@ run: install assets compile-translations  ## Build, migrate, load demo data and 
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo-data
 	@echo "Serving the portal at http://$(VISIT) (Ctrl+C to stop)"
+	@# The sender delivers what a request could not (mail server down) and stops with gunicorn.
+	$(BIN)/flask send-email --watch & sender=$$!; \
+	trap 'kill $$sender 2>/dev/null; wait $$sender 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/gunicorn --workers 2 --bind $(LISTEN) --access-logfile - wsgi:app
 
 test: install assets compile-translations  ## Lint, layers, types, then the whole suite (SQLite, PostgreSQL if set, browser if Chromium)

@@ -96,9 +96,11 @@ def register_templates(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from portal import db, extensions
+    from portal.services import sending
 
     db.init_app(app)
     extensions.init_app(app)
+    sending.init_app(app)  # each request's emails go once it has committed (issue 17)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Flask commands: db, create-user, demo-data."""
+"""Flask commands: db, create-user, demo-data, send-reminders, send-email, verify-audit."""
 
 from __future__ import annotations
 
@@ -114,6 +114,7 @@ def create_user(name: str, email: str, organisation_name: str, organisation_name
         session.rollback()
         raise click.ClickException(refused.message) from refused
     session.commit()
+    _deliver_emails()
     click.echo(f"Created {user.email} with roles: {', '.join(sorted(roles))}.")
 
 
@@ -128,6 +129,7 @@ def demo_data() -> None:
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         created = demo.load()
         session.commit()
+    _deliver_emails()
     click.echo("Demo data loaded." if created else "Demo data already present: nothing to do.")
     click.echo(demo.accounts_table())
 
@@ -151,15 +153,65 @@ def send_reminders(days_before: int | None) -> None:
         sent = reminders.send_reminders(uk_today(), days)
         held = held_reminders.held()
         page = email_url("decisions.held_reminders")
-    click.echo(f"Sent {sent} reminder email(s).")  # emails handed to the mail server
+    _deliver_emails()
+    click.echo(f"Sent {sent} reminder email(s).")  # emails written to the outbox
     if held:
         click.echo(f"{len(held)} reminder(s) reached nobody (listed for the grants team at "
                    f"{page}; sent on a later run once someone can receive them):")
         for row in held:
             why = ("no active officer" if row.reason == reminders.NO_RECIPIENT
-                   else "the mail server took no email")
+                   else "the mail server took no email")  # rows held before issue 17
             click.echo(f"  {row.reference}, {row.partnership}: {row.kind.replace('_', ' ')} "
                        f"(due {row.due_date.day} {row.due_date:%B %Y}): {why}")
+
+
+def _deliver_emails() -> None:
+    """Deliver the emails the command's commits wrote (those the request context it used
+    has not already sent); what cannot go now waits in the outbox for ``send-email``."""
+    from portal.services import sending
+
+    outcome = sending.deliver_committed()
+    if outcome.retry or outcome.failed or outcome.untried:
+        click.echo(f"{outcome.retry + outcome.failed + outcome.untried} email(s) could not be "
+                   f"sent now: see "
+                   f"the outbox page for administrators; `flask send-email` tries again.")
+
+
+@click.command("send-email")
+@click.option("--watch", is_flag=True,
+              help="Keep sending: a pass every --interval seconds until stopped (SIGTERM or "
+                   "Ctrl+C), for a service. Without it: one pass, for cron.")
+@click.option("--interval", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Seconds between passes with --watch.")
+@with_appcontext
+def send_email(watch: bool, interval: int) -> None:
+    """Deliver the emails waiting in the outbox: those due, and those to try again (issue 17).
+    Safe to run on several hosts at once: each email goes once."""
+    from portal.services import sending
+
+    if not watch:
+        outcome = sending.send_due()
+        click.echo(f"Sent {outcome.sent} email(s); {outcome.retry + outcome.untried} to try "
+                   f"again later; {outcome.failed} failed.")
+        return
+    import signal
+    import threading
+
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda _signal, _frame: stop.set())
+    click.echo(f"Sending email every {interval} second(s) until stopped.")
+    while not stop.is_set():
+        try:
+            outcome = sending.send_due()
+        except Exception as problem:  # noqa: BLE001 - the database may be away: try again
+            session.rollback()
+            click.echo(f"Could not send email this time: {type(problem).__name__}", err=True)
+        else:
+            if outcome.sent or outcome.retry or outcome.failed:
+                click.echo(f"Sent {outcome.sent} email(s); {outcome.retry + outcome.untried} "
+                           f"to try again later; {outcome.failed} failed.")
+        stop.wait(interval)
 
 
 @click.command("verify-audit")
@@ -183,6 +235,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(demo_data)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(send_email)
     app.cli.add_command(verify_audit)
     exports_cli.init_app(app)
     from portal import storage_cli  # store-orphans; and STORAGE_URL checked at start

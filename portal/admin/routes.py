@@ -1,4 +1,4 @@
-"""Administrators: users, their roles and organisations."""
+"""Administrators: users, their roles and organisations, and the emails not sent."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from portal.admin import bp
 from portal.models import Role
 from portal.pagination import page_number
 from portal.queries import admin as queries
+from portal.queries import emails as outbox
 from portal.refusals import show_refusal
 from portal.security import showing_saved
 from portal.services import DomainError, accounts, audit
@@ -93,6 +94,15 @@ def edit_user(user_id: int):
             return redirect(url_for("admin.home"))
     return render_template("admin/edit_user.html", form=form, user=user,
                            history=audit.history("user", user.id))
+
+
+@bp.route("/emails")
+@requires(Action.ADMINISTER)
+def emails():
+    """The emails the mail server has not taken yet (failed at least once) or refused."""
+    page = outbox.undelivered(page_number())
+    return render_template("admin/emails.html", page=page,
+                           pagination=page.govuk_params("admin.emails"))
 
 
 @bp.route("/organisations")

@@ -1,35 +1,33 @@
-"""Email: one call renders a message in the recipient's language and queues it.
+"""Email: one call renders a message in the recipient's language and puts it in the outbox.
 
 ``send_to(user, …)`` writes in the language stored on the account (``locale_of``, the one
 place a language becomes a locale); ``send(address, …, locale=locale_of(None))`` writes Welsh
 then English in one message where the reader's choice is not known. Each message says its
 language in a ``Content-Language`` header.
 
-Messages leave only when the unit of work commits, so a refused change never
-sends mail. With MAIL_SERVER set they go over SMTP; otherwise each is written to
-the instance outbox as an .eml file and logged, so a new user can read them.
+Each message is a row of ``outgoing_emails`` written in the unit of work that causes it (the
+transactional outbox, issue 17): it leaves if and only if that change commits, so a refused
+change never sends mail and a mail server that is down loses none. ``portal.services.sending``
+delivers the rows (over SMTP with MAIL_SERVER set; otherwise as .eml files in MAIL_OUTBOX):
+at once after the request or command that committed them, and from ``flask send-email``
+for whatever could not go then.
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
+from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from portal.db import session, utcnow
-from portal.models import User
+from portal.db import session
+from portal.models import OutgoingEmail, User
 
-log = logging.getLogger(__name__)
-_QUEUE_KEY = "outgoing_email"
-_FAILED_KEY = "undelivered_email"
-_MAIL_KEYS = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS",
-              "MAIL_OUTBOX")
+_QUEUE_KEY = "outgoing_email_ids"  # written in this unit of work, not yet committed
+COMMITTED_KEY = "committed_email_ids"  # committed, not yet handed to deliver_now
 
 
 ENGLISH = "en_GB"
@@ -62,7 +60,8 @@ def _render(locale: str, subject: object, template: str, context: dict) -> tuple
 def send(to: str | list[str], subject: object, template: str, *, locale: str,
          **context: object) -> None:
     """Render ``templates/emails/<template>.txt`` (plain text: not HTML-escaped) in ``locale``
-    (:func:`locale_of`; every recipient in ``to`` reads it) and send it after the commit.
+    (:func:`locale_of`; every recipient in ``to`` reads it) and write it to the outbox (an
+    ``OutgoingEmail`` row, flushed): it leaves if and only if the unit of work commits.
     ``subject`` may be lazy text: it is read in ``locale``. :data:`BILINGUAL` renders the
     message in Welsh, then in English, in one email ("Welsh / English" subject)."""
     recipients = [to] if isinstance(to, str) else list(to)
@@ -82,53 +81,53 @@ def send(to: str | list[str], subject: object, template: str, *, locale: str,
     message["Subject"] = " ".join(subject.split())
     message.set_content(body)  # first: it clears every Content-* header set before it
     message["Content-Language"] = _CONTENT_LANGUAGE[locale]
-    config = {key: current_app.config[key] for key in _MAIL_KEYS}
-    session.info.setdefault(_QUEUE_KEY, []).append((message, config))
+    row = OutgoingEmail(recipients=", ".join(recipients), subject=message["Subject"],
+                        message=bytes(message))
+    session.add(row)
+    session.flush()
+    session.info.setdefault(_QUEUE_KEY, []).append(row.id)
 
 
-def queued() -> list:
-    """The messages waiting for this unit of work's commit."""
+def queued() -> list[int]:
+    """The ids of the emails (``OutgoingEmail``) this unit of work has written, in order."""
     return session.info.get(_QUEUE_KEY, [])
 
 
 def drop_queued_after(count: int) -> None:
-    """Forget messages queued after the first ``count`` (their change was rolled back)."""
+    """Forget the emails written after the first ``count``: their savepoint was rolled back,
+    which removed their rows."""
     del session.info.get(_QUEUE_KEY, [])[count:]
 
 
-def deliver(message: EmailMessage, config: dict) -> None:
-    if config.get("MAIL_SERVER"):
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=30) as smtp:
-            if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
-            smtp.send_message(message)
-        return
-    outbox = Path(config["MAIL_OUTBOX"])
-    outbox.mkdir(parents=True, exist_ok=True)
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
-    path = outbox / f"{stamp}-{abs(hash(message['To'])) % 10**8:08d}.eml"
-    path.write_bytes(bytes(message))
-    log.info("Email to %s (%s) written to %s", message["To"], message["Subject"], path)
+def message_of(email_id: int) -> EmailMessage:
+    """The message of the email ``email_id`` as it will be sent (``LookupError`` if there is
+    no such row in this unit of work's view)."""
+    data = session.scalar(select(OutgoingEmail.message).where(OutgoingEmail.id == email_id))
+    if data is None:
+        raise LookupError(email_id)
+    return parse(data)
+
+
+def parse(data: bytes) -> EmailMessage:
+    """A stored message (RFC 5322 bytes) as an ``EmailMessage``."""
+    parsed = message_from_bytes(data, policy=policy.default)
+    assert isinstance(parsed, EmailMessage)  # the default policy's message class
+    return parsed
+
+
+def take_committed() -> list[int]:
+    """The ids of the emails this session's commits have written since the last call (to be
+    delivered at once: ``portal.services.sending.deliver_now``); forgets them."""
+    return session.info.pop(COMMITTED_KEY, [])
 
 
 @event.listens_for(Session, "after_commit")
-def _deliver_after_commit(db_session: Session) -> None:
+def _note_committed(db_session: Session) -> None:
     if db_session.in_nested_transaction():
         return  # a savepoint was released (SQLAlchemy says "commit"): the outer one decides
-    for message, config in db_session.info.pop(_QUEUE_KEY, []):
-        try:
-            deliver(message, config)
-        except (OSError, smtplib.SMTPException):
-            log.exception("Could not send email to %s", message["To"])
-            db_session.info.setdefault(_FAILED_KEY, []).append(message)
-
-
-def take_undelivered() -> list[EmailMessage]:
-    """The messages this session's commits could not hand over (to the mail server or the
-    outbox) since the last call; forgets them."""
-    return session.info.pop(_FAILED_KEY, [])
+    written = db_session.info.pop(_QUEUE_KEY, [])
+    if written:
+        db_session.info.setdefault(COMMITTED_KEY, []).extend(written)
 
 
 @event.listens_for(Session, "after_rollback")

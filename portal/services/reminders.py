@@ -2,14 +2,15 @@
 overdue (``GrantReturn.is_overdue``, the rule the dashboard counts: not sent and due before
 today). Each officer reads it in their own language.
 
-A reminder counts as sent only when someone received it: its email was handed to the mail
-server (or written to the outbox) for at least one active officer of the partnership. Each
-(return, kind) is sent at most once, even when two runs overlap: the reminder's row in
-``reminders_sent`` is inserted with a unique key before its emails are queued, and the emails
-leave only if that insert commits; if the mail server then takes none of them, the row is
-deleted again. A reminder nobody could receive (no active officer, or no email taken) is
-held instead (``reminders_held``): listed for the grants team and tried again on every later
-run while it is still due, until someone can receive it."""
+A reminder counts as sent once its emails, one to each active officer of the partnership,
+are in the outbox (``outgoing_emails``, committed with the reminder's claim): the sender
+(``portal.services.sending``) delivers them, and tries again while the mail server is down,
+so a reminder is never lost to a failed delivery. Each (return, kind) is sent at most once,
+even when two runs overlap: the reminder's row in ``reminders_sent`` is inserted with a
+unique key before its emails are written, and both commit or neither. A reminder nobody can
+receive (the partnership has no active officer) is held instead (``reminders_held``): listed
+for the grants team and tried again on every later run while it is still due, until someone
+can receive it."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from portal.services.workflow import atomic, audience
 DUE_SOON = "due_soon"
 OVERDUE = "overdue"
 NO_RECIPIENT = "no_recipient"  # the partnership has no active officer
-NOT_DELIVERED = "not_delivered"  # the mail server took none of its emails
+# Rows held before issue 17 may say "not_delivered" (the mail server took none of the
+# emails): now the sender tries such emails again instead, and nothing new is held for it.
 
 
 def _candidates(today: date, days_before: int) -> list[tuple[int, str]]:
@@ -66,8 +68,9 @@ def _hold(return_id: int, kind: str, reason: str) -> None:
 
 @atomic
 def send_reminder(return_id: int, kind: str) -> int | None:
-    """Claim the (return, kind) reminder and queue its email to each active officer of the
-    partnership: the number of emails queued (they leave on commit). None if it was sent
+    """Claim the (return, kind) reminder and write its email to each active officer of the
+    partnership to the outbox: the number of emails written (they leave once this commits).
+    None if it was sent
     before (by an earlier run, or one running now); 0 if nobody can receive it: it is then
     held (``reminders_held``), not claimed, so a later run tries again."""
     sent_before = select(ReminderSent.id).where(ReminderSent.return_id == return_id,
@@ -100,14 +103,6 @@ def send_reminder(return_id: int, kind: str) -> int | None:
 
 
 @atomic
-def _undo_claim(return_id: int, kind: str) -> None:
-    """The mail server took none of the reminder's emails: it was not sent after all."""
-    session.execute(delete(ReminderSent).where(ReminderSent.return_id == return_id,
-                                               ReminderSent.kind == kind))
-    _hold(return_id, kind, NOT_DELIVERED)
-
-
-@atomic
 def _forget_held_except(due: set[tuple[int, str]]) -> None:
     """Held reminders no longer due (the return came in, the award closed, a due-soon one
     became overdue) are no longer listed."""
@@ -117,27 +112,21 @@ def _forget_held_except(due: set[tuple[int, str]]) -> None:
 
 
 def send_reminders(today: date, days_before: int) -> int:
-    """Send the reminders due today. Returns how many emails this run handed to the mail
-    server (or wrote to the outbox): the number the command prints. Commits per reminder;
-    what nobody could receive is held (``portal.queries.reminders.held``)."""
+    """Send the reminders due today. Returns how many emails this run wrote to the outbox
+    (the number the command prints; the sender delivers them, the command at once after).
+    Commits per reminder; what nobody could receive is held
+    (``portal.queries.reminders.held``)."""
     candidates = _candidates(today, days_before)
     session.commit()
     emails = 0
     for return_id, kind in candidates:
-        email.take_undelivered()  # only this reminder's failures count below
         try:
-            queued = send_reminder(return_id, kind)
+            written = send_reminder(return_id, kind)
             session.commit()
         except IntegrityError:
             session.rollback()  # another run committed the same reminder first
             continue
-        if not queued:
-            continue
-        received = queued - len(email.take_undelivered())
-        if received <= 0:
-            _undo_claim(return_id, kind)
-            session.commit()
-        emails += max(received, 0)
+        emails += written or 0
     _forget_held_except(set(candidates))
     session.commit()
     return emails

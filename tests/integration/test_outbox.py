@@ -1,0 +1,373 @@
+"""Email through a durable outbox (issue 17, point 2): each email is a row written with the
+change that causes it, so it leaves if and only if that change commits; the request delivers
+it at once after its commit, and when the mail server cannot take it the row waits, with the
+server's answer, for the sender (``flask send-email``), which tries again later, gives up on
+what is refused for good, and never sends an email twice, even with two senders at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from portal import migrate
+from portal.db import get_db, session, utcnow
+from portal.models import EmailStatus, OutgoingEmail
+from portal.services import DomainError, email, sending
+from portal.services.workflow import atomic
+from tests.conftest import Mailbox, free_port, isolated_database, make_test_app
+from tests.helpers import signed_in, text_of
+
+MANAGER = "manager@example.org"
+ADMIN = "admin@example.org"
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+class Refusing(Mailbox):
+    """A mail server that answers every recipient with ``reply`` (e.g. "550 …")."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__()
+        self.reply = reply
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,  # noqa: N802
+                          options: Any) -> str:
+        return self.reply
+
+
+class Slow(Mailbox):
+    """A mail server that takes a moment over each message (so two senders overlap)."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        await asyncio.sleep(0.02)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@contextmanager
+def server_on(port: int, handler: Mailbox | None = None) -> Iterator[Mailbox]:
+    """An SMTP server on ``port`` while the block runs (stopping it is the mail server down)."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = handler or Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_at(app, monkeypatch) -> int:
+    """The app sends through 127.0.0.1 on a port where nothing listens until a test starts a
+    server there (``server_on``)."""
+    port = free_port()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    return port
+
+
+def ask_reset(app, address: str = MANAGER) -> None:
+    response = app.test_client().submit("/reset-password", {"email": address})
+    assert response.status_code == 200  # never a 500, whatever the mail server does
+
+
+def rows(app, to: str = MANAGER) -> list[OutgoingEmail]:
+    with app.app_context():
+        return list(session.scalars(select(OutgoingEmail).where(OutgoingEmail.recipients == to)
+                                    .order_by(OutgoingEmail.id)))
+
+
+def add_email(to: str, *, subject: str = "Hello", **values: Any) -> int:
+    """An email written straight to the outbox (flushed, not committed): its id."""
+    message = EmailMessage()
+    message["From"] = "grants@opcc.example.org"
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content("Body")
+    row = OutgoingEmail(recipients=to, subject=subject, message=bytes(message), **values)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def count_emails() -> int:
+    return session.scalar(select(func.count()).select_from(OutgoingEmail)) or 0
+
+
+# --- written with the change ----------------------------------------------------------------
+
+
+def test_a_refused_change_writes_no_email(app):
+    @atomic
+    def refused_after_sending() -> None:
+        email.send("someone@example.org", "Hello", "password_reset", locale="en_GB",
+                   user=None, token="x", minutes=30)
+        raise DomainError("No")
+
+    with app.test_request_context():
+        before = count_emails()
+        with pytest.raises(DomainError):
+            refused_after_sending()
+        assert count_emails() == before and email.queued() == []
+        session.rollback()
+
+
+def test_an_invitation_refused_by_the_form_writes_no_email(app, client, smtp):
+    with app.app_context():
+        before = count_emails()
+    client.sign_in(ADMIN)
+    response = client.submit("/admin/users/invite", {"name": "Jo", "email": "not an address",
+                                                     "roles": ["officer"]})
+    assert response.status_code == 200
+    with app.app_context():
+        assert count_emails() == before
+    assert smtp.messages == []
+
+
+def test_an_email_whose_change_commits_is_sent_once_straight_after_the_request(app, smtp):
+    ask_reset(app)
+    [message] = smtp.to(MANAGER)
+    assert "reset" in message["Subject"].lower()
+    [row] = rows(app)
+    assert (row.status, row.attempts, row.claim_token) == (EmailStatus.SENT, 1, None)
+    assert row.sent_at is not None and row.last_error == ""
+    with app.app_context():
+        assert sending.send_due() == sending.Outcome()  # nothing is due any more
+    assert len(smtp.messages) == 1
+
+
+def test_with_sending_after_requests_off_the_sender_delivers_it(app, smtp, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_SEND_AFTER_REQUEST", False)
+    ask_reset(app)
+    assert smtp.messages == [] and rows(app)[0].status == EmailStatus.PENDING
+    result = app.test_cli_runner().invoke(args=["send-email"])
+    assert result.exit_code == 0, result.output
+    assert "Sent 1 email(s); 0 to try again later; 0 failed." in result.output
+    assert len(smtp.to(MANAGER)) == 1 and rows(app)[0].status == EmailStatus.SENT
+
+
+# --- the mail server down, then back --------------------------------------------------------
+
+
+def test_with_the_mail_server_down_the_email_waits_and_goes_once_it_is_back(app, mail_at):
+    ask_reset(app)  # nothing listens: the request still succeeds
+    [row] = rows(app)
+    assert (row.status, row.attempts, row.claim_token) == (EmailStatus.PENDING, 1, None)
+    assert "Connection refused" in row.last_error and "password" not in row.last_error.lower()
+    assert timedelta(seconds=50) < row.next_attempt_at - utcnow() <= timedelta(minutes=1)
+    with server_on(mail_at) as mailbox, app.app_context():
+        assert sending.send_due() == sending.Outcome()  # not due yet: no message
+        later = utcnow() + timedelta(minutes=1, seconds=5)
+        assert sending.send_due(now=later) == sending.Outcome(sent=1)
+        assert sending.send_due(now=later + timedelta(hours=1)) == sending.Outcome()
+    assert len(mailbox.to(MANAGER)) == 1
+    [row] = rows(app)
+    assert (row.status, row.attempts) == (EmailStatus.SENT, 2)
+
+
+def test_a_mail_server_out_of_reach_is_tried_once_per_pass_not_once_per_email(app, mail_at):
+    with app.app_context():
+        ids = [add_email(f"many{number}@example.org") for number in range(3)]
+        session.commit()
+        assert sending.send_due() == sending.Outcome(retry=1, untried=2)
+        tried = [session.scalar(select(OutgoingEmail.attempts).where(OutgoingEmail.id == id_))
+                 for id_ in ids]
+        assert tried == [1, 0, 0]  # the others stay due, unclaimed, for the next pass
+        assert session.scalar(select(func.count()).where(
+            OutgoingEmail.id.in_(ids), OutgoingEmail.claim_token.is_not(None))) == 0
+        with server_on(mail_at) as mailbox:
+            assert sending.send_due(now=utcnow() + timedelta(minutes=2)).sent == 3
+    assert len(mailbox.messages) == 3
+
+
+def test_a_server_stopped_between_requests_delays_only_what_came_after(app, mail_at):
+    with server_on(mail_at) as mailbox:
+        ask_reset(app, MANAGER)
+    ask_reset(app, ADMIN)  # the server has stopped
+    assert len(mailbox.messages) == 1
+    assert [row.status for row in rows(app, ADMIN)] == [EmailStatus.PENDING]
+    with server_on(mail_at) as back, app.app_context():
+        assert sending.send_due(now=utcnow() + timedelta(minutes=2)).sent == 1
+    assert len(back.to(ADMIN)) == 1 and back.to(MANAGER) == []
+
+
+def test_the_sender_backs_off_doubling_up_to_the_most_minutes(app, mail_at, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_RETRY_MAX_MINUTES", 5)
+    with app.app_context():
+        email_id = add_email("backoff@example.org")
+        session.commit()
+        now = utcnow()
+        waits = []
+        for _attempt in range(5):
+            assert sending.deliver_now([email_id], now=now) == sending.Outcome(retry=1)
+            row = session.get(OutgoingEmail, email_id)
+            session.refresh(row)
+            waits.append(round((row.next_attempt_at - now).total_seconds() / 60))
+            assert sending.deliver_now([email_id], now=now) == sending.Outcome()  # not yet
+            now = row.next_attempt_at
+        assert waits == [1, 2, 4, 5, 5]
+        assert (row.attempts, row.status, row.claimed_until) == (5, EmailStatus.PENDING, None)
+
+
+def test_an_email_that_cannot_go_for_the_give_up_hours_fails(app, mail_at):
+    with app.app_context():
+        hours = app.config["MAIL_GIVE_UP_HOURS"]
+        email_id = add_email("old@example.org", created_at=utcnow() - timedelta(hours=hours),
+                             attempts=9)
+        session.commit()
+        assert sending.send_due() == sending.Outcome(failed=1)
+        row = session.get(OutgoingEmail, email_id)
+        session.refresh(row)
+        assert row.status == EmailStatus.FAILED and row.attempts == 10
+        assert row.last_error.startswith("Given up after 10 attempts: ConnectionRefusedError")
+        assert sending.send_due(now=utcnow() + timedelta(days=9)) == sending.Outcome()
+
+
+@pytest.mark.parametrize(("reply", "status"), [
+    ("550 5.1.1 No such mailbox", EmailStatus.FAILED),
+    ("451 4.3.0 Try again later", EmailStatus.PENDING),
+])
+def test_a_refusal_for_good_fails_and_a_passing_one_is_tried_again(app, mail_at, reply, status):
+    with server_on(mail_at, Refusing(reply)) as mailbox:
+        ask_reset(app)
+    [row] = rows(app)
+    assert row.status == status and row.attempts == 1
+    assert reply.split()[0] in row.last_error and MANAGER in row.last_error
+    assert mailbox.messages == []
+
+
+def test_a_live_claim_keeps_other_senders_off_until_its_lease_ends(app, smtp):
+    with app.app_context():
+        email_id = add_email("claimed@example.org", claim_token="theirs",
+                             claimed_until=utcnow() + sending.LEASE)
+        session.commit()
+        assert sending.send_due() == sending.Outcome()
+        assert sending.deliver_now([email_id]) == sending.Outcome()
+        # The other sender died: once its lease has passed, the email is taken and sent.
+        assert sending.send_due(now=utcnow() + sending.LEASE + timedelta(seconds=1)).sent == 1
+    assert len(smtp.to("claimed@example.org")) == 1
+
+
+def test_deliver_now_sends_only_the_emails_it_is_given(app, smtp):
+    with app.app_context():
+        wanted = add_email("wanted@example.org")
+        add_email("other@example.org")
+        session.commit()
+        assert sending.deliver_now([wanted]) == sending.Outcome(sent=1)
+    assert len(smtp.messages) == 1 and smtp.to("wanted@example.org")
+
+
+def test_without_a_mail_server_emails_are_written_to_the_outbox_folder(app, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX", str(tmp_path))
+    ask_reset(app)
+    [written] = list(tmp_path.glob("*.eml"))
+    assert b"To: manager@example.org" in written.read_bytes()
+    assert rows(app)[0].status == EmailStatus.SENT
+
+
+# --- two senders at once --------------------------------------------------------------------
+
+
+EMAILS = 45
+
+
+@pytest.fixture
+def outbox_app(backend, tmp_path):
+    """An app on a database of its own (writes really commit), with EMAILS emails waiting."""
+    url, remove = isolated_database(backend, tmp_path, "outbox")
+    application = make_test_app(url, tmp_path, MAIL_SEND_AFTER_REQUEST=False)
+    migrate.upgrade(get_db(application).engine)
+    with application.app_context():
+        for number in range(EMAILS):
+            add_email(f"person{number}@example.org")
+        session.commit()
+    yield application
+    get_db(application).engine.dispose()
+    remove()
+
+
+def test_two_senders_at_once_deliver_each_email_exactly_once(outbox_app):
+    barrier = threading.Barrier(2)
+    outcomes: list[sending.Outcome] = []
+    errors: list[BaseException] = []
+
+    def sender() -> None:
+        try:
+            with outbox_app.app_context():
+                barrier.wait(timeout=30)
+                outcomes.append(sending.send_due())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    port = free_port()
+    outbox_app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    with server_on(port, Slow()) as mailbox:  # each message takes a moment: senders overlap
+        threads = [threading.Thread(target=sender) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert errors == []
+    assert len(outcomes) == 2
+    assert sum(outcome.sent for outcome in outcomes) == EMAILS
+    addresses = sorted(message["To"] for message in mailbox.messages)
+    assert addresses == sorted(f"person{number}@example.org" for number in range(EMAILS))
+    with outbox_app.app_context():
+        assert set(session.scalars(select(OutgoingEmail.status))) == {EmailStatus.SENT}
+        assert set(session.scalars(select(OutgoingEmail.attempts))) == {1}
+
+
+# --- the administrators' page ---------------------------------------------------------------
+
+
+def _undelivered(count: int) -> None:
+    session.execute(update(OutgoingEmail).values(status=EmailStatus.SENT))
+    for number in range(count):
+        failed = number % 2 == 0
+        add_email(f"lost{number}@example.org", subject=f"Subject {number}",
+                  status=EmailStatus.FAILED if failed else EmailStatus.PENDING, attempts=3,
+                  last_error=f"SMTPDataError: 554 refused number {number}")
+    add_email("never.tried@example.org")  # waiting, never failed: not listed
+    session.commit()
+
+
+def test_administrators_see_the_emails_not_delivered_with_the_last_error(app):
+    with app.app_context():
+        _undelivered(2)
+    admin = signed_in(app, ADMIN)
+    assert 'href="/admin/emails"' in admin.get("/admin/").get_data(as_text=True)
+    page = text_of(admin.get("/admin/emails"))
+    assert "Emails not sent" in page
+    assert "lost0@example.org" in page and "Subject 0" in page and "Failed" in page
+    assert "SMTPDataError: 554 refused number 1" in page and "Waiting" in page
+    assert "Next try" in page and "3 attempts" in page
+    assert "never.tried@example.org" not in page
+
+
+def test_only_administrators_see_the_emails_not_delivered(app):
+    assert signed_in(app, MANAGER).get("/admin/emails").status_code == 403
+    assert app.test_client().get("/admin/emails").status_code == 302
+
+
+def test_the_page_costs_the_same_for_one_email_or_a_full_page(app, count_queries):
+    admin = signed_in(app, ADMIN)
+
+    def cost(count: int) -> int:
+        with app.app_context():
+            _undelivered(count)
+        with count_queries() as queries:
+            assert admin.get("/admin/emails").status_code == 200
+        return len(queries)
+
+    assert cost(1) == cost(30)
