@@ -109,7 +109,11 @@ class PortalServer:
 
     def __init__(self, *, database_url: str, directory: Path, secret_key: str, audit_key: str,
                  mail_port: int | None = None, workers: int = 3,
-                 environment: Mapping[str, str] | None = None) -> None:
+                 environment: Mapping[str, str] | None = None, bind_host: str = "127.0.0.1",
+                 command_prefix: Sequence[str] = ()) -> None:
+        """``bind_host``: the address gunicorn listens on (and ``base_url`` names);
+        ``command_prefix``: run before gunicorn's command, e.g. ``ip netns exec <name>`` to
+        serve from another network namespace (``tests/hosts.py``)."""
         self.database_url = database_url
         self.directory = Path(directory)
         self.secret_key = secret_key
@@ -117,6 +121,8 @@ class PortalServer:
         self.mail_port = mail_port
         self.workers = workers
         self.extra_environment = dict(environment or {})
+        self.bind_host = bind_host
+        self.command_prefix = list(command_prefix)
         self.port = 0
         self.base_url = ""
         self.log_path = self.directory / "gunicorn.log"
@@ -145,8 +151,8 @@ class PortalServer:
         return env
 
     def command(self) -> list[str]:
-        command = [str(GUNICORN), "--workers", str(self.workers),
-                   "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
+        command = [*self.command_prefix, str(GUNICORN), "--workers", str(self.workers),
+                   "--bind", f"{self.bind_host}:{self.port}", "--timeout", "60",
                    "--graceful-timeout", "5", "--access-logfile", "-", "--error-logfile", "-",
                    "--log-level", "info"]
         if _gunicorn_has("control_socket_disable"):
@@ -160,8 +166,8 @@ class PortalServer:
         ``wait_until_up`` later: the workers boot while the caller does something else)."""
         if not GUNICORN.exists():
             raise ServerFailed(f"{GUNICORN} is missing (pip install gunicorn)")
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.port = free_port()  # free on loopback; a namespace of its own has every port free
+        self.base_url = f"http://{self.bind_host}:{self.port}"
         self.directory.mkdir(parents=True, exist_ok=True)
         self._log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(self.command(), cwd=ROOT, env=self.environment(),
@@ -400,12 +406,19 @@ class _KeepEveryResponse(urllib.request.HTTPErrorProcessor):
     https_response = http_response
 
 
-def _multipart(pairs: Sequence[tuple[str, str]]) -> tuple[bytes, str]:
+def _multipart(pairs: Sequence[tuple[str, str]],
+               files: Mapping[str, tuple[str, bytes, str]] | None = None) -> tuple[bytes, str]:
+    """The body of a multipart form: ``pairs`` as text fields, then ``files`` (field name ->
+    file name, content, content type) as a browser sends a file input."""
     boundary = "----portal-test-" + secrets.token_hex(12)
     chunks = []
     for name, value in pairs:
         chunks.append(f"--{boundary}\r\nContent-Disposition: form-data; "
                       f"name=\"{name}\"\r\n\r\n".encode() + value.encode() + b"\r\n")
+    for name, (filename, content, content_type) in (files or {}).items():
+        chunks.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; "
+                      f"filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                      .encode() + content + b"\r\n")
     chunks.append(f"--{boundary}--\r\n".encode())
     return b"".join(chunks), f"multipart/form-data; boundary={boundary}"
 
@@ -433,13 +446,14 @@ class Browser:
         return twin
 
     def request(self, method: str, path: str, fields: Sequence[tuple[str, str]] | None = None,
-                *, multipart: bool = False) -> Page:
+                *, multipart: bool = False,
+                files: Mapping[str, tuple[str, bytes, str]] | None = None) -> Page:
         url = urljoin(self.base_url + "/", path)
         body = None
         headers = {"User-Agent": self.user_agent, "Accept": "text/html"}
         if fields is not None:
-            if multipart:
-                body, headers["Content-Type"] = _multipart(fields)
+            if multipart or files:
+                body, headers["Content-Type"] = _multipart(fields, files)
             else:
                 body = urlencode(list(fields)).encode()
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
@@ -463,8 +477,14 @@ class Browser:
         return self.follow(self.get(path))
 
     def post(self, form: Form, data: Mapping[str, Any] | None = None, *,
-             follow: bool = False) -> Page:
-        page = self.request("POST", form.action, form.fields(data), multipart=form.multipart)
+             follow: bool = False,
+             files: Mapping[str, tuple[str, bytes, str]] | None = None) -> Page:
+        """Post ``form`` with ``data``; ``files`` (field name -> file name, content, content
+        type) are sent as its file inputs (the form must be multipart)."""
+        if files and not form.multipart:
+            raise AssertionError(f"{form.action}: files posted with a form that is not multipart")
+        page = self.request("POST", form.action, form.fields(data), multipart=form.multipart,
+                            files=files)
         return self.follow(page) if follow else page
 
     def form(self, path: str, action: str | None = None) -> Form:
