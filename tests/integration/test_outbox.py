@@ -175,6 +175,29 @@ def test_with_the_mail_server_down_the_email_waits_and_goes_once_it_is_back(app,
     assert (row.status, row.attempts) == (EmailStatus.SENT, 2)
 
 
+def test_a_bid_submitted_while_the_mail_server_is_stopped_is_confirmed_once_it_is_back(
+        app, mail_at):
+    """Issue 17's "done when": the submission succeeds with the mail server stopped, and its
+    confirmation goes (once) when the sender runs after the server is back."""
+    from tests.bidding import OFFICER, complete, start, submit
+    from tests.helpers import signed_in as sign_in
+
+    officer = sign_in(app, OFFICER)
+    bid_id = start(officer, app)
+    complete(officer, app, bid_id)
+    assert submit(officer, bid_id).status_code == 302  # nothing listens: still submitted
+    waiting = [row for row in rows(app, OFFICER) if "submitted" in row.subject]
+    assert [(row.status, row.attempts) for row in waiting] == [(EmailStatus.PENDING, 1)]
+    with server_on(mail_at) as mailbox, app.app_context():
+        later = utcnow() + timedelta(minutes=2)
+        assert sending.send_due(now=later).sent >= 1
+        assert sending.send_due(now=later + timedelta(hours=2)).sent == 0
+    confirmations = [m for m in mailbox.to(OFFICER) if "submitted" in m["Subject"]]
+    assert len(confirmations) == 1
+    assert [row.status for row in rows(app, OFFICER) if "submitted" in row.subject] \
+        == [EmailStatus.SENT]
+
+
 def test_a_mail_server_out_of_reach_is_tried_once_per_pass_not_once_per_email(app, mail_at):
     with app.app_context():
         ids = [add_email(f"many{number}@example.org") for number in range(3)]
