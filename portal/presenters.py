@@ -715,6 +715,9 @@ def _special(action: str, before: Details, after: Details, names: RecordNames,
                   size=_words("size", a.get("size")))], {"file", "size", "award"}
     if action == "bid.evidence_removed":
         return [_("File “%(name)s” removed", name=before.get("file") or "")], {"file"}
+    if action in {"bid.evidence_lost", "return.evidence_lost"}:
+        return [_("File “%(name)s” was missing from the file store, so its record was removed",
+                  name=before.get("file") or "")], {"file", "stored_as", "award"}
     if action == "bid.submitted" and a.get("reference"):
         return [_("Submitted as %(reference)s", reference=a["reference"])], {"reference"}
     if action == "bid.question_answered":

@@ -3,9 +3,10 @@
 An object is an orphan when no row of ``evidence_files`` or ``return_evidence`` names it: a
 delete that failed after its row's removal committed, or a rollback whose delete failed
 (``portal.storage`` logs both). Objects younger than the grace period are spared: an upload
-in flight is stored before its row commits. Rows whose object is missing are only listed,
-with the bid or return they belong to, for a person to decide (ask the applicant again, or
-remove the row through the portal)."""
+in flight is stored before its row commits. Rows whose object is missing are listed with the
+bid or return they belong to, and removed with ``--remove-rows`` (each audited on its bid or
+return, so the history says which file was lost) once a person has decided the file cannot be
+restored from a backup."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from flask import Flask
 from flask.cli import with_appcontext
 
 from portal import storage
-from portal.db import utcnow
+from portal.db import session, utcnow
 from portal.inputs import whole_number
-from portal.queries.storage import stored_file_rows
+from portal.queries.storage import StoredFileRow, stored_file_rows
 
 
 def _hours(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
@@ -32,10 +33,12 @@ def _hours(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
 @click.option("--older-than-hours", default="24", show_default=True, callback=_hours,
               help="Only objects last modified at least this many hours ago count as orphans "
                    "(uploads in flight are stored before their row commits).")
-@click.option("--remove", is_flag=True,
-              help="Delete the orphaned objects. Rows whose file is missing are only listed.")
+@click.option("--remove", is_flag=True, help="Delete the orphaned objects.")
+@click.option("--remove-rows", is_flag=True,
+              help="Also remove the rows whose file is missing from the store (each audited, "
+                   "with the file's name, on its bid or return). Without it they are listed.")
 @with_appcontext
-def store_orphans(older_than_hours: int, remove: bool) -> None:
+def store_orphans(older_than_hours: int, remove: bool, remove_rows: bool) -> None:
     """List stored files that no row names, and rows whose file is missing from the store."""
     store = storage.current_store()
     cutoff = utcnow() - timedelta(hours=older_than_hours)
@@ -58,6 +61,26 @@ def store_orphans(older_than_hours: int, remove: bool) -> None:
     for row in missing:
         click.echo(f"  {row.owner}: {row.table} {row.row_id} “{row.original_name}” "
                    f"(stored as {row.stored_name})")
+    if remove_rows and missing:
+        _remove_rows(missing)
+
+
+def _remove_rows(rows: list[StoredFileRow]) -> None:
+    """Remove each row whose file is missing, in a transaction of its own (audited by
+    ``evidence.forget_missing``, which asks the store again first)."""
+    from portal.services import evidence
+
+    removed = 0
+    for row in rows:
+        try:
+            gone = evidence.forget_missing(row.table, row.row_id)
+            session.commit()
+        except storage.StoreError as exc:
+            session.rollback()
+            click.echo(f"  could not check {row.stored_name}: {exc.message}", err=True)
+            continue
+        removed += bool(gone)
+    click.echo(f"Removed {removed} of {len(rows)} row(s) whose file is missing.")
 
 
 def _remove(store: storage.Store, names: list[str]) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from portal import storage
 from portal.db import session, utcnow
-from portal.models import Bid, BidStatus, EvidenceFile, User
+from portal.models import Bid, BidStatus, EvidenceFile, ReturnEvidence, User
 from portal.services import DomainError, audit
 from portal.services.workflow import atomic
 from portal.storage import StoreError
@@ -265,3 +265,47 @@ def remove(bid: Bid, evidence_id: int, actor: User) -> None:
     audit.record("bid.evidence_removed", "bid", bid.id, actor=actor,
                  before={"file": evidence.original_name})
     storage.delete_after_commit(evidence.stored_name)
+
+
+def _still_stored(name: str) -> bool:
+    """Whether the store has ``name`` (its first byte can be read). Raises ``StoreError``
+    when the store does not answer."""
+    chunks = None
+    try:
+        chunks = storage.current_store().chunks(name, size=1)
+        next(iter(chunks), None)
+    except storage.MissingFile:
+        return False
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+    return True
+
+
+@atomic
+def forget_missing(table: str, row_id: int) -> bool:
+    """Remove the row (``table`` "evidence_files" or "return_evidence", ``row_id``) of a file
+    that is missing from the store (``flask store-orphans --remove-rows``; issue 17), audited by
+    the system as ``bid.evidence_lost`` or ``return.evidence_lost`` with the file's name.
+    The store is asked again first: False (and nothing changed) if the row has gone meanwhile
+    or its file is there after all. Raises ``storage.StoreError`` when the store does not
+    answer (nothing changed)."""
+    row: EvidenceFile | ReturnEvidence | None
+    if table == "evidence_files":
+        row = session.get(EvidenceFile, row_id, with_for_update=True)
+    else:
+        row = session.get(ReturnEvidence, row_id, with_for_update=True)
+    if row is None or _still_stored(row.stored_name):
+        return False
+    extra: dict[str, object] = {}
+    if isinstance(row, EvidenceFile):
+        action, record, record_id = "bid.evidence_lost", "bid", row.bid_id
+    else:
+        action, record, record_id = "return.evidence_lost", "return", row.return_id
+        extra = {"award": row.grant_return.award_id}
+    before = {"file": row.original_name, "stored_as": row.stored_name, **extra}
+    session.delete(row)
+    session.flush()
+    audit.record(action, record, record_id, actor=None, before=before)
+    return True

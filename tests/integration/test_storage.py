@@ -339,3 +339,28 @@ def test_store_orphans_lists_a_returns_row_with_the_return_and_award(app, store_
 def test_store_orphans_refuses_hours_that_are_not_plain_digits(app):
     result = app.test_cli_runner().invoke(args=["store-orphans", "--older-than-hours", "２４"])
     assert result.exit_code != 0 and "ASCII digits" in result.output
+
+
+def test_store_orphans_removes_rows_whose_file_is_missing_only_when_asked_and_audits_each(
+        app, store_kind, officer, bid_id):
+    kept = uploaded(app, officer, bid_id)
+    assert upload(officer, bid_id, "lost.pdf", PDF).status_code == 302
+    lost = next(f for f in files(app, bid_id) if f.original_name == "lost.pdf")
+    with app.app_context():
+        storage.current_store().delete(lost.stored_name)
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["store-orphans", "--remove"])
+    assert listed.exit_code == 0 and "Removed" not in listed.output.split("missing")[-1]
+    assert [f.id for f in files(app, bid_id)] == sorted([kept.id, lost.id])  # only listed
+    removed = runner.invoke(args=["store-orphans", "--remove-rows"])
+    assert removed.exit_code == 0, removed.output
+    assert "Removed 1 of 1 row(s) whose file is missing." in removed.output
+    assert [f.id for f in files(app, bid_id)] == [kept.id]  # the file that is there stays
+    with app.app_context():
+        from portal.models import AuditEvent
+
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "bid.evidence_lost"))
+        assert (event.record_type, event.record_id) == ("bid", str(bid_id))
+        assert event.before["file"] == "lost.pdf" and event.actor_id is None
+    again = runner.invoke(args=["store-orphans", "--remove-rows"])
+    assert again.exit_code == 0 and "0 row(s) whose file is missing" in again.output
