@@ -205,6 +205,8 @@ class S3Store:
         self.prefix = prefix.strip("/")
         self.url = f"s3://{bucket}/{self.prefix}"
         self.client = client if client is not None else _s3_client()
+        self._check_client = (client if client is not None
+                              else _s3_client(read_seconds=CHECK_SECONDS, attempts=1))
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}/{_safe_name(name)}" if self.prefix else _safe_name(name)
@@ -261,7 +263,7 @@ class S3Store:
 
     def check(self) -> None:
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self._check_client.head_bucket(Bucket=self.bucket)
         except _BOTO_ERRORS as exc:
             error = self._error(exc, "check", "")
             if isinstance(error, MissingFile):  # head_bucket's 404: the bucket is not there
@@ -290,14 +292,27 @@ class S3Store:
         return _not_writable()  # the store answered, and refused the file
 
 
-def _s3_client() -> Any:
+# A store that stops answering must fail a request well inside gunicorn's worker timeout
+# (30 s by default), or the worker is killed mid-request: a 500, and the user's typing lost
+# (a breaker stopped the store's process). Each call: 3 s to connect, READ_SECONDS for each
+# read, two attempts in all (a stopped store fails a call in about 16 s). The health check's own client tries
+# once, briefly: a proxy asks it often and must hear "unreachable", not wait.
+CONNECT_SECONDS = 3
+READ_SECONDS = 8
+ATTEMPTS = 2
+CHECK_SECONDS = 2
+
+
+def _s3_client(*, read_seconds: int = READ_SECONDS, attempts: int = ATTEMPTS) -> Any:
     """A client configured as boto3 configures itself (``AWS_*`` settings, the shared files);
     the region defaults to us-east-1 when none is set (S3-compatible stores ignore it), and
     timeouts are short so a store that does not answer fails a request, not hangs it."""
     aws = boto3.session.Session()
     return aws.client("s3", region_name=aws.region_name or "us-east-1",
-                      config=Config(connect_timeout=5, read_timeout=30,
-                                    retries={"max_attempts": 3, "mode": "standard"}))
+                      config=Config(connect_timeout=min(CONNECT_SECONDS, read_seconds),
+                                    read_timeout=read_seconds,
+                                    retries={"total_max_attempts": attempts,
+                                             "mode": "standard"}))
 
 
 def parse_url(url: str) -> tuple[str, str, str]:

@@ -324,3 +324,16 @@ def test_the_csv_check_fed_in_chunks_decides_as_on_the_whole_file(content):
             check.feed(content[start:start + step])
         check.feed(b"", final=True)
         assert check.looks_like_csv() == expected, step
+
+
+def test_a_store_that_stops_answering_fails_a_call_well_inside_the_worker_timeout():
+    """A breaker stopped the store's process: botocore's own timeouts (30 s read, three
+    attempts) outlasted gunicorn's 30 s worker timeout, so the worker was killed mid-request (a
+    500, and the user's typing lost) before any StoreError could be shown."""
+    from portal.storage import ATTEMPTS, CHECK_SECONDS, CONNECT_SECONDS, READ_SECONDS, _s3_client
+
+    assert ATTEMPTS * (CONNECT_SECONDS + READ_SECONDS) < 25  # gunicorn's default is 30 s
+    config = _s3_client().meta.config
+    assert (config.read_timeout, config.retries["total_max_attempts"]) == (READ_SECONDS, ATTEMPTS)
+    check = _s3_client(read_seconds=CHECK_SECONDS, attempts=1).meta.config
+    assert (check.read_timeout, check.retries["total_max_attempts"]) == (CHECK_SECONDS, 1)
