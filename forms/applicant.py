@@ -352,7 +352,7 @@ def line_years(saved_row: dict[str, Any]) -> list[tuple[int, int]]:
                   and isinstance(pence, int))
 
 
-class EvidenceForm(PortalForm):
+class EvidenceForm(OneShotForm):
     file = FileField(_l("Upload a file"), widget=GovFileInput(),
                      description=_l("PDF, Word, Excel, CSV, PNG or JPEG."),
                      validators=[InputRequired(_l("Select a file"))])
@@ -362,7 +362,11 @@ class EvidenceForm(PortalForm):
                          render_kw={"class": "govuk-button--secondary"})
 
 
-class RemoveEvidenceForm(PortalForm):
+class RemoveEvidenceForm(OneShotForm):
+    """Remove one evidence file: the page shows one of these, with its own one-time token,
+    for each file listed (a double click on one Remove removes it once; another file's
+    Remove on the same page is another form)."""
+
     submit = SubmitField(_l("Remove"), widget=GovSubmitInput())
 
 

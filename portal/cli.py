@@ -203,7 +203,7 @@ def send_email(watch: bool, interval: int) -> None:
     click.echo(f"Sending email every {interval} second(s) until stopped.")
     while not stop.is_set():
         try:
-            outcome = sending.send_due()
+            outcome = sending.send_due(stop=stop.is_set)
         except Exception as problem:  # noqa: BLE001 - the database may be away: try again
             session.rollback()
             click.echo(f"Could not send email this time: {type(problem).__name__}", err=True)

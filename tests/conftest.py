@@ -80,6 +80,9 @@ def make_test_app(url: str, directory: Path, **overrides: Any) -> Flask:
         "SERVER_NAME": "portal.test",
         "BASE_URL": "http://portal.test",
         "PASSWORD_HASH_CHEAP": True,
+        # Tests stop and start mail servers between requests: each request tries its own
+        # emails (tests/integration/test_outbox.py tests the pause itself).
+        "MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS": 0,
     }
     config.update(overrides)
     application = create_app(config)

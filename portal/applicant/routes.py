@@ -248,6 +248,7 @@ def _show_refusal(form: QuestionsForm, refused: DomainError) -> None:
 
 @bp.route("/bids/<int:bid_id>/evidence", methods=["GET", "POST"])
 @requires(Action.APPLY)
+@one_shot
 def evidence_files(bid_id: int):
     bid = _own_bid(bid_id)
     form = EvidenceForm()
@@ -262,14 +263,18 @@ def evidence_files(bid_id: int):
             # The name as stored (cleaned by the service), shortened for the sentence.
             flash(_("“%(name)s” uploaded.", name=short_name(added.original_name)), "success")
             return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
+    # One Remove form for each file, each with its own one-time token: a double click on
+    # one acts once, and removing another file from the same page is another intent.
     return render_template("applicant/evidence.html", bid=bid, form=form,
-                           remove_form=RemoveEvidenceForm(),
+                           remove_forms={item.id: RemoveEvidenceForm(formdata=None)
+                                         for item in bid.evidence},
                            limit_mb=evidence.max_upload_bytes() // (1024 * 1024),
                            most=evidence.most_per_bid())
 
 
 @bp.route("/bids/<int:bid_id>/evidence/<int:evidence_id>/remove", methods=["POST"])
 @requires(Action.APPLY)
+@one_shot
 def remove_evidence(bid_id: int, evidence_id: int):
     bid = _own_bid(bid_id)
     if not RemoveEvidenceForm().validate_on_submit():
@@ -279,11 +284,16 @@ def remove_evidence(bid_id: int, evidence_id: int):
         flash(_("This file answers “%(question)s”: upload another file there to replace it.",
                 question=answering), "error")
         return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
+    if bid.status != BidStatus.DRAFT or all(item.id != evidence_id for item in bid.evidence):
+        abort(404)  # a submitted bid's files, and ids not of this bid, are not removable here
     try:
         evidence.remove(bid, evidence_id, current_user)
-    except DomainError:
-        abort(404)
-    flash(_("File removed."), "success")
+    except DomainError as refused:
+        # Raced (submitted or removed meanwhile), or a form without a valid one-time token
+        # (``workflow.atomic``'s dry run): the evidence page says why nothing was done.
+        flash(refused.message, "error")
+    else:
+        flash(_("File removed."), "success")
     return redirect(url_for("applicant.evidence_files", bid_id=bid.id))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import make_msgid
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -35,6 +36,12 @@ WELSH = "cy"
 BILINGUAL = "cy+en_GB"  # the recipient's language is not known: Welsh first, then English
 _CONTENT_LANGUAGE = {ENGLISH: "en-GB", WELSH: "cy", BILINGUAL: "cy, en-GB"}
 _DIVIDER = "\n\n" + "-" * 40 + "\n\n"
+
+
+def _domain(address: str) -> str:
+    """The domain of the sender's address (``grants@opcc.example.org`` -> ``opcc.example.org``)
+    for Message-IDs; ``localhost`` when it has none."""
+    return address.rpartition("@")[2].strip(" >") or "localhost"
 
 
 def locale_of(language: str | None) -> str:
@@ -75,6 +82,9 @@ def send(to: str | list[str], subject: object, template: str, *, locale: str,
         subject, body = _render(locale, subject, template, context)
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
+    # Kept with the row: a retry after a server that took the message but did not say so in
+    # time sends the same Message-ID, so mail systems can drop the second copy.
+    message["Message-ID"] = make_msgid(domain=_domain(current_app.config["MAIL_SENDER"]))
     message["To"] = ", ".join(recipients)
     # One line: a name typed with a line break (typed text is kept as typed) must neither
     # break the header nor fail the change that sends it.

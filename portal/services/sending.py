@@ -27,11 +27,14 @@ email is never handed over by two senders.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import smtplib
+import socket
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,6 +53,17 @@ LEASE = timedelta(minutes=5)  # how long a claim keeps other senders off a row
 BATCH = 20  # rows claimed at once
 _LEASE_MARGIN_SECONDS = 60  # a batch stops this long before its lease would lapse
 _ERROR_LENGTH = 300  # characters of ``last_error`` kept
+# One message may take at most this long in all, however slowly the server drips its
+# replies (MAIL_TIMEOUT_SECONDS bounds each read, not the whole conversation): less than the
+# lease's margin, so a message is never still going when its lease lapses and another sender
+# takes it (a breaker's dripping server had it sent twice).
+MESSAGE_SECONDS = 45
+# After a request, its own emails get at most MAIL_TIMEOUT_SECONDS in all (a breaker's slow
+# server held a request until gunicorn killed the worker: a 500 after the change had
+# committed); and a worker whose mail server was out of reach leaves the next minute's emails
+# to the sender rather than make each request wait for the same silence
+# (MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS).
+_unreachable_since: float | None = None  # this worker's last out-of-reach mail server
 
 
 @dataclass
@@ -78,36 +92,43 @@ class _Refused(Exception):
     """The mail server refused the message itself for good (a 5xx reply to it)."""
 
 
-def send_due(now: datetime | None = None) -> Outcome:
+def send_due(now: datetime | None = None, stop: Callable[[], bool] = lambda: False) -> Outcome:
     """Deliver every email due at ``now`` (default: the clock at each batch), batch by batch,
-    committing as it goes. Safe to run on several hosts at once."""
-    return _run(None, now)
+    committing as it goes. Safe to run on several hosts at once. ``stop`` is asked before
+    each message: when it says so (SIGTERM to ``send-email --watch``) the rest of the batch is
+    put back, untried, for the next sender."""
+    return _run(None, now, stop=stop)
 
 
-def deliver_now(ids: Iterable[int], now: datetime | None = None) -> Outcome:
+def deliver_now(ids: Iterable[int], now: datetime | None = None, *,
+                budget_seconds: float | None = None) -> Outcome:
     """Deliver the emails ``ids`` if they are still due and unclaimed (what another sender
-    took, or what has already gone, is left alone). Commits as it goes: call it with no
-    unit of work open."""
+    took, or what has already gone, is left alone), within ``budget_seconds`` in all if
+    given (what is left then stays due, untried, for the sender). Commits as it goes: call it
+    with no unit of work open."""
     wanted = sorted(set(ids))
-    return _run(wanted, now) if wanted else Outcome()
+    return _run(wanted, now, budget_seconds=budget_seconds) if wanted else Outcome()
 
 
-def deliver_committed() -> Outcome:
+def deliver_committed(budget_seconds: float | None = None) -> Outcome:
     """Deliver the emails this session's commits have written (``email.take_committed``):
-    for commands, after their last commit."""
-    return deliver_now(email.take_committed())
+    for commands, after their last commit; after a request, within ``budget_seconds``."""
+    return deliver_now(email.take_committed(), budget_seconds=budget_seconds)
 
 
-def _run(ids: list[int] | None, now: datetime | None) -> Outcome:
+def _run(ids: list[int] | None, now: datetime | None, *, budget_seconds: float | None = None,
+         stop: Callable[[], bool] = lambda: False) -> Outcome:
     outcome = Outcome()
-    while True:
+    ends = None if budget_seconds is None else time.monotonic() + budget_seconds
+    while not stop():
         claimed_at = time.monotonic()
         token, rows = _claim(ids, now or utcnow())
         if not rows:
             return outcome
-        outcome += _deliver_batch(token, rows, now, claimed_at)
-        if outcome.stopped:
+        outcome += _deliver_batch(token, rows, now, claimed_at, ends=ends, stop=stop)
+        if outcome.stopped or (ends is not None and time.monotonic() >= ends):
             return outcome
+    return outcome
 
 
 def _due(now: datetime) -> Any:
@@ -143,17 +164,22 @@ def _claim(ids: list[int] | None, now: datetime) -> tuple[str, list[Any]]:
     return token, rows
 
 
-def _deliver_batch(token: str, rows: list[Any], now: datetime | None,
-                   claimed_at: float) -> Outcome:
+def _deliver_batch(token: str, rows: list[Any], now: datetime | None, claimed_at: float, *,
+                   ends: float | None = None, stop: Callable[[], bool] = lambda: False) -> Outcome:
+    global _unreachable_since
     outcome = Outcome()
     config = current_app.config
     for position, row in enumerate(rows):
-        if time.monotonic() - claimed_at > LEASE.total_seconds() - _LEASE_MARGIN_SECONDS:
+        clock = time.monotonic()
+        seconds = float(MESSAGE_SECONDS) if ends is None else ends - clock
+        if (clock - claimed_at > LEASE.total_seconds() - _LEASE_MARGIN_SECONDS
+                or seconds < 0.5 or stop()):
             _release(token, [later.id for later in rows[position:]])
             outcome.untried += len(rows) - position
             break
         try:
-            refused = _deliver(row.id, row.message, config)
+            refused = _deliver(row.id, row.message, config, seconds=min(seconds,
+                                                                        MESSAGE_SECONDS))
         except _Refused as refusal:
             _mark(row.id, token, status=EmailStatus.FAILED, attempts=row.attempts + 1,
                   error=str(refusal), sent_at=None)
@@ -162,6 +188,8 @@ def _deliver_batch(token: str, rows: list[Any], now: datetime | None,
             continue
         except (OSError, smtplib.SMTPException) as problem:
             outcome += _retry_later(row, token, _words(problem), now or utcnow())
+            if _unreachable(problem):
+                _unreachable_since = time.monotonic()
             if _unreachable(problem) and position + 1 < len(rows):
                 # Each of the rest would wait as long for the same answer (a request's
                 # worker, up to MAIL_TIMEOUT_SECONDS each): they stay due for the sender.
@@ -223,11 +251,13 @@ def _release(token: str, ids: list[int]) -> None:
     session.commit()
 
 
-def _deliver(email_id: int, data: bytes, config: Any) -> dict[str, Any]:
-    """Hand one message to the mail server (or write it to MAIL_OUTBOX): the recipients it
-    refused while taking the message for the others (usually none). Raises ``_Refused``
-    when the server refused the message itself for good; ``OSError`` or
-    ``smtplib.SMTPException`` for a failure that may pass."""
+def _deliver(email_id: int, data: bytes, config: Any,
+             seconds: float = MESSAGE_SECONDS) -> dict[str, Any]:
+    """Hand one message to the mail server (or write it to MAIL_OUTBOX), taking at most
+    ``seconds`` in all: the recipients it refused while taking the message for the others
+    (usually none). Raises ``_Refused`` when the server refused the message itself for good;
+    ``OSError`` or ``smtplib.SMTPException`` for a failure that may pass (a server slower than
+    ``seconds`` in all is cut off: ``TimeoutError``)."""
     if not config.get("MAIL_SERVER"):
         outbox = Path(config["MAIL_OUTBOX"])
         outbox.mkdir(parents=True, exist_ok=True)
@@ -236,9 +266,10 @@ def _deliver(email_id: int, data: bytes, config: Any) -> dict[str, Any]:
         log.info("Email %s written to %s", email_id, path)
         return {}
     message = email.parse(data)
-    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"],
-                        timeout=config["MAIL_TIMEOUT_SECONDS"])
+    smtp = smtplib.SMTP(timeout=min(config["MAIL_TIMEOUT_SECONDS"], seconds))
+    watchdog = _Watchdog(smtp, seconds)
     try:
+        smtp.connect(config["MAIL_SERVER"], config["MAIL_PORT"])
         if config.get("MAIL_USE_TLS"):
             smtp.starttls()
         if config.get("MAIL_USERNAME"):
@@ -252,9 +283,40 @@ def _deliver(email_id: int, data: bytes, config: Any) -> dict[str, Any]:
         if refused.smtp_code >= 500:
             raise _Refused(_words(refused)) from refused
         raise
+    except (OSError, smtplib.SMTPException) as problem:
+        if watchdog.fired:
+            raise TimeoutError(f"the mail server took more than {seconds:.0f} s in all "
+                               "(cut off)") from problem
+        raise
     finally:
-        _close(smtp)
+        watchdog.cancel()
+        if watchdog.fired:
+            smtp.close()
+        else:
+            _close(smtp)
     return refusals
+
+
+class _Watchdog:
+    """Cuts the connection of ``smtp`` after ``seconds`` (a server answering a byte at a
+    time never trips the per-read timeout): the read that is waiting then fails at once."""
+
+    def __init__(self, smtp: smtplib.SMTP, seconds: float) -> None:
+        self.smtp = smtp
+        self.fired = False
+        self._timer = threading.Timer(max(seconds, 0.1), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        self.fired = True
+        sock = getattr(self.smtp, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def _close(smtp: smtplib.SMTP) -> None:
@@ -318,8 +380,14 @@ def _deliver_after_request(_error: BaseException | None) -> None:
         # Nothing committed to send, or work is still open that is not ours to commit: the
         # emails wait for ``flask send-email``.
         return
+    pause = current_app.config["MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS"]
+    paused = (_unreachable_since is not None
+              and time.monotonic() - _unreachable_since < pause)
+    if paused:  # this worker's last try found the mail server out of reach: leave it
+        email.take_committed()
+        return
     try:
-        deliver_committed()
+        deliver_committed(budget_seconds=float(current_app.config["MAIL_TIMEOUT_SECONDS"]))
     except Exception:  # noqa: BLE001 - the rows wait for the sender; never fail the request
         log.exception("Emails not delivered after the request; the sender will try again")
         db_session.rollback()

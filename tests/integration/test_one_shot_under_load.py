@@ -23,6 +23,7 @@ or says clearly why nothing more was done.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections import Counter
@@ -49,6 +50,7 @@ from portal.models import (
     ConflictStatus,
     Decision,
     DecisionOutcome,
+    EvidenceFile,
     Fund,
     GrantReturn,
     InformationRequest,
@@ -365,6 +367,25 @@ def submitted_assessment(app: Flask) -> dict[str, Any]:
     return with_criteria(app, assessed_bid(app))
 
 
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"  # the smallest file the portal takes
+
+
+def bid_with_files(app: Flask) -> dict[str, Any]:
+    """A complete draft with two evidence files (committed, each stored): the race removes
+    the first; the second must stay."""
+    from portal.services import evidence
+
+    r = draft_bid(app)
+
+    def work() -> dict[str, Any]:
+        bid, officer = session.get(Bid, r["bid"]), _user(OFFICER)
+        first = evidence.add(bid, "first.pdf", io.BytesIO(PDF), "", officer)
+        evidence.add(bid, "second.pdf", io.BytesIO(PDF), "", officer)
+        return {"evidence": first.id, "stored": first.stored_name}
+
+    return {**r, **_step(app, work)}
+
+
 # --- what a scenario counts ----------------------------------------------------------------------
 
 
@@ -596,6 +617,36 @@ def version_published(r: dict[str, Any], _before: Any) -> dict[str, int]:
     return counts
 
 
+def _evidence_rows(r: dict[str, Any]) -> int:
+    return _count(select(func.count()).select_from(EvidenceFile)
+                  .where(EvidenceFile.bid_id == r["bid"]))
+
+
+def _stored_names() -> set[str]:
+    from portal import storage
+
+    return {name for name, _when in storage.current_store().names()}
+
+
+def _evidence_before(r: dict[str, Any]) -> tuple[int, set[str]]:
+    return _evidence_rows(r), _stored_names()
+
+
+def file_uploaded(r: dict[str, Any], before: tuple[int, set[str]]) -> dict[str, int]:
+    """The upload's one effect: one row more, and one object more in the store (none
+    left behind by a post that did not act)."""
+    rows, names = before
+    return {"files attached": _evidence_rows(r) - rows,
+            "objects stored": len(_stored_names() - names)}
+
+
+def file_removed(r: dict[str, Any], before: tuple[int, set[str]]) -> dict[str, int]:
+    """The removal's one effect: one row fewer (the other file kept), its object gone."""
+    rows, _names = before
+    return {"files removed": rows - _evidence_rows(r),
+            "object deleted from the store": int(r["stored"] not in _stored_names())}
+
+
 def _section_place(r: dict[str, Any]) -> int:
     from portal.services import form_design
 
@@ -658,6 +709,8 @@ class Scenario:
     before: Callable[[dict[str, Any]], Any] = lambda r: None  # read just before the race
     rivals: tuple[str, ...] = ()  # people who may also take it: the race of different forms
     done_anywhere: bool = False  # ``done`` may be in the page itself, not only in a notice
+    # Files posted with the form (field name -> file name, content, content type).
+    files: Callable[[dict[str, Any]], dict[str, tuple[str, bytes, str]]] | None = None
 
     @property
     def name(self) -> str:
@@ -708,6 +761,18 @@ SCENARIO_LIST: list[Scenario] = [
              data=lambda r: {"reason": "The schools pulled out"},
              action="bid.withdrawn", effect=bid_in(BidStatus.WITHDRAWN),
              transition=("bid", "withdraw"), done=r"Bid \S+ withdrawn\."),
+    # A double click on Upload, or on one file's Remove (each file has its own form).
+    Scenario("applicant.evidence_files", "upload evidence", draft_bid, OFFICER,
+             form_page=lambda r: f"/bids/{r['bid']}/evidence",
+             data=lambda r: {"description": "Leaflet for the schools"},
+             files=lambda r: {"file": ("leaflet.pdf", PDF, "application/pdf")},
+             action="bid.evidence_added", effect=file_uploaded, before=_evidence_before,
+             done=r"“leaflet\.pdf” uploaded"),
+    Scenario("applicant.remove_evidence", "remove evidence", bid_with_files, OFFICER,
+             form_page=lambda r: f"/bids/{r['bid']}/evidence",
+             post_to=lambda r: f"/bids/{r['bid']}/evidence/{r['evidence']}/remove",
+             data=lambda r: {}, action="bid.evidence_removed", effect=file_removed,
+             before=_evidence_before, done=r"File removed"),
     Scenario("applicant.answer", "answer a question",
              lambda app: ask(app, assign(app, submitted_bid(app), ASSESSOR_1)), OFFICER,
              form_page=lambda r: f"/bids/{r['bid']}/answer",
@@ -1025,6 +1090,7 @@ def _race(harness: Harness, scenario: Scenario, race: str) -> None:
     r = harness.records[(scenario.name, race)]
     prepared = _prepare(harness, scenario, r, race)
     data = scenario.data(r)
+    files = scenario.files(r) if scenario.files else None
     with app.app_context():
         before = scenario.before(r)
         audit_mark = _count(select(func.max(AuditEvent.id)))
@@ -1034,7 +1100,7 @@ def _race(harness: Harness, scenario: Scenario, race: str) -> None:
     def click(browser: Browser, form: Any) -> Callable[[], Click]:
         def post() -> Click:
             result = Click(browser.email or "?")
-            result.response = browser.post(form, data)
+            result.response = browser.post(form, data, files=files)
             result.page = browser.follow(result.response)
             return result
 

@@ -394,3 +394,122 @@ def test_the_page_costs_the_same_for_one_email_or_a_full_page(app, count_queries
         return len(queries)
 
     assert cost(1) == cost(30)
+
+
+# --- a slow mail server (a breaker's findings) --------------------------------------------------
+
+
+@contextmanager
+def dripping_server(port: int) -> Iterator[None]:
+    """A mail server that answers one line of its greeting every 0.2 s and never finishes it:
+    each read arrives within any per-read timeout, so only a deadline for the whole
+    conversation stops the wait."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(0.2)
+    done = threading.Event()
+
+    def serve() -> None:
+        connections = []
+        while not done.is_set():
+            try:
+                connection, _ = listener.accept()
+                connections.append(connection)
+            except OSError:
+                pass
+            for connection in list(connections):
+                try:
+                    connection.sendall(b"220-still saying hello\r\n")
+                except OSError:
+                    connections.remove(connection)
+            done.wait(0.2)
+        for connection in connections:
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_a_request_spends_at_most_its_budget_on_a_dripping_mail_server(app, mail_at,
+                                                                       monkeypatch):
+    """The breaker's server sent a byte every 9 s: each read beat the 10 s timeout, and the
+    request waited until gunicorn killed its worker (a 500 after the change had committed)."""
+    import time
+
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 1)
+    with dripping_server(mail_at):
+        began = time.monotonic()
+        ask_reset(app)
+        took = time.monotonic() - began
+    assert took < 5, took
+    [row] = rows(app)
+    assert (row.status, row.attempts) == (EmailStatus.PENDING, 1)
+    assert "cut off" in row.last_error
+
+
+def test_the_sender_cuts_off_one_message_before_its_lease_could_lapse(app, mail_at,
+                                                                      monkeypatch):
+    """A message still going when its lease lapsed was taken by a second sender and sent
+    twice: no message may take longer than the lease's margin."""
+    assert sending.MESSAGE_SECONDS < sending._LEASE_MARGIN_SECONDS
+    monkeypatch.setattr(sending, "MESSAGE_SECONDS", 1)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 5)
+    with app.app_context():
+        add_email("slow@example.org")
+        session.commit()
+        with dripping_server(mail_at):
+            assert sending.send_due() == sending.Outcome(retry=1)
+        [row] = session.scalars(select(OutgoingEmail).where(
+            OutgoingEmail.recipients == "slow@example.org")).all()
+        assert "cut off" in row.last_error and row.claim_token is None
+
+
+def test_a_worker_that_found_the_mail_server_out_of_reach_leaves_the_next_emails_to_the_sender(
+        app, mail_at, monkeypatch):
+    """Each request waited for the same silent server in turn, tying up every worker."""
+    monkeypatch.setitem(app.config, "MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS", 60)
+    monkeypatch.setattr(sending, "_unreachable_since", None)
+    ask_reset(app)  # tries, finds nothing listening
+    ask_reset(app, ADMIN)  # does not try: waits for the sender
+    assert [(row.status, row.attempts) for row in rows(app)] == [(EmailStatus.PENDING, 1)]
+    assert [(row.status, row.attempts) for row in rows(app, ADMIN)] == [(EmailStatus.PENDING, 0)]
+    with server_on(mail_at) as mailbox, app.app_context():
+        assert sending.send_due().sent == 1  # the admin's, due at once
+    assert len(mailbox.to(ADMIN)) == 1
+
+
+def test_every_email_carries_a_message_id_that_a_retry_sends_again(app, mail_at):
+    """A server that took a message but did not say so in time gets it again: the same
+    Message-ID lets mail systems drop the second copy."""
+    ask_reset(app)
+    [row] = rows(app)
+    written = email.parse(row.message)["Message-ID"]
+    assert written and written.endswith("@opcc.example.org>")
+    with server_on(mail_at) as mailbox, app.app_context():
+        sending.send_due(now=utcnow() + timedelta(minutes=2))
+    assert mailbox.to(MANAGER)[0]["Message-ID"] == written
+
+
+def test_a_sender_told_to_stop_puts_the_rest_of_its_batch_back(app, smtp):
+    with app.app_context():
+        for number in range(3):
+            add_email(f"stop{number}@example.org")
+        session.commit()
+        asked = []
+
+        def stop() -> bool:
+            asked.append(1)
+            return len(asked) > 2  # once the first message has gone
+
+        outcome = sending.send_due(stop=stop)
+        assert (outcome.sent, outcome.untried) == (1, 2)
+        assert session.scalar(select(func.count()).where(
+            OutgoingEmail.claim_token.is_not(None))) == 0
+    assert len(smtp.messages) == 1
