@@ -50,6 +50,7 @@ from portal.models.bids import (
 from portal.models.forms import FormKind, FormVersion
 from portal.models.funds import Criterion, Fund, ReturnCadence, Round, RoundYear, year_label
 from portal.models.organisations import Organisation, OrganisationType
+from portal.models.plans import Plan, PlanSection, bid_plan_sections
 from portal.models.sending import (  # noqa: F401 - tables (issues 13, 17)
     EmailLimit,
     EmailStatus,
@@ -115,6 +116,9 @@ __all__ = [
     "SignInThrottle",
     "UsedFormToken",
     "User",
+    "Plan",
+    "PlanSection",
+    "bid_plan_sections",
     "EmailStatus",
     "OutgoingEmail",
     "UserRole",

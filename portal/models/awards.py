@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from portal.models.bids import Bid, OutcomeMeasure
     from portal.models.funds import Round
     from portal.models.organisations import Organisation
+    from portal.models.plans import PlanSection
     from portal.models.users import User
 
 
@@ -127,12 +128,17 @@ class Award(Base):
     # a payment is never recorded ahead of the years planned so far (issue 14).
     payment_plan: Mapped[dict[str, int]] = mapped_column(JSON, default=dict,
                                                           server_default="{}")
+    # The section of the Police and Crime Plan the grant is listed under for the board
+    # (issue 18): chosen at the decision (or the direct award), kept when a new plan starts.
+    plan_section_id: Mapped[int | None] = mapped_column(ForeignKey("plan_sections.id"),
+                                                        index=True)
 
     bid: Mapped[Bid] = relationship(lazy="joined")
     decision: Mapped[Decision] = relationship()
     round: Mapped[Round] = relationship()
     organisation: Mapped[Organisation] = relationship(lazy="joined")
     accepted_by: Mapped[User | None] = relationship()
+    plan_section: Mapped[PlanSection | None] = relationship()
     lines: Mapped[list[AwardLine]] = relationship(back_populates="award",
                                                   cascade="all, delete-orphan",
                                                   order_by="AwardLine.position")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from portal.models.forms import FormVersion
     from portal.models.funds import Round
     from portal.models.organisations import Organisation
+    from portal.models.plans import PlanSection
     from portal.models.users import User
 
 
@@ -103,6 +104,9 @@ class Bid(Base):
         back_populates="bid", cascade="all, delete-orphan", order_by="OutcomeMeasure.position")
     evidence: Mapped[list[EvidenceFile]] = relationship(
         back_populates="bid", cascade="all, delete-orphan", order_by="EvidenceFile.id")
+    # The sections of the Police and Crime Plan the bid says it supports (issue 18).
+    plan_sections: Mapped[list[PlanSection]] = relationship(
+        secondary="bid_plan_sections", order_by="PlanSection.position, PlanSection.id")
     information_requests: Mapped[list[InformationRequest]] = relationship(
         back_populates="bid", cascade="all, delete-orphan", order_by="InformationRequest.id")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import has_app_context
 from flask_babel import gettext
@@ -23,6 +23,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.db import Base, enum_column, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.plans import PlanSection
 
 # Where a Welsh name is given: the Welsh names must differ only there (an empty one, the
 # English shown instead, may be shared).
@@ -75,9 +78,13 @@ class Fund(Base):
     terms_cy: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The final return is due this many weeks after the project ends.
     final_return_weeks: Mapped[int] = mapped_column(Integer, default=6, server_default="6")
+    # The section of the Police and Crime Plan its grants support unless a bid says
+    # otherwise (issue 18).
+    plan_section_id: Mapped[int | None] = mapped_column(ForeignKey("plan_sections.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     rounds: Mapped[list[Round]] = relationship(back_populates="fund", order_by="Round.opens_at")
+    plan_section: Mapped[PlanSection | None] = relationship()
 
 
 class Round(Base):
