@@ -341,6 +341,71 @@ def test_a_file_can_be_removed_from_a_draft(app, officer, draft):
     assert files(app, bid_id) == []
 
 
+ALREADY = "That was already done"
+
+
+def test_an_upload_posted_twice_attaches_the_file_once(app, officer, draft):
+    """A double click on Upload: the same form (its one-time token) posted again is sent to
+    the first post's result, not attached a second time."""
+    bid_id, _ = draft
+    url = f"/bids/{bid_id}/evidence"
+    tokens = officer.form_tokens(url)
+    for _ in range(2):
+        response = officer.post(url, data={**tokens, "file": (io.BytesIO(PDF), "plan.pdf")},
+                                content_type="multipart/form-data")
+        assert response.status_code == 302
+    assert len(files(app, bid_id)) == 1
+    assert ALREADY in text_of(officer.get(response.headers["Location"]))
+
+
+def test_an_upload_without_a_valid_one_time_token_says_nothing_was_done(app, officer, draft):
+    """An old tab's form (no token): the page says why beside the file, nothing is kept."""
+    bid_id, _ = draft
+    url = f"/bids/{bid_id}/evidence"
+    response = officer.post(url, data={"csrf_token": officer.form_tokens(url)["csrf_token"],
+                                       "file": (io.BytesIO(PDF), "plan.pdf")},
+                            content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert "This form had expired" in text_of(response)
+    assert 'href="#file"' in response.get_data(as_text=True)
+    assert files(app, bid_id) == []
+
+
+def test_each_file_has_its_own_remove_and_a_second_click_shows_the_page_not_a_404(
+        app, officer, draft):
+    bid_id, _ = draft
+    url = f"/bids/{bid_id}/evidence"
+    for name in ("a.pdf", "b.pdf"):
+        upload(officer, bid_id, name, PDF)
+    first, second = files(app, bid_id)
+    actions = [f"{url}/{item.id}/remove" for item in (first, second)]
+    forms = [officer.form_tokens(url, action=action) for action in actions]
+    assert forms[0]["once"] != forms[1]["once"]
+    for action, tokens in zip(actions, forms):  # both from the same page
+        assert officer.post(action, data=tokens).status_code == 302
+    assert files(app, bid_id) == []
+    again = officer.post(actions[0], data=forms[0])
+    assert again.status_code == 302 and again.headers["Location"].endswith(url)
+    assert ALREADY in text_of(officer.get(again.headers["Location"]))
+
+
+def test_a_remove_without_a_valid_one_time_token_says_nothing_was_done(app, officer, draft):
+    """An old tab's form (no token): nothing removed, and the page says why, not a 404."""
+    bid_id, _ = draft
+    upload(officer, bid_id, "plan.pdf", PDF)
+    [stored] = files(app, bid_id)
+    url = f"/bids/{bid_id}/evidence"
+    tokens = officer.form_tokens(url, action=f"{url}/{stored.id}/remove")
+    response = officer.post(f"{url}/{stored.id}/remove",
+                            data={"csrf_token": tokens["csrf_token"]})
+    assert response.status_code == 302
+    assert "This form had expired" in text_of(officer.get(response.headers["Location"]))
+    assert len(files(app, bid_id)) == 1
+    other = officer.post(f"{url}/{stored.id + 1000}/remove",
+                         data={"csrf_token": tokens["csrf_token"]})
+    assert other.status_code == 404  # ids not of this bid, as before
+
+
 # --- the dashboard ----------------------------------------------------------------------------
 
 
