@@ -81,8 +81,11 @@ def from_environment(instance_path: str) -> dict:
         # until MAIL_GIVE_UP_HOURS after the email was written.
         "MAIL_SEND_AFTER_REQUEST": _bool("MAIL_SEND_AFTER_REQUEST", True),
         "MAIL_TIMEOUT_SECONDS": _int("MAIL_TIMEOUT_SECONDS", 10),
-        # A worker that found the mail server out of reach leaves its requests' emails to the
-        # sender for this long, rather than make each request wait for the same silence.
+        # All a request may spend sending its own emails after it commits (the rest wait for
+        # the sender): a slow mail server must not hold a web worker.
+        "MAIL_REQUEST_SECONDS": _int("MAIL_REQUEST_SECONDS", 5),
+        # A worker whose mail server was out of reach, refused or slow leaves its requests'
+        # emails to the sender for this long, rather than make each request wait in turn.
         "MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS": _int("MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS", 60),
         "MAIL_RETRY_MAX_MINUTES": _int("MAIL_RETRY_MAX_MINUTES", 60),
         "MAIL_GIVE_UP_HOURS": _int("MAIL_GIVE_UP_HOURS", 72),

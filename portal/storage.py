@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,8 +32,11 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
     NoCredentialsError,
     PartialCredentialsError,
+    ReadTimeoutError,
 )
 from flask import current_app
 from flask_babel import gettext as _
@@ -207,11 +211,25 @@ class S3Store:
         self.client = client if client is not None else _s3_client()
         self._check_client = (client if client is not None
                               else _s3_client(read_seconds=CHECK_SECONDS, attempts=1))
+        # Until when this process treats the store as not answering (monotonic seconds): a
+        # frozen store held each download ~16 s, and whoever queued behind them waited too
+        # (a breaker's finding); after a call times out, the next ones fail at once for
+        # PAUSE_SECONDS, and a health check that gets an answer ends the pause.
+        self._down_until = 0.0
+
+    def _answering(self) -> None:
+        if time.monotonic() < self._down_until:
+            raise _unreachable()
+
+    def _timed_out(self, exc: Exception) -> None:
+        if isinstance(exc, ConnectTimeoutError | ReadTimeoutError | EndpointConnectionError):
+            self._down_until = time.monotonic() + PAUSE_SECONDS
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}/{_safe_name(name)}" if self.prefix else _safe_name(name)
 
     def put(self, name: str, source: BinaryIO) -> None:
+        self._answering()
         key = self._key(name)
         config = TransferConfig(multipart_threshold=S3_MULTIPART_THRESHOLD,
                                 multipart_chunksize=S3_PART_BYTES,
@@ -225,6 +243,7 @@ class S3Store:
             raise self._error(exc, "put", name) from exc
 
     def chunks(self, name: str, size: int = CHUNK_BYTES) -> Iterator[bytes]:
+        self._answering()
         key = self._key(name)
         try:
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
@@ -241,6 +260,7 @@ class S3Store:
             body.close()
 
     def delete(self, name: str) -> None:
+        self._answering()
         key = self._key(name)
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
@@ -264,6 +284,7 @@ class S3Store:
     def check(self) -> None:
         try:
             self._check_client.head_bucket(Bucket=self.bucket)
+            self._down_until = 0.0  # it answers again
         except _BOTO_ERRORS as exc:
             error = self._error(exc, "check", "")
             if isinstance(error, MissingFile):  # head_bucket's 404: the bucket is not there
@@ -272,7 +293,9 @@ class S3Store:
             raise error from exc
 
     def _error(self, exc: Exception, action: str, name: str) -> StoreError:
-        """``exc`` from boto3 as a ``StoreError`` a user may read; the cause is logged."""
+        """``exc`` from boto3 as a ``StoreError`` a user may read; the cause is logged. A
+        timeout or a connection that failed starts the pause (``_timed_out``)."""
+        self._timed_out(exc)
         code = ""
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -301,6 +324,7 @@ CONNECT_SECONDS = 3
 READ_SECONDS = 8
 ATTEMPTS = 2
 CHECK_SECONDS = 2
+PAUSE_SECONDS = 30  # after a call timed out, this process's next calls fail at once
 
 
 def _s3_client(*, read_seconds: int = READ_SECONDS, attempts: int = ATTEMPTS) -> Any:

@@ -58,10 +58,12 @@ _ERROR_LENGTH = 300  # characters of ``last_error`` kept
 # lease's margin, so a message is never still going when its lease lapses and another sender
 # takes it (a breaker's dripping server had it sent twice).
 MESSAGE_SECONDS = 45
-# After a request, its own emails get at most MAIL_TIMEOUT_SECONDS in all (a breaker's slow
+SLOW_SECONDS = 3  # a request's email that took longer pauses the worker's sending too
+QUIT_SECONDS = 2  # the answer to QUIT (in all), once the message is taken, is not worth more
+# After a request, its own emails get at most MAIL_REQUEST_SECONDS in all (a breaker's slow
 # server held a request until gunicorn killed the worker: a 500 after the change had
-# committed); and a worker whose mail server was out of reach leaves the next minute's emails
-# to the sender rather than make each request wait for the same silence
+# committed); and a worker whose mail server was out of reach, refused, or was slow leaves the
+# next minute's emails to the sender rather than make each request wait in turn
 # (MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS).
 _unreachable_since: float | None = None  # this worker's last out-of-reach mail server
 
@@ -188,7 +190,9 @@ def _deliver_batch(token: str, rows: list[Any], now: datetime | None, claimed_at
             continue
         except (OSError, smtplib.SMTPException) as problem:
             outcome += _retry_later(row, token, _words(problem), now or utcnow())
-            if _unreachable(problem):
+            if _unreachable(problem) or ends is not None:
+                # A request's try failed (out of reach, or an answer such as a slow "450"):
+                # this worker's next requests leave their emails to the sender for a while.
                 _unreachable_since = time.monotonic()
             if _unreachable(problem) and position + 1 < len(rows):
                 # Each of the rest would wait as long for the same answer (a request's
@@ -202,6 +206,8 @@ def _deliver_batch(token: str, rows: list[Any], now: datetime | None, claimed_at
         _mark(row.id, token, status=EmailStatus.SENT, attempts=row.attempts + 1,
               error=_partly_refused(refused), sent_at=now or utcnow())
         outcome.sent += 1
+        if ends is not None and time.monotonic() - clock > SLOW_SECONDS:
+            _unreachable_since = time.monotonic()  # sent, but slowly: spare the next requests
     return outcome
 
 
@@ -289,11 +295,15 @@ def _deliver(email_id: int, data: bytes, config: Any,
                                "(cut off)") from problem
         raise
     finally:
+        # Still under the watchdog, and briefly: once the server has taken the message, a
+        # slow or missing answer to QUIT changes nothing (a breaker's server dripped its
+        # "221": the request outlived its worker, and the email, taken, was sent again).
         watchdog.cancel()
-        if watchdog.fired:
-            smtp.close()
-        else:
+        if not watchdog.fired:
+            goodbye = _Watchdog(smtp, QUIT_SECONDS)
             _close(smtp)
+            goodbye.cancel()
+        smtp.close()
     return refusals
 
 
@@ -320,10 +330,13 @@ class _Watchdog:
 
 
 def _close(smtp: smtplib.SMTP) -> None:
-    """Say goodbye, ignoring a server that does not answer: the message, if taken, is sent
-    (``SMTP``'s context manager would raise on an odd reply to QUIT, and a retry would send
-    the message twice)."""
+    """Say goodbye (the caller's watchdog cuts it off after :data:`QUIT_SECONDS`), ignoring
+    a server that does not answer: the message, if taken, is sent (``SMTP``'s
+    context manager would raise on an odd reply to QUIT, and a retry would send the message
+    twice)."""
     try:
+        if smtp.sock is not None:
+            smtp.sock.settimeout(QUIT_SECONDS)
         smtp.quit()
     except (OSError, smtplib.SMTPException):
         smtp.close()
@@ -387,7 +400,7 @@ def _deliver_after_request(_error: BaseException | None) -> None:
         email.take_committed()
         return
     try:
-        deliver_committed(budget_seconds=float(current_app.config["MAIL_TIMEOUT_SECONDS"]))
+        deliver_committed(budget_seconds=float(current_app.config["MAIL_REQUEST_SECONDS"]))
     except Exception:  # noqa: BLE001 - the rows wait for the sender; never fail the request
         log.exception("Emails not delivered after the request; the sender will try again")
         db_session.rollback()

@@ -7,6 +7,7 @@ what is refused for good, and never sends an email twice, even with two senders 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -443,7 +444,7 @@ def test_a_request_spends_at_most_its_budget_on_a_dripping_mail_server(app, mail
     request waited until gunicorn killed its worker (a 500 after the change had committed)."""
     import time
 
-    monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 1)
+    monkeypatch.setitem(app.config, "MAIL_REQUEST_SECONDS", 1)
     with dripping_server(mail_at):
         began = time.monotonic()
         ask_reset(app)
@@ -513,3 +514,96 @@ def test_a_sender_told_to_stop_puts_the_rest_of_its_batch_back(app, smtp):
         assert session.scalar(select(func.count()).where(
             OutgoingEmail.claim_token.is_not(None))) == 0
     assert len(smtp.messages) == 1
+
+
+@contextmanager
+def slow_goodbye_server(port: int) -> Iterator[list[bytes]]:
+    """A mail server that takes every message at once, then answers QUIT one byte every
+    0.3 s, forever: the message is sent, and the goodbye is not worth waiting for."""
+    import socket
+
+    taken: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", port))
+    listener.settimeout(0.2)
+    done = threading.Event()
+
+    def talk(connection: socket.socket) -> None:
+        reader = connection.makefile("rb")
+        connection.sendall(b"220 ready\r\n")
+        while not done.is_set():
+            line = reader.readline()
+            if not line:
+                return
+            command = line[:4].upper()
+            if command == b"DATA":
+                connection.sendall(b"354 go on\r\n")
+                body = b""
+                while not body.endswith(b"\r\n.\r\n"):
+                    chunk = reader.readline()
+                    if not chunk:
+                        return
+                    body += chunk
+                taken.append(body)
+                connection.sendall(b"250 taken\r\n")
+            elif command == b"QUIT":
+                while not done.is_set():
+                    for byte in b"221-bye\r\n":
+                        connection.sendall(bytes([byte]))
+                        done.wait(0.3)
+                return
+            else:
+                connection.sendall(b"250 ok\r\n")
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=quietly, args=(connection,), daemon=True).start()
+
+    def quietly(connection: socket.socket) -> None:
+        with contextlib.suppress(OSError), connection:  # the client hung up: so be it
+            talk(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield taken
+    finally:
+        done.set()
+        thread.join(timeout=5)
+        listener.close()
+
+
+def test_a_server_slow_to_say_goodbye_after_taking_the_email_delays_nobody_and_gets_it_once(
+        app, mail_at):
+    """A breaker's server took the message, then dripped its answer to QUIT: the request
+    outlived its worker (a 500) and the email, taken, was sent again after the lease."""
+    import time
+
+    with slow_goodbye_server(mail_at) as taken:
+        began = time.monotonic()
+        ask_reset(app)
+        assert time.monotonic() - began < 4
+        [row] = rows(app)
+        assert (row.status, row.attempts) == (EmailStatus.SENT, 1)
+        with app.app_context():
+            assert sending.send_due(now=utcnow() + timedelta(hours=1)) == sending.Outcome()
+    assert len(taken) == 1
+
+
+def test_a_slow_refusal_in_a_request_also_leaves_the_next_emails_to_the_sender(
+        app, monkeypatch):
+    """A server that answered "450" after 9 s held every request in turn (only an
+    unreachable server paused a worker's sending)."""
+    monkeypatch.setitem(app.config, "MAIL_PAUSE_AFTER_UNREACHABLE_SECONDS", 60)
+    monkeypatch.setattr(sending, "_unreachable_since", None)
+    port = free_port()
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", port)
+    with server_on(port, Refusing("450 4.2.0 try again later")):
+        ask_reset(app)
+        ask_reset(app, ADMIN)
+    assert [(row.status, row.attempts) for row in rows(app)] == [(EmailStatus.PENDING, 1)]
+    assert [(row.status, row.attempts) for row in rows(app, ADMIN)] == [(EmailStatus.PENDING, 0)]

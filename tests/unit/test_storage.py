@@ -337,3 +337,48 @@ def test_a_store_that_stops_answering_fails_a_call_well_inside_the_worker_timeou
     assert (config.read_timeout, config.retries["total_max_attempts"]) == (READ_SECONDS, ATTEMPTS)
     check = _s3_client(read_seconds=CHECK_SECONDS, attempts=1).meta.config
     assert (check.read_timeout, check.retries["total_max_attempts"]) == (CHECK_SECONDS, 1)
+
+
+def test_after_a_call_times_out_the_next_ones_fail_at_once_until_the_store_answers_again():
+    """A frozen store held each download about 16 s, and whoever queued behind them waited
+    too (a breaker's finding): after a timeout, this process's next calls fail at once for
+    PAUSE_SECONDS; a health check that gets an answer ends the pause."""
+    import io as _io
+
+    from botocore.exceptions import ReadTimeoutError
+
+    from portal.storage import S3Store, StoreError
+
+    class Frozen:
+        calls = 0
+        answering = False
+
+        def get_object(self, **_kwargs):
+            Frozen.calls += 1
+            raise ReadTimeoutError(endpoint_url="http://store")
+
+        def upload_fileobj(self, *_args, **_kwargs):
+            Frozen.calls += 1
+            raise ReadTimeoutError(endpoint_url="http://store")
+
+        def head_bucket(self, **_kwargs):
+            if not Frozen.answering:
+                raise ReadTimeoutError(endpoint_url="http://store")
+            return {}
+
+    store = S3Store("bucket", "evidence", client=Frozen())
+    with pytest.raises(StoreError):
+        store.chunks("a.pdf")
+    assert Frozen.calls == 1
+    with pytest.raises(StoreError):
+        store.put("b.pdf", _io.BytesIO(b"x"))
+    with pytest.raises(StoreError):
+        store.chunks("a.pdf")
+    assert Frozen.calls == 1  # not asked again: failed at once
+    with pytest.raises(StoreError):
+        store.check()  # still frozen: the pause stands
+    Frozen.answering = True
+    store.check()
+    with pytest.raises(StoreError):
+        store.chunks("a.pdf")
+    assert Frozen.calls == 2  # asked again once it answered
