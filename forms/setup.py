@@ -25,10 +25,12 @@ from wtforms import (
 )
 from wtforms.validators import Regexp, StopValidation
 
+from forms.admin import OptionsSelect
 from forms.base import PortalForm, RowForm, field_name
 from forms.fields import (
     DayMonthYearField,
     MoneyField,
+    RecordSelectField,
     RowList,
     WholeNumberField,
     max_length,
@@ -185,7 +187,23 @@ class FundForm(PortalForm):
                            _l("Included in every grant offer from this fund."), area=True)
     terms_cy = _welsh_text(_l("Terms and conditions of grant in Welsh (optional)"),
                            _l("Terms and conditions in Welsh"), 10000, area=True)
+    # The section of the Police and Crime Plan the fund's grants support unless a bid says
+    # otherwise (issue 18): offered by the view (the sections of the plan in force today,
+    # and the fund's own even if an older plan's), "" for none.
+    plan_section = RecordSelectField(
+        _l("Section of the Police and Crime Plan its grants support (optional)"),
+        widget=OptionsSelect(), choices=[],
+        description=_l("Bids to the fund start with this section; the applicant and the "
+                       "decision may choose others."),
+        message=_l("Select one of the sections shown"))
     submit = SubmitField(_l("Save fund"), widget=GovSubmitInput())
+
+    def offer_sections(self, sections: list[tuple[int, str, bool]], none: Any) -> None:
+        """The sections to choose from: (id, words, whether the words are English shown to
+        a Welsh reader), after ``none``, the choice of no section."""
+        self.plan_section.choices = [("", str(none), {}), *(
+            (number, words, {"lang": "en"} if english else {})
+            for number, words, english in sections)]
 
 
 # The most financial years a round may fund (``portal.services.bids.MULTI_YEAR_YEARS``, which

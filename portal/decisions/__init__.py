@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("decisions", __name__)
 
-from portal.decisions import agreements, forms, routes, setup, variations  # noqa: E402,F401
+from portal.decisions import agreements, forms, plans, routes, setup, variations  # noqa: E402,F401

@@ -15,7 +15,7 @@ from portal.models.funds import PaymentRule, ReturnCadence
 from portal.queries import decisions as queries
 from portal.refusals import Target, show_refusal
 from portal.security import showing_saved
-from portal.services import DomainError, rounds, setup
+from portal.services import DomainError, plans, rounds, setup
 from portal.services.policy import Action
 
 
@@ -43,13 +43,27 @@ def _fund_details(form: FundForm) -> setup.FundDetails:
         is_youth=bool(form.is_youth.data), allows_multi_year=bool(form.allows_multi_year.data),
         payment_rule=PaymentRule(form.payment_rule.data), terms=form.terms.data,
         direct=bool(form.direct.data), name_cy=form.name_cy.data or "",
-        purpose_cy=form.purpose_cy.data or "", terms_cy=form.terms_cy.data or "")
+        purpose_cy=form.purpose_cy.data or "", terms_cy=form.terms_cy.data or "",
+        plan_section_id=form.plan_section.data)
+
+
+def _fund_form(fund: Fund | None) -> FundForm:
+    """The fund form, offering the sections of the plan in force today (UK date) and the
+    fund's own even if it belongs to an older plan."""
+    form = FundForm()
+    sections = plans.fund_section_choices(fund.plan_section if fund else None)
+    form.offer_sections([(section.id, f"{section.code} – {words}", english)
+                         for section in sections
+                         for words, english in [bilingual.chosen(section.name,
+                                                                 section.name_cy)]],
+                        none=_("None"))
+    return form
 
 
 @bp.route("/manage/funds/new", methods=["GET", "POST"])
 @requires(Action.MANAGE_GRANTS)
 def new_fund():
-    form = FundForm()
+    form = _fund_form(None)
     if showing_saved():
         form.payment_rule.data = PaymentRule.ADVANCE.value
     if form.validate_on_submit():
@@ -68,11 +82,12 @@ def new_fund():
 @requires(Action.MANAGE_GRANTS)
 def edit_fund(fund_id: int):
     fund = _fund(fund_id)
-    form = FundForm()
+    form = _fund_form(fund)
     if showing_saved():
         for name in ("code", "name", "purpose", "is_youth", "allows_multi_year", "direct",
                      "terms", "name_cy", "purpose_cy", "terms_cy"):
             form[name].data = getattr(fund, name)
+        form.plan_section.data = fund.plan_section_id
         form.payment_rule.data = fund.payment_rule.value
     if form.validate_on_submit():
         try:

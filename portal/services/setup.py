@@ -25,6 +25,7 @@ from portal.models import (
     Fund,
     ModeratedScore,
     OrganisationType,
+    PlanSection,
     Round,
     RoundYear,
     Score,
@@ -32,7 +33,7 @@ from portal.models import (
     year_label,
 )
 from portal.models.funds import DEFAULT_SCALE, PaymentRule, ReturnCadence
-from portal.services import DomainError, audit, form_versions
+from portal.services import DomainError, audit, form_versions, plans
 from portal.services.bids import MULTI_YEAR_YEARS
 from portal.services.rounds import financial_year_dates, financial_year_of
 from portal.services.workflow import atomic
@@ -62,6 +63,9 @@ class FundDetails:
     name_cy: str = ""
     purpose_cy: str = ""
     terms_cy: str = ""
+    # The section of the Police and Crime Plan its grants support (issue 18): one of the
+    # plan in force today's, or the fund's own; None for none.
+    plan_section_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -168,7 +172,16 @@ def _fund_snapshot(fund: Fund) -> dict[str, Any]:
     return {"code": fund.code, "name": fund.name, "purpose": fund.purpose,
             "is_youth": fund.is_youth, "allows_multi_year": fund.allows_multi_year,
             "payment_rule": fund.payment_rule.value, "terms": fund.terms,
-            "direct": fund.direct, **_welsh_snapshot(fund, "name", "purpose", "terms")}
+            "direct": fund.direct, **_welsh_snapshot(fund, "name", "purpose", "terms"),
+            **_plan_section_snapshot(fund)}
+
+
+def _plan_section_snapshot(fund: Fund) -> dict[str, Any]:
+    """The fund's section of the plan, in words, when it has one (events from before issue
+    18, and funds without one, read as they did)."""
+    if fund.plan_section_id is None:
+        return {}
+    return {"plan_section": plans.section_words(session.get(PlanSection, fund.plan_section_id))}
 
 
 def _welsh_snapshot(record: Any, *fields: str) -> dict[str, str]:
@@ -203,6 +216,7 @@ def _check_fund(details: FundDetails, fund: Fund | None) -> None:
                              func.lower(Fund.name) == details.name_cy.lower()))):
         raise DomainError(_("A fund called “%(name)s” in Welsh already exists",
                             name=details.name_cy), field="name_cy")
+    _check_plan_section(details, fund)
     if fund is None:
         return
     in_fund = select(Bid.id).join(Round).where(Round.fund_id == fund.id)
@@ -222,6 +236,22 @@ def _check_fund(details: FundDetails, fund: Fund | None) -> None:
                             "rounds or budgets"), field="direct")
 
 
+def _check_plan_section(details: FundDetails, fund: Fund | None) -> None:
+    """The fund's section: one of the plan in force today's (UK date), or the one it has.
+    The section's row is held (FOR SHARE) until the change commits, so a manager removing
+    it at the same moment waits, then sees the fund using it."""
+    chosen = details.plan_section_id
+    if chosen is None or (fund is not None and chosen == fund.plan_section_id):
+        return
+    if session.scalar(select(PlanSection.id).where(PlanSection.id == chosen)
+                      .with_for_update(read=True)) is None:
+        raise DomainError(_("That section of the plan was removed a moment ago: select "
+                            "another"), field="plan_section")
+    if chosen not in {section.id for section in plans.sections_in_force(uk_today())}:
+        raise DomainError(_("Select a section of the plan in force today"),
+                          field="plan_section")
+
+
 def _apply_fund(fund: Fund, details: FundDetails) -> None:
     fund.code = details.code
     fund.name = details.name
@@ -234,6 +264,7 @@ def _apply_fund(fund: Fund, details: FundDetails) -> None:
     fund.name_cy = details.name_cy
     fund.purpose_cy = details.purpose_cy
     fund.terms_cy = details.terms_cy
+    fund.plan_section_id = details.plan_section_id
 
 
 def _flush_unique(message: str, field: str) -> None:
