@@ -136,6 +136,11 @@ class _DirectAwardBase(PortalForm):
                           widget=CountedTextArea(2000),
                           description=_l("Published on the public register."),
                           validators=[max_length(2000, _l("Reasons"))])
+    # The sections offered are the view's (issue 18): the plan in force and the fund's default.
+    plan_section = RecordSelectField(
+        _l("Section of the Police and Crime Plan this grant is listed under"), widget=GovSelect(),
+        description=_l("Optional. The board’s list of grants shows the grant under it."),
+        message=_l("Select a section of the Police and Crime Plan from the list"), choices=[])
     check = SubmitField(_l("Continue"), widget=GovSubmitInput())
     change = SubmitField(_l("Change the answers"), widget=GovSubmitInput())
     confirm = SubmitField(_l("Make the award"), widget=GovSubmitInput())

@@ -26,7 +26,13 @@ from wtforms.validators import InputRequired
 
 from forms.applicant import CountedTextArea
 from forms.base import PortalForm
-from forms.fields import DayMonthYearField, MoneyField, OneShotForm, max_length
+from forms.fields import (
+    DayMonthYearField,
+    MoneyField,
+    OneShotForm,
+    RecordSelectField,
+    max_length,
+)
 
 # The choices' words live with the other reference data, which every layer reads (the
 # workbook's recommendation column too); presenters read them from here as well.
@@ -145,6 +151,11 @@ class DecisionForm(OneShotForm):
                           widget=CountedTextArea(2000),
                           description=_l("Published on the public register."),
                           validators=[max_length(2000, _l("Reasons"))])
+    # The sections offered are the view's (issue 18): the plan in force and the bid's own.
+    plan_section = RecordSelectField(
+        _l("Section of the Police and Crime Plan this grant is listed under"), widget=GovSelect(),
+        description=_l("Optional. The board’s list of grants shows the grant under it."),
+        message=_l("Select a section of the Police and Crime Plan from the list"), choices=[])
     feedback = StringField(_l("Feedback for the partnership"), widget=CountedTextArea(3000),
                            description=_l("Required when declining."),
                            validators=[max_length(3000, _l("Feedback"))])

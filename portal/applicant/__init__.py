@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("applicant", __name__)
 
-from portal.applicant import awards, routes  # noqa: E402,F401
+from portal.applicant import awards, plan, routes  # noqa: E402,F401

@@ -16,7 +16,7 @@ from portal.decisions import bp
 from portal.models import Award, Round
 from portal.refusals import show_refusal
 from portal.security import showing_saved
-from portal.services import DomainError, agreements, bids
+from portal.services import DomainError, agreements, alignment, bids
 from portal.services import awards as award_service
 from portal.services.policy import Action
 
@@ -59,8 +59,11 @@ def new_direct_award(round_id: int):
     form = direct_award_form(round_.financial_years)
     form.organisation.choices = [("", _("Choose a partnership"))] + [
         (str(o.id), bilingual.text(o, "name")) for o in agreements.partnerships()]
+    form.plan_section.choices = alignment.award_choices(
+        alignment.sections_for_direct_award(round_))
     if request.method != "POST" and not form.token.data:
         form.token.data = bids.new_creation_token()
+        form.plan_section.data = round_.fund.plan_section_id  # the fund's default section
     if request.method == "POST" and not form.change.data and form.validate_on_submit():
         lines = form.line_values()
         actions = action_values(form.actions)
@@ -70,7 +73,8 @@ def new_direct_award(round_id: int):
             lines=[agreements.LineInput(**line) for _i, line in lines],
             conditions=form.conditions.data or "", reasons=form.reasons.data or "",
             actions=[agreements.ActionInput(**action) for _i, action in actions],
-            amount=form.amount.data, actor=current_user)
+            amount=form.amount.data, plan_section_id=form.plan_section.data,
+            actor=current_user)
         made = agreements.award_by_token(form.token.data or "") if form.confirm.data else None
         if made is not None and made.bid.created_by_id == current_user.id:
             # The form was sent again (back and resubmit, a double click): the award it made

@@ -38,6 +38,7 @@ from portal.refusals import show_refusal
 from portal.security import showing_saved
 from portal.services import (
     DomainError,
+    alignment,
     assessment,
     audit,
     awards,
@@ -227,8 +228,11 @@ def decide(bid_id: int):
         flash(_("This bid has already been decided."), "error")
         return redirect(url_for("decisions.bid", bid_id=bid.id))
     form = DecisionForm()
+    form.plan_section.choices = alignment.award_choices(alignment.sections_for_decision(bid))
     if showing_saved():
         form.amount.data = bid.amount_requested_pence
+        default = alignment.decision_default(bid)
+        form.plan_section.data = default.id if default is not None else None
     if form.validate_on_submit():
         override = form.override_reason.data or ""
         try:
@@ -238,7 +242,7 @@ def decide(bid_id: int):
                 decisions.approve(bid, form.amount.data, purpose=form.purpose.data or "",
                                   conditions=form.conditions.data or "",
                                   reasons=form.reasons.data or "", override_reason=override,
-                                  actor=current_user)
+                                  plan_section_id=form.plan_section.data, actor=current_user)
             else:
                 decisions.decline(bid, feedback=form.feedback.data or "",
                                   override_reason=override, actor=current_user)

@@ -43,13 +43,14 @@ from portal.models import (
     DecisionOutcome,
     Organisation,
     OrganisationType,
+    PlanSection,
     ReturnAction,
     ReturnKind,
     Round,
     User,
     year_label,
 )
-from portal.services import DomainError, audit, awards, policy, years
+from portal.services import DomainError, alignment, audit, awards, policy, years
 from portal.services.bids import _next_reference
 from portal.services.policy import Action
 from portal.services.rounds import financial_year_dates
@@ -213,16 +214,20 @@ class Checked:
     # The return schedule the offer will have were it accepted today, as
     # ``awards.return_schedule`` gives it: (kind, period start, period end, due date).
     returns: list[tuple[ReturnKind, date, date, date]]
+    # The section of the Police and Crime Plan the grant is listed under (issue 18), if any.
+    plan_section: PlanSection | None = None
 
 
 def check_direct_award(organisation_id: int | None, round_id: int | None, *, title: str,
                        purpose: str, start_date: date | None, end_date: date | None,
                        lines: Sequence[LineInput], conditions: str, reasons: str,
                        actions: Sequence[ActionInput] = (), amount: int | None = None,
-                       actor: User) -> Checked:
+                       plan_section_id: int | None = None, actor: User) -> Checked:
     """Everything a direct award must meet, read only: raises DomainError beside the field
     it names (the form's own names: ``organisation``, ``budget``, ``lines-2-year_2023``,
-    ``actions-0-number``…). The check page calls it before showing the answers."""
+    ``actions-0-number``, ``plan_section``…). ``plan_section_id``: the section of the Police
+    and Crime Plan the grant is listed under, one of ``alignment.sections_for_direct_award``
+    (None: none). The check page calls it before showing the answers."""
     policy.require(actor, Action.MANAGE_GRANTS,
                    otherwise=_("Only a grants manager can make a direct award."))
     organisation = session.get(Organisation, organisation_id) if organisation_id else None
@@ -231,6 +236,8 @@ def check_direct_award(organisation_id: int | None, round_id: int | None, *, tit
     round_ = direct_budget(round_id)
     if round_ is None:
         raise DomainError(_("Select a budget of a fund of direct awards"), field="budget")
+    section = alignment.offered_section(plan_section_id,
+                                        alignment.sections_for_direct_award(round_))
     title = _required(title, TITLE_LIMIT, "title", _("Enter a title for the award"),
                       _("Title"))
     purpose = _required(purpose, TEXT_LIMIT, "purpose", _("Enter the purpose of the grant"),
@@ -323,7 +330,7 @@ def check_direct_award(organisation_id: int | None, round_id: int | None, *, tit
                                       awards.earliest_due(uk_today()))
     return Checked(organisation, round_, title, purpose, conditions, reasons, start_date,
                    end_date, tidy_lines, tidy_actions, total, dict(sorted(totals.items())),
-                   schedule)
+                   schedule, section)
 
 
 # --- making a direct award -------------------------------------------------------------------
@@ -334,7 +341,8 @@ def create_direct_award(organisation_id: int | None, round_id: int | None, *, ti
                         purpose: str, start_date: date | None, end_date: date | None,
                         lines: Sequence[LineInput], conditions: str, reasons: str,
                         actions: Sequence[ActionInput] = (), amount: int | None = None,
-                        token: str, actor: User, now: datetime | None = None) -> Award:
+                        plan_section_id: int | None = None, token: str, actor: User,
+                        now: datetime | None = None) -> Award:
     """Make a direct award from a budget of a direct fund: the bid (awarded), its decision
     (DEC-<year>-<n>), the money committed against the budget per year, the offer (lines per
     year, payment plan, return schedule), the action plan; the partnership is told as on an
@@ -350,7 +358,7 @@ def create_direct_award(organisation_id: int | None, round_id: int | None, *, ti
     checked = check_direct_award(organisation_id, round_id, title=title, purpose=purpose,
                                  start_date=start_date, end_date=end_date, lines=lines,
                                  conditions=conditions, reasons=reasons, actions=actions,
-                                 amount=amount, actor=actor)
+                                 amount=amount, plan_section_id=plan_section_id, actor=actor)
     now = now or utcnow()
     round_ = checked.round
     bid = Bid(round_id=round_.id, organisation_id=checked.organisation.id,
@@ -362,6 +370,7 @@ def create_direct_award(organisation_id: int | None, round_id: int | None, *, ti
                                    amount_pence=line.total,
                                    year_amounts=years.as_json(line.years))
                         for position, line in enumerate(checked.lines, start=1)]
+    bid.plan_sections = [checked.plan_section] if checked.plan_section is not None else []
     try:
         with session.begin_nested():  # the token claimed first: a second post stops here
             session.add(bid)
@@ -389,8 +398,11 @@ def create_direct_award(organisation_id: int | None, round_id: int | None, *, ti
                         "direct": True, "amount": checked.total,
                         "years": years.as_json(checked.year_totals),
                         "partnership": checked.organisation.name,
-                        "conditions": decision.conditions})
+                        "conditions": decision.conditions,
+                        "plan_section": (checked.plan_section.code
+                                         if checked.plan_section is not None else None)})
     award = awards.create_offer(bid, decision, actor)
+    award.plan_section = checked.plan_section
     award.actions = [AwardAction(position=position, number=action.number, title=action.title,
                                  lead=action.lead, target_date=action.target_date)
                      for position, action in enumerate(checked.actions, start=1)]

@@ -32,7 +32,14 @@ from portal.models import (
     SectionStatus,
     User,
 )
-from portal.services import DomainError, answer_changes, audit, evidence, form_versions
+from portal.services import (
+    DomainError,
+    alignment,
+    answer_changes,
+    audit,
+    evidence,
+    form_versions,
+)
 from portal.services.rounds import RoundState, financial_year_dates, open_to, state_of
 from portal.services.workflow import atomic, move, tell
 from portal.services.years import as_json, by_year, year_label, years_between
@@ -160,8 +167,12 @@ def start_bid(round_: Round, actor: User, token: str, now: datetime | None = Non
             session.flush()
     except IntegrityError:  # the same form, posted twice at the same moment
         return session.scalars(select(Bid).where(Bid.creation_token == token)).one()
+    alignment.default_for_new_bid(bid)  # the fund's section of the plan, if it names one
+    session.flush()
     audit.record("bid.created", "bid", bid.id, actor=actor,
-                 after={"round": round_.name, "fund": round_.fund.name})
+                 after={"round": round_.name, "fund": round_.fund.name,
+                        **({"plan_sections": alignment.codes(bid.plan_sections)}
+                           if bid.plan_sections else {})})
     return bid
 
 

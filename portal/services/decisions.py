@@ -36,7 +36,7 @@ from portal.models import (
     Round,
     User,
 )
-from portal.services import DomainError, audit, awards, policy, years
+from portal.services import DomainError, alignment, audit, awards, policy, years
 from portal.services.bids import _next_reference
 from portal.services.policy import Action
 from portal.services.workflow import Conflict, Transition, atomic, move, tell
@@ -242,13 +242,17 @@ def _check_years(round_: Round, amounts: dict[int, int]) -> None:
 
 @atomic
 def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reasons: str,
-            actor: User, override_reason: str = "", now: datetime | None = None) -> Decision:
+            actor: User, override_reason: str = "", plan_section_id: int | None = None,
+            now: datetime | None = None) -> Decision:
     """Approve ``amount_pence`` (pence, at most what was asked and the round's cap) within
     what remains of the round's budget; records the decision (DEC-<year>-<n>), the offer and
     tells the partnership. Before the round's required assessments are in, only with an
-    ``override_reason``. All or nothing: a refusal (DomainError beside a field, or
-    ``Conflict`` when another manager decided first) leaves no decision, no commitment."""
+    ``override_reason``. The award is listed under the section of the Police and Crime Plan
+    ``plan_section_id`` (one of ``alignment.sections_for_decision``; None: under none; issue
+    18). All or nothing: a refusal (DomainError beside a field, or ``Conflict`` when another
+    manager decided first) leaves no decision, no commitment."""
     _check_may_decide(bid, actor)
+    section = alignment.offered_section(plan_section_id, alignment.sections_for_decision(bid))
     if amount_pence <= 0:
         raise DomainError(_("Enter an amount more than £0"), field="amount")
     if amount_pence > bid.amount_requested_pence:
@@ -284,8 +288,12 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
     audit.record(transition.action, "bid", bid.id, actor=actor, before={"status": before},
                  after={"status": BidStatus.AWARDED.value, "reference": decision.reference,
                         "amount": amount_pence, "conditions": decision.conditions,
+                        "plan_section": section.code if section is not None else None,
                         **_readiness_record(ready, override)})
-    awards.create_offer(bid, decision, actor)
+    award = awards.create_offer(bid, decision, actor)
+    if section is not None:
+        award.plan_section = section
+        session.flush()
     _tell_partnership(transition, bid, decision)
     return decision
 
