@@ -13,23 +13,25 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal import bilingual
 from portal.access import requires
 from portal.downloads import csv_file, workbook_file
 from portal.exports import answers
+from portal.exports import plan_list as plan_list_files
 from portal.exports.tables import TABLES, csv_chunks, write_workbook
 from portal.formatting import money
 from portal.models import Fund
 from portal.queries.reports import as_read
 from portal.reference import ISSUE_TYPES
 from portal.reports import bp
-from portal.services import reporting
+from portal.services import plan_report, reporting
 from portal.services.policy import Action
 
 
@@ -44,6 +46,7 @@ class BadFilter(Exception):
 @bp.errorhandler(BadFilter)
 def bad_filter(error: BadFilter) -> tuple[str, int]:
     start = "reports.partnership" if request.endpoint == "reports.partnership" \
+        else "reports.plan_list" if request.endpoint in PLAN_LIST_FILES \
         else "reports.dashboard"
     return render_template("reports/bad_filter.html", message=error.message,
                            back=url_for(start)), 400
@@ -218,7 +221,9 @@ def _year_charts(board: reporting.Dashboard) -> dict[int, Chart | None]:
 
 
 def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
-            partnership: bool) -> dict[str, Chart | None]:
+            partnership: bool,
+            sections: list[tuple[plan_report.Section, reporting.Row]] | None = None
+            ) -> dict[str, Chart | None]:
     shown_year = year_label(year)
     if partnership:
         series = [(_("Awarded"), COMMITTED), (_("Paid"), PAID), (_("Spent"), SPENT)]
@@ -256,7 +261,28 @@ def _charts(board: reporting.Dashboard, year: int, issue_label: dict[str, str],
             partnerships_description, [(_("Committed"), COMMITTED), (_("Paid"), PAID)],
             [(bilingual.text(r, "key"), [r.committed_pence, r.paid_pence])
              for r in partnerships])
+        charts["sections"] = bar_chart(
+            "chart-sections",
+            _("Awarded by section of the Police and Crime Plan, %(year)s", year=shown_year),
+            _("Bar chart of the amount awarded and paid under each section of the Police and "
+              "Crime Plan in %(year)s. The table that follows gives the same figures.",
+              year=shown_year),
+            [(_("Awarded"), COMMITTED), (_("Paid"), PAID)],
+            [(section.label(), [row.committed_pence, row.paid_pence])
+             for section, row in sections or []])
     return charts
+
+
+def _section_table(sections: list[tuple[plan_report.Section, reporting.Row]]
+                   ) -> tuple[list[reporting.Row], dict[str, Markup]]:
+    """The rows of the table beside the sections' chart (``group_table``), and each row's
+    label by its key."""
+    rows, labels = [], {}
+    for number, (section, row) in enumerate(sections):
+        key = f"section-{number}"
+        rows.append(replace(row, key=key))
+        labels[key] = section.marked()
+    return rows, labels
 
 
 # --- dashboards --------------------------------------------------------------------------------
@@ -272,6 +298,10 @@ def _dashboard(template: str, organisation_id: int | None,
     board = reporting.dashboard(choice.filters)
     issue_label = {code: str(label) for code, label in ISSUE_TYPES}
     years = sorted(set(reporting.years()) | {shown}, reverse=True)
+    # The grants team's view: the awards by section of the Police and Crime Plan (issue 18).
+    sections = plan_report.section_rows(shown, board.by_section) \
+        if organisation_id is None else []
+    section_rows, section_labels = _section_table(sections)
     # A filter not understood: the figures for the default, the form with the error beside
     # its field and an error summary (issue 13), status 400.
     return render_template(
@@ -279,8 +309,9 @@ def _dashboard(template: str, organisation_id: int | None,
         all_years=ALL_YEARS, filter_errors=errors,
         years=[(year, year_label(year)) for year in years], year=year_label(shown),
         issue_label=issue_label,
-        charts=_charts(board, shown, issue_label, organisation_id is not None),
-        year_charts=_year_charts(board)), \
+        charts=_charts(board, shown, issue_label, organisation_id is not None, sections),
+        year_charts=_year_charts(board), section_rows=section_rows,
+        section_labels=section_labels), \
         400 if errors else 200
 
 
@@ -335,3 +366,56 @@ def export_workbook():
         raise
     return workbook_file(handle, _filename(choice, "grants", "xlsx"))
 
+
+
+# --- the board's list of grants by section of the Police and Crime Plan (issue 18) --------------
+
+PLAN_LIST_FILES = ("reports.plan_list_csv", "reports.plan_list_workbook")
+
+
+@bp.route("/plan-list")
+@requires(Action.SEE_REPORTS)
+def plan_list() -> tuple[str, int]:
+    """Every grant of a financial year under the section of the Police and Crime Plan it is
+    listed under, with the totals: a page for the board that prints on A4. A year or fund
+    not understood: the default's list, the error beside its filter, status 400."""
+    funds = reporting.funds()
+    errors: dict[str, str] = {}
+    choice = _choice(funds, errors=errors)
+    shown = choice.year
+    assert shown is not None  # only the dashboards' exports may ask for every year
+    years = sorted(set(reporting.years()) | {shown}, reverse=True)
+    return render_template(
+        "reports/plan_list.html", found=plan_report.plan_list(choice.filters), choice=choice,
+        funds=funds, endpoint="reports.plan_list", filter_errors=errors,
+        years=[(year, year_label(year)) for year in years], year=year_label(shown)), \
+        400 if errors else 200
+
+
+@bp.route("/plan-list.csv")
+@requires(Action.SEE_REPORTS)
+def plan_list_csv():
+    choice = _choice(reporting.funds())
+    found = plan_report.plan_list(choice.filters)
+    chunks = as_read(csv_chunks(plan_list_files.PLAN_LIST, plan_list_files.csv_rows(found)))
+    return csv_file(chunks, _filename(choice, "grants-by-plan-section", "csv"))
+
+
+@bp.route("/plan-list.xlsx")
+@requires(Action.SEE_REPORTS)
+def plan_list_workbook():
+    choice = _choice(reporting.funds())
+    assert choice.year is not None
+    found = plan_report.plan_list(choice.filters)
+    title = _("Grants awarded by section of the Police and Crime Plan, %(year)s",
+              year=year_label(choice.year))
+    if choice.fund is not None:
+        title = f"{title}, {bilingual.text(choice.fund, 'name')}"
+    handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - closed by the response
+    try:
+        plan_list_files.write_workbook(handle, found, title)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return workbook_file(handle, _filename(choice, "grants-by-plan-section", "xlsx"))

@@ -162,6 +162,10 @@ class Dashboard:
     issue_types: list[Row]
     total: Row = field(default_factory=lambda: Row(key=""))
     years: list[YearTable] = field(default_factory=list)
+    # The awards in scope added up by the section of the Police and Crime Plan each is listed
+    # under (``Award.plan_section_id``; None: not aligned to a section), issue 18. Keyed by
+    # the section's id; ``portal.services.plan_report.section_rows`` names and orders them.
+    by_section: dict[int | None, Row] = field(default_factory=dict)
 
 
 def current_year() -> int:
@@ -233,13 +237,15 @@ def _returned(filters: Filters) -> Subquery:
     ).group_by(Repayment.award_id).subquery("returned")
 
 
-def _award_figures(
-        filters: Filters) -> Select[int, int, list[str], int, int, int | Decimal, int | Decimal]:
+def _award_figures(filters: Filters) -> Select[int, int, list[str], int | None, int, int,
+                                                int | Decimal, int | Decimal]:
     """One row per award in scope: where it belongs (round, partnership, the issue types of
-    its bid) and its amount, paid, approved spend and repayment received."""
+    its bid, the section of the Police and Crime Plan it is listed under) and its amount,
+    paid, approved spend and repayment received."""
     spent, returned = _spent(filters), _returned(filters)
     return _in_scope(
-        select(Award.round_id, Award.organisation_id, Bid.issue_types, Award.amount_pence,
+        select(Award.round_id, Award.organisation_id, Bid.issue_types, Award.plan_section_id,
+               Award.amount_pence,
                Award.paid_pence, func.coalesce(spent.c.spent, 0),
                func.coalesce(returned.c.returned, 0))
         .join(Bid, Bid.id == Award.bid_id)
@@ -296,17 +302,19 @@ class _Sums:
     by_round: dict[int, _Sum] = field(default_factory=dict)
     by_partnership: dict[int, _Sum] = field(default_factory=dict)
     by_issue: dict[str, _Sum] = field(default_factory=dict)
+    by_section: dict[int | None, _Sum] = field(default_factory=dict)
 
 
 def _sums_of(filters: Filters) -> _Sums:
-    """The awards in scope, read once and added up by round, partnership and issue type (an
-    award counts under each issue type of its bid)."""
+    """The awards in scope, read once and added up by round, partnership, section of the
+    Police and Crime Plan and issue type (an award counts under each issue type of its bid)."""
     sums = _Sums()
-    for round_id, organisation_id, issue_types, *money in session.execute(
+    for round_id, organisation_id, issue_types, section_id, *money in session.execute(
             _award_figures(filters)):
         committed, paid, spent, returned = (_pence(value) for value in money)
         targets = [sums.by_round.setdefault(round_id, _Sum()),
-                   sums.by_partnership.setdefault(organisation_id, _Sum())]
+                   sums.by_partnership.setdefault(organisation_id, _Sum()),
+                   sums.by_section.setdefault(section_id, _Sum())]
         targets += [sums.by_issue.setdefault(str(issue), _Sum())
                     for issue in dict.fromkeys(issue_types or [])]
         for target in targets:
@@ -400,7 +408,10 @@ def dashboard(filters: Filters, on: date | None = None) -> Dashboard:
     return Dashboard(filters=filters, rounds=rounds,
                      partnerships=partnership_rows(filters, sums),
                      issue_types=issue_type_rows(filters, sums), total=total(rounds),
-                     years=tables)
+                     years=tables,
+                     by_section={section_id: Row(key="", detail="", key_cy="", detail_cy="",
+                                                 years="", **figures.figures())
+                                 for section_id, figures in sums.by_section.items()})
 
 
 # --- money by financial year (issue 14) ----------------------------------------------------------

@@ -35,6 +35,8 @@ UNREACHED_BY_LINKS = {
 IN_FLOWS = {
     "applicant.section": "test_bidding_browser", "applicant.evidence_files":
     "test_bidding_browser", "applicant.submitted": "test_bidding_browser",
+    # Linked from a draft's task list while a plan is in force (the demo's, issue 18).
+    "applicant.plan_sections": "a draft bid's task list, with a plan in force",
     "applicant.withdraw": "a submitted bid of the officer's", "applicant.answer":
     "an open question", "applicant.accept_offer": "test_awards_browser",
     "decisions.ask": "a bid in assessment", "decisions.decide": "test_assessment_browser",
@@ -54,6 +56,7 @@ NOT_PAGES = {  # files and JSON, not HTML pages
     "decisions.download_evidence", "review.download_evidence", "decisions.ranking_csv",
     "public.giving360_csv", "public.giving360_json", "public.healthz", "reports.export_csv",
     "reports.export_workbook", "auth.keep_alive", "auth.session_status",
+    "reports.plan_list_csv", "reports.plan_list_workbook",
 }
 LINKS = """() => Array.from(document.querySelectorAll("a[href]"), a => a.href)"""
 

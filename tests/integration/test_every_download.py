@@ -76,6 +76,8 @@ def _private_downloads(app, round_id: int) -> dict[str, list[str]]:
         "decisions.ranking_csv": [f"/manage/rounds/{round_id}/ranking.csv"],
         "reports.export_csv": [f"/reports/export/{name}.csv" for name in TABLES],
         "reports.export_workbook": ["/reports/export/workbook.xlsx"],
+        "reports.plan_list_csv": ["/reports/plan-list.csv"],
+        "reports.plan_list_workbook": ["/reports/plan-list.xlsx"],
     }
 
 

@@ -355,7 +355,7 @@ def test_charts_are_accessible_svg_with_the_same_figures_in_a_table(app, manager
     assert soup.find_all(style=True) == []  # the Content Security Policy forbids them
     charts = soup.find_all("svg")
     assert {svg["id"] for svg in charts} == {"chart-rounds", "chart-partnerships",
-                                             "chart-issue-types"}
+                                             "chart-issue-types", "chart-sections"}
     for svg in charts:
         assert svg["role"] == "img"
         title_id, desc_id = svg["aria-labelledby"].split()
