@@ -1,5 +1,6 @@
-"""Demo data: the Cambridgeshire and Peterborough OPCC, its six CSPs, three funds and
-accounts for every role. Loaded only when asked (``flask demo-data``); safe to run twice."""
+"""Demo data: the Cambridgeshire and Peterborough OPCC, its six CSPs, three funds, its
+Police and Crime Plans (``demo_plans``) and accounts for every role. Loaded only when asked
+(``flask demo-data``); safe to run twice."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import select
 
-from portal import demo_agreements
+from portal import demo_agreements, demo_plans
 from portal.db import UK, session, utcnow
 from portal.models import (
     Award,
@@ -16,6 +17,7 @@ from portal.models import (
     Fund,
     Organisation,
     OrganisationType,
+    PlanSection,
     Role,
     Round,
     User,
@@ -325,6 +327,8 @@ def load(now: datetime | None = None, *, awards: bool = True) -> bool:
     for spec in FUNDS:
         created |= _fund(spec, now)
     session.flush()
+    created |= demo_plans.load_plans()
+    created |= demo_plans.align_funds(now.astimezone(UK).date())
     if awards:
         created |= load_awards(now)
         created |= load_history(now)
@@ -332,6 +336,7 @@ def load(now: datetime | None = None, *, awards: bool = True) -> bool:
         created |= demo_agreements.load(_account(f"officer.{demo_agreements.SOUTH_CAMBS}"),
                                         _account("manager"), _account("finance"))
         created |= load_return_forms(now)
+        created |= demo_plans.align_grants()  # a demo loaded before the plans existed
     return created
 
 
@@ -393,6 +398,9 @@ def _demo_award(short: str, title: str, issue: str, lines: list[LineSpec],
     accepted = now - DEMO_ACCEPTED_AGO
     sent = accepted - _DEMO_SENT_BEFORE
     bid = bids.start_bid(round_, officer, f"demo-{short}-{year}", sent)
+    # The sections the officer chose, of the plan in force when the bid was sent.
+    sections = demo_plans.grant_sections(title, sent.astimezone(UK).date())
+    bid.plan_sections = sections
     total = sum(pence for _i, _k, pence in lines)
     answers: dict[str, dict[str, Any]] = {
         "about": {"title": title, "summary": f"{title}: a swift, visible response.",
@@ -416,7 +424,7 @@ def _demo_award(short: str, title: str, issue: str, lines: list[LineSpec],
     bids.submit(bid, officer, sent)
     decisions.approve(bid, total, purpose=title, conditions="Publicise the OPCC's support.",
                       reasons="Visible action where residents report the problem most.",
-                      override_reason=DEMO_OVERRIDE,
+                      override_reason=DEMO_OVERRIDE, plan_section_id=_first_id(sections),
                       actor=manager, now=accepted - timedelta(days=1))
     award = session.scalars(select(Award).where(Award.bid_id == bid.id)).one()
     awards.accept(award, officer.name, "Community safety officer", True, officer, now=accepted)
@@ -435,6 +443,11 @@ def _demo_award(short: str, title: str, issue: str, lines: list[LineSpec],
                  after={"returns": [r.due_date.isoformat()
                                     for r in sorted(award.returns, key=lambda r: r.due_date)]})
     return True
+
+
+def _first_id(sections: list[PlanSection]) -> int | None:
+    """The section a demo grant's award is listed under: the first its bid supports."""
+    return sections[0].id if sections else None
 
 
 def load_awards(now: datetime) -> bool:
@@ -525,6 +538,8 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
     moment = round_.opens_at + timedelta(days=10)
     bid = bids.start_bid(round_, officer, f"demo-history-{round_.fund.code}-{short}-{year}",
                          moment)
+    sections = demo_plans.grant_sections(title, moment.astimezone(UK).date())
+    bid.plan_sections = sections
     total = sum(p for _i, _k, p in lines)
     start, end = dates or (f"{year}-07-01", f"{year + 1}-03-31")
     answers: dict[str, dict[str, Any]] = {
@@ -554,7 +569,7 @@ def _history_grant(round_: Round, short: str, title: str, issue: str,
     bids.submit(bid, officer, moment)
     decisions.approve(bid, total, purpose=title, conditions="Publicise the OPCC's support.",
                       reasons="Prevention where the Strategic Assessment shows most harm.",
-                      override_reason=DEMO_OVERRIDE,
+                      override_reason=DEMO_OVERRIDE, plan_section_id=_first_id(sections),
                       actor=manager, now=moment + timedelta(days=30))
     award = session.scalars(select(Award).where(Award.bid_id == bid.id)).one()
     awards.accept(award, officer.name, "Community safety officer", True, officer,

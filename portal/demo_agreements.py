@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from portal import demo_plans
 from portal.db import UK, session, uk_today
 from portal.models import (
     Award,
@@ -210,6 +211,13 @@ def _direct_award(spec: AwardSpec, officer: User, manager: User) -> Award | None
         actions=[agreements.ActionInput(action.number, action.title, action.lead,
                                         action.target) for action in spec.actions],
         token=token, actor=manager, now=_moment(spec.decided))
+    # Listed under a section of the plan in force when it was decided, which the form (it
+    # offers today's plan) would not: set on the rows, as the dates are.
+    sections = demo_plans.grant_sections(spec.title, spec.decided)
+    if sections:
+        award.bid.plan_sections = sections
+        award.plan_section = sections[0]
+        session.flush()
     awards.accept(award, officer.name, "Community safety officer", True, officer,
                   now=_moment(spec.accepted))
     return award
@@ -511,6 +519,7 @@ def load(officer: User, manager: User, finance: User) -> bool:
     created = False
     for spec in DIRECT_FUNDS:
         created |= _direct_fund(spec)
+    created |= demo_plans.align_funds(uk_today())
     created |= _project_officer(officer, manager, finance)
     created |= _cdrp(officer, manager, finance)
     return created

@@ -37,6 +37,8 @@ from portal.models import (
     Organisation,
     OrganisationType,
     Payment,
+    Plan,
+    PlanSection,
     Round,
     Variation,
     VariationStatus,
@@ -74,6 +76,10 @@ COLUMNS: list[tuple[str, tuple[str | int, ...]]] = [
     ("Funding Org:Name", ("fundingOrganization", 0, "name")),
     ("Grant Programme:Code", ("grantProgramme", 0, "code")),
     ("Grant Programme:Title", ("grantProgramme", 0, "title")),
+    ("Classifications:Vocabulary", ("classifications", 0, "vocabulary")),
+    ("Classifications:Code", ("classifications", 0, "code")),
+    ("Classifications:Title", ("classifications", 0, "title")),
+    ("Classifications:Description", ("classifications", 0, "description")),
     ("Last Modified", ("dateModified",)),
 ]
 
@@ -202,20 +208,35 @@ def register_count(year: int | None = None, fund_code: str | None = None) -> Sel
 
 
 @dataclass(frozen=True)
+class PlanAlignment:
+    """The section of the Police and Crime Plan a grant is listed under (``Award.plan_section``,
+    issue 18), with what names its plan: ``plan_title`` and ``in_force_from`` (unique to a
+    plan, and never changed by a later plan)."""
+
+    code: str
+    name: str
+    plan_title: str
+    in_force_from: date
+
+
+@dataclass(frozen=True)
 class AwardedGrant:
     """One published grant: the decision (with bid, partnership, round and fund loaded)
-    and what the award adds: payments so far, the planned dates, when it last changed."""
+    and what the award adds: payments so far, the planned dates, when it last changed, and
+    the section of the Police and Crime Plan it is listed under (None if it has none)."""
 
     decision: Decision
     paid_pence: int | None
     start_date: date | None
     end_date: date | None
     changed_at: tuple[datetime | None, ...]
+    plan_section: PlanAlignment | None = None
 
 
 def awarded_grants(batch: int = BATCH) -> Iterator[AwardedGrant]:
     """Every published grant, oldest decision first, fetched ``batch`` rows at a time in one
-    query, so an export of many grants keeps memory flat."""
+    query, so an export of many grants keeps memory flat: the award's plan section and its
+    plan are joined into the same rows, never fetched grant by grant."""
     last_payment = (select(func.max(Payment.recorded_at)).where(Payment.award_id == Award.id)
                     .correlate(Award).scalar_subquery())
     last_variation = (select(func.max(Variation.decided_at))
@@ -225,13 +246,21 @@ def awarded_grants(batch: int = BATCH) -> Iterator[AwardedGrant]:
     statement = (
         awarded_query().order_by(None).order_by(Decision.decision_date, Decision.id)
         .outerjoin(Award, Award.decision_id == Decision.id)
-        .add_columns(Award.paid_pence, Award.start_date, Award.end_date, Award.offered_at,
-                     Award.accepted_at, Award.closed_at, last_payment, last_variation)
+        .outerjoin(PlanSection, PlanSection.id == Award.plan_section_id)
+        .outerjoin(Plan, Plan.id == PlanSection.plan_id)
+        .add_columns(Award.paid_pence, Award.start_date, Award.end_date,
+                     PlanSection.code, PlanSection.name, Plan.title, Plan.in_force_from,
+                     Award.offered_at, Award.accepted_at, Award.closed_at, last_payment,
+                     last_variation)
         .execution_options(yield_per=batch))
     for row in session.execute(statement):
         decision: Decision = row[0]
+        code, name, plan_title, in_force_from = row[4:8]
+        section = (PlanAlignment(code, name, plan_title, in_force_from)
+                   if code is not None else None)
         yield AwardedGrant(decision=decision, paid_pence=row[1], start_date=row[2],
-                           end_date=row[3], changed_at=(decision.decided_at, *row[4:]))
+                           end_date=row[3], changed_at=(decision.decided_at, *row[8:]),
+                           plan_section=section)
 
 
 # --- grants as 360Giving dictionaries -------------------------------------------------------
@@ -266,6 +295,33 @@ def beneficiary_location(organisation: Organisation) -> dict[str, Any]:
     return location
 
 
+def plan_vocabulary(publisher: Publisher, in_force_from: date) -> str:
+    """The classification vocabulary of one Police and Crime Plan's sections, e.g.
+    ``360G-opcc-cambs-police-and-crime-plan-2021-05-13``.
+
+    It is the portal's own vocabulary (360Giving has none for these plans), so it carries the
+    publisher's 360Giving prefix as 360Giving asks of every identifier a publisher makes up.
+    It names one plan, not plans in general, because section codes are unique only within a
+    plan (a new plan may use "PCF" again for another section, and a grant keeps the section of
+    the plan it was given): one vocabulary, one meaning per code. The plan is named by the date
+    it came into force, which is unique to it, readable, and unchanged when its title is
+    edited or a later plan starts (only correcting that date itself changes it); its id would
+    be as stable but says nothing to a reader."""
+    return f"{publisher.prefix}-police-and-crime-plan-{in_force_from.isoformat()}"
+
+
+def classifications(section: PlanAlignment | None, publisher: Publisher) -> list[dict[str, Any]]:
+    """The grant's 360Giving ``classifications``: its section of the Police and Crime Plan
+    (vocabulary of :func:`plan_vocabulary`, the section's code, its English name as the title
+    and the plan's title as the description: open data is published in English), or [] for a
+    grant given no section."""
+    if section is None:
+        return []
+    return [{"vocabulary": plan_vocabulary(publisher, section.in_force_from),
+             "code": section.code, "title": section.name,
+             "description": section.plan_title}]
+
+
 def grant(row: AwardedGrant, publisher: Publisher) -> dict[str, Any]:
     """One grant in the 360Giving Data Standard's shape."""
     decision = row.decision
@@ -291,6 +347,9 @@ def grant(row: AwardedGrant, publisher: Publisher) -> dict[str, Any]:
     record["beneficiaryLocation"] = [beneficiary_location(bid.organisation)]
     record["fundingOrganization"] = [{"id": publisher.funder_id, "name": publisher.funder_name}]
     record["grantProgramme"] = [{"code": fund.code, "title": fund.name}]
+    classified = classifications(row.plan_section, publisher)
+    if classified:
+        record["classifications"] = classified
     changed = [moment for moment in row.changed_at if moment is not None]
     if changed:
         record["dateModified"] = timestamp(max(changed))

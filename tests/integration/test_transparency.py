@@ -9,16 +9,16 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from portal.db import session, utcnow
+from portal.db import session, uk_today, utcnow
 from portal.exports import giving360
-from portal.models import Award, Bid, Decision, Organisation, Round, User
+from portal.models import Award, Bid, Decision, Organisation, Plan, PlanSection, Round, User
 from portal.services import accounts, awards, bids, decisions
 from tests import bidding
 from tests.conftest import unavailable
@@ -98,6 +98,28 @@ def set_area_code(app, email, code) -> None:
     with app.app_context():
         organisation = accounts.get_user_by_email(email).organisation
         organisation.area_code = code
+        session.commit()
+
+
+def plan(app, in_force_from, title, sections) -> dict[str, int]:
+    """A Police and Crime Plan in force from ``in_force_from`` with ``sections`` ((code,
+    name), in order); the sections' ids by code."""
+    with app.app_context():
+        made = Plan(title=title, first_year=in_force_from.year,
+                    last_year=in_force_from.year + 3, in_force_from=in_force_from,
+                    sections=[PlanSection(code=code, name=name, position=number)
+                              for number, (code, name) in enumerate(sections, start=1)])
+        session.add(made)
+        session.commit()
+        return {section.code: section.id for section in made.sections}
+
+
+def align(app, bid_id, section_id) -> None:
+    """List the award of ``bid_id`` under the plan section ``section_id`` (None: no section),
+    as the grants manager's decision does."""
+    with app.app_context():
+        session.scalars(select(Award).where(Award.bid_id == bid_id)).one() \
+            .plan_section_id = section_id
         session.commit()
 
 
@@ -215,6 +237,81 @@ def test_awarded_grants_from_every_fund_make_a_valid_360giving_package(app, clie
     yf = grants[f"360G-opcc-cambs-{reference_of(app, ids['YF'])}"]
     assert yf["amountAwarded"] == Decimal("3999.99")
     assert yf["amountDisbursed"] == Decimal("0.00")
+
+
+# A plan older than any the demo holds, so that its date is the tests' own.
+OLD_PLAN = date(2001, 4, 1)
+
+
+def test_each_grants_plan_section_is_published_as_a_classification_and_validates(
+        app, client, validator):
+    sections = plan(app, OLD_PLAN, "Community Safety Plan 2001–2004",
+                    [("PCF", "Putting Communities First"), ("VIC", "Supporting victims")])
+    first, second = award(app, "SCF", 1_000_00), award(app, "YF", 2_000_00)
+    unaligned = award(app, "PCF", 3_000_00)
+    align(app, first, sections["PCF"])
+    align(app, second, sections["VIC"])
+    align(app, unaligned, None)
+
+    data = package(client)
+
+    assert problems(validator, data) == []
+    grants = {g["id"]: g for g in data["grants"]}
+    vocabulary = "360G-opcc-cambs-police-and-crime-plan-2001-04-01"
+    assert grants[f"360G-opcc-cambs-{reference_of(app, first)}"]["classifications"] == [
+        {"vocabulary": vocabulary, "code": "PCF", "title": "Putting Communities First",
+         "description": "Community Safety Plan 2001–2004"}]
+    assert grants[f"360G-opcc-cambs-{reference_of(app, second)}"]["classifications"][0][
+        "code"] == "VIC"
+    assert "classifications" not in grants[f"360G-opcc-cambs-{reference_of(app, unaligned)}"]
+
+    rows = {row["Identifier"]: row for row in csv_rows(client)}
+    row = rows[f"360G-opcc-cambs-{reference_of(app, first)}"]
+    assert (row["Classifications:Vocabulary"], row["Classifications:Code"],
+            row["Classifications:Title"], row["Classifications:Description"]) == (
+        vocabulary, "PCF", "Putting Communities First", "Community Safety Plan 2001–2004")
+    none = rows[f"360G-opcc-cambs-{reference_of(app, unaligned)}"]
+    assert none["Classifications:Vocabulary"] == none["Classifications:Code"] == ""
+
+
+def test_a_grant_keeps_its_older_plans_classification_after_a_new_plan_starts(
+        app, client, validator):
+    old = plan(app, OLD_PLAN, "Community Safety Plan 2001–2004",
+               [("PCF", "Putting Communities First")])
+    kept = award(app, "SCF", 1_000_00)
+    align(app, kept, old["PCF"])
+    new = plan(app, uk_today(), "A new plan", [("PCF", "People and communities first")])
+    newer = award(app, "SCF", 2_000_00)
+    align(app, newer, new["PCF"])
+
+    data = package(client)
+
+    assert problems(validator, data) == []
+    grants = {g["id"]: g["classifications"][0] for g in data["grants"]
+              if "classifications" in g}
+    # The same code in two plans: each plan is its own vocabulary, so neither is mistaken
+    # for the other.
+    assert grants[f"360G-opcc-cambs-{reference_of(app, kept)}"] == {
+        "vocabulary": "360G-opcc-cambs-police-and-crime-plan-2001-04-01", "code": "PCF",
+        "title": "Putting Communities First", "description": "Community Safety Plan 2001–2004"}
+    assert grants[f"360G-opcc-cambs-{reference_of(app, newer)}"] == {
+        "vocabulary": f"360G-opcc-cambs-police-and-crime-plan-{uk_today().isoformat()}",
+        "code": "PCF", "title": "People and communities first", "description": "A new plan"}
+
+
+def test_a_classification_of_the_wrong_shape_is_caught_by_the_schema(
+        app, client, validator):
+    sections = plan(app, OLD_PLAN, "Community Safety Plan 2001–2004",
+                    [("PCF", "Putting Communities First")])
+    align(app, award(app), sections["PCF"])
+    good = package(client)
+    grant = good["grants"][0]
+    assert problems(validator, good) == []
+    for bad in ({**grant, "classifications": {"code": "PCF"}},
+                {**grant, "classifications": [{"code": 7, "vocabulary": "x"}]},
+                {**grant, "classifications": [{**grant["classifications"][0],
+                                               "title": ["Putting", "Communities"]}]}):
+        assert problems(validator, {**good, "grants": [bad]}), bad
 
 
 def test_the_schema_check_catches_what_the_standard_forbids(app, client, validator):
@@ -512,14 +609,19 @@ def test_the_register_and_the_open_data_cost_the_same_queries_for_2_and_12_grant
         app, client, count_queries):
     counts = []
     made = 0
+    sections = plan(app, OLD_PLAN, "Community Safety Plan 2001–2004",
+                    [("PCF", "Putting Communities First"), ("VIC", "Supporting victims")])
     for total in (2, 12):
         while made < total:
-            award(app, ("SCF", "YF", "PCF")[made % 3], 1_000_00, title=f"Grant {made}")
+            bid_id = award(app, ("SCF", "YF", "PCF")[made % 3], 1_000_00, title=f"Grant {made}")
+            align(app, bid_id, sections[("PCF", "VIC")[made % 2]])
             made += 1
         with count_queries() as queries:
             assert client.get("/transparency").status_code == 200
         with count_queries() as exported:
-            assert len(package(client)["grants"]) == total
+            grants = package(client)["grants"]
+            assert len(grants) == total
+            assert all(g["classifications"][0]["code"] in sections for g in grants)
         counts.append((len(queries), len(exported)))
     assert counts[0] == counts[1]
 
