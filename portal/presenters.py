@@ -314,13 +314,22 @@ _KEY_LABELS: dict[str, Any] = {
     "actions": _l("Action plan"), "lines": _l("Actions of each budget line"),
     "number": _l("Number"), "lead": _l("Lead"), "target_date": _l("Target date"),
     "start_date": _l("Start date"),
+    # Alignment to the Police and Crime Plan (issue 18): sections by their codes.
+    "plan_sections": _l("Sections of the Police and Crime Plan"),
+    "plan_section": _l("Section of the Police and Crime Plan"),
+    # The plan's own events (issue 18).
+    "in_force_from": _l("In force from"), "position": _l("Place in the plan"),
+    "first_year": _l("First financial year"), "last_year": _l("Last financial year"),
+    "sections_copied": _l("Sections copied from the plan before"),
 }
 # Details that hold questions' or sections' keys (issue 15): shown as words.
 _KEYS_AS_WORDS = {"answers_left_behind", "sections_removed"}
 # Details that hold what the OPCC typed in English beside a Welsh field (``name`` and
 # ``name_cy``), by the kind of record: marked English for a Welsh reader.
-_ENGLISH_FIELDS = {"fund": {"name", "purpose", "terms"}, "round": {"name", "guidance"},
-                   "form": {"label", "title", "copied_from"}}
+_ENGLISH_FIELDS = {"fund": {"name", "purpose", "terms", "plan_section"},
+                   "round": {"name", "guidance"},
+                   "form": {"label", "title", "copied_from"},
+                   "plan": {"title", "name", "copied_from"}}
 # A bid section's state (bid_sections.status: no workflow's).
 _SECTION_STATES: dict[str, Any] = {"not_started": _l("Not yet started"),
                                    "in_progress": _l("In progress"),

@@ -26,6 +26,7 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -33,7 +34,7 @@ from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from sqlalchemy import select
 
-from portal.db import session
+from portal.db import session, uk_today
 from portal.models import Award, Bid, Fund, Organisation, Round
 from portal.oneshot import is_one_shot
 from portal.services import (
@@ -46,6 +47,7 @@ from portal.services import (
     evidence,
     form_design,
     form_versions,
+    plans,
 )
 from tests import bidding
 
@@ -252,8 +254,50 @@ def return_form_page(what: str) -> Callable[[Flask], str]:
     return lambda app: _made(app, make)
 
 
+def bid_plan_sections_page(app: Flask) -> str:
+    """A draft bid's sections of the Police and Crime Plan (issue 18): a plan in force today
+    with three sections, the bid starting with the fund's default (the first)."""
+
+    def make() -> str:
+        from tests.alignment import make_plan, set_default
+
+        ids = make_plan(uk_today())
+        set_default("SCF", ids["PCF"])
+        return f"/bids/{_bid().id}/plan"
+
+    return _made(app, make)
+
+
+def toggle_last(name: str) -> Change:
+    """The last box of a group ticked on the first and third saves, unticked on the second
+    (its value is a record's id, known only once the page is made)."""
+
+    def change(form: Form, save: int) -> None:
+        toggle(name, form.choices[name][-1])(form, save)
+
+    return change
+
+
 def fund_page(app: Flask) -> str:
     return _made(app, lambda: f"/manage/funds/{_round('SCF').fund_id}/edit")
+
+
+def plan_page(what: str) -> Callable[[Flask], str]:
+    """A plan of three sections (issue 18): its own page, or its first section's."""
+
+    def make() -> str:
+        manager = _user(MANAGER)
+        plan = plans.create_plan(plans.PlanDetails(
+            "Police and Crime Plan 2033 to 2036", 2033, 2035, date(2033, 4, 1)), manager)
+        first = plans.add_section(plan, plans.SectionDetails(
+            "PCF", "Putting Communities First"), manager)
+        for code, name in (("VAWG", "Tackling Violence Against Women and Girls"),
+                           ("FAIR", "A Fair Criminal Justice System")):
+            plans.add_section(plan, plans.SectionDetails(code, name), manager)
+        return (f"/manage/plans/{plan.id}" if what == "plan"
+                else f"/manage/plans/{plan.id}/sections/{first.id}")
+
+    return lambda app: _made(app, make)
 
 
 # --- what a browser sends -------------------------------------------------------------------
@@ -500,8 +544,9 @@ def one_file_fewer(before: BeautifulSoup, after: BeautifulSoup, save: int) -> No
 
 SECTIONS = ("about", "problem", "delivery", "outcomes", "budget", "declarations")
 
-# A form here may be @one_shot too (a draft return, an assessment, moderated scores): each
-# time its page is opened it carries a new token, so saving it again is a new intent.
+# A form here may be @one_shot too (a draft return, an assessment, moderated scores, an
+# evidence file's upload or removal): each time its page is opened it carries a new token, so
+# saving it again is a new intent.
 SAVING_FORMS: dict[str, tuple[Target, ...]] = {
     "applicant.section": tuple(
         Target(OFFICER, section_page(key), key,
@@ -510,6 +555,8 @@ SAVING_FORMS: dict[str, tuple[Target, ...]] = {
         for key in SECTIONS) + (Target(OFFICER, section_page("youth", "YF"), "youth"),),
     "applicant.evidence_files": (
         Target(OFFICER, evidence_page(0), extra=upload, check=one_more_file),),
+    "applicant.plan_sections": (
+        Target(OFFICER, bid_plan_sections_page, changes=(toggle_last("plan_sections"),)),),
     "applicant.remove_evidence": (
         Target(OFFICER, evidence_page(3), check=one_file_fewer),),
     "applicant.award_return": (
@@ -523,6 +570,9 @@ SAVING_FORMS: dict[str, tuple[Target, ...]] = {
         Target(MANAGER, action_plan_page,
                changes=(field_list_rows(("actions",), adjust=renumber_actions),)),),
     "decisions.edit_fund": (Target(MANAGER, fund_page, keep=("code",), changes=()),),
+    "decisions.plan": (Target(MANAGER, plan_page("plan"), changes=()),),
+    "decisions.plan_section": (
+        Target(MANAGER, plan_page("section"), keep=("code",), changes=()),),
     "decisions.edit_round": (
         Target(MANAGER, round_page("edit"),
                changes=(toggle("eligible_organisation_types", "opcc"),)),),
@@ -560,6 +610,13 @@ NOT_SAVING_FORMS: dict[str, str] = {
                     "refused as a duplicate); the account is saved again through "
                     "admin.edit_user",
     "decisions.new_fund": "creates a fund; a fund is saved again through decisions.edit_fund",
+    "decisions.new_plan": "creates a plan; a plan is saved again through decisions.plan",
+    "decisions.new_plan_section": "adds a section (each post adds another); a section is "
+                                  "saved again through decisions.plan_section",
+    "decisions.move_plan_section": "puts a section at the place its button names (the same "
+                                   "post again leaves it there): a button, not values saved",
+    "decisions.remove_plan_section": "removes a section after a yes: nothing left to save "
+                                     "again",
     "decisions.new_round": "creates a round; a round is saved again through "
                            "decisions.edit_round and decisions.edit_criteria",
     "decisions.round_form_section_new": "adds a section (each post adds another); a section is saved again through its section page",

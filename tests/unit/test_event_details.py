@@ -21,7 +21,7 @@ from portal.queries.history import BidNames, RecordNames
 from portal.workflows import action_labels
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
-ACTION = re.compile(r'"((?:assessment|award|bid|decision|form|fund|organisation|return|round|user|variation)'
+ACTION = re.compile(r'"((?:assessment|award|bid|decision|form|fund|organisation|plan|return|round|user|variation)'
                     r'\.(?!html")[a-z_]+)"')
 
 # What each action records, as the services write it (portal/services/*.py): a new action
@@ -80,6 +80,8 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
                                   "received_on": "2027-06-01", "reference": "REF-9"}),
     "bid.created": (None, {"round": "Round 1", "fund": "Community Safety Fund"}),
     "bid.evidence_added": (None, {"file": "plan.pdf", "size": 204800}),
+    "bid.plan_sections_chosen": ({"plan_sections": ["PCF"]},
+                                 {"plan_sections": ["PCF", "SAF"]}),
     "bid.evidence_removed": ({"file": "plan.pdf"}, None),
     "bid.evidence_lost": ({"file": "plan.pdf", "stored_as": "ab12.pdf"}, None),
     "bid.section_saved": (None, {"section": "budget", "status": "in_progress", "version": 3}),
@@ -122,12 +124,29 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
     "bid.withdrawn": ({"status": "submitted"}, {"status": "withdrawn", "reason": "No venue"}),
     "decision.approved": ({"status": "in_assessment"},
                           {"status": "awarded", "reference": "D-1", "amount": 420000,
-                           "conditions": "Quarterly updates", **READINESS}),
+                           "conditions": "Quarterly updates", "plan_section": "PCF",
+                           **READINESS}),
     "decision.declined": ({"status": "in_assessment"},
                           {"status": "not_funded", "reference": "D-2", "feedback": "Too costly",
                            **READINESS, "override_reason": "Deadline"}),
     "fund.created": (None, SNAPSHOT_FUND),
-    "fund.updated": (SNAPSHOT_FUND, {**SNAPSHOT_FUND, "payment_rule": "advance"}),
+    "fund.updated": (SNAPSHOT_FUND, {**SNAPSHOT_FUND, "payment_rule": "advance",
+                                     "plan_section": "PCF Putting Communities First"}),
+    "plan.created": (None, {"title": "Police and Crime Plan 2025 to 2028",
+                            "first_year": "2025/26", "last_year": "2027/28",
+                            "in_force_from": "2025-04-01", "copied_from": "Police and Crime Plan 2021 to 2024",
+                            "sections_copied": ["PCF", "VAWG"]}),
+    "plan.changed": ({"title": "Police and Crime Plan", "first_year": "2025/26",
+                      "last_year": "2027/28", "in_force_from": "2025-04-01"},
+                     {"title": "Police and Crime Plan", "title_cy": "Cynllun Heddlu",
+                      "first_year": "2025/26", "last_year": "2028/29",
+                      "in_force_from": "2025-05-01"}),
+    "plan.section_added": (None, {"code": "PCF", "name": "Putting Communities First"}),
+    "plan.section_changed": ({"code": "PCF", "name": "Putting Communities First"},
+                             {"code": "PCF-1", "name": "Putting Communities First",
+                              "name_cy": "Rhoi Cymunedau’n Gyntaf"}),
+    "plan.section_moved": ({"position": 3}, {"code": "PCF", "position": 1}),
+    "plan.section_removed": ({"code": "PCF", "name": "Putting Communities First"}, None),
     "return.approved": ({"status": "submitted"}, {"status": "approved", "comments": "Fine"}),
     "return.queried": ({"status": "submitted"}, {"status": "queried", "comments": "Receipts?"}),
     "return.saved": ({"status": "due"}, {"status": "draft", "spend": 123456, "award": 3}),
