@@ -15,6 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTex
 from wtforms import FormField, HiddenField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
+from forms.admin import OptionsSelect
 from forms.applicant import COST_KINDS, CountedTextArea
 from forms.base import PortalForm, RowForm
 from forms.fields import (
@@ -138,7 +139,8 @@ class _DirectAwardBase(PortalForm):
                           validators=[max_length(2000, _l("Reasons"))])
     # The sections offered are the view's (issue 18): the plan in force and the fund's default.
     plan_section = RecordSelectField(
-        _l("Section of the Police and Crime Plan this grant is listed under"), widget=GovSelect(),
+        _l("Section of the Police and Crime Plan this grant is listed under"),
+        widget=OptionsSelect(),
         description=_l("Optional. The board’s list of grants shows the grant under it."),
         message=_l("Select a section of the Police and Crime Plan from the list"), choices=[])
     check = SubmitField(_l("Continue"), widget=GovSubmitInput())

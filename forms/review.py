@@ -24,6 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired
 
+from forms.admin import OptionsSelect
 from forms.applicant import CountedTextArea
 from forms.base import PortalForm
 from forms.fields import (
@@ -153,7 +154,8 @@ class DecisionForm(OneShotForm):
                           validators=[max_length(2000, _l("Reasons"))])
     # The sections offered are the view's (issue 18): the plan in force and the bid's own.
     plan_section = RecordSelectField(
-        _l("Section of the Police and Crime Plan this grant is listed under"), widget=GovSelect(),
+        _l("Section of the Police and Crime Plan this grant is listed under"),
+        widget=OptionsSelect(),
         description=_l("Optional. The board’s list of grants shows the grant under it."),
         message=_l("Select a section of the Police and Crime Plan from the list"), choices=[])
     feedback = StringField(_l("Feedback for the partnership"), widget=CountedTextArea(3000),

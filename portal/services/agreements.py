@@ -50,7 +50,7 @@ from portal.models import (
     User,
     year_label,
 )
-from portal.services import DomainError, alignment, audit, awards, policy, years
+from portal.services import DomainError, alignment, audit, awards, plans, policy, years
 from portal.services.bids import _next_reference
 from portal.services.policy import Action
 from portal.services.rounds import financial_year_dates
@@ -236,6 +236,7 @@ def check_direct_award(organisation_id: int | None, round_id: int | None, *, tit
     round_ = direct_budget(round_id)
     if round_ is None:
         raise DomainError(_("Select a budget of a fund of direct awards"), field="budget")
+    plans.hold_sections([plan_section_id])
     section = alignment.offered_section(plan_section_id,
                                         alignment.sections_for_direct_award(round_))
     title = _required(title, TITLE_LIMIT, "title", _("Enter a title for the award"),

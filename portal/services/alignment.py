@@ -91,10 +91,15 @@ def choices(sections: Sequence[PlanSection], on: date | None = None) -> list[tup
     return [(str(s.id), section_label(s, s.plan_id == in_force)) for s in sections]
 
 
-def award_choices(sections: Sequence[PlanSection]) -> list[tuple[str, str]]:
+def award_choices(sections: Sequence[PlanSection]) -> list[tuple[str, str, dict[str, str]]]:
     """The choices of the select of the section a grant is listed under: none first (the
-    section is optional), then :func:`choices`."""
-    return [("", _("Not listed under a section")), *choices(sections)]
+    section is optional), then :func:`choices`, each option whose name is English shown to a
+    Welsh reader marked ``lang="en"`` (the house's ``OptionsSelect`` writes it)."""
+    in_force = plan_id_in_force()
+    marked = [(str(s.id), section_label(s, s.plan_id == in_force),
+               {"lang": "en"} if bilingual.chosen(s.name, s.name_cy)[1] else {})
+              for s in sections]
+    return [("", _("Not listed under a section"), {}), *marked]
 
 
 def codes(sections: Iterable[PlanSection]) -> list[str]:
@@ -133,6 +138,7 @@ def choose_sections(bid: Bid, section_ids: Sequence[int], actor: User,
     racing the submission lands before it or finds the bid submitted. Raises DomainError
     beside ``plan_sections`` (submitted, an id not offered, none chosen); nothing changes."""
     session.execute(select(Bid.id).where(Bid.id == bid.id).with_for_update())
+    plans.hold_sections(section_ids)  # a removal of one waits, or is waited for
     session.refresh(bid, ["status", "plan_sections"])
     if bid.status != BidStatus.DRAFT:
         raise DomainError(_("This bid has been submitted and can no longer be changed."),

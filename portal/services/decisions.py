@@ -36,7 +36,7 @@ from portal.models import (
     Round,
     User,
 )
-from portal.services import DomainError, alignment, audit, awards, policy, years
+from portal.services import DomainError, alignment, audit, awards, plans, policy, years
 from portal.services.bids import _next_reference
 from portal.services.policy import Action
 from portal.services.workflow import Conflict, Transition, atomic, move, tell
@@ -252,6 +252,7 @@ def approve(bid: Bid, amount_pence: int, *, purpose: str, conditions: str, reaso
     18). All or nothing: a refusal (DomainError beside a field, or ``Conflict`` when another
     manager decided first) leaves no decision, no commitment."""
     _check_may_decide(bid, actor)
+    plans.hold_sections([plan_section_id])
     section = alignment.offered_section(plan_section_id, alignment.sections_for_decision(bid))
     if amount_pence <= 0:
         raise DomainError(_("Enter an amount more than £0"), field="amount")

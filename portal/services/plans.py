@@ -6,6 +6,7 @@ data); the grants manager's changes to plans and sections are added below them."
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,9 +25,11 @@ from portal.services.workflow import atomic
 
 def plan_in_force(on: date) -> Plan | None:
     """The plan in force on the UK date ``on``: the one with the latest ``in_force_from`` on
-    or before it; None before the first plan."""
+    or before it; None before the first plan. Read as it is now (a plan this session read
+    before is refreshed: another manager may have moved its date a moment ago)."""
     return session.scalar(select(Plan).where(Plan.in_force_from <= on)
-                          .order_by(Plan.in_force_from.desc()).limit(1))
+                          .order_by(Plan.in_force_from.desc()).limit(1)
+                          .execution_options(populate_existing=True))
 
 
 def sections_in_force(on: date) -> list[PlanSection]:
@@ -35,7 +38,28 @@ def sections_in_force(on: date) -> list[PlanSection]:
     if plan is None:
         return []
     return list(session.scalars(select(PlanSection).where(PlanSection.plan_id == plan.id)
-                                .order_by(PlanSection.position, PlanSection.id)))
+                                .order_by(PlanSection.position, PlanSection.id)
+                                .execution_options(populate_existing=True)))
+
+
+def hold_sections(section_ids: Iterable[int | None]) -> None:
+    """Hold the sections ``section_ids`` and their plans (FOR SHARE) until the change that
+    gives a record one of them commits. Call it before reading what is offered: a removal of
+    the section, or a change of its plan's date, then waits for this change and finds the
+    section in use; or this change waits for them and reads what they left (a breaker had a
+    decision and a removal at once end in a deadlock, a foreign-key error, or a grant under a
+    plan whose date moved past it). Plans first, then sections, as the removal takes them.
+    (SQLite: a POST holds the write lock already.)"""
+    ids = sorted({section_id for section_id in section_ids if section_id is not None})
+    if not ids:
+        return
+    plan_ids = sorted(set(session.scalars(select(PlanSection.plan_id)
+                                          .where(PlanSection.id.in_(ids)))))
+    if plan_ids:
+        session.execute(select(Plan.id).where(Plan.id.in_(plan_ids)).order_by(Plan.id)
+                        .with_for_update(read=True))
+    session.execute(select(PlanSection.id).where(PlanSection.id.in_(ids))
+                    .order_by(PlanSection.id).with_for_update(read=True))
 
 
 # --- the grants manager's plans and sections --------------------------------------------------
@@ -201,6 +225,12 @@ def _check_plan(details: PlanDetails, plan: Plan | None) -> None:
             and awards_use_plan(plan):
         raise DomainError(_("The date cannot change: grants have been awarded under this "
                             "plan’s sections"), field="in_force_from")
+    if plan is not None and (details.first_year, details.last_year) \
+            != (plan.first_year, plan.last_year) and awards_use_plan(plan):
+        # The board's lists pick each year's plan by its years (a breaker moved a plan with
+        # grants to 2099-2100 and back).
+        raise DomainError(_("The years cannot change: grants have been awarded under this "
+                            "plan’s sections"), field="first_year")
 
 
 def _check_section(plan: Plan, details: SectionDetails, section: PlanSection | None) -> None:
@@ -348,6 +378,8 @@ def update_section(section: PlanSection, details: SectionDetails, actor: User) -
     """A section's code, name and Welsh name. Grants aligned to it keep it (by id) and show
     its new words. Raises DomainError beside ``code``, ``name`` or ``name_cy``."""
     _hold_plan(section.plan)
+    if session.scalar(select(PlanSection.id).where(PlanSection.id == section.id)) is None:
+        raise DomainError(_("That section was removed a moment ago"), field="code")
     session.refresh(section)
     _check_section(section.plan, details, section)
     before = _section_snapshot(section)

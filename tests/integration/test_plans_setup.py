@@ -492,3 +492,122 @@ def setup_details(fund: Fund, section_id: int):
         allows_multi_year=fund.allows_multi_year, payment_rule=fund.payment_rule,
         terms=fund.terms, direct=fund.direct, name_cy=fund.name_cy,
         purpose_cy=fund.purpose_cy, terms_cy=fund.terms_cy, plan_section_id=section_id)
+
+
+def _spare_section(app, code: str) -> int:
+    """A section added to the plan in force today, used by nothing yet: its id."""
+    with app.test_request_context():
+        plan = plans.plan_in_force(uk_today())
+        section = plans.add_section(plan, plans.SectionDetails(code, f"Spare {code}"),
+                                    _manager())
+        session.commit()
+        return section.id
+
+
+def _approve(bid_id: int, section_id: int):
+    def job() -> None:
+        from portal.models import Bid
+        from portal.services import decisions
+
+        decisions.approve(session.get(Bid, bid_id), 1000, purpose="Lights", conditions="",
+                          reasons="Good value", actor=_manager(), override_reason="Raced",
+                          plan_section_id=section_id)
+    return job
+
+
+def test_a_section_removed_while_a_grant_is_listed_under_it_ends_one_way_or_the_other(
+        real_app):
+    """A breaker's decision and removal at once ended in a deadlock or a foreign-key error
+    (a 500 either way): the decision now holds the section and its plan."""
+    from tests.bidding import submitted_bid
+    from tests.integration.test_welsh_name_races import race
+
+    for attempt in range(3):
+        section_id = _spare_section(real_app, f"GONE{attempt}")
+        bid_id = submitted_bid(real_app)
+
+        def remove(section_id: int = section_id) -> None:
+            plans.remove_section(session.get(PlanSection, section_id), _manager())
+
+        outcomes = race(real_app, [_approve(bid_id, section_id), remove])
+        with real_app.app_context():
+            from portal.models import Award
+
+            award = session.scalar(select(Award).where(Award.bid_id == bid_id))
+            kept = session.get(PlanSection, section_id) is not None
+        if award is not None:
+            assert kept and award.plan_section_id == section_id, outcomes
+        else:
+            assert not kept and sorted(outcomes) == ["refused", "saved"], outcomes
+
+
+def test_a_plans_date_moved_while_a_grant_is_listed_under_it_ends_one_way_or_the_other(
+        real_app):
+    """A breaker moved a plan's date past a grant decided under it at the same moment:
+    the grant stood under a plan not yet in force, and the date was locked there."""
+    from tests.bidding import submitted_bid
+    from tests.integration.test_welsh_name_races import race
+
+    yesterday = uk_today() - timedelta(days=1)
+    plan_id, ids = make_plan(real_app, yesterday, title="Plan from yesterday")
+    bid_id = submitted_bid(real_app)
+
+    def move_date() -> None:
+        plan = session.get(Plan, plan_id)
+        plans.update_plan(plan, plans.PlanDetails(plan.title, plan.first_year, plan.last_year,
+                                                  uk_today() + timedelta(days=30)), _manager())
+
+    race(real_app, [_approve(bid_id, ids[0]), move_date])
+    with real_app.app_context():
+        from portal.models import Award
+
+        award = session.scalar(select(Award).where(Award.bid_id == bid_id))
+        in_force_from = session.get(Plan, plan_id).in_force_from
+    if award is not None and award.plan_section_id == ids[0]:
+        assert in_force_from == yesterday  # the move was refused
+    else:
+        assert in_force_from > uk_today()  # the decision was refused: not offered
+
+
+def test_a_section_changed_while_it_is_removed_is_refused_in_words(real_app):
+    """A breaker's edit racing the removal failed with a 500 (the section could not be
+    refreshed)."""
+    from tests.integration.test_welsh_name_races import race
+
+    for attempt in range(3):
+        section_id = _spare_section(real_app, f"EDIT{attempt}")
+
+        def change(section_id: int = section_id, attempt: int = attempt) -> None:
+            section = session.get(PlanSection, section_id)
+            if section is None:  # removed before this request read it: a 404 page
+                return
+            plans.update_section(section, plans.SectionDetails(f"EDITED{attempt}",
+                                                               "Changed"), _manager())
+
+        def remove(section_id: int = section_id) -> None:
+            plans.remove_section(session.get(PlanSection, section_id), _manager())
+
+        race(real_app, [change, remove])  # each saved or refused in words, never an error
+
+
+def test_a_plans_years_cannot_change_once_a_grant_is_listed_under_it(app, manager):
+    from tests.bidding import submitted_bid
+
+    plan_id, ids = plan_today(app)
+    bid_id = submitted_bid(app)
+    with app.test_request_context():
+        from portal.models import Bid
+        from portal.services import decisions
+
+        decisions.approve(session.get(Bid, bid_id), 1000, purpose="Lights", conditions="",
+                          reasons="Good value", actor=_manager(), override_reason="Test",
+                          plan_section_id=ids[0])
+        session.commit()
+        plan = session.get(Plan, plan_id)
+        before = table_row_counts(app)
+        with pytest.raises(plans.DomainError) as refused:
+            plans.update_plan(plan, plans.PlanDetails(plan.title, 2099, 2100,
+                                                      plan.in_force_from), _manager())
+        assert refused.value.field == "first_year"
+        session.rollback()
+    assert table_row_counts(app) == before
