@@ -155,7 +155,7 @@ def test_an_officer_completes_every_section_and_submits_a_bid(browser_page: Brow
     assert browser.h1() == "Check your answers before submitting your bid"
     cards = [" ".join(t.split()) for t in
              page.locator(".govuk-summary-card__title").all_inner_texts()]
-    assert cards == [*SECTIONS, "Evidence files"]
+    assert cards == [*SECTIONS, "Evidence files", "Police and Crime Plan"]
     answers = browser.text()
     assert title in answers
     assert "Road safety, Bike theft" in answers
