@@ -120,9 +120,12 @@ class PlanList:
 
 
 def _year_plan(year: int) -> ColumnElement[int]:
-    """The id of the year's plan, in SQL: the latest in force of those whose years cover
-    ``year``, else the plan in force on the year's last day (31 March)."""
-    covering = (select(Plan.id).where(Plan.first_year <= year, Plan.last_year >= year)
+    """The id of the year's plan, in SQL: the latest in force by the year's last day (31
+    March) of those whose years cover ``year``, else the plan in force on that day."""
+    # Only plans in force by the year's end: a plan whose years cover the year but whose date
+    # is later is not the year's (a breaker's plan moved to 2028 took 2026/27's place).
+    covering = (select(Plan.id).where(Plan.first_year <= year, Plan.last_year >= year,
+                                      Plan.in_force_from <= date(year + 1, 3, 31))
                 .order_by(Plan.in_force_from.desc()).limit(1).scalar_subquery())
     at_end = (select(Plan.id).where(Plan.in_force_from <= date(year + 1, 3, 31))
               .order_by(Plan.in_force_from.desc()).limit(1).scalar_subquery())

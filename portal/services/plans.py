@@ -149,6 +149,14 @@ def section_use(section: PlanSection) -> SectionUse:
     return SectionUse(int(row[0]), int(row[1]), int(row[2]))
 
 
+def plan_in_use(plan: Plan) -> bool:
+    """Whether any fund names, or any bid supports, a section of ``plan``."""
+    sections = select(PlanSection.id).where(PlanSection.plan_id == plan.id)
+    return bool(session.scalar(select(
+        exists().where(Fund.plan_section_id.in_(sections))
+        | exists().where(bid_plan_sections.c.plan_section_id.in_(sections)))))
+
+
 def awards_use_plan(plan: Plan) -> bool:
     """Whether any award is listed under one of ``plan``'s sections."""
     ids = select(PlanSection.id).where(PlanSection.plan_id == plan.id)
@@ -225,6 +233,13 @@ def _check_plan(details: PlanDetails, plan: Plan | None) -> None:
             and awards_use_plan(plan):
         raise DomainError(_("The date cannot change: grants have been awarded under this "
                             "plan’s sections"), field="in_force_from")
+    if plan is not None and details.in_force_from != plan.in_force_from \
+            and plan_in_use(plan):
+        # A fund or bid given a section of a plan then moved later would be decided under a
+        # plan not yet in force (a breaker's grant, whose plan's date then locked there).
+        raise DomainError(_("The date cannot change: funds or bids use this plan’s sections. "
+                            "Give them sections of another plan first."),
+                          field="in_force_from")
     if plan is not None and (details.first_year, details.last_year) \
             != (plan.first_year, plan.last_year) and awards_use_plan(plan):
         # The board's lists pick each year's plan by its years (a breaker moved a plan with
@@ -266,7 +281,9 @@ def _hold_plans() -> None:
     """Hold every plan's row until the change commits (plans are few): two managers giving
     two plans the same date are taken one after the other, and the second is refused in
     words. (SQLite: a POST holds the write lock already.)"""
-    session.execute(select(Plan.id).with_for_update())
+    # In id order, as ``hold_sections`` takes its plans: a breaker's bid choosing sections of
+    # two plans while a plan was saved deadlocked when the rows lay in another order on disk.
+    session.execute(select(Plan.id).order_by(Plan.id).with_for_update())
 
 
 def _hold_plan(plan: Plan) -> None:

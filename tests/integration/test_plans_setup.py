@@ -611,3 +611,41 @@ def test_a_plans_years_cannot_change_once_a_grant_is_listed_under_it(app, manage
         assert refused.value.field == "first_year"
         session.rollback()
     assert table_row_counts(app) == before
+
+
+def test_a_plans_date_cannot_move_once_a_fund_or_bid_uses_its_sections(app, manager):
+    """A breaker moved a plan whose section a fund and bids used to a later date; a bid was
+    then decided under a plan not yet in force, and the date locked there."""
+    plan_id, ids = plan_today(app)
+    with app.test_request_context():
+        fund = session.scalar(select(Fund).where(Fund.code == "SCF"))
+        fund.plan_section_id = ids[0]
+        session.commit()
+        plan = session.get(Plan, plan_id)
+        before = table_row_counts(app)
+        with pytest.raises(plans.DomainError) as refused:
+            plans.update_plan(plan, plans.PlanDetails(plan.title, plan.first_year,
+                                                      plan.last_year,
+                                                      uk_today() + timedelta(days=31)),
+                              _manager())
+        assert refused.value.field == "in_force_from"
+        session.rollback()
+    assert table_row_counts(app) == before
+
+
+def test_the_boards_list_takes_no_plan_dated_after_the_year_as_the_years_plan(app):
+    """A plan whose years cover a year but which comes into force after it is not that
+    year's plan (a breaker's plan moved to 2028 took 2026/27's place on the list)."""
+    from portal.services import plan_report, reporting
+
+    year = uk_today().year + 30
+    early, _ = make_plan(app, date(year, 4, 1), title="Early plan")
+    late, late_ids = make_plan(app, date(year + 2, 5, 1), title="Late plan")
+    with app.test_request_context():
+        later = session.get(Plan, late)
+        later.first_year = year  # covers the year, but in force only two years on
+        session.commit()
+        found = plan_report.plan_list(reporting.Filters(year=year, fund_id=None,
+                                                        organisation_id=None))
+        assert found.plan_title == "Early plan"
+        assert late_ids[0] not in {group.section.id for group in found.groups}
