@@ -253,3 +253,16 @@ def action_plan_form(saved_actions: int, lines: int, *args: Any, **kwargs: Any) 
         "lines": RowList(FormField(_LineActions), rows=max(lines, 1)),
     })
     return form(*args, **kwargs)
+
+
+class AwardSectionForm(PortalForm):
+    """The section of the Police and Crime Plan an existing award is listed under (issue 18
+    follow-up), on the grants manager's award page; the choices are the view's
+    (``alignment.sections_for_award``)."""
+
+    plan_section = RecordSelectField(
+        _l("Section of the Police and Crime Plan this grant is listed under"),
+        widget=OptionsSelect(),
+        description=_l("Optional. The board’s list of grants shows the grant under it."),
+        message=_l("Select a section of the Police and Crime Plan from the list"), choices=[])
+    save_section = SubmitField(_l("Save the section"), widget=GovSubmitInput())

@@ -9,7 +9,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from forms.agreements import action_plan_form, action_values, direct_award_form
+from forms.agreements import (
+    AwardSectionForm,
+    action_plan_form,
+    action_values,
+    direct_award_form,
+)
 from portal import bilingual
 from portal.access import requires
 from portal.decisions import bp
@@ -108,14 +113,46 @@ def new_direct_award(round_id: int):
     return render_template("decisions/agreements/new.html", round=round_, form=form)
 
 
+def _section_form(award: Award) -> AwardSectionForm:
+    """The award page's form of the section of the Police and Crime Plan the grant is listed
+    under (issue 18 follow-up): what is saved on a plain GET, what was posted otherwise."""
+    form = AwardSectionForm()
+    form.plan_section.choices = alignment.award_choices(alignment.sections_for_award(award))
+    if showing_saved():
+        form.plan_section.data = award.plan_section_id
+    return form
+
+
+def _award_page(award: Award, form: AwardSectionForm) -> str:
+    return render_template("decisions/agreements/award.html", award=award, form=form,
+                           years=award_service.year_totals(award.lines),
+                           financial_years=sorted(award_service.year_totals(award.lines)),
+                           by_year=agreements.years.by_year)
+
+
 @bp.route("/manage/awards/<int:award_id>")
 @requires(Action.MANAGE_GRANTS)
 def award(award_id: int):
     award = _award(award_id)
-    return render_template("decisions/agreements/award.html", award=award,
-                           years=award_service.year_totals(award.lines),
-                           financial_years=sorted(award_service.year_totals(award.lines)),
-                           by_year=agreements.years.by_year)
+    return _award_page(award, _section_form(award))
+
+
+@bp.route("/manage/awards/<int:award_id>/plan-section", methods=["POST"])
+@requires(Action.MANAGE_GRANTS)
+def award_plan_section(award_id: int):
+    """Lists the award under another section of the Police and Crime Plan (or none) for the
+    board's list; a refusal is shown beside the select on the award's page."""
+    award = _award(award_id)
+    form = _section_form(award)
+    if form.validate_on_submit():
+        try:
+            alignment.relist_award(award, form.plan_section.data, current_user)
+        except DomainError as refused:
+            show_refusal(form, refused)
+        else:
+            flash(_("Section of the Police and Crime Plan saved."), "success")
+            return redirect(url_for("decisions.award", award_id=award.id))
+    return _award_page(award, form)
 
 
 @bp.route("/manage/awards/<int:award_id>/action-plan", methods=["GET", "POST"])

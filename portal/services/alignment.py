@@ -20,8 +20,9 @@ from sqlalchemy import select
 
 from portal import bilingual
 from portal.db import session, uk_today
-from portal.models import Bid, BidStatus, PlanSection, Round, User
-from portal.services import DomainError, audit, plans
+from portal.models import Award, Bid, BidStatus, PlanSection, Round, User
+from portal.services import DomainError, audit, plans, policy
+from portal.services.policy import Action
 from portal.services.workflow import atomic
 
 # The field a refusal is shown beside: the bid's checkboxes, the decision's or the direct
@@ -58,6 +59,14 @@ def sections_for_direct_award(round_: Round, on: date | None = None) -> list[Pla
     """What a direct award from ``round_`` may be listed under: the sections of the plan in
     force and the fund's default."""
     return _with(plans.sections_in_force(on or uk_today()), [round_.fund.plan_section])
+
+
+def sections_for_award(award: Award, on: date | None = None) -> list[PlanSection]:
+    """What the grants manager may list an existing award under (the award's page): the
+    sections of the plan in force on ``on`` (today by default) and the award's own section,
+    even of an older plan, so saving keeps it. [] when there is no plan and the award has
+    none."""
+    return _with(plans.sections_in_force(on or uk_today()), [award.plan_section])
 
 
 def decision_default(bid: Bid) -> PlanSection | None:
@@ -160,3 +169,34 @@ def choose_sections(bid: Bid, section_ids: Sequence[int], actor: User,
     audit.record("bid.plan_sections_chosen", "bid", bid.id, actor=actor,
                  before={"plan_sections": before}, after={"plan_sections": codes(chosen)})
     return chosen
+
+
+@atomic
+def relist_award(award: Award, plan_section_id: int | None, actor: User,
+                 on: date | None = None) -> PlanSection | None:
+    """List an existing award under the section ``plan_section_id`` of the Police and Crime
+    Plan (one of :func:`sections_for_award`; None: under none) for the board's list; returns
+    the section. Any award status (offered, active, closed): the section is what the board's
+    report shows, not a term of the grant, and a closed grant is still reported. Audited as
+    ``award.plan_section_changed`` with the codes before and after (None for none); saving
+    the section it has already records nothing. The award's row is locked and read again,
+    then the section and its plan held (``plans.hold_sections``) before what is offered is
+    read: two managers take turns, and a removal of the section waits or is waited for.
+    Raises NotAllowed (not a grants manager) or DomainError beside ``plan_section`` (an id not
+    offered: another plan's, a missing one); nothing changes."""
+    policy.require(actor, Action.MANAGE_GRANTS,
+                   otherwise=_("Only a grants manager can change the section a grant is "
+                               "listed under."), field=AWARD_FIELD)
+    session.execute(select(Award.id).where(Award.id == award.id).with_for_update())
+    plans.hold_sections([plan_section_id])
+    session.refresh(award, ["plan_section_id", "plan_section"])
+    before = award.plan_section
+    section = offered_section(plan_section_id, sections_for_award(award, on))
+    if (before.id if before is not None else None) == plan_section_id:
+        return section  # saved again as it was: nothing to record
+    award.plan_section = section
+    session.flush()
+    audit.record("award.plan_section_changed", "award", award.id, actor=actor,
+                 before={"plan_section": before.code if before is not None else None},
+                 after={"plan_section": section.code if section is not None else None})
+    return section

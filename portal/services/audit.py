@@ -42,6 +42,7 @@ ACTION_LABELS: dict[str, Any] = {
     "award.carried_forward": _l("Money carried forward"),
     "award.extended": _l("End date extended"),
     "award.payment_plan_revised": _l("Payment plan revised"),
+    "award.plan_section_changed": _l("Section of the Police and Crime Plan changed"),
     "award.lines_revised": _l("Budget lines revised"),
     "award.offered": _l("Grant offered"),
     "award.payment_recorded": _l("Payment recorded"),

@@ -268,6 +268,21 @@ def bid_plan_sections_page(app: Flask) -> str:
     return _made(app, make)
 
 
+def award_page(app: Flask) -> str:
+    """The grants manager's page of an award decided before issue 18 (listed under no
+    section of the Police and Crime Plan): its form of the section the grant is listed under
+    (the demo's plan in force offers several)."""
+
+    def make() -> str:
+        bid, _ = _assessed_bid()
+        decisions.approve(bid, bid.amount_requested_pence, purpose="Bike lights and repairs",
+                          conditions="", reasons="Safer roads in winter", actor=_user(MANAGER))
+        award = session.scalar(select(Award).where(Award.bid_id == bid.id))
+        return f"/manage/awards/{award.id}"
+
+    return _made(app, make)
+
+
 def toggle_last(name: str) -> Change:
     """The last box of a group ticked on the first and third saves, unticked on the second
     (its value is a record's id, known only once the page is made)."""
@@ -349,6 +364,8 @@ def _read(tag: Tag, action: str) -> Form:
             form.kinds[name] = "select"
             form.values.setdefault(name, []).extend(
                 o.get("value", o.get_text()) for o in chosen)
+            form.choices.setdefault(name, []).extend(
+                o.get("value", o.get_text()) for o in options)
         else:
             kind = (control.get("type") or "text").lower()
             if kind == "reset":
@@ -484,7 +501,7 @@ def toggle(name: str, value: str) -> Change:
 
 
 def next_choice(name: str) -> Change:
-    """A radio group set to the option after the one chosen, every save."""
+    """A radio group (or a select) set to the option after the one chosen, every save."""
 
     def change(form: Form, save: int) -> None:
         offered = form.choices[name]
@@ -569,6 +586,8 @@ SAVING_FORMS: dict[str, tuple[Target, ...]] = {
     "decisions.action_plan": (
         Target(MANAGER, action_plan_page,
                changes=(field_list_rows(("actions",), adjust=renumber_actions),)),),
+    "decisions.award_plan_section": (
+        Target(MANAGER, award_page, changes=(next_choice("plan_section"),)),),
     "decisions.edit_fund": (Target(MANAGER, fund_page, keep=("code",), changes=()),),
     "decisions.plan": (Target(MANAGER, plan_page("plan"), changes=()),),
     "decisions.plan_section": (

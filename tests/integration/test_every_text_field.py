@@ -107,7 +107,7 @@ def _error_beside(page: BeautifulSoup, name: str) -> str:
 # class by class in tests/unit/test_form_fields.py (the evidence page's text is the upload's
 # description, checked below with a file).
 NO_TEXT = {"auth.language", "admin.edit_user", "applicant.remove_evidence",
-           "applicant.plan_sections"}
+           "applicant.plan_sections", "decisions.award_plan_section"}
 
 CASES_TEXT = [case for case in CASES if case.values[0] not in NO_TEXT] + [
     pytest.param(endpoint, Target(user or "", page), id=endpoint)

@@ -80,6 +80,7 @@ SAMPLES: dict[str, tuple[dict | None, dict | None]] = {
                                   "received_on": "2027-06-01", "reference": "REF-9"}),
     "bid.created": (None, {"round": "Round 1", "fund": "Community Safety Fund"}),
     "bid.evidence_added": (None, {"file": "plan.pdf", "size": 204800}),
+    "award.plan_section_changed": ({"plan_section": None}, {"plan_section": "PCF"}),
     "bid.plan_sections_chosen": ({"plan_sections": ["PCF"]},
                                  {"plan_sections": ["PCF", "SAF"]}),
     "bid.evidence_removed": ({"file": "plan.pdf"}, None),
